@@ -1,0 +1,1 @@
+"""What satellites decide and how they run: precoders, the satellite agent, runtimes."""
