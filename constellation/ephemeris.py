@@ -1,0 +1,310 @@
+"""Ephemeris of a whole constellation: SGP4 states in TEME and ITRS, subpoints, attitude.
+
+:class:`Constellation` is the one way in for orbits. Build it from a Walker
+pattern, a TLE file or an OMM file; ask it for states at times ``t_s``.
+
+Time
+----
+``t_s`` is in seconds since :attr:`Constellation.epoch` (a UTC datetime),
+counted the way SGP4 counts ``tsince``: the UTC Julian date of ``t_s`` is
+``JD_utc(epoch) + t_s / 86400``. That equals elapsed SI seconds unless a leap
+second falls inside the span (then the two differ by that second). ``t_s`` may
+be a scalar (results without the time axis) or array-like of shape ``[T]``.
+
+Frames
+------
+* TEME: SGP4's True Equator Mean Equinox frame (quasi-inertial).
+* ITRS: Earth-fixed. TEME -> ITRS is the rotation about z by the Greenwich
+  mean sidereal angle GMST1982(UT1) (AIAA 2006-6753 appendix C, as
+  ``skyfield.sgp4lib.TEME_to_ITRF``), with UT1 from skyfield's builtin
+  timescale (offline). Polar motion is neglected (the builtin timescale has no
+  polar-motion table; it is < ~15 m), so this is strictly the pseudo
+  Earth-fixed (PEF) frame; skyfield's ``wgs84`` positions with the builtin
+  timescale use the same frame. ITRS velocities are relative to the rotating
+  Earth: ``v_itrs = R v_teme - omega_E x r_itrs``.
+
+Shapes and units: positions in metres, velocities in m/s, ``[T, n, 3]`` for a
+time array of shape ``[T]`` and ``[n, 3]`` for a scalar time.
+
+The whole constellation is propagated at all times in one
+``SatrecArray.sgp4`` call; the frame rotation is one batched matrix product
+per call (one 3x3 rotation per time, shared by all satellites).
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta, timezone
+from functools import lru_cache
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
+from sgp4.conveniences import sat_epoch_datetime
+from skyfield.api import load
+from skyfield.sgp4lib import theta_GMST1982
+
+from . import frames
+from .tle import read_omm, read_tle, write_tle
+from .walker import WalkerDelta, datetime_to_jd
+
+DAY_S = 86400.0
+
+
+@lru_cache(maxsize=1)
+def timescale():
+    """skyfield's builtin ``Timescale`` (offline: leap seconds and UT1 ship with skyfield; loaded once)."""
+    return load.timescale(builtin=True)
+
+
+def _as_times(t_s) -> tuple[np.ndarray, bool]:
+    """``t_s`` as a float array [T] and whether it was a scalar."""
+    t = np.asarray(t_s, dtype=float)
+    scalar = t.ndim == 0
+    if t.ndim > 1:
+        raise ValueError(f"t_s must be a scalar or a 1-D array of seconds, got shape {t.shape}")
+    t = np.atleast_1d(t)
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"t_s must be finite seconds since epoch, got {t[~np.isfinite(t)][:5]}")
+    return t, scalar
+
+
+def _rot_z_teme_to_itrs(theta: np.ndarray) -> np.ndarray:
+    """Rotation matrices [T, 3, 3] taking TEME vectors to ITRS: rot_z(-theta) (theta in rad, [T])."""
+    c, s = np.cos(theta), np.sin(theta)
+    R = np.zeros(theta.shape + (3, 3))
+    R[..., 0, 0] = c
+    R[..., 0, 1] = s
+    R[..., 1, 0] = -s
+    R[..., 1, 1] = c
+    R[..., 2, 2] = 1.0
+    return R
+
+
+class Constellation:
+    """A set of satellites propagated with SGP4 and expressed in TEME / ITRS.
+
+    Parameters
+    ----------
+    satrecs : sequence of ``sgp4.api.Satrec``
+    names : list[str], optional
+        One per satellite; default the catalogue numbers.
+    plane, slot : int array-like [n], optional
+        Orbital plane and slot within the plane; -1 where unknown (the default).
+    epoch : datetime, optional
+        Timezone-aware reference of simulation time (``t_s = 0``). Default: the
+        latest element-set epoch among ``satrecs`` (exact, not rounded to the
+        microsecond, so that ``t_s / 60`` is exactly SGP4's ``tsince`` for
+        that satellite).
+
+    Attributes
+    ----------
+    n : int                   number of satellites
+    names : list[str]         [n]
+    plane, slot : int [n]     -1 when unknown (e.g. TLE imports)
+    epoch : datetime          UTC reference of ``t_s`` (rounded to the microsecond for display)
+    epoch_jd : (float, float) exact UTC Julian date of ``epoch`` as (whole, fraction)
+    walker : WalkerDelta | None  the generating pattern, for Walker constellations
+    satrecs : list[Satrec]    the element sets (WGS72)
+
+    Note: on the class, ``Constellation.walker(...)`` is the Walker factory;
+    on an instance, ``.walker`` is the pattern (or None).
+    """
+
+    def __init__(self, satrecs, names=None, plane=None, slot=None, epoch=None):
+        satrecs = list(satrecs)
+        if not satrecs:
+            raise ValueError("satrecs must hold at least one sgp4.api.Satrec, got none")
+        for k, sat in enumerate(satrecs):
+            if not isinstance(sat, Satrec):
+                raise ValueError(f"satrecs[{k}] must be an sgp4.api.Satrec, got {type(sat).__name__}")
+        self.satrecs = satrecs
+        self.n = len(satrecs)
+        if names is None:
+            names = [str(sat.satnum) for sat in satrecs]
+        names = [str(x) for x in names]
+        if len(names) != self.n:
+            raise ValueError(f"names must have one entry per satellite ({self.n}), got {len(names)}")
+        self.names = names
+        self.plane = self._index_array("plane", plane)
+        self.slot = self._index_array("slot", slot)
+        if epoch is None:
+            jds = [(sat.jdsatepoch, sat.jdsatepochF) for sat in satrecs]
+            k = max(range(self.n), key=lambda i: jds[i][0] + jds[i][1])
+            whole, frac = jds[k]
+            # Normalise to (midnight JD, fraction of day) so that day arithmetic is exact.
+            shift = np.floor(whole + frac - 0.5) + 0.5 - whole
+            self.epoch_jd = (whole + shift, frac - shift)
+            self.epoch = sat_epoch_datetime(satrecs[k])
+        else:
+            self.epoch_jd = datetime_to_jd(epoch)
+            self.epoch = epoch.astimezone(timezone.utc)
+        self.walker = None
+        self._array = SatrecArray(satrecs)
+
+    def _index_array(self, field, values):
+        if values is None:
+            return np.full(self.n, -1, dtype=int)
+        a = np.asarray(values)
+        if a.shape != (self.n,) or not np.issubdtype(a.dtype, np.integer) or np.any(a < -1):
+            raise ValueError(f"{field} must be an integer array of shape ({self.n},) with values >= -1 "
+                             f"(-1 = unknown), got {a.dtype} array of shape {a.shape}")
+        return a.astype(int)
+
+    # ---- construction ---------------------------------------------------------------
+
+    @classmethod
+    def walker(cls, config: WalkerDelta | None = None, **overrides) -> "Constellation":
+        """A Walker-Delta constellation; ``overrides`` replace fields of ``config`` (default WalkerDelta())."""
+        config = WalkerDelta() if config is None else config
+        if overrides:
+            known = {f.name for f in dataclasses.fields(WalkerDelta)}
+            unknown = sorted(set(overrides) - known)
+            if unknown:
+                raise ValueError(f"unknown WalkerDelta field(s) {unknown}; allowed: {sorted(known)}")
+            config = dataclasses.replace(config, **overrides)
+        c = cls(config.satrecs(), names=config.names(), plane=config.plane, slot=config.slot,
+                epoch=config.epoch)
+        c.walker = config
+        return c
+
+    @classmethod
+    def from_tle(cls, text_or_path, epoch=None) -> "Constellation":
+        """From 2-line / 3-line TLE text or file (see :func:`constellation.tle.read_tle`)."""
+        satrecs, names = read_tle(text_or_path)
+        return cls(satrecs, names=names, epoch=epoch)
+
+    @classmethod
+    def from_omm(cls, path, epoch=None) -> "Constellation":
+        """From a CelesTrak OMM file, CSV / JSON / XML (see :func:`constellation.tle.read_omm`)."""
+        satrecs, names = read_omm(path)
+        return cls(satrecs, names=names, epoch=epoch)
+
+    def to_tle(self) -> str:
+        """3-line TLE text (name line + the two element lines) of every satellite."""
+        return write_tle(self.satrecs, self.names)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        kind = f"walker={self.walker}" if self.walker is not None else "from element sets"
+        return f"Constellation(n={self.n}, epoch={self.epoch.isoformat()}, {kind})"
+
+    # ---- time -----------------------------------------------------------------------
+
+    def epoch_plus(self, t_s):
+        """skyfield ``Time`` (builtin timescale) of ``t_s`` seconds after ``epoch`` (SGP4's UTC count)."""
+        t, scalar = _as_times(t_s)
+        whole, frac = self.epoch_jd
+        sec = frac * DAY_S + t
+        days = np.floor(sec / DAY_S)
+        sec_of_day = sec - days * DAY_S
+        midnight = date(1970, 1, 1) + timedelta(days=round(whole - 2440587.5))   # the epoch's UTC date
+        year, month, day = midnight.year, midnight.month, midnight.day
+        # day + days overflows months / years correctly in skyfield's Julian-day arithmetic.
+        tt = timescale().utc(year, month, day + days, 0, 0, sec_of_day)
+        return tt[0] if scalar else tt
+
+    def earth_rotation(self, t_s) -> tuple[np.ndarray, np.ndarray]:
+        """GMST1982 angle ``theta`` (rad, [T]) and Earth rotation rate ``omega`` (rad/s, [T]) at ``t_s``.
+
+        Exactly skyfield's ``theta_GMST1982`` with UT1 from the builtin timescale.
+        """
+        t, _ = _as_times(t_s)
+        tt = self.epoch_plus(t)
+        theta, theta_dot_per_day = theta_GMST1982(tt.whole, tt.ut1_fraction)
+        return np.asarray(theta, float), np.asarray(theta_dot_per_day, float) / DAY_S
+
+    # ---- states ---------------------------------------------------------------------
+
+    def _sgp4(self, t: np.ndarray):
+        """Raw SatrecArray.sgp4 at times t [T] (s): TEME r (km), v (km/s), both [n, T, 3]."""
+        whole, frac = self.epoch_jd
+        jd = np.full(t.shape, whole)
+        fr = frac + t / DAY_S
+        e, r, v = self._array.sgp4(jd, fr)
+        if e.any():
+            bad_sat, bad_t = np.nonzero(e)
+            items = [f"{self.names[i]!r} (index {i}) at t_s={t[j]:g}: {SGP4_ERRORS.get(int(e[i, j]), e[i, j])}"
+                     for i, j in zip(bad_sat[:10].tolist(), bad_t[:10].tolist())]
+            more = f" (and {bad_sat.size - 10} more)" if bad_sat.size > 10 else ""
+            raise ValueError(f"SGP4 failed for {bad_sat.size} satellite-time(s): "
+                             + "; ".join(items) + more)
+        return r, v
+
+    def state_teme(self, t_s) -> tuple[np.ndarray, np.ndarray]:
+        """SGP4 position (m) and velocity (m/s) in TEME: ``[T, n, 3]`` (``[n, 3]`` for scalar ``t_s``)."""
+        t, scalar = _as_times(t_s)
+        r, v = self._sgp4(t)
+        r_m = np.multiply(r.transpose(1, 0, 2), 1e3)
+        v_m_s = np.multiply(v.transpose(1, 0, 2), 1e3)
+        return (r_m[0], v_m_s[0]) if scalar else (r_m, v_m_s)
+
+    def _teme_and_rotation(self, t_s):
+        """TEME states (m, m/s) [T, n, 3], TEME->ITRS matrices [T, 3, 3], omega (rad/s) [T], scalar flag."""
+        t, scalar = _as_times(t_s)
+        r_teme, v_teme = self.state_teme(t)
+        theta, omega = self.earth_rotation(t)
+        return r_teme, v_teme, _rot_z_teme_to_itrs(theta), omega, scalar
+
+    def state_itrs(self, t_s) -> tuple[np.ndarray, np.ndarray]:
+        """Position (m) and Earth-relative velocity (m/s) in ITRS: ``[T, n, 3]`` (``[n, 3]`` for scalar).
+
+        Same transformation as ``skyfield.sgp4lib.TEME_to_ITRF(jd_ut1, r, v)``
+        (no polar motion): ``r_itrs = R r_teme``,
+        ``v_itrs = R v_teme - omega_E z x r_itrs`` with ``R = rot_z(-GMST1982)``.
+        """
+        t, scalar = _as_times(t_s)
+        r, v = self._sgp4(t)                                   # [n, T, 3] km, km/s
+        theta, omega = self.earth_rotation(t)
+        # Scale km -> m into the rotation matrix, and apply it per time to all satellites:
+        # r_itrs[t, i, :] = R_t @ r[i, t, :]  ==  r[:, t, :] @ R_t^T.
+        RT = _rot_z_teme_to_itrs(theta).transpose(0, 2, 1) * 1e3        # [T, 3, 3]
+        r_m = np.matmul(r.transpose(1, 0, 2), RT)                        # [T, n, 3]
+        v_m_s = np.matmul(v.transpose(1, 0, 2), RT)
+        w = omega[:, None]
+        v_m_s[..., 0] += w * r_m[..., 1]
+        v_m_s[..., 1] -= w * r_m[..., 0]
+        return (r_m[0], v_m_s[0]) if scalar else (r_m, v_m_s)
+
+    def subpoints(self, t_s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """WGS84 geodetic ``(lat_deg, lon_deg, alt_m)`` of every satellite: ``[T, n]`` (``[n]`` for scalar)."""
+        r_m, _ = self.state_itrs(t_s)
+        return frames.itrs_to_geodetic(r_m)
+
+    def body_axes(self, t_s) -> np.ndarray:
+        """Nadir-pointing body axes, ``[T, n, 3, 3]`` (``[n, 3, 3]`` for scalar ``t_s``).
+
+        ``axes[..., 0, :]``, ``[..., 1, :]``, ``[..., 2, :]`` are the body x, y, z
+        axes as unit vectors in ITRS:
+
+        * z towards nadir: ``-r / |r|`` (geocentric, not geodetic, nadir);
+        * x along the *inertial* velocity (the TEME velocity rotated into ITRS,
+          without the Earth-rotation term ``-omega x r``), with its component
+          along z removed; the satellite UPA's x-axis is body x. The inertial
+          velocity is the satellite's direction of flight along its orbit
+          (orthogonal to r for a circular orbit); the Earth-relative velocity
+          would tilt x by up to ~4 deg in LEO;
+        * y = z x x (right-handed; for a prograde orbit y is minus the orbit normal).
+        """
+        r_teme, v_teme, R, _, scalar = self._teme_and_rotation(t_s)
+        z = -r_teme / np.linalg.norm(r_teme, axis=-1, keepdims=True)
+        x = v_teme - np.sum(v_teme * z, axis=-1, keepdims=True) * z
+        x /= np.linalg.norm(x, axis=-1, keepdims=True)
+        y = np.cross(z, x)
+        axes_teme = np.stack([x, y, z], axis=-2)                # [T, n, 3(axis), 3(TEME comps)]
+        # Rotate every row (a TEME vector) into ITRS: row @ R^T.
+        axes = np.matmul(axes_teme, R.transpose(0, 2, 1)[:, None])
+        return axes[0] if scalar else axes
+
+    def attitude(self, t_s) -> np.ndarray:
+        """Quaternion (w, x, y, z), scalar first, of the rotation body -> ITRS: ``[T, n, 4]`` (``[n, 4]``).
+
+        ``Rotation.from_quat(q, scalar_first=True).apply(e_body)`` maps body
+        coordinates to ITRS, i.e. the rotation matrix has the body axes of
+        :meth:`body_axes` as its columns. Canonical sign (w >= 0).
+        """
+        axes = self.body_axes(t_s)
+        m = np.swapaxes(axes, -1, -2)                             # columns = body axes
+        q = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat(canonical=True, scalar_first=True)
+        return q.reshape(axes.shape[:-2] + (4,))
