@@ -1,0 +1,389 @@
+"""ISL topology rebuilt from live satellite positions.
+
+Two builders, one result type:
+
+:class:`GridTopology`  the +Grid of a Walker constellation. Satellite (p, j)
+    (plane p, slot j) has two intra-plane neighbours (p, j +- 1 mod S) and two
+    inter-plane neighbours, same slot in the adjacent planes. The candidate edge
+    list is fixed (it depends only on the pattern) and is computed once; each
+    rebuild only evaluates which edges are up at the given positions.
+
+    Wrap-around plane P-1 -> 0. With the Walker convention of
+    :mod:`constellation.walker` (mean anomaly ``360 j/S + 360 F p/T``), a
+    fictitious plane P would coincide with plane 0 shifted by F slots:
+    ``360 j/S + 360 F P/T = 360 (j + F)/S``. So the inter-plane neighbour of
+    (P-1, j) is (0, (j + F) mod S), which keeps the same 360 F/T phase step as
+    between every other pair of adjacent planes.
+
+    A link is *geometrically* up unless (checked in this order, first reason wins):
+
+    1. ``latitude`` (inter-plane only): either end's geodetic latitude has
+       ``|lat| > max_lat_deg`` (default 70 deg). (A 53 deg Walker never exceeds
+       70 deg, so with the defaults this rule only bites for polar patterns.)
+    2. ``seam`` (inter-plane only): the two ends move in opposite meridional
+       directions, one *ascending* (v_z > 0) and the other *descending*
+       (v_z <= 0). The rule: ``(v_z[u] > 0) != (v_z[v] > 0)``. v_z is the
+       z-component of the velocity; it is the same in ITRS and in an inertial
+       frame (the Earth rotates about z), so ITRS velocities can be used
+       directly. In a Walker-star (planes over 180 deg of RAAN) this is exactly
+       the seam between the counter-rotating planes P-1 and 0. In a Walker-delta
+       the +Grid neighbours share their argument of latitude to within
+       360 F/T deg, so the rule only cuts a link in the short window where one
+       end has passed the northern/southern turning point of its orbit and the
+       other has not (where the pointing geometry flips).
+    3. ``range`` (all links): the straight segment dips below the grazing height
+       ``grazing_height_m`` (default 80 km) above a spherical Earth of radius
+       ``earth_radius_m``, i.e. ``length > sqrt((R+h1)^2 - (R+hg)^2) +
+       sqrt((R+h2)^2 - (R+hg)^2)`` with ``h = |r| - R``.
+
+    Intra-plane links are therefore cut only by range (or by faults, which are
+    separate: :mod:`network.faults`).
+
+:class:`NearestTopology`  generic mode for imported TLE sets, where planes and
+    slots are unknown: each satellite links to its ``k`` nearest satellites
+    (``scipy.spatial.cKDTree``) that are within line of sight (the grazing range
+    above) and, optionally, within ``max_range_m``. The neighbour relation is
+    symmetrised by union (``mutual=False``, degree may exceed k) or intersection
+    (``mutual=True``, degree <= k). Edges are rebuilt at every call, so edge
+    identities are the satellite pairs (u, v), u < v; all returned edges are up.
+
+Both return a :class:`TopologySnapshot`: arrays (edge list [E, 2], kind, length,
+up mask, down reason) plus a networkx view built from them on demand.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from constellation.frames import EARTH_MEAN_RADIUS_M, itrs_to_geodetic
+from network.links import LinkConfig
+
+KIND_NAMES = ("intra", "inter", "knn", "static")
+KIND_INTRA, KIND_INTER, KIND_KNN, KIND_STATIC = 0, 1, 2, 3
+REASON_NAMES = ("", "latitude", "seam", "range")
+REASON_UP, REASON_LATITUDE, REASON_SEAM, REASON_RANGE = 0, 1, 2, 3
+
+
+def grazing_range_m(r1_m, r2_m, grazing_height_m: float = 80e3, earth_radius_m: float = EARTH_MEAN_RADIUS_M):
+    """Maximum line-of-sight length (m) between points at geocentric radii r1_m, r2_m (m)
+    whose segment stays above ``earth_radius_m + grazing_height_m``. 0 if an end is below it."""
+    rg2 = (earth_radius_m + grazing_height_m) ** 2
+    a = np.sqrt(np.clip(np.asarray(r1_m, float) ** 2 - rg2, 0.0, None))
+    b = np.sqrt(np.clip(np.asarray(r2_m, float) ** 2 - rg2, 0.0, None))
+    return a + b
+
+
+@dataclass(frozen=True)
+class TopologyConfig:
+    """Rules that take links down (see module docstring).
+
+    max_lat_deg : inter-plane links down when either end has |geodetic latitude| above (deg)
+    cut_seam : cut inter-plane links between an ascending and a descending satellite
+    grazing_height_m : minimum height (m) of the line of sight above the spherical Earth
+    earth_radius_m : radius (m) of that sphere
+    """
+
+    max_lat_deg: float = 70.0
+    cut_seam: bool = True
+    grazing_height_m: float = 80e3
+    earth_radius_m: float = EARTH_MEAN_RADIUS_M
+
+    def __post_init__(self):
+        if not (0.0 <= float(self.max_lat_deg) <= 90.0):
+            raise ValueError(f"TopologyConfig.max_lat_deg = {self.max_lat_deg!r}: must be in [0, 90] deg")
+        if not (0.0 <= float(self.grazing_height_m) < 1e7):
+            raise ValueError(f"TopologyConfig.grazing_height_m = {self.grazing_height_m!r}: must be in [0, 1e7) m")
+        if not (float(self.earth_radius_m) > 0.0):
+            raise ValueError(f"TopologyConfig.earth_radius_m = {self.earth_radius_m!r}: must be > 0 m")
+
+
+@dataclass
+class TopologySnapshot:
+    """The ISL graph at one instant, as arrays.
+
+    n : number of satellites (nodes 0..n-1, the constellation's indices)
+    edges : int [E, 2], u < v on every row
+    kind : int8 [E], index into ``KIND_NAMES``
+    length_m : float [E], straight-line length (m)
+    up : bool [E], geometrically up (faults are applied by the bus, not here)
+    reason : int8 [E], index into ``REASON_NAMES`` ("" when up)
+    t_s : time of the positions (s since the constellation epoch), or None
+    names : optional node names (len n)
+    """
+
+    n: int
+    edges: np.ndarray
+    kind: np.ndarray
+    length_m: np.ndarray
+    up: np.ndarray
+    reason: np.ndarray
+    t_s: float | None = None
+    names: tuple | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        e = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
+        if e.size and (e.min() < 0 or e.max() >= self.n):
+            raise ValueError(f"TopologySnapshot.edges: node ids must be in [0, {self.n})")
+        if e.size and np.any(e[:, 0] >= e[:, 1]):
+            raise ValueError("TopologySnapshot.edges: every row must have u < v (no self-loops)")
+        self.edges = e
+        ne = e.shape[0]
+        for name, dtype in (("kind", np.int8), ("length_m", float), ("up", bool), ("reason", np.int8)):
+            a = np.asarray(getattr(self, name), dtype=dtype)
+            if a.shape != (ne,):
+                raise ValueError(f"TopologySnapshot.{name} has shape {a.shape}, expected ({ne},)")
+            setattr(self, name, a)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_edges(cls, n: int, edges, length_m, up=None, kind: int = KIND_STATIC, t_s=None, names=None):
+        """A static topology from an explicit edge list (u, v) and lengths (m)."""
+        e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        length = np.broadcast_to(np.asarray(length_m, float), (e.shape[0],)).copy()
+        if np.any(~np.isfinite(length)) or np.any(length < 0):
+            raise ValueError("length_m must be finite and >= 0 (m)")
+        swap = e[:, 0] > e[:, 1]
+        e[swap] = e[swap][:, ::-1]
+        u = np.ones(e.shape[0], bool) if up is None else np.asarray(up, bool)
+        return cls(n=int(n), edges=e, kind=np.full(e.shape[0], kind, np.int8), length_m=length,
+                   up=u, reason=np.where(u, REASON_UP, REASON_RANGE).astype(np.int8), t_s=t_s, names=names)
+
+    @classmethod
+    def from_graph(cls, graph: nx.Graph, length_attr: str = "length_km"):
+        """From a networkx graph whose nodes are 0..n-1 and edges carry ``length_km`` (and optionally ``up``)."""
+        n = graph.number_of_nodes()
+        if set(graph.nodes) != set(range(n)):
+            raise ValueError("graph nodes must be the integers 0..n-1")
+        rows = [(min(u, v), max(u, v), d[length_attr] * 1e3, bool(d.get("up", True)))
+                for u, v, d in graph.edges(data=True)]
+        if not rows:
+            return cls.from_edges(n, np.zeros((0, 2), np.int64), np.zeros(0))
+        a = np.array(rows, dtype=float)
+        return cls.from_edges(n, a[:, :2].astype(np.int64), a[:, 2], up=a[:, 3].astype(bool))
+
+    # ------------------------------------------------------------------ views
+    @property
+    def length_km(self) -> np.ndarray:
+        return self.length_m / 1e3
+
+    @property
+    def up_edges(self) -> np.ndarray:
+        """int [E_up, 2], the edges that are up."""
+        return self.edges[self.up]
+
+    def latency_s(self, link_config: LinkConfig | None = None, bits: float = 0.0) -> np.ndarray:
+        """Per-edge hop latency (s) for a message of ``bits``."""
+        return (link_config or LinkConfig()).hop_latency_s(self.length_m, bits)
+
+    def degree(self, only_up: bool = True) -> np.ndarray:
+        """int [n]: number of (up) links of each satellite."""
+        e = self.edges[self.up] if only_up else self.edges
+        return np.bincount(e.ravel(), minlength=self.n)
+
+    def edge_index(self) -> dict:
+        """{(u, v): row} for u < v (cached)."""
+        idx = self._cache.get("edge_index")
+        if idx is None:
+            idx = {(int(u), int(v)): i for i, (u, v) in enumerate(self.edges.tolist())}
+            self._cache["edge_index"] = idx
+        return idx
+
+    def to_graph(self, link_config: LinkConfig | None = None, bits: float = 0.0, only_up: bool = False) -> nx.Graph:
+        """networkx Graph with nodes 0..n-1 and edge attributes ``length_km``, ``latency_s``
+        (for a message of ``bits``), ``up`` (bool) and ``kind`` ("intra", "inter", "knn", "static"),
+        plus ``down_reason``. ``only_up`` keeps only the links that are up."""
+        lat = self.latency_s(link_config, bits)
+        sel = np.flatnonzero(self.up) if only_up else np.arange(self.edges.shape[0])
+        g = nx.Graph()
+        if self.names is not None:
+            g.add_nodes_from((i, {"name": nm}) for i, nm in enumerate(self.names))
+        else:
+            g.add_nodes_from(range(self.n))
+        u, v = self.edges[sel, 0].tolist(), self.edges[sel, 1].tolist()
+        lk, la, up = (self.length_m[sel] / 1e3).tolist(), lat[sel].tolist(), self.up[sel].tolist()
+        kn = [KIND_NAMES[k] for k in self.kind[sel].tolist()]
+        rs = [REASON_NAMES[r] for r in self.reason[sel].tolist()]
+        g.add_edges_from(
+            (a, b, {"length_km": c, "latency_s": d, "up": e, "kind": f, "down_reason": h})
+            for a, b, c, d, e, f, h in zip(u, v, lk, la, up, kn, rs))
+        return g
+
+    def csgraph(self, weight_s: np.ndarray, mask: np.ndarray | None = None) -> sparse.csr_matrix:
+        """Symmetric sparse adjacency (CSR) of the edges in ``mask`` (default: up) with weights ``weight_s``.
+        Weights must be > 0 (scipy treats explicit zeros as missing edges)."""
+        m = self.up if mask is None else mask
+        e = self.edges[m]
+        w = np.asarray(weight_s, float)[m]
+        rows = np.concatenate([e[:, 0], e[:, 1]])
+        cols = np.concatenate([e[:, 1], e[:, 0]])
+        return sparse.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(self.n, self.n))
+
+    def frame(self):
+        """Tidy pandas DataFrame, one row per candidate edge."""
+        import pandas as pd
+        return pd.DataFrame({
+            "u": self.edges[:, 0], "v": self.edges[:, 1],
+            "kind": pd.Categorical.from_codes(self.kind, KIND_NAMES),
+            "length_km": self.length_km, "up": self.up,
+            "down_reason": pd.Categorical.from_codes(self.reason, REASON_NAMES),
+        })
+
+
+class GridTopology:
+    """+Grid topology of a Walker pattern (see module docstring).
+
+    Parameters
+    ----------
+    planes, sats_per_plane, phasing : the Walker P, S = T/P and F
+    config : TopologyConfig
+    """
+
+    def __init__(self, planes: int, sats_per_plane: int, phasing: int = 0,
+                 config: TopologyConfig | None = None, names=None):
+        for name, val, lo in (("planes", planes, 1), ("sats_per_plane", sats_per_plane, 1), ("phasing", phasing, 0)):
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
+                raise ValueError(f"GridTopology.{name} = {val!r}: must be an integer >= {lo}")
+        self.planes, self.sats_per_plane, self.phasing = int(planes), int(sats_per_plane), int(phasing)
+        self.config = config or TopologyConfig()
+        self.n = self.planes * self.sats_per_plane
+        self.names = tuple(names) if names is not None else None
+        p_count, s_count = self.planes, self.sats_per_plane
+        idx = np.arange(self.n)
+        plane, slot = idx // s_count, idx % s_count
+        self.plane, self.slot = plane, slot
+        edges, kinds = [], []
+        if s_count >= 2:
+            nxt = plane * s_count + (slot + 1) % s_count
+            e = np.stack([idx, nxt], 1)
+            if s_count == 2:          # j+1 and j-1 are the same satellite: one link, not two
+                e = e[slot == 0]
+            edges.append(e)
+            kinds.append(np.full(len(e), KIND_INTRA))
+        if p_count >= 2:
+            last = plane == p_count - 1
+            nb_plane = (plane + 1) % p_count
+            nb_slot = np.where(last, (slot + self.phasing) % s_count, slot)
+            e = np.stack([idx, nb_plane * s_count + nb_slot], 1)
+            if p_count == 2:          # planes p+1 and p-1 coincide
+                e = e[plane == 0]
+            edges.append(e)
+            kinds.append(np.full(len(e), KIND_INTER))
+        if edges:
+            e = np.concatenate(edges)
+            k = np.concatenate(kinds).astype(np.int8)
+        else:
+            e, k = np.zeros((0, 2), np.int64), np.zeros(0, np.int8)
+        e = np.sort(e, axis=1)
+        # drop duplicate pairs (tiny patterns) and self loops
+        keep = e[:, 0] != e[:, 1]
+        e, k = e[keep], k[keep]
+        _, first = np.unique(e, axis=0, return_index=True)
+        first = np.sort(first)
+        self.edges, self.kind = e[first], k[first]
+        self._inter = self.kind == KIND_INTER
+
+    @classmethod
+    def from_walker(cls, walker, config: TopologyConfig | None = None, names=None) -> "GridTopology":
+        """From a :class:`constellation.walker.WalkerDelta` (satellite index i = p * S + j)."""
+        return cls(walker.planes, walker.sats_per_plane, walker.phasing, config, names)
+
+    @classmethod
+    def from_constellation(cls, constellation, config: TopologyConfig | None = None) -> "GridTopology":
+        """From a ``constellation.ephemeris.Constellation`` built from a Walker pattern."""
+        w = getattr(constellation, "walker", None)
+        if w is None:
+            raise ValueError("constellation.walker is None (imported TLE set?): use NearestTopology instead")
+        topo = cls.from_walker(w, config, names=getattr(constellation, "names", None))
+        if not (np.array_equal(np.asarray(constellation.plane), topo.plane)
+                and np.array_equal(np.asarray(constellation.slot), topo.slot)):
+            raise ValueError("constellation.plane/slot do not follow index = plane * S + slot")
+        return topo
+
+    def snapshot(self, r_m, v_m_s, t_s: float | None = None) -> TopologySnapshot:
+        """Evaluate every candidate link at ITRS positions ``r_m`` [n, 3] (m) and velocities
+        ``v_m_s`` [n, 3] (m/s). Vectorised; no loop over satellites."""
+        r = np.asarray(r_m, float)
+        v = np.asarray(v_m_s, float)
+        if r.shape != (self.n, 3) or v.shape != (self.n, 3):
+            raise ValueError(f"positions/velocities have shapes {r.shape}/{v.shape}, expected ({self.n}, 3)")
+        cfg = self.config
+        a, b = self.edges[:, 0], self.edges[:, 1]
+        length = np.linalg.norm(r[a] - r[b], axis=1)
+        radius = np.linalg.norm(r, axis=1)
+        rng_max = grazing_range_m(radius[a], radius[b], cfg.grazing_height_m, cfg.earth_radius_m)
+        reason = np.zeros(len(a), np.int8)
+        reason[length > rng_max] = REASON_RANGE
+        inter = self._inter
+        if cfg.cut_seam:
+            asc = v[:, 2] > 0.0
+            reason[inter & (asc[a] != asc[b])] = REASON_SEAM
+        if cfg.max_lat_deg < 90.0:
+            lat, _, _ = itrs_to_geodetic(r)
+            high = np.abs(lat) > cfg.max_lat_deg
+            reason[inter & (high[a] | high[b])] = REASON_LATITUDE
+        return TopologySnapshot(n=self.n, edges=self.edges, kind=self.kind, length_m=length,
+                                up=reason == REASON_UP, reason=reason, t_s=t_s, names=self.names)
+
+    def at(self, constellation, t_s: float) -> TopologySnapshot:
+        """Snapshot at ``t_s`` (s since epoch) from ``constellation.state_itrs``."""
+        r, v = constellation.state_itrs(float(t_s))
+        return self.snapshot(r, v, t_s=float(t_s))
+
+
+class NearestTopology:
+    """k-nearest-neighbour ISLs for constellations without a plane/slot structure (TLE imports).
+
+    k : neighbours sought per satellite (>= 1)
+    max_range_m : optional extra range limit (m); the grazing line-of-sight limit always applies
+    mutual : keep a link only if each end is among the other's k nearest (degree <= k)
+    config : TopologyConfig (only the grazing height and Earth radius are used)
+    """
+
+    def __init__(self, n: int, k: int = 4, max_range_m: float | None = None, mutual: bool = False,
+                 config: TopologyConfig | None = None, names=None):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"NearestTopology.k = {k!r}: must be an integer >= 1")
+        if max_range_m is not None and not float(max_range_m) > 0:
+            raise ValueError(f"NearestTopology.max_range_m = {max_range_m!r}: must be > 0 m or None")
+        self.n, self.k, self.max_range_m, self.mutual = int(n), int(k), max_range_m, bool(mutual)
+        self.config = config or TopologyConfig()
+        self.names = tuple(names) if names is not None else None
+
+    def snapshot(self, r_m, v_m_s=None, t_s: float | None = None) -> TopologySnapshot:
+        r = np.asarray(r_m, float)
+        if r.shape != (self.n, 3):
+            raise ValueError(f"positions have shape {r.shape}, expected ({self.n}, 3)")
+        cfg = self.config
+        radius = np.linalg.norm(r, axis=1)
+        bound = float(grazing_range_m(radius.max(), radius.max(), cfg.grazing_height_m, cfg.earth_radius_m))
+        if self.max_range_m is not None:
+            bound = min(bound, float(self.max_range_m))
+        k = min(self.k, self.n - 1)
+        if k < 1:
+            return TopologySnapshot(self.n, np.zeros((0, 2), np.int64), np.zeros(0), np.zeros(0),
+                                    np.zeros(0, bool), np.zeros(0), t_s=t_s, names=self.names)
+        dist, nb = cKDTree(r).query(r, k=k + 1, distance_upper_bound=bound * (1 + 1e-12))
+        src = np.repeat(np.arange(self.n), k + 1)
+        nb, dist = nb.ravel(), dist.ravel()
+        ok = (nb < self.n) & (nb != src)
+        src, nb, dist = src[ok], nb[ok], dist[ok]
+        ok = dist <= grazing_range_m(radius[src], radius[nb], cfg.grazing_height_m, cfg.earth_radius_m)
+        src, nb = src[ok], nb[ok]
+        pairs = np.sort(np.stack([src, nb], 1), axis=1)
+        uniq, counts = np.unique(pairs, axis=0, return_counts=True)
+        if self.mutual:
+            uniq = uniq[counts == 2]
+        length = np.linalg.norm(r[uniq[:, 0]] - r[uniq[:, 1]], axis=1) if len(uniq) else np.zeros(0)
+        ne = len(uniq)
+        return TopologySnapshot(self.n, uniq.reshape(-1, 2), np.full(ne, KIND_KNN, np.int8), length,
+                                np.ones(ne, bool), np.zeros(ne, np.int8), t_s=t_s, names=self.names)
+
+    def at(self, constellation, t_s: float) -> TopologySnapshot:
+        r, v = constellation.state_itrs(float(t_s))
+        return self.snapshot(r, v, t_s=float(t_s))
+
