@@ -1,0 +1,200 @@
+"""WMMSE on statistical CSI: Cen-Opt-WM (Algorithm 1) and Sep-Opt-WM.
+
+Closed forms of Section II-C (b = b_{s,k}, p = p_{s,k}, a = a_{s,k}):
+
+* per UT k the covariance C_k = sum_t q_{t,k} R^ut_{t,k} + sigma_k^2 I with
+  q_{t,k} = sum_m |g_{t,k}^H p_{t,m}|^2, so that zeta + eta = b^H C_k b (19);
+* xi = b^H d_bar g^H p; (20): u = xi^* / (b^H C_k b), e = 1 - |xi|^2 / (b^H C_k b);
+* (21): w = a / e;
+* (26)/(24): p_{s,k} = w u^* (sum_m rho_{s,m} g_{s,m} g_{s,m}^H + lam_s I)^{-1} g_{s,k} d_bar^H b,
+  rho_{s,m} = sum_t w_{t,m} |u_{t,m}|^2 b_{t,m}^H R^ut_{s,m} b_{t,m};
+  lam_s >= 0 the exact multiplier of sum_k ||p_{s,k}||^2 <= P_s (agents.precoding.power);
+* (23): b_{s,k} proportional to C_k^{-1} d_bar_{s,k} (the scalar factor
+  (g^H p)/u^* of (23) is dropped: the objective at the optimal u, w is invariant
+  to the scale of b, and we keep ||b|| = 1).
+
+Objective (18) with rate weights, sum_{s,k} (w e - a ln w), evaluated at the
+optimal (u, w) of the current (p, b): F = sum a (ln e + 1 - ln a). Each block
+update minimises (18) exactly in its block, so F is non-increasing over outer
+iterations (``history["objective"]``). -F/ln 2 + const = sum a log2(1/e) is
+the WMMSE surrogate of the WSR (``history["wsr_surrogate"]``).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .power import apply_regularised_inverse, solve_multiplier
+from .problem import PrecodingProblem, Precoders
+
+__all__ = ["mrt_precoders", "receive_statistics", "rho_weights", "optimal_multiplier", "recover_precoders",
+           "update_receivers", "wmmse_objective", "cen_opt_wm", "sep_opt_wm"]
+
+
+def mrt_precoders(problem: PrecodingProblem) -> Precoders:
+    """p_{s,k} = sqrt(P_s/K) g_{s,k} (equal power, full budget), b_{s,k} = d0_{s,k}."""
+    k = problem.shape[2]
+    amp = torch.sqrt(problem.power_w / k).to(problem.dtype)[:, :, None, None]
+    return Precoders(p=amp * problem.g, b=problem.d0.clone())
+
+
+def _quad(problem: PrecodingProblem, b: torch.Tensor) -> torch.Tensor:
+    """quad[b, t, s, k] = b_{s,k}^H R^ut_{t,k} b_{s,k}, real [B,T,S,K]."""
+    return torch.einsum("bskn,btknl,bskl->btsk", b.conj(), problem.r_ut, b).real
+
+
+def receive_statistics(problem: PrecodingProblem, prec: Precoders, quad: torch.Tensor | None = None):
+    """(20)-(21): dict with xi (complex), den = b^H C_k b, u (complex), e, w, each [B,S,K]."""
+    g, p, b = problem.g, prec.p, prec.b
+    gain = torch.einsum("bsmi,bski->bsmk", p.conj(), g)              # p_{s,m}^H g_{s,k}
+    recv = (gain.abs() ** 2).sum(-2)                                  # q_{s,k}
+    if quad is None:
+        quad = _quad(problem, b)
+    den = torch.einsum("btk,btsk->bsk", recv, quad) + problem.noise_w[:, None, :] * (b.abs() ** 2).sum(-1)
+    tiny = torch.finfo(den.dtype).tiny
+    den = den.clamp_min(tiny)
+    mean = (b.conj() * problem.d_bar).sum(-1)                         # b^H d_bar
+    xi = mean * torch.diagonal(gain, dim1=-2, dim2=-1).conj()         # b^H d_bar g^H p
+    u = xi.conj() / den
+    e = ((den - xi.abs() ** 2) / den).clamp(min=tiny, max=1.0)
+    w = problem.weights / e
+    return {"xi": xi, "den": den, "u": u, "e": e, "w": w, "quad": quad}
+
+
+def wmmse_objective(problem: PrecodingProblem, prec: Precoders) -> tuple[torch.Tensor, torch.Tensor]:
+    """(objective (18) at the optimal u, w [B] (nats), WSR surrogate sum a log2(1/e) [B] (bit/s/Hz))."""
+    st = receive_statistics(problem, prec)
+    a = problem.weights
+    ln_e = torch.log(st["e"])
+    obj = (a * (ln_e + 1.0) - torch.special.xlogy(a, a)).sum((-2, -1))
+    return obj, -(a * ln_e).sum((-2, -1)) / math.log(2.0)
+
+
+def rho_weights(problem: PrecodingProblem, w: torch.Tensor, u: torch.Tensor, b: torch.Tensor,
+                quad: torch.Tensor | None = None) -> torch.Tensor:
+    """rho_{s,m} = sum_t w_{t,m} |u_{t,m}|^2 b_{t,m}^H R^ut_{s,m} b_{t,m}, real [B,S,K]."""
+    if quad is None:
+        quad = _quad(problem, b)
+    return torch.einsum("btm,bstm->bsm", w * u.abs() ** 2, quad)
+
+
+def _span_system(problem, w, u, rho, b):
+    """Reduced form of (26) per satellite: Q [B,S,M,R], A [B,S,R,R], V [B,S,R,K] with
+    p_s = Q (A + lam_s I)^{-1} V, where g_s = Q Rg (reduced QR of the K steering vectors),
+    A = Rg diag(rho_s) Rg^H, V = Rg diag(w u^* d_bar^H b)."""
+    gcols = problem.g.transpose(-2, -1)                               # [B,S,M,K]
+    q, rg = torch.linalg.qr(gcols, mode="reduced")
+    coef = w * u.conj() * (problem.d_bar.conj() * b).sum(-1)          # w u^* d_bar^H b, [B,S,K]
+    a_small = (rg * rho.to(rg.dtype)[..., None, :]) @ rg.mH
+    v_small = rg * coef.to(rg.dtype)[..., None, :]
+    return q, a_small, v_small
+
+
+def optimal_multiplier(problem: PrecodingProblem, w, u, rho, b, method: str = "exact") -> torch.Tensor:
+    """Exact lam_s [B,S] of problem (25) for given (w, u, rho, b): the root of
+    sum_k ||p_{s,k}(lam_s)||^2 = P_s, or 0 where the budget does not bind."""
+    q, a_small, v_small = _span_system(problem, w, u, rho, b)
+    if method == "exact":
+        lam, _ = solve_multiplier(a_small, v_small, problem.power_w)
+    elif method == "subgradient":
+        from .power import solve_multiplier_subgradient
+        lam, _, _ = solve_multiplier_subgradient(a_small, v_small, problem.power_w)
+    else:
+        raise ValueError(f"optimal_multiplier: method must be 'exact' or 'subgradient', got {method!r}")
+    return lam
+
+
+def recover_precoders(problem: PrecodingProblem, w: torch.Tensor, u: torch.Tensor, lam: torch.Tensor,
+                      rho: torch.Tensor | None, b: torch.Tensor, scale_to_power: bool = False) -> torch.Tensor:
+    """Closed-form recovery (26): p [B,S,K,M] from low-dimensional variables.
+
+    ``w`` [B,S,K] real, ``u`` [B,S,K] complex, ``lam`` [B,S] real >= 0, ``rho``
+    [B,S,K] real >= 0 (None: computed from w, u, b via its definition), ``b``
+    [B,S,K,N]. Differentiable in all of them (a linear solve of size min(M,K)
+    per satellite). ``scale_to_power`` rescales any satellite exceeding P_s onto
+    its budget (for predicted, not exactly optimal, variables).
+    """
+    if rho is None:
+        rho = rho_weights(problem, w, u, b)
+    q, a_small, v_small = _span_system(problem, w, u, rho, b)
+    y = apply_regularised_inverse(a_small, v_small, lam)
+    p = (q @ y).transpose(-2, -1)                                     # [B,S,K,M]
+    if scale_to_power:
+        pw = (p.abs() ** 2).sum((-2, -1))
+        scale = torch.sqrt(problem.power_w / pw.clamp_min(torch.finfo(pw.dtype).tiny)).clamp(max=1.0)
+        p = p * scale.to(p.dtype)[..., None, None]
+    return p
+
+
+def update_receivers(problem: PrecodingProblem, p: torch.Tensor) -> torch.Tensor:
+    """(23): b_{s,k} = C_k^{-1} d_bar_{s,k} / ||.||, [B,S,K,N]."""
+    gain = torch.einsum("bsmi,bski->bsmk", p.conj(), problem.g)
+    recv = (gain.abs() ** 2).sum(-2)                                  # [B,T,K]
+    n = problem.shape[4]
+    eye = torch.eye(n, dtype=problem.dtype)
+    c = torch.einsum("btk,btknl->bknl", recv.to(problem.dtype), problem.r_ut) \
+        + problem.noise_w.to(problem.dtype)[..., None, None] * eye     # [B,K,N,N]
+    b = torch.linalg.solve(c[:, None], problem.d_bar[..., None])[..., 0]
+    nrm = torch.linalg.vector_norm(b, dim=-1, keepdim=True)
+    # a link with d_bar = 0 (kappa = 0) has no mean direction: keep the LoS steering vector
+    return torch.where(nrm > 0, b / nrm.clamp_min(torch.finfo(nrm.dtype).tiny), problem.d0)
+
+
+def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_iter: int = 100,
+               tol: float = 1e-4, method: str = "exact"):
+    """Cen-Opt-WM, Algorithm 1: centralized WMMSE on sCSI with per-satellite budgets.
+
+    Start from ``init`` (default :func:`mrt_precoders`); each outer iteration:
+    u, e, w (20)-(21); rho; exact lam_s (25) (``method`` "exact" | "subgradient");
+    p by :func:`recover_precoders` (26); b (23). Stops when every drop's relative
+    change of the objective, |F_n - F_{n-1}| / (sum a log(1/e)), is below ``tol``,
+    or after ``max_iter`` iterations.
+
+    Returns (Precoders, history) with history: ``objective`` [I+1,B] (18) (nats,
+    non-increasing), ``wsr_surrogate`` [I+1,B] (bit/s/Hz), ``lam`` [I,B,S],
+    ``iterations`` (int, outer iterations run), ``converged_at`` [B] (first
+    iteration at which each drop met ``tol``; max_iter if never).
+    """
+    prec = mrt_precoders(problem) if init is None else init
+    obj, sur = wmmse_objective(problem, prec)
+    objs, surs, lams = [obj], [sur], []
+    bsz = problem.shape[0]
+    converged_at = torch.full((bsz,), max_iter, dtype=torch.long)
+    it = 0
+    for it in range(1, max_iter + 1):
+        st = receive_statistics(problem, prec)
+        rho = rho_weights(problem, st["w"], st["u"], prec.b, quad=st["quad"])
+        lam = optimal_multiplier(problem, st["w"], st["u"], rho, prec.b, method=method)
+        p = recover_precoders(problem, st["w"], st["u"], lam, rho, prec.b)
+        b = update_receivers(problem, p)
+        prec = Precoders(p=p, b=b)
+        obj, sur = wmmse_objective(problem, prec)
+        rel = (objs[-1] - obj).abs() / (sur * math.log(2.0)).abs().clamp_min(1e-12)
+        objs.append(obj)
+        surs.append(sur)
+        lams.append(lam)
+        newly = (rel < tol) & (converged_at == max_iter)
+        converged_at = torch.where(newly, torch.full_like(converged_at, it), converged_at)
+        if bool((converged_at < max_iter).all()) or bool((rel < tol).all()):
+            break
+    history = {"objective": torch.stack(objs), "wsr_surrogate": torch.stack(surs),
+               "lam": torch.stack(lams), "iterations": it, "converged_at": converged_at}
+    return prec, history
+
+
+def sep_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, **options):
+    """Sep-Opt-WM: every satellite runs Cen-Opt-WM alone (S = 1 subproblem, its own budget),
+    ignoring the other satellites' interference. Returns (Precoders [B,S,...], history)
+    with per-satellite histories reshaped to [I+1, B, S] (``lam`` [I, B, S])."""
+    bsz, s, k, m, n = problem.shape
+    sub = problem.per_satellite()
+    sub_init = None if init is None else Precoders(p=init.p.reshape(bsz * s, 1, k, m),
+                                                   b=init.b.reshape(bsz * s, 1, k, n))
+    prec, hist = cen_opt_wm(sub, init=sub_init, **options)
+    out = Precoders(p=prec.p.reshape(bsz, s, k, m), b=prec.b.reshape(bsz, s, k, n))
+    history = {"objective": hist["objective"].reshape(-1, bsz, s),
+               "wsr_surrogate": hist["wsr_surrogate"].reshape(-1, bsz, s),
+               "lam": hist["lam"].reshape(-1, bsz, s), "iterations": hist["iterations"],
+               "converged_at": hist["converged_at"].reshape(bsz, s)}
+    return out, history
