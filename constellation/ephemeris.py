@@ -225,7 +225,7 @@ class Constellation:
         e, r, v = self._array.sgp4(jd, fr)
         if e.any():
             bad_sat, bad_t = np.nonzero(e)
-            items = [f"{self.names[i]!r} (index {i}) at t_s={t[j]:g}: {SGP4_ERRORS.get(int(e[i, j]), e[i, j])}"
+            items = [f"{self.names[i]!r} (index {i}) at t_s={float(t[j])}: {SGP4_ERRORS.get(int(e[i, j]), e[i, j])}"
                      for i, j in zip(bad_sat[:10].tolist(), bad_t[:10].tolist())]
             more = f" (and {bad_sat.size - 10} more)" if bad_sat.size > 10 else ""
             raise ValueError(f"SGP4 failed for {bad_sat.size} satellite-time(s): "

@@ -82,7 +82,9 @@ def read_tle(text_or_path, *, verify_checksum: bool = True) -> tuple[list[Satrec
     must be exactly 69 characters (trailing whitespace ignored), start with
     ``"1 "`` / ``"2 "``, carry a valid checksum, and both lines of a set must
     have the same catalogue number. Anything else raises ``ValueError`` naming
-    the line number and the problem.
+    the line number and the problem. Element sets that SGP4 cannot propagate
+    (e.g. decayed) are returned; the error surfaces, with the satellite's name
+    and the time, when they are propagated.
     """
     text, source = _read_text(text_or_path)
     satrecs: list[Satrec] = []
@@ -108,11 +110,7 @@ def read_tle(text_or_path, *, verify_checksum: bool = True) -> tuple[list[Satrec
                 raise ValueError(
                     f"{source}: line {lineno}: catalogue number {line[2:7].strip()!r} differs from "
                     f"{line1[1][2:7].strip()!r} on line 1 at line {line1[0]}")
-            sat = Satrec.twoline2rv(line1[1], line, WGS72)
-            if sat.error:
-                raise ValueError(f"{source}: lines {line1[0]}-{lineno}: sgp4 rejected the element "
-                                 f"set (error {sat.error})")
-            satrecs.append(sat)
+            satrecs.append(Satrec.twoline2rv(line1[1], line, WGS72))
             names.append(name[1] if name is not None else line[2:7].strip())
             name, line1 = None, None
         else:
@@ -161,8 +159,6 @@ def read_omm(path) -> tuple[list[Satrec], list[str]]:
             raise ValueError(f"{path}: OMM record {k}: missing field {exc.args[0]}") from None
         except ValueError as exc:
             raise ValueError(f"{path}: OMM record {k}: bad field value: {exc}") from None
-        if sat.error:
-            raise ValueError(f"{path}: OMM record {k}: sgp4 rejected the elements (error {sat.error})")
         satrecs.append(sat)
         names.append(fields.get("OBJECT_NAME", str(sat.satnum)).strip())
     if not satrecs:
