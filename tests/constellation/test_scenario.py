@@ -1,0 +1,87 @@
+"""World.draw_drops: shapes, determinism, coverage, the elevation mask, redraw and errors."""
+import numpy as np
+import pytest
+
+from constellation.channel import ChannelConfig
+from constellation.ephemeris import Constellation
+from constellation.frames import look_angles
+from constellation.scenario import World, WorldConfig, axes_from_state
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World(WorldConfig(S=3, K=6))
+
+
+def test_draw_drops_shapes_and_geometry(world):
+    d = world.draw_drops(8, np.random.default_rng(0))
+    assert d.csi.shape == (8, 3, 6, 64, 4)
+    assert d.sat_ids.shape == (8, 3) and d.ut_itrs_m.shape == (8, 6, 3)
+    assert np.all(np.abs(d.center_lat_deg) <= 53.0)
+    assert np.all((d.t_s >= 0) & (d.t_s < world.period_s))
+    assert world.period_s == pytest.approx(5801, abs=5)            # 600 km LEO, ~96.7 min
+    for b in range(8):
+        assert len(set(d.sat_ids[b])) == 3
+    # Every selected satellite is above the mask for every UT (independent look-angle code).
+    r, _ = world.constellation.state_itrs(d.t_s)
+    sat = r[np.arange(8)[:, None], d.sat_ids]                        # [B,S,3]
+    np.testing.assert_allclose(sat, d.sat_itrs_m)
+    el, _, rng_m = look_angles(d.ut_itrs_m[:, None], d.ut_lat_deg[:, None], d.ut_lon_deg[:, None],
+                               sat[:, :, None, :])
+    assert np.degrees(el).min() >= 10.0
+    np.testing.assert_allclose(el, d.csi.elevation, atol=1e-9)
+    np.testing.assert_allclose(rng_m, d.csi.range_m, rtol=1e-12)
+    # Attitude equals the ephemeris' own body axes.
+    axes = world.constellation.body_axes(d.t_s)[np.arange(8)[:, None], d.sat_ids]
+    np.testing.assert_allclose(d.sat_axes, axes, atol=1e-12)
+    np.testing.assert_allclose(np.trace(d.csi.sigma, axis1=-2, axis2=-1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(d.csi.noise_w, ChannelConfig().noise_w)
+
+
+def test_same_seed_same_drops(world):
+    a = world.draw_drops(4, np.random.default_rng(42))
+    b = world.draw_drops(4, np.random.default_rng(42))
+    c = world.draw_drops(4, np.random.default_rng(43))
+    for name in ("sat_ids", "t_s", "center_lat_deg", "ut_itrs_m"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for name in ("g", "beta", "kappa", "sigma"):
+        np.testing.assert_array_equal(getattr(a.csi, name), getattr(b.csi, name))
+    np.testing.assert_array_equal(a.large_scale.kappa_z, b.large_scale.kappa_z)
+    assert not np.array_equal(a.t_s, c.t_s)
+
+
+def test_fixed_center_and_time(world):
+    d = world.draw_drops(3, np.random.default_rng(1), center=(48.85, 2.35), t_s=[0.0, 600.0, 1200.0])
+    np.testing.assert_allclose(d.center_lat_deg, 48.85)
+    np.testing.assert_allclose(d.t_s, [0.0, 600.0, 1200.0])
+    sub = d.take([2, 0])
+    np.testing.assert_array_equal(sub.sat_ids, d.sat_ids[[2, 0]])
+    np.testing.assert_array_equal(sub.csi.beta, d.csi.beta[[2, 0]])
+
+
+def test_unreachable_region_gives_clear_error():
+    # A 53-deg shell at 600 km never rises 10 deg above a UT near the pole.
+    w = World(WorldConfig(S=3, K=4, max_redraws=2))
+    with pytest.raises(ValueError, match=r"only 0 satellites .*min_elevation_deg=10.*S=3"):
+        w.draw_drops(2, np.random.default_rng(0), center=(89.0, 0.0))
+    with pytest.raises(ValueError, match="center_lat_deg"):
+        w.draw_drops(1, np.random.default_rng(0), center=(95.0, 0.0))
+    with pytest.raises(ValueError, match="batch"):
+        w.draw_drops(0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="WorldConfig.S"):
+        WorldConfig(S=0)
+
+
+def test_sparse_constellation_redraws_until_s_qualify():
+    # 40 satellites: most random (centre, time) pairs see < 2 satellites; redraws must succeed.
+    w = World(WorldConfig(S=2, K=3, radius_km=100.0, max_redraws=200), Constellation.walker(total=40, planes=4))
+    d = w.draw_drops(3, np.random.default_rng(3))
+    assert np.degrees(d.csi.elevation).min() >= 10.0
+
+
+def test_axes_from_state_matches_body_axes():
+    c = Constellation.walker(total=24, planes=4)
+    t = np.array([0.0, 1234.5])
+    r, v = c.state_itrs(t)
+    _, omega = c.earth_rotation(t)
+    np.testing.assert_allclose(axes_from_state(r, v, omega[:, None]), c.body_axes(t), atol=1e-12)
