@@ -1,0 +1,160 @@
+"""``satcoop overhead``: inter-satellite bits per precoding update (Table III / Fig. 8 of the paper).
+
+For S cooperating satellites one ISL hop apart (a complete graph), the
+messages of one update are actually sent over a :class:`network.bus.Bus` and
+the figures are read back from the bus's own accounting:
+
+* Cen-Opt-WM, Cen-TFC-WM (centralized, satellite 0 is the central one): each of
+  the S-1 members sends its sCSI report (beta, kappa, Sigma per UT, plus its SSI)
+  to the central satellite; the central satellite then sends each member its
+  precoder bundle (p_{s,k}, M complex, for the K UTs). The central satellite's
+  own report and precoders never cross an ISL.
+* Dec-TFC-WM (decentralized): every satellite sends its SSI (position, attitude,
+  power budget) to every other one: S (S-1) messages.
+
+``bits`` is the total bits put on ISLs (link bits = payload x hops; one hop here).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+SCHEMES = ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM")
+
+
+def _positive(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} = {value!r}: must be an integer >= {minimum}")
+    return value
+
+
+def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32, sigma_packing: str = "full",
+                        link_length_km: float = 1000.0, link_config=None) -> dict:
+    """Send one update's messages of every scheme over a bus and return its accounting.
+
+    Returns ``{"per_update": [{"scheme", "bits", "messages", "payload_bits", "max_latency_s"}], "config": {...}}``.
+    """
+    import numpy as np
+
+    from network.bus import Bus
+    from network.links import LinkConfig
+    from network.messages import SIGMA_PACKINGS, SSI, PrecoderBundle, SCSIReport
+    from network.topology import TopologySnapshot
+
+    S, K, M, N = (_positive(f"--{k}", v) for k, v in (("S", S), ("K", K), ("M", M), ("N", N)))
+    _positive("--bits-per-real", bits_per_real)
+    if sigma_packing not in SIGMA_PACKINGS:
+        raise ValueError(f"--sigma-packing = {sigma_packing!r}: allowed {SIGMA_PACKINGS}")
+    if not (isinstance(link_length_km, (int, float)) and 0 < link_length_km < 1e5):
+        raise ValueError(f"--link-km = {link_length_km!r}: must be a length in (0, 1e5) km")
+    link_config = link_config or LinkConfig()
+
+    pairs = [(a, b) for a in range(S) for b in range(a + 1, S)]
+    graph = TopologySnapshot.from_edges(S, np.array(pairs, np.int64).reshape(-1, 2), link_length_km * 1e3)
+
+    # Payload values do not change sizes; the arrays have the real shapes and dtypes.
+    def ssi():
+        return SSI(np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0]), 1.0, bits_per_real=bits_per_real)
+
+    def report():
+        return SCSIReport(ssi(), np.ones(K), np.ones(K), np.broadcast_to(np.eye(N) / N, (K, N, N)),
+                          sigma_packing=sigma_packing, bits_per_real=bits_per_real)
+
+    def bundle():
+        return PrecoderBundle(np.zeros((K, M), complex), bits_per_real=bits_per_real)
+
+    central = 0
+    members = [s for s in range(S) if s != central]
+    rows = []
+    for scheme in SCHEMES:
+        bus = Bus(graph, link_config)
+        if scheme.startswith("Cen"):
+            for s in members:
+                bus.send(report(), s, central, 0.0)
+            bus.deliver(10.0)                   # the central satellite has every report by then
+            for s in members:
+                bus.send(bundle(), central, s, 10.0)
+            bus.deliver(20.0)
+        else:
+            for s in range(S):
+                for t in range(S):
+                    if s != t:
+                        bus.send(ssi(), s, t, 0.0)
+            bus.deliver(10.0)
+        frame = bus.messages_frame()
+        if len(frame) and not (frame["status"] == "delivered").all():
+            raise RuntimeError(f"{scheme}: messages not delivered on the complete graph:\n{frame}")
+        rows.append({"scheme": scheme, "bits": int(frame["link_bits"].sum()), "messages": int(len(frame)),
+                     "payload_bits": int(frame["payload_bits"].sum()),
+                     "max_hops": int(frame["hops"].max()) if len(frame) else 0,
+                     "max_latency_s": float(frame["latency_s"].max()) if len(frame) else 0.0})
+    config = {"S": S, "K": K, "M": M, "N": N, "bits_per_real": bits_per_real, "sigma_packing": sigma_packing,
+              "central": central, "topology": "complete graph: one ISL hop between every pair",
+              "link_length_km": float(link_length_km), "link": link_config.to_dict()}
+    return {"per_update": rows, "config": config}
+
+
+def _run(args) -> int:
+    if args.plot is not None and not str(args.plot).strip():
+        raise ValueError("--plot: give a file name, e.g. overhead.png")
+    result = per_update_overhead(args.S, args.K, args.M, args.N, args.bits_per_real, args.sigma_packing,
+                                 args.link_km)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        c = result["config"]
+        print(f"ISL overhead per precoding update: S={c['S']} K={c['K']} M={c['M']} N={c['N']}, "
+              f"{c['bits_per_real']} bits/real, Sigma {c['sigma_packing']}, one hop apart")
+        print(f"{'scheme':<12} {'messages':>9} {'bits':>12} {'Mbit':>10}")
+        for r in result["per_update"]:
+            print(f"{r['scheme']:<12} {r['messages']:>9d} {r['bits']:>12d} {r['bits'] / 1e6:>10.6f}")
+    if args.plot:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        rows = result["per_update"]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        bars = ax.bar([r["scheme"] for r in rows], [r["bits"] / 1e6 for r in rows], color=["C0", "C1", "C2"])
+        ax.bar_label(bars, labels=[f"{r['bits'] / 1e6:.6f}" for r in rows], fontsize=8)
+        ax.set_ylabel("ISL overhead per update (Mbit)")
+        c = result["config"]
+        ax.set_title(f"S={c['S']}, K={c['K']}, M={c['M']}, N={c['N']}", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(args.plot)
+        plt.close(fig)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("overhead", help="ISL bits per precoding update for each scheme (Table III)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--S", type=int, default=3, help="cooperating satellites (default 3)")
+    p.add_argument("--K", type=int, default=12, help="user terminals (default 12)")
+    p.add_argument("--M", type=int, default=64, help="satellite antennas (default 64)")
+    p.add_argument("--N", type=int, default=4, help="UT antennas (default 4)")
+    p.add_argument("--bits-per-real", type=int, default=32, help="bits per real number (default 32, float32)")
+    p.add_argument("--sigma-packing", default="full",
+                   help="Sigma in sCSI reports: 'full' (2 N^2 reals, the paper's count) or 'hermitian' (N^2)")
+    p.add_argument("--link-km", type=float, default=1000.0, help="ISL length between cooperating satellites (km)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--plot", metavar="FILE.png", default=None, help="write a bar chart")
+    p.set_defaults(func=_run)
+
+
+def main(argv=None) -> int:
+    """Run ``overhead`` alone (without the other subcommands): ``python -m agents.cli.overhead``."""
+    parser = argparse.ArgumentParser(prog="satcoop")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["overhead", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        return _run(args)
+    except ValueError as exc:
+        print(f"satcoop overhead: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
