@@ -93,7 +93,7 @@ class PrecodingProblem:
             pw = pw[:, None]
         pw = np.broadcast_to(pw, (b, s))
         wts = np.ones((b, s, k)) if weights is None else np.broadcast_to(np.asarray(weights, float), (b, s, k))
-        t = lambda x, dt: torch.as_tensor(np.ascontiguousarray(x)).to(dt)
+        t = lambda x, dt: torch.from_numpy(np.array(x, copy=True)).to(dt)
         return cls(g=t(csi.g, dtype), d0=t(csi.d0, dtype), beta=t(csi.beta, rdt), kappa=t(csi.kappa, rdt),
                    sigma=t(csi.sigma, dtype), noise_w=t(csi.noise_w, rdt), power_w=t(pw, rdt),
                    weights=t(wts, rdt))

@@ -1,0 +1,168 @@
+"""Cen-Opt-WM / Sep-Opt-WM (Algorithm 1): monotonicity, power constraints, limiting cases."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.special
+import torch
+
+from agents.precoding.problem import PrecodingProblem
+from agents.precoding.rates import ergodic_rates
+from agents.precoding.wmmse import cen_opt_wm, recover_precoders, receive_statistics, rho_weights, sep_opt_wm
+
+
+@pytest.mark.parametrize("scheme", [cen_opt_wm, sep_opt_wm])
+@pytest.mark.parametrize("power_dbw", [-20.0, 0.0, 20.0])
+def test_objective_monotone_and_power_constraints(make_csi, scheme, power_dbw):
+    csi = make_csi(10, B=3, S=3, K=5, M=12, N=2)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=power_dbw)
+    prec, hist = scheme(prob, max_iter=40, tol=1e-12)
+    obj = hist["objective"]
+    assert obj.shape[0] == hist["iterations"] + 1 and hist["iterations"] >= 5
+    # (18) never increases (up to round-off) and strictly improves on the start
+    assert torch.all(obj[1:] <= obj[:-1] + 1e-9 * obj[:-1].abs().clamp_min(1.0))
+    assert torch.all(obj[-1] < obj[0])
+    pw = prec.power_w                                         # [B,S]
+    lam = hist["lam"][-1]                                     # multiplier that produced the final p
+    assert torch.all(pw <= prob.power_w * (1 + 1e-9))
+    binding = lam > 0
+    assert bool(binding.any())
+    np.testing.assert_allclose(pw[binding].numpy(), prob.power_w[binding].numpy(), rtol=1e-8)
+
+
+def _textbook_miso_wmmse(h, noise, power, v0, iters):
+    """Shi et al. (2011) WMMSE for the MISO BC, total power, single-antenna UTs, written from the paper.
+
+    h: [K, L] with row k = h_k^H; v0: [L, K] initial precoders. Returns the sum rate after each iteration.
+    """
+    k_num, l_num = h.shape
+    v = v0.copy()
+    rates = []
+
+    def sum_rate(v):
+        g = np.abs(h @ v) ** 2
+        sig = np.diag(g)
+        return np.sum(np.log2(1 + sig / (g.sum(1) - sig + noise)))
+
+    for _ in range(iters):
+        hv = h @ v                                            # hv[k, j] = h_k^H v_j
+        u = np.array([hv[k, k] / (np.sum(np.abs(hv[k]) ** 2) + noise[k]) for k in range(k_num)])
+        w = np.array([1.0 / (1.0 - np.conj(u[k]) * hv[k, k]).real for k in range(k_num)])
+        a = sum(w[k] * abs(u[k]) ** 2 * np.outer(h[k].conj(), h[k]) for k in range(k_num))
+        rhs = np.stack([w[k] * u[k] * h[k].conj() for k in range(k_num)], axis=1)
+
+        def v_of(mu):
+            return np.linalg.solve(a + mu * np.eye(l_num), rhs)
+
+        if np.sum(np.abs(np.linalg.lstsq(a, rhs, rcond=None)[0]) ** 2) <= power:
+            v = np.linalg.lstsq(a, rhs, rcond=None)[0]
+        else:
+            lo, hi = 0.0, 1.0
+            while np.sum(np.abs(v_of(hi)) ** 2) > power:
+                hi *= 2.0
+            for _ in range(200):
+                mid = 0.5 * (lo + hi)
+                if np.sum(np.abs(v_of(mid)) ** 2) > power:
+                    lo = mid
+                else:
+                    hi = mid
+            v = v_of(hi)
+        rates.append(sum_rate(v))
+    return v, np.array(rates)
+
+
+def test_deterministic_miso_limit_matches_textbook_wmmse(make_csi):
+    """S = 1, N = 1, kappa = inf: a deterministic MISO broadcast channel."""
+    b_num, k_num, m = 3, 4, 8
+    csi = make_csi(11, B=b_num, S=1, K=k_num, M=m, N=1, kappa=np.inf)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=0.0)
+    iters = 60
+    prec, hist = cen_opt_wm(prob, max_iter=iters, tol=0.0)
+    ours = ergodic_rates(prob, prec, samples=2).wsr.numpy()
+    assert np.all(ergodic_rates(prob, prec, samples=2).wsr_stderr.numpy() == 0)   # deterministic
+    for bi in range(b_num):
+        beta = csi.beta[bi, 0]
+        h = np.sqrt(beta)[:, None] * (csi.d0[bi, 0, :, 0][:, None] * csi.g[bi, 0].conj())   # rows h_k^H
+        noise = csi.noise_w[bi]
+        power = 1.0
+        v0 = np.sqrt(power / k_num) * csi.g[bi, 0].T                                      # same MRT start
+        _, ref = _textbook_miso_wmmse(h, noise, power, v0, iters)
+        assert ref[-1] > ref[0]
+        assert ours[bi] == pytest.approx(ref[-1], rel=1e-2)
+
+
+def test_single_link_los_limit_closed_form(make_csi):
+    """K = 1, S = 1, kappa = inf: MRT with full power, b = d0, rate log2(1 + P beta / sigma^2)."""
+    csi = make_csi(12, B=4, S=1, K=1, M=16, N=4, kappa=np.inf)
+    power_w = np.array([0.01, 0.3, 1.0, 30.0])
+    prob = PrecodingProblem.from_csi(csi, power_w=power_w)
+    prec, _ = cen_opt_wm(prob, max_iter=20)
+    p = prec.p[:, 0, 0].numpy()
+    g = csi.g[:, 0, 0]
+    # p = sqrt(P) g up to a phase; b parallel to d0
+    np.testing.assert_allclose(np.abs(np.sum(g.conj() * p, -1)) ** 2, power_w, rtol=1e-10)
+    b = prec.b[:, 0, 0].numpy()
+    np.testing.assert_allclose(np.abs(np.sum(csi.d0[:, 0, 0].conj() * b, -1)), 1.0, rtol=1e-10)
+    rate = ergodic_rates(prob, prec, samples=2).rates[:, 0, 0].numpy()
+    ref = np.log2(1 + power_w * csi.beta[:, 0, 0] / csi.noise_w[:, 0])
+    np.testing.assert_allclose(rate, ref, rtol=1e-10)
+
+
+def _rician_ergodic_rate(snr_los, snr_nlos):
+    """E log2(1 + |x|^2), x ~ CN(sqrt(snr_los), snr_nlos), by quadrature of the Rician density of |x|."""
+    s2 = snr_nlos
+    mu = np.sqrt(snr_los)
+
+    def integrand(r):
+        pdf = 2 * r / s2 * np.exp(-(r - mu) ** 2 / s2) * scipy.special.i0e(2 * r * mu / s2)
+        return np.log2(1 + r * r) * pdf
+
+    top = mu + 12 * np.sqrt(s2) + 1.0
+    return scipy.integrate.quad(integrand, 0, top, limit=400, points=[mu])[0]
+
+
+def test_single_link_rician_single_antenna_ut(make_csi):
+    """K = 1, S = 1, N = 1, finite kappa: MRT with full power; ergodic rate = Rician expectation."""
+    csi = make_csi(13, B=3, S=1, K=1, M=8, N=1, kappa_db=(0.0, 10.0))
+    power_w = np.array([0.1, 1.0, 10.0])
+    prob = PrecodingProblem.from_csi(csi, power_w=power_w)
+    prec, _ = cen_opt_wm(prob, max_iter=20)
+    p = prec.p[:, 0, 0].numpy()
+    np.testing.assert_allclose(np.abs(np.sum(csi.g[:, 0, 0].conj() * p, -1)) ** 2, power_w, rtol=1e-10)
+    est = ergodic_rates(prob, prec, samples=20000, generator=torch.Generator().manual_seed(5))
+    kap, beta, noise = csi.kappa[:, 0, 0], csi.beta[:, 0, 0], csi.noise_w[:, 0]
+    for i in range(3):
+        snr = power_w[i] * beta[i] / noise[i]
+        ref = _rician_ergodic_rate(snr * kap[i] / (kap[i] + 1), snr / (kap[i] + 1))
+        got, se = est.rates[i, 0, 0].item(), est.stderr[i, 0, 0].item()
+        assert abs(got - ref) < 4 * se, (got, ref, se)
+
+
+def test_single_link_multi_antenna_ut_uses_full_power_mrt(make_csi):
+    csi = make_csi(14, B=2, S=1, K=1, M=16, N=4)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=3.0)
+    prec, hist = cen_opt_wm(prob, max_iter=30)
+    p = prec.p[:, 0, 0].numpy()
+    pw = 10 ** 0.3
+    np.testing.assert_allclose(np.abs(np.sum(csi.g[:, 0, 0].conj() * p, -1)) ** 2, pw, rtol=1e-10)
+    np.testing.assert_allclose((np.abs(p) ** 2).sum(-1), pw, rtol=1e-10)
+
+
+def test_recover_precoders_is_differentiable(make_csi):
+    """The learned networks will back-propagate through (26) from predicted variables."""
+    csi = make_csi(15, B=2, S=2, K=3, M=8, N=2)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=0.0)
+    prec, hist = cen_opt_wm(prob, max_iter=5)
+    st = receive_statistics(prob, prec)
+    w = st["w"].clone().requires_grad_(True)
+    u = st["u"].clone().requires_grad_(True)
+    lam = hist["lam"][-1].clone().requires_grad_(True)
+    b = prec.b.clone().requires_grad_(True)
+    p = recover_precoders(prob, w, u, lam, None, b, scale_to_power=True)
+    assert torch.all(p.detach().abs().pow(2).sum((-2, -1)) <= prob.power_w * (1 + 1e-9))
+    rate = ergodic_rates(prob, type(prec)(p=p, b=b), samples=64,
+                         generator=torch.Generator().manual_seed(0)).wsr.sum()
+    rate.backward()
+    for t in (w, u, lam, b):
+        assert t.grad is not None and bool(torch.isfinite(t.grad).all()) and bool((t.grad != 0).any())
