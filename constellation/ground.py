@@ -150,6 +150,34 @@ def min_elevation_sin(sat_r_itrs, ut_r_itrs, ut_lat_deg, ut_lon_deg, chunk_elems
     return out
 
 
+_POLAR_RADIUS_M = 6_356_752.314
+_CANDIDATE_MARGIN_RAD = np.radians(1.0)
+
+
+def _candidates(sat, ut, center, min_elevation_deg):
+    """Superset of the satellites that can be above the mask for every UT: indices [B,C] and a validity
+    mask [B,C] (C = the largest count over the drops; padded entries are invalid).
+
+    A satellite at geocentric radius |s| seen at elevation >= e from a ground point lies within the
+    central angle lam = arccos(R cos e / |s|) - e of it (spherical Earth of radius R). Using the polar
+    radius (smallest R, largest lam), e lowered by 0.2 deg (geodetic vs geocentric vertical), the
+    UTs' largest central angle from the centre (triangle inequality) and a 1 deg margin, every
+    qualifying satellite is kept; the exact elevation test is done afterwards on the candidates only.
+    """
+    b, n, _ = sat.shape
+    r_sat = np.linalg.norm(sat, axis=-1)                                             # [B,n]
+    e = np.radians(max(min_elevation_deg - 0.2, -90.0))
+    lam = np.arccos(np.clip(_POLAR_RADIUS_M * np.cos(e) / r_sat, -1.0, 1.0)) - e
+    cu = center / np.linalg.norm(center, axis=-1, keepdims=True)                     # [B,3]
+    uu = ut / np.linalg.norm(ut, axis=-1, keepdims=True)                             # [B,K,3]
+    spread = np.arccos(np.clip(np.einsum("bkj,bj->bk", uu, cu), -1.0, 1.0)).max(axis=-1)   # [B]
+    ang = np.arccos(np.clip(np.einsum("bnj,bj->bn", sat, cu) / r_sat, -1.0, 1.0))   # [B,n]
+    keep = ang <= lam + spread[:, None] + _CANDIDATE_MARGIN_RAD
+    c = max(int(keep.sum(axis=-1).max()), 1)
+    order = np.argsort(~keep, axis=-1, kind="stable")[:, :c]                        # kept first, index order
+    return order, np.take_along_axis(keep, order, axis=-1)
+
+
 def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: int,
                      min_elevation_deg: float = 10.0, ut_lat_deg=None, ut_lon_deg=None):
     """Non-raising core of :func:`select_cooperating`.
@@ -179,13 +207,16 @@ def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: i
     c_lon = np.broadcast_to(np.asarray(center_lon_deg, float), (b,))
     _check_center(c_lat, c_lon, "select_cooperating")
 
-    qualifies = min_elevation_sin(sat, ut, lat, lon) >= np.sin(np.radians(min_elevation_deg))   # [B,n]
     center = geodetic_to_itrs(c_lat, c_lon, 0.0)                                                  # [B,3]
-    dist = np.linalg.norm(sat - center[:, None, :], axis=-1)
+    cand, valid = _candidates(sat, ut, center, min_elevation_deg)                                 # [B,C]
+    rows = np.arange(b)[:, None]
+    sat_c = sat[rows, cand]                                                                       # [B,C,3]
+    qualifies = valid & (min_elevation_sin(sat_c, ut, lat, lon) >= np.sin(np.radians(min_elevation_deg)))
+    dist = np.linalg.norm(sat_c - center[:, None, :], axis=-1)
     dist = np.where(qualifies, dist, np.inf)
     n_q = qualifies.sum(axis=-1)
-    take = min(s, sat.shape[1])
-    ids = np.argsort(dist, axis=-1, kind="stable")[:, :take]
+    take = min(s, cand.shape[1])
+    ids = cand[rows, np.argsort(dist, axis=-1, kind="stable")[:, :take]]
     if take < s:
         ids = np.concatenate([ids, np.zeros((b, s - take), int)], axis=-1)
     ids = np.where(np.arange(s)[None, :] < n_q[:, None], ids, -1)

@@ -116,3 +116,23 @@ def test_select_cooperating_error_names_count_s_and_mask():
     assert np.all(padded[0, q:] == -1)
     with pytest.raises(ValueError, match="S must be"):
         select_cooperating(sats, ut, 0.0, 0.0, 0)
+
+
+@pytest.mark.parametrize("mask_deg, radius_km", [(0.0, 2000.0), (10.0, 800.0), (30.0, 300.0)])
+def test_qualifying_count_matches_brute_force_mixed_altitudes(mask_deg, radius_km):
+    # Altitudes 350..1500 km and several masks: the candidate pre-filter must never drop a qualifier.
+    rng = np.random.default_rng(int(mask_deg) + 1)
+    u = rng.standard_normal((3000, 3))
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    sats = u * (6378137.0 + rng.uniform(350e3, 1500e3, (3000, 1)))
+    centers = [(70.0, -20.0), (0.0, 100.0), (-45.0, 170.0)]
+    lat, lon, ut = place_uts([ServiceRegion(a, o, radius_km) for a, o in centers], 10, rng)
+    ids, n_q = rank_cooperating(sats, ut, [c[0] for c in centers], [c[1] for c in centers], 5, mask_deg, lat, lon)
+    assert n_q.min() >= 3                                 # not vacuous
+    for b in range(3):
+        el, _, _ = look_angles(ut[b][:, None, :], lat[b][:, None], lon[b][:, None], sats[None])
+        ok = np.all(np.degrees(el) >= mask_deg, axis=0)
+        assert n_q[b] == ok.sum()
+        dist = np.linalg.norm(sats - geodetic_to_itrs(*centers[b], 0.0), axis=-1)
+        expected = np.flatnonzero(ok)[np.argsort(dist[ok])][:5]
+        np.testing.assert_array_equal(ids[b][: expected.size], expected)
