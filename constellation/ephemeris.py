@@ -300,11 +300,12 @@ class Constellation:
     def attitude(self, t_s) -> np.ndarray:
         """Quaternion (w, x, y, z), scalar first, of the rotation body -> ITRS: ``[T, n, 4]`` (``[n, 4]``).
 
-        ``Rotation.from_quat(q, scalar_first=True).apply(e_body)`` maps body
+        ``Rotation.from_quat(q[..., [1, 2, 3, 0]]).apply(e_body)`` maps body
         coordinates to ITRS, i.e. the rotation matrix has the body axes of
         :meth:`body_axes` as its columns. Canonical sign (w >= 0).
         """
         axes = self.body_axes(t_s)
         m = np.swapaxes(axes, -1, -2)                             # columns = body axes
-        q = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat(canonical=True, scalar_first=True)
-        return q.reshape(axes.shape[:-2] + (4,))
+        q_xyzw = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat(canonical=True)
+        # scipy returns (x, y, z, w); reorder here rather than rely on scalar_first (scipy >= 1.14).
+        return q_xyzw[:, [3, 0, 1, 2]].reshape(axes.shape[:-2] + (4,))

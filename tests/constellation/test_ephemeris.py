@@ -201,7 +201,7 @@ def test_attitude_quaternion_maps_body_axes_to_itrs(small_walker):
     assert np.all(q[..., 0] >= 0)
     m = _quat_to_matrix(q)                                    # body -> ITRS
     np.testing.assert_allclose(m, np.swapaxes(axes, -1, -2), atol=1e-12)
-    # scipy agrees on the convention (scalar first), e.g. the body x axis lands on axes[..., 0, :]
-    rot = Rotation.from_quat(q.reshape(-1, 4), scalar_first=True)
+    # scipy agrees: the rotation maps the body x axis onto axes[..., 0, :] and z onto axes[..., 2, :]
+    rot = Rotation.from_quat(q.reshape(-1, 4)[:, [1, 2, 3, 0]])          # scipy wants (x, y, z, w)
     np.testing.assert_allclose(rot.apply([1.0, 0.0, 0.0]), axes[..., 0, :].reshape(-1, 3), atol=1e-12)
     np.testing.assert_allclose(rot.apply([0.0, 0.0, 1.0]), axes[..., 2, :].reshape(-1, 3), atol=1e-12)
