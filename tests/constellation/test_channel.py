@@ -63,8 +63,8 @@ def test_slant_range_vs_elevation_law_of_cosines():
     np.testing.assert_allclose(d, expected, rtol=1e-9)
     # Elevation from the planar triangle: cos(eps) = (R+h) sin(gamma) / d
     np.testing.assert_allclose(np.cos(eps), (r + H_M) * np.sin(np.radians(gammas)) / d, atol=1e-9)
-    # Off-nadir angle at the satellite (sine law): sin(eta) = R cos(eps) / (R + h); the link
-    # leaves the satellite in the body x-z... plane containing nadir and the UT: u_sat.z = cos(eta).
+    # Off-nadir angle at the satellite (sine law): sin(eta) = R cos(eps) / (R + h), and the
+    # body z axis is nadir, so the AoD's z component is cos(eta).
     eta = np.arcsin(r * np.cos(eps) / (r + H_M))
     np.testing.assert_allclose(geo["u_sat"][0, :, 0, 2], np.cos(eta), atol=1e-9)
     # The elevation agrees with frames.look_angles (second implementation).
@@ -180,9 +180,9 @@ def test_sampled_channels_match_beta_and_r_ut():
     t = 4000
     h = csi.sample_channels(np.random.default_rng(8), samples=t)         # [T,B,S,K,N,M]
     power = np.sum(np.abs(h) ** 2, axis=(-2, -1)).mean(axis=0)
-    np.testing.assert_allclose(power / csi.beta, 1.0, atol=0.08)
+    np.testing.assert_allclose(power / csi.beta, 1.0, atol=0.06)      # ~4 sigma for NLoS-heavy links
     r_emp = np.einsum("tbskim,tbskjm->bskij", h, h.conj()) / t
-    np.testing.assert_allclose(r_emp / csi.beta[..., None, None], csi.r_ut / csi.beta[..., None, None], atol=0.06)
+    np.testing.assert_allclose(r_emp / csi.beta[..., None, None], csi.r_ut / csi.beta[..., None, None], atol=0.03)
     np.testing.assert_allclose(np.trace(csi.sigma, axis1=-2, axis2=-1), 1.0, atol=1e-12)
 
 
