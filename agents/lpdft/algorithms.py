@@ -62,9 +62,12 @@ non-decreasing (``history["sum_rate"]``) for the exact multiplier. For the
 subgradient multiplier (finite iterations) the new W is scaled into the budget
 if needed and kept only if it does not increase the objective.
 
-Algorithm 2 (Greedy-ZF): users in index order each take the unused DFT port
-with the strongest response |G[k, n]|^2 (stream k = user k), then zero forcing
-on ``h_eff`` (pseudo-inverse) scaled to ``||W||_F^2 = P``.
+Algorithm 2 (Greedy-ZF): step by step, the strongest remaining (user, port)
+pair (max |G[k, n]|^2 over users without a port and unused ports) fixes that
+user's port (stream k = user k); then zero forcing on ``h_eff``
+(pseudo-inverse), every column scaled to power P/K ("equal", default; "sum"
+scales W as a whole to ||W||_F^2 = P, which lets one ill-conditioned pair of
+users starve everybody).
 
 Baselines: ``DFT-BF`` (the greedy ports, no LP: W = sqrt(P/K) I, equal power per
 beam), ``MF-FDP`` and ``MMSE-FDP`` (fully digital on the N_a elements,
@@ -84,7 +87,7 @@ from .scenario import LPDFTScenario
 
 __all__ = ["SCHEMES", "SchemeResult", "assignment_candidates", "assignment_objective", "assignment_step",
            "assignment_terms", "dft_bf", "effective_channel", "greedy_columns", "greedy_zf", "lp_dft",
-           "mf_fdp", "mmse_fdp", "run_scheme", "solve_assignment", "sum_rate_gbps", "zf_precoder"]
+           "mf_fdp", "mmse_fdp", "run_scheme", "scale_to_radiated_budget", "solve_assignment", "sum_rate_gbps", "zf_precoder"]
 
 CDTYPE = torch.complex128
 RDTYPE = torch.float64
@@ -148,9 +151,11 @@ def _scale_to_power(W: torch.Tensor, power_w: torch.Tensor) -> torch.Tensor:
 
 
 def greedy_columns(G, n_streams: int | None = None) -> np.ndarray:
-    """Algorithm 2's selection: user k (k = 0..L-1 in order) takes the unused port maximising |G[k, n]|^2.
+    """Algorithm 2's selection: repeatedly give the strongest (user, port) pair, max |G[k, n]|^2 over
+    users without a port and unused ports, its port.
 
-    ``G`` [B, K, N] (numpy or torch) -> ``cols`` int [B, L], L = n_streams (default K, must be <= K).
+    ``G`` [B, K, N] (numpy or torch) -> ``cols`` int [B, L]. For L = K (default) ``cols[:, k]`` is
+    user k's port (stream k serves user k); for L < K the first L picks in pick order.
     Vectorised over drops; the loop is over the L sequential picks.
     """
     g = G.numpy() if isinstance(G, torch.Tensor) else np.asarray(G)
@@ -159,19 +164,36 @@ def greedy_columns(G, n_streams: int | None = None) -> np.ndarray:
     if not 1 <= l_streams <= min(k, n):
         raise ValueError(f"n_streams must be in [1, min(users, DFT columns)] = [1, {min(k, n)}], got {l_streams}")
     score = np.abs(g) ** 2
-    used = np.zeros((b, n), bool)
-    cols = np.empty((b, l_streams), np.int64)
+    user_free = np.ones((b, k), bool)
+    port_free = np.ones((b, n), bool)
+    by_user = np.full((b, k), -1, np.int64)
+    in_order = np.empty((b, l_streams), np.int64)
     rows = np.arange(b)
-    for user in range(l_streams):
-        pick = np.where(used, -np.inf, score[:, user, :]).argmax(-1)
-        cols[:, user] = pick
-        used[rows, pick] = True
-    return cols
+    for step in range(l_streams):
+        masked = np.where(user_free[:, :, None] & port_free[:, None, :], score, -np.inf)
+        user, port = np.divmod(masked.reshape(b, -1).argmax(-1), n)
+        by_user[rows, user] = port
+        in_order[:, step] = port
+        user_free[rows, user] = False
+        port_free[rows, port] = False
+    return by_user if l_streams == k else in_order
 
 
-def zf_precoder(h_eff: torch.Tensor, power_w: torch.Tensor) -> torch.Tensor:
-    """Zero forcing W = pinv(h_eff) [B, L, K] scaled to ||W||_F^2 = P."""
-    return _scale_to_power(torch.linalg.pinv(h_eff), power_w)
+def zf_precoder(h_eff: torch.Tensor, power_w: torch.Tensor, power_scaling: str = "equal") -> torch.Tensor:
+    """Zero forcing on ``h_eff`` [B, K, L]: W = pinv(h_eff) [B, L, K], then power scaling.
+
+    ``power_scaling="equal"`` (default): every ZF column scaled to power P/K (interference stays
+    nulled; an ill-conditioned user costs only its own rate). ``"sum"``: one common factor,
+    ||W||_F^2 = P.
+    """
+    W = torch.linalg.pinv(h_eff)
+    if power_scaling == "sum":
+        return _scale_to_power(W, power_w)
+    if power_scaling != "equal":
+        raise ValueError(f"power_scaling must be 'equal' or 'sum', got {power_scaling!r}")
+    k = W.shape[-1]
+    norm = torch.linalg.vector_norm(W, dim=-2, keepdim=True).clamp_min(1e-300)
+    return W / norm * torch.sqrt(power_w / k)[:, None, None].to(W.dtype)
 
 
 # ---------------------------------------------------------------------------- assignment step
@@ -210,17 +232,26 @@ def solve_assignment(cost: np.ndarray) -> np.ndarray:
 
 
 def assignment_candidates(G, cols, W, u, w) -> dict[str, np.ndarray]:
-    """The Hungarian solutions of the two linear surrogates (module doc): {"paper": cols, "mm": cols}."""
-    Q, R, P = assignment_terms(G, W, u, w)
-    qd = torch.diagonal(Q, dim1=-2, dim2=-1).real                      # [B, N]
-    rd = torch.diagonal(R, dim1=-2, dim2=-1).real                      # [B, L]
+    """The Hungarian solutions of the two linear surrogates (module doc): {"paper": cols, "mm": cols}.
+
+    Uses the rank-K structure of Q = G^H diag(c) G (never forms the N x N matrix):
+    Q_nn = sum_k c_k |G_kn|^2, Q A0 R = G^H diag(c) h_eff R, lambda_max(Q) = lambda_max(C^1/2 G G^H C^1/2).
+    """
+    c = w * u.abs() ** 2                                               # [B, K]
+    R = W @ W.mH                                                       # [B, L, L]
+    P = (G * (w.to(CDTYPE) * u)[..., None]).transpose(-2, -1) @ W.transpose(-2, -1)   # [B, N, L]
     lin = -2.0 * P.real
+    qd = (c[:, :, None] * G.abs() ** 2).sum(1)                         # [B, N]
+    rd = torch.diagonal(R, dim1=-2, dim2=-1).real                      # [B, L]
     cost_paper = qd[:, :, None] * rd[:, None, :] + lin
     b, n, l_streams = P.shape
-    A0 = torch.zeros((b, n, l_streams), dtype=CDTYPE)
+    A0 = torch.zeros((b, n, l_streams), dtype=RDTYPE)
     A0.scatter_(1, torch.as_tensor(np.asarray(cols))[:, None, :], 1.0)
-    mu = torch.linalg.eigvalsh(Q)[:, -1].clamp_min(0) * torch.linalg.eigvalsh(R)[:, -1].clamp_min(0)
-    cost_mm = 2.0 * (Q @ A0 @ R).real - 2.0 * mu[:, None, None] * A0.real + lin
+    sc = c.sqrt().to(CDTYPE)[:, :, None]
+    lam_q = torch.linalg.eigvalsh((sc * G) @ (sc * G).mH)[:, -1].clamp_min(0)
+    mu = lam_q * torch.linalg.eigvalsh(R)[:, -1].clamp_min(0)
+    qa0r = G.mH @ (c.to(CDTYPE)[:, :, None] * effective_channel(G, cols)) @ R      # Q A0 R, [B, N, L]
+    cost_mm = 2.0 * qa0r.real - 2.0 * mu[:, None, None] * A0 + lin
     return {"paper": solve_assignment(cost_paper.numpy()), "mm": solve_assignment(cost_mm.numpy())}
 
 
@@ -252,8 +283,8 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
     method : "exact" (root-finding multiplier) or "subgradient" (dual subgradient ascent)
     max_iter, tol : stop after ``max_iter`` iterations or when every drop's sum rate changes by
         less than ``tol`` (relative) in one iteration
-    init : "greedy" (Algorithm 2's ports and ZF precoder, L = K; for L < K the greedy ports of
-        users 0..L-1 and a matched filter) or "random" (ports drawn with ``rng``, matched filter)
+    init : "greedy" (Algorithm 2's ports and ZF precoder, L = K; for L < K the first L greedy
+        picks and a matched filter) or "random" (ports drawn with ``rng``, matched filter)
     update_assignment : False freezes A (then this is exactly ``miso_wmmse`` on h_eff = G A)
     init_cols, init_W : explicit start (override ``init``)
 
@@ -300,6 +331,8 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
         # (i) receive coefficients and MSE weights
         u, _, w = miso_receive_update(h_eff, W, noise)
         # (ii) linear precoder by the Lagrangian dual (the precoding module's update)
+        if method == "subgradient" and hist_lam and "lam_init" not in (multiplier_kwargs or {}):
+            kw["lam_init"] = hist_lam[-1]                     # warm start the dual ascent
         W_new, lam = miso_precoder_update(h_eff, u, w, power, method=method, **kw)
         if method == "subgradient":
             over = (W_new.abs() ** 2).sum((-2, -1)) > power
@@ -332,13 +365,13 @@ def _require_square(scn: LPDFTScenario, name: str):
                          f"n_streams={scn.cfg.streams}, users={scn.cfg.n_users}")
 
 
-def greedy_zf(scn: LPDFTScenario) -> SchemeResult:
-    """Algorithm 2: greedy port per user, then ZF on h_eff with sum-power scaling."""
+def greedy_zf(scn: LPDFTScenario, power_scaling: str = "equal") -> SchemeResult:
+    """Algorithm 2: greedy port per user, then ZF on h_eff (equal power per stream by default)."""
     _require_square(scn, "Greedy-ZF")
     G = _c(scn.beam_channel)
     cols = greedy_columns(G)
     h_eff = effective_channel(G, cols)
-    return _result("Greedy-ZF", scn, zf_precoder(h_eff, _r(scn.power_w)), cols, h_eff)
+    return _result("Greedy-ZF", scn, zf_precoder(h_eff, _r(scn.power_w), power_scaling), cols, h_eff)
 
 
 def dft_bf(scn: LPDFTScenario) -> SchemeResult:
@@ -378,6 +411,17 @@ def run_scheme(name: str, scn: LPDFTScenario, **options) -> SchemeResult:
     except KeyError:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {name!r}") from None
     return fn(scn, **options)
+
+
+def scale_to_radiated_budget(result: SchemeResult, scn: LPDFTScenario) -> SchemeResult:
+    """Scale W down (never up) so the radiated power ||B A W||_F^2 <= P per drop; rates recomputed.
+
+    A no-op for fully digital schemes and for a window equal to the FFT (orthonormal beams).
+    """
+    power = scn.power_w
+    factor = np.sqrt(np.minimum(1.0, power / np.maximum(result.radiated_power_w, 1e-300)))
+    W = result.W * torch.as_tensor(factor, dtype=RDTYPE)[:, None, None].to(CDTYPE)
+    return _result(result.name, scn, W, result.cols, result.h_eff, result.history)
 
 
 def sum_rate_gbps(result: SchemeResult, bandwidth_hz: float) -> np.ndarray:

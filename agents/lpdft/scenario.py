@@ -63,7 +63,9 @@ class LPDFTConfig:
     * ``carrier_hz = 20e9`` -- assumed: Ka-band forward (user) downlink, 17.7-20.2 GHz.
     * ``bandwidth_hz = 500e6`` -- assumed: a 500 MHz Ka user-link channel; only converts
       bit/s/Hz to bit/s and sets the noise power.
-    * ``power_w = 1000`` -- assumed: the paper sweeps the "total payload RF power" in kW.
+    * ``power_w = 4000`` -- assumed: the paper sweeps the "total payload RF power" in kW;
+      4 kW is ~16 W per element of the 256-element URA. At 1 kW the links are noise
+      limited (per-user SNR ~5-10 dB) and ZF loses its edge over plain DFT beams.
       The budget is ``||W||_F^2 <= P`` at the DFT input (the paper's (12)-(14) use an
       identity-regularised precoder, i.e. this constraint); see :mod:`.algorithms`.
     * ``min_elevation_deg = 20`` -- assumed.
@@ -84,7 +86,7 @@ class LPDFTConfig:
     earth_radius_m: float = float(WGS84_A_M)
     carrier_hz: float = 20e9
     bandwidth_hz: float = 500e6
-    power_w: float = 1000.0
+    power_w: float = 4000.0
     min_elevation_deg: float = 20.0
     n_users: int = 8
     n_streams: int | None = None
