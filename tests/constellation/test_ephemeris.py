@@ -206,3 +206,17 @@ def test_attitude_quaternion_maps_body_axes_to_itrs(small_walker):
     rot = Rotation.from_quat(q.reshape(-1, 4)[:, [1, 2, 3, 0]])          # scipy wants (x, y, z, w)
     np.testing.assert_allclose(rot.apply([1.0, 0.0, 0.0]), axes[..., 0, :].reshape(-1, 3), atol=1e-12)
     np.testing.assert_allclose(rot.apply([0.0, 0.0, 1.0]), axes[..., 2, :].reshape(-1, 3), atol=1e-12)
+
+
+def test_epoch_plus_counts_utc_like_sgp4_across_months_and_leap_seconds():
+    c = Constellation.walker(total=1, planes=1, phasing=0,
+                             epoch=datetime(2025, 12, 31, 23, 0, tzinfo=timezone.utc))
+    t_s = np.array([0.0, 7200.0, 60.5 * 86400.0])
+    expected = [c.epoch + timedelta(seconds=float(s)) for s in t_s]       # datetime ignores leap seconds
+    got = c.epoch_plus(t_s).utc_datetime()
+    assert all(abs((g - e).total_seconds()) < 1e-5 for g, e in zip(got, expected))
+    # A leap second (2016-12-31T23:59:60) is not counted: t_s is SGP4's tsince x 60 (UTC Julian days).
+    c = Constellation.walker(total=1, planes=1, phasing=0,
+                             epoch=datetime(2016, 12, 31, 23, 59, tzinfo=timezone.utc))
+    assert c.epoch_plus(60.0).utc_iso() == "2017-01-01T00:00:00Z"
+    assert c.epoch_plus(61.0).tai - c.epoch_plus(0.0).tai == pytest.approx(62.0 / 86400.0, abs=1e-9)
