@@ -1,0 +1,146 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from network.faults import (FaultTimeline, GilbertElliott, IIDLinkOutage, SatelliteOutage, ScheduledFailure,
+                            build_timeline)
+
+
+def _links(n):
+    return np.stack([np.arange(n), np.arange(n) + 1], 1)
+
+
+def _durations(tl):
+    df = tl.frame()
+    return df, (df.t_end_s - df.t_start_s).to_numpy()
+
+
+def _brute_is_down(df, t, edges):
+    out = np.zeros(len(edges), bool)
+    live = df[(df.t_start_s <= t) & (df.t_end_s > t)]
+    for _, row in live.iterrows():
+        if row.v >= 0:
+            out |= (edges.min(1) == row.u) & (edges.max(1) == row.v)
+        else:
+            out |= (edges[:, 0] == row.u) | (edges[:, 1] == row.u)
+    return out
+
+
+def test_iid_outage_fraction_and_run_length():
+    p, dt, n_links, horizon = 0.05, 0.1, 400, 200.0
+    tl = IIDLinkOutage(p, dt).timeline(_links(n_links), 0.0, horizon, np.random.default_rng(11))
+    df, dur = _durations(tl)
+    n_cells = n_links * round(horizon / dt)
+    frac = dur.sum() / (n_links * horizon)
+    se = np.sqrt(p * (1 - p) / n_cells)
+    assert abs(frac - p) < 4 * se, (frac, p, se)
+    # consecutive down steps are merged into runs: run length ~ geometric, mean dt / (1 - p)
+    inner = (df.t_start_s > 0) & (df.t_end_s < horizon)
+    runs = dur[inner.to_numpy()]
+    mean_run, sd = dt / (1 - p), dt * np.sqrt(p) / (1 - p)
+    assert abs(runs.mean() - mean_run) < 4 * sd / np.sqrt(len(runs))
+    # every interval is a whole number of steps, on the step grid
+    np.testing.assert_allclose(np.round(df.t_start_s / dt) * dt, df.t_start_s, atol=1e-9)
+
+
+def test_gilbert_elliott_stationary_fraction_and_sojourns():
+    mu, md, dt, n_links, horizon = 5.0, 1.0, 0.1, 300, 600.0
+    model = GilbertElliott(mu, md, dt)
+    assert model.stationary_down == pytest.approx(md / (mu + md))
+    tl = model.timeline(_links(n_links), 0.0, horizon, np.random.default_rng(12))
+    df, dur = _durations(tl)
+    pi = md / (mu + md)
+    n = round(horizon / dt)
+    lam = 1 - dt / mu - dt / md                              # second eigenvalue of the chain
+    se = np.sqrt(pi * (1 - pi) / n * (1 + lam) / (1 - lam) / n_links)
+    frac = dur.sum() / (n_links * horizon)
+    assert abs(frac - pi) < 4 * se, (frac, pi, se)
+    # the chain starts stationary: fraction down at t = 0
+    down0 = tl.is_down(0.0, _links(n_links)).mean()
+    assert abs(down0 - pi) < 4 * np.sqrt(pi * (1 - pi) / n_links)
+    # mean down sojourn (uncensored ones) and mean up sojourn (gaps between downs of one link)
+    inner = ((df.t_start_s > 0) & (df.t_end_s < horizon)).to_numpy()
+    downs = dur[inner]
+    sd_down = dt * np.sqrt(1 - dt / md) / (dt / md)
+    assert abs(downs.mean() - md) < 4 * sd_down / np.sqrt(len(downs))
+    df = df.sort_values(["u", "t_start_s"])
+    same = df.u.to_numpy()[1:] == df.u.to_numpy()[:-1]
+    ups = (df.t_start_s.to_numpy()[1:] - df.t_end_s.to_numpy()[:-1])[same]
+    sd_up = dt * np.sqrt(1 - dt / mu) / (dt / mu)
+    assert abs(ups.mean() - mu) < 4 * sd_up / np.sqrt(len(ups))
+    assert ups.min() >= dt - 1e-9 and downs.min() >= dt - 1e-9
+
+
+def test_same_seed_same_timeline_and_children_are_independent():
+    links = _links(50)
+    models = [IIDLinkOutage(0.02, 0.1), GilbertElliott(10.0, 1.0, 0.1)]
+    a = build_timeline(models, links, 0.0, 100.0, np.random.default_rng(5))
+    b = build_timeline(models, links, 0.0, 100.0, np.random.default_rng(5))
+    c = build_timeline(models, links, 0.0, 100.0, np.random.default_rng(6))
+    assert a.equals(b) and not a.equals(c) and len(a) > 0
+    # appending a model leaves the earlier models' draws unchanged
+    d = build_timeline(models + [SatelliteOutage(3, 1.0, 2.0)], links, 0.0, 100.0, np.random.default_rng(5))
+    fa, fd = a.frame(), d.frame()
+    assert fd[fd.cause != "targeted"].reset_index(drop=True).equals(fa)
+
+
+def test_is_down_and_down_during_match_brute_force():
+    rng = np.random.default_rng(7)
+    links = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [0, 4], [1, 3]])
+    tl = build_timeline([IIDLinkOutage(0.2, 0.5), GilbertElliott(3.0, 2.0, 0.5),
+                         ScheduledFailure(((2.0, 7.5, 2), (4.0, 4.0, (1, 3)), (10.0, 30.0, (4, 0)))),
+                         SatelliteOutage(4, 40.0, 41.0)], links, 0.0, 50.0, rng)
+    df = tl.frame()
+    edges = np.vstack([links, [[1, 4], [0, 2]]])              # also links never in the model list
+    for t in np.concatenate([rng.uniform(-1, 51, 200), df.t_start_s.to_numpy()[:50], df.t_end_s.to_numpy()[:50]]):
+        np.testing.assert_array_equal(tl.is_down(t, edges), _brute_is_down(df, t, edges), err_msg=f"t={t}")
+    for t0 in rng.uniform(0, 50, 100):
+        t1 = t0 + rng.uniform(0, 2)
+        got = tl.down_during(t0, t1, edges)
+        want = np.zeros(len(edges), bool)
+        for _, row in df[(df.t_start_s < t1) & (df.t_end_s > t0)].iterrows():
+            if row.v >= 0:
+                want |= (edges.min(1) == row.u) & (edges.max(1) == row.v)
+            else:
+                want |= (edges[:, 0] == row.u) | (edges[:, 1] == row.u)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_scheduled_by_name_and_targeted_satellite():
+    names = ["SAT-A", "SAT-B", "SAT-C", "SAT-D"]
+    links = np.array([[0, 1], [1, 2], [2, 3], [0, 3]])
+    tl = build_timeline([ScheduledFailure(((5.0, 6.0, ("SAT-B", "SAT-C")),)), SatelliteOutage("SAT-D", 8.0, 9.0)],
+                        links, 0.0, 10.0, np.random.default_rng(0), names=names)
+    assert tl.is_down(5.5, links).tolist() == [False, True, False, False]
+    assert tl.is_down(6.0, links).tolist() == [False, False, False, False]        # half-open
+    assert tl.is_down(8.0, links).tolist() == [False, False, True, True]
+    assert tl.sat_down(8.5, [0, 1, 2, 3]).tolist() == [False, False, False, True]
+    with pytest.raises(ValueError, match="SAT-Z"):
+        ScheduledFailure(((0.0, 1.0, "SAT-Z"),)).timeline(names=names)
+
+
+def test_timeline_parquet_round_trip_and_replay(tmp_path):
+    links = _links(30)
+    tl = build_timeline([GilbertElliott(4.0, 1.0, 0.1), SatelliteOutage(7, 2.0, 3.0)], links, 0.0, 60.0,
+                        np.random.default_rng(9))
+    path = tmp_path / "faults.parquet"
+    tl.to_parquet(path)
+    back = FaultTimeline.read_parquet(path)
+    assert back.equals(tl)
+    assert isinstance(pd.read_parquet(path), pd.DataFrame)
+    for t in np.linspace(0, 60, 97):
+        np.testing.assert_array_equal(back.is_down(t, links), tl.is_down(t, links))
+
+
+@pytest.mark.parametrize("make, field", [
+    (lambda: IIDLinkOutage(1.5, 0.1), "p"),
+    (lambda: IIDLinkOutage(0.1, 0.0), "dt_s"),
+    (lambda: GilbertElliott(0.05, 1.0, 0.1), "mean_up_s"),
+    (lambda: GilbertElliott(1.0, 0.01, 0.1), "mean_down_s"),
+    (lambda: FaultTimeline([1.0], [0.5], [0], [1], ["x"]), "t_end_s"),
+    (lambda: build_timeline([], _links(2), 0, 1, rng=np.random.RandomState(0)), "rng"),
+    (lambda: IIDLinkOutage(0.1, 0.1).timeline(_links(2), 5.0, 1.0, np.random.default_rng(0)), "t1_s"),
+])
+def test_fault_bad_input_names_the_field(make, field):
+    with pytest.raises(ValueError, match=field):
+        make()
