@@ -65,6 +65,6 @@ def look_angles(ground_itrs_m, ground_lat_deg, ground_lon_deg, target_itrs_m):
     los = np.asarray(target_itrs_m, float) - np.asarray(ground_itrs_m, float)
     rng = np.linalg.norm(los, axis=-1)
     enu = np.einsum("...ij,...j->...i", enu_basis(ground_lat_deg, ground_lon_deg), los)
-    elevation = np.arcsin(np.clip(enu[..., 2] / rng, -1.0, 1.0))
+    elevation = np.arctan2(enu[..., 2], np.hypot(enu[..., 0], enu[..., 1]))
     azimuth = np.mod(np.arctan2(enu[..., 0], enu[..., 1]), 2 * np.pi)
     return elevation, azimuth, rng
