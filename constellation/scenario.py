@@ -24,7 +24,7 @@ import numpy as np
 from .channel import ChannelConfig, LinkLargeScale, statistical_csi
 from .csi import StatisticalCSI
 from .ephemeris import Constellation
-from .ground import _check_center, rank_cooperating, sample_cap
+from .ground import _check_center, move_uts, rank_cooperating, sample_cap
 from .frames import geodetic_to_itrs
 from .walker import MU_WGS72_KM3_S2, R_WGS72_KM, WalkerDelta
 
@@ -223,3 +223,28 @@ class World:
         return Drops(csi=csi, sat_ids=sat_ids, t_s=t, center_lat_deg=c_lat, center_lon_deg=c_lon,
                      ut_lat_deg=ut_lat, ut_lon_deg=ut_lon, ut_itrs_m=ut_itrs, sat_itrs_m=sat_r,
                      sat_axes=sat_axes, large_scale=large)
+
+    def evolve(self, drops: Drops, dt_s: float, rng: np.random.Generator | None = None,
+               speed_kmh: float = 5.0) -> Drops:
+        """The same drops ``dt_s`` seconds later: same cooperating satellites and the same per-link
+        large-scale draws (``drops.large_scale``), satellites propagated, UTs moved at ``speed_kmh``
+        in a fresh uniformly random direction drawn from ``rng`` (no motion if ``speed_kmh == 0``;
+        ``rng`` may then be None), statistical CSI recomputed. No reselection: a satellite may set
+        below the mask as time goes on (``csi.elevation`` says so)."""
+        if not (np.isfinite(dt_s) and dt_s >= 0):
+            raise ValueError(f"dt_s must be a non-negative time step (s), got {dt_s!r}")
+        t = drops.t_s + dt_s
+        b = drops.batch
+        r_all, v_all = self.constellation.state_itrs(t)
+        _, omega = self.constellation.earth_rotation(t)
+        rows = np.arange(b)[:, None]
+        sat_r = r_all[rows, drops.sat_ids]
+        sat_axes = axes_from_state(sat_r, v_all[rows, drops.sat_ids], omega[:, None])
+        if speed_kmh == 0:
+            ut_lat, ut_lon, ut_itrs = drops.ut_lat_deg, drops.ut_lon_deg, drops.ut_itrs_m
+        else:
+            ut_lat, ut_lon, ut_itrs, _ = move_uts(drops.ut_lat_deg, drops.ut_lon_deg, dt_s, rng, speed_kmh)
+        csi = statistical_csi(sat_r, sat_axes, ut_itrs, ut_lat, ut_lon, drops.large_scale, self.config.channel)
+        return Drops(csi=csi, sat_ids=drops.sat_ids, t_s=t, center_lat_deg=drops.center_lat_deg,
+                     center_lon_deg=drops.center_lon_deg, ut_lat_deg=ut_lat, ut_lon_deg=ut_lon, ut_itrs_m=ut_itrs,
+                     sat_itrs_m=sat_r, sat_axes=sat_axes, large_scale=drops.large_scale)

@@ -85,3 +85,22 @@ def test_axes_from_state_matches_body_axes():
     r, v = c.state_itrs(t)
     _, omega = c.earth_rotation(t)
     np.testing.assert_allclose(axes_from_state(r, v, omega[:, None]), c.body_axes(t), atol=1e-12)
+
+
+def test_evolve_keeps_links_and_large_scale(world):
+    d0 = world.draw_drops(3, np.random.default_rng(9))
+    same = world.evolve(d0, 0.0, None, speed_kmh=0.0)
+    np.testing.assert_allclose(same.csi.beta, d0.csi.beta, rtol=1e-12)
+    np.testing.assert_allclose(same.csi.g, d0.csi.g, atol=1e-12)
+    d1 = world.evolve(d0, 20.0, np.random.default_rng(10))
+    np.testing.assert_array_equal(d1.sat_ids, d0.sat_ids)
+    assert d1.large_scale is d0.large_scale
+    np.testing.assert_allclose(d1.t_s, d0.t_s + 20.0)
+    moved = np.linalg.norm(d1.ut_itrs_m - d0.ut_itrs_m, axis=-1)
+    # great-circle step on the mean sphere, mapped to WGS84 latitudes: within 0.5 % in ITRS
+    np.testing.assert_allclose(moved, 5 / 3.6 * 20.0, rtol=6e-3)
+    # Satellites moved ~150 km in 20 s; urban shadow sigma is flat (4 dB), so with the same z-scores
+    # beta changes by exactly the free-space term -20 log10(d1/d0).
+    assert np.abs(d1.csi.range_m - d0.csi.range_m).max() > 10e3
+    dbeta = 10 * np.log10(d1.csi.beta / d0.csi.beta)
+    np.testing.assert_allclose(dbeta, -20 * np.log10(d1.csi.range_m / d0.csi.range_m), atol=1e-9)
