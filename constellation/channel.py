@@ -38,6 +38,7 @@ can call it every tick with the same draws while the satellites move.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -92,11 +93,11 @@ class ChannelConfig:
     def __post_init__(self):
         for name in ("carrier_hz", "subcarrier_spacing_hz", "noise_temperature_k", "element_spacing_wl"):
             v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+            if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v) and v > 0):
                 raise ValueError(f"ChannelConfig.{name} must be a positive number, got {v!r}")
         for name in ("sat_element_gain_dbi", "ut_element_gain_dbi", "noise_figure_db"):
             v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v)):
+            if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)):
                 raise ValueError(f"ChannelConfig.{name} must be a finite number (dB), got {v!r}")
         for name in ("sat_upa", "ut_upa"):
             v = tuple(getattr(self, name))
@@ -109,7 +110,7 @@ class ChannelConfig:
             raise ValueError(f"ChannelConfig.nlos_model must be one of {NLOS_MODELS}, got {self.nlos_model!r}")
         for name in ("nlos_asa_deg", "nlos_zsa_deg"):
             v = getattr(self, name)
-            if v is not None and not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
+            if v is not None and not (isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v) and v >= 0):
                 raise ValueError(f"ChannelConfig.{name} must be None or a spread >= 0 deg, got {v!r}")
         q = self.nlos_quadrature
         if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or not 1 <= q <= 40:

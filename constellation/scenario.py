@@ -17,6 +17,7 @@ over the batch.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -52,9 +53,9 @@ class WorldConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"WorldConfig.{name} must be a positive integer, got {v!r}")
-        if not (isinstance(self.radius_km, (int, float)) and 0 < self.radius_km < 10_000):
+        if not (isinstance(self.radius_km, numbers.Real) and 0 < self.radius_km < 10_000):
             raise ValueError(f"WorldConfig.radius_km must be in (0, 10000) km, got {self.radius_km!r}")
-        if not (isinstance(self.min_elevation_deg, (int, float)) and 0 <= self.min_elevation_deg < 90):
+        if not (isinstance(self.min_elevation_deg, numbers.Real) and 0 <= self.min_elevation_deg < 90):
             raise ValueError(f"WorldConfig.min_elevation_deg must be in [0, 90) deg, got {self.min_elevation_deg!r}")
         if not isinstance(self.walker, WalkerDelta):
             raise ValueError(f"WorldConfig.walker must be a WalkerDelta, got {type(self.walker).__name__}")
