@@ -16,7 +16,7 @@ Semantics
   ``length/c + processing + bits/rate`` (:mod:`network.links`), so the path
   minimises the message's own latency. Dijkstra on a ``scipy.sparse.csgraph``
   (default) or networkx (``router="networkx"``, for comparison; the scipy one
-  is ~10x faster in ``scripts/bench_network.py``), with single-source trees cached per
+  is 8-15x faster in ``scripts/bench_network.py``), with single-source trees cached per
   (topology, fault state, message size class) so many messages per tick are cheap.
   No path -> the message is lost, reason ``"no_route"``.
 * Forwarding: store-and-forward; hop i departs when hop i-1 has arrived. A hop
