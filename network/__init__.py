@@ -1,4 +1,11 @@
 """The inter-satellite-link fabric: topology, link latency, faults and the message bus.
 
 Depends on ``constellation`` only; knows nothing about Ray or the agents.
+
+``network.topology``  +Grid (Walker) and k-nearest (TLE) ISL graphs rebuilt from live
+                      positions: arrays (``TopologySnapshot``) and a networkx view.
+``network.links``     ``LinkConfig``: per-hop latency = length / c + processing + bits / rate.
+``network.faults``    seeded outage models -> ``FaultTimeline`` (data: parquet, replay).
+``network.messages``  ``SSI``, ``SCSIReport``, ``PrecoderBundle``: payload arrays + exact size in bits.
+``network.bus``       ``Bus``: simulated-time transport with per-message and per-hop accounting.
 """

@@ -38,6 +38,8 @@ Semantics
   that arrived by ``t`` and were not yet handed out, sorted by (arrival time,
   source id, message id). Nothing is random: same inputs -> same outputs.
 * No queueing or contention: each message sees idle links.
+* With :meth:`set_topology` (one snapshot per tick), a re-route scheduled inside
+  the interval processed by ``deliver(t)`` uses the snapshot current at that call.
 
 Accounting (``messages_frame()``, ``hops_frame()``): per message its payload
 bits, hops traversed, hops attempted, ``link_bits = payload_bits x hops
@@ -142,6 +144,7 @@ class Bus:
         self.on_failure, self.step_s, self.max_reroutes, self.router = on_failure, float(step_s), max_reroutes, router
         self._provider = None
         self._snapshot: TopologySnapshot | None = None
+        self._snapshot_t = None
         if callable(topology) and not isinstance(topology, (TopologySnapshot, nx.Graph)):
             self._provider = topology
         else:
@@ -168,12 +171,13 @@ class Bus:
         self._snapshot = topology
 
     def topology_at(self, t_s: float) -> TopologySnapshot:
-        if self._provider is not None:
-            if self._snapshot is None or self._snapshot.t_s != t_s:
-                snap = self._provider(t_s)
-                if not isinstance(snap, TopologySnapshot):
-                    raise ValueError(f"topology provider returned a {type(snap).__name__}, not a TopologySnapshot")
-                self._snapshot = snap
+        """The topology used for routing at ``t_s``: the provider's answer for ``t_s`` (asked once per
+        distinct time), or the snapshot last given to :meth:`set_topology`."""
+        if self._provider is not None and (self._snapshot is None or self._snapshot_t != t_s):
+            snap = self._provider(t_s)
+            if not isinstance(snap, TopologySnapshot):
+                raise ValueError(f"topology provider returned a {type(snap).__name__}, not a TopologySnapshot")
+            self._snapshot, self._snapshot_t = snap, t_s
         return self._snapshot
 
     def up_mask(self, t_s: float, snapshot: TopologySnapshot | None = None) -> np.ndarray:
@@ -361,6 +365,14 @@ class Bus:
         return pd.DataFrame(rows, columns=["msg_id", "kind", "src", "dst", "t_send_s", "t_end_s", "latency_s",
                                            "payload_bits", "hops", "hops_attempted", "link_bits", "reroutes",
                                            "status", "reason"])
+
+    def link_load_frame(self) -> pd.DataFrame:
+        """Bits and transmissions per link (u < v), summed over every hop attempted."""
+        h = self.hops_frame()
+        lo, hi = np.minimum(h.u, h.v), np.maximum(h.u, h.v)
+        h = h.assign(u=lo, v=hi)
+        return (h.groupby(["u", "v"], as_index=False)
+                .agg(bits=("bits", "sum"), transmissions=("bits", "size"), failed=("ok", lambda x: int((~x).sum()))))
 
     def hops_frame(self) -> pd.DataFrame:
         """One row per hop transmission attempted."""

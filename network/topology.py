@@ -285,6 +285,8 @@ class GridTopology:
         _, first = np.unique(e, axis=0, return_index=True)
         first = np.sort(first)
         self.edges, self.kind = e[first], k[first]
+        self.edges.flags.writeable = False
+        self.kind.flags.writeable = False
         self._inter = self.kind == KIND_INTER
 
     @classmethod
@@ -387,3 +389,13 @@ class NearestTopology:
         r, v = constellation.state_itrs(float(t_s))
         return self.snapshot(r, v, t_s=float(t_s))
 
+
+
+def union_edges(snapshots) -> np.ndarray:
+    """int [E, 2]: every distinct link (u < v) of several snapshots, sorted. With
+    :class:`NearestTopology` the links change over time: generate link-level faults over the
+    union of the links seen on the run's time grid."""
+    edges = [np.asarray(s.edges, np.int64).reshape(-1, 2) for s in snapshots]
+    if not edges:
+        return np.zeros((0, 2), np.int64)
+    return np.unique(np.concatenate(edges), axis=0)

@@ -166,9 +166,19 @@ def test_topology_provider_is_asked_at_send_time():
 
     bus = Bus(provider, CFG)
     bus.send(Opaque(size=100), 0, 2, 0.0)
+    bus.send(Opaque(size=100), 3, 0, 0.0)
     bus.send(Opaque(size=100), 0, 2, 2.0)
     bus.deliver(3.0)
-    assert bus.messages_frame().hops.tolist() == [2, 1] and asked == [0.0, 2.0]
+    assert bus.messages_frame().hops.tolist() == [2, 2, 1] and asked == [0.0, 2.0]    # once per distinct time
+
+
+def test_link_load_sums_bits_per_link():
+    bus = Bus(diamond(), CFG, faults=timeline((0.006, 0.2, (1, 2))), on_failure="reroute")
+    bus.send(Opaque(size=1000), 0, 2, 0.0)          # 0-1 ok, 1-2 fails, then 1-3, 3-2
+    bus.send(Opaque(size=300), 1, 0, 0.0)           # 1-0
+    bus.deliver(1.0)
+    load = {(r.u, r.v): (r.bits, r.transmissions, r.failed) for r in bus.link_load_frame().itertuples()}
+    assert load == {(0, 1): (1300, 2, 0), (1, 2): (1000, 1, 1), (1, 3): (1000, 1, 0), (2, 3): (1000, 1, 0)}
 
 
 def test_random_faults_on_walker_are_accounted_consistently(walker1680):

@@ -5,7 +5,7 @@ import pytest
 from constellation.frames import EARTH_MEAN_RADIUS_M
 from network.links import LinkConfig
 from network.topology import (GridTopology, NearestTopology, TopologyConfig, TopologySnapshot,
-                              grazing_range_m)
+                              grazing_range_m, union_edges)
 from tests.network.conftest import circular_states
 
 R = EARTH_MEAN_RADIUS_M
@@ -199,6 +199,9 @@ def test_nearest_topology_against_brute_force():
     np.testing.assert_allclose(s_union.length_m, d[s_union.edges[:, 0], s_union.edges[:, 1]])
     capped = NearestTopology(n, k, max_range_m=1_000e3).snapshot(r)
     assert capped.length_m.max() <= 1_000e3
+    u = union_edges([s_union, s_mut, capped])
+    assert {tuple(e) for e in u.tolist()} == {tuple(e) for s in (s_union, s_mut, capped) for e in s.edges.tolist()}
+    assert len(u) == len({tuple(e) for e in u.tolist()})
 
 
 def test_topology_bad_input_names_the_field():
