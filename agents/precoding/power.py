@@ -81,30 +81,38 @@ def _nonbinding(d, c, power_w, rtol):
     return in_range & (pinv_power <= power_w)
 
 
-def _secular_root(d, c, power_w, max_iter=100, tol=1e-13):
+def _secular_root(d, c, power_w, max_iter=100, tol=1e-13, skip=None):
     """Root lam > 0 of S(lam) = P for every batch element (safeguarded Newton + bisection).
 
-    Assumes a root exists (S(0+) > P). Returns (lam [...], iterations int).
+    Assumes a root exists (S(0+) > P). Newton on psi = S^{-1/2} - P^{-1/2}, which
+    is concave and increasing in lam, started at the left end of the bracket:
+    the iterates then increase monotonically and quadratically to the root. A
+    step leaving the bracket (round-off) is replaced by bisection; converged
+    elements are frozen, as are those in the mask ``skip`` (no root: budget slack).
+    Returns (lam [...], iterations int).
     """
     ctot = c.sum(-1)
     hi = torch.sqrt(ctot / power_w)
     lo = (hi - d.amax(-1)).clamp_min(0.0)
-    lam = 0.5 * (lo + hi)
+    lam = torch.maximum(lo, 1e-15 * hi)
     p_isqrt = power_w.rsqrt()
+    eps = torch.finfo(d.dtype).eps
+    conv = torch.zeros_like(lam, dtype=torch.bool) if skip is None else skip.clone()
     it = 0
     for it in range(1, max_iter + 1):
         s = secular_power(d, c, lam)
         f = s - power_w                                 # decreasing in lam
         lo = torch.where(f > 0, lam, lo)
-        hi = torch.where(f <= 0, lam, hi)
-        if bool(((f.abs() <= tol * power_w) | (hi - lo <= tol * hi.clamp_min(1e-300))).all()):
+        hi = torch.where(f < 0, lam, hi)
+        conv = conv | (f.abs() <= tol * power_w) | (hi - lo <= 4 * eps * hi)
+        if bool(conv.all()):
             break
         s3 = (c / (d + lam[..., None]) ** 3).sum(-1)
         psi = s.rsqrt() - p_isqrt
         dpsi = s.pow(-1.5) * s3
         newton = lam - psi / dpsi
-        ok = (newton > lo) & (newton < hi) & torch.isfinite(newton)
-        lam = torch.where(ok, newton, 0.5 * (lo + hi))
+        ok = (newton >= lo) & (newton <= hi) & torch.isfinite(newton)
+        lam = torch.where(conv, lam, torch.where(ok, newton, 0.5 * (lo + hi)))
     return lam, it
 
 
@@ -151,7 +159,8 @@ def solve_multiplier(a: torch.Tensor, v: torch.Tensor, power_w, *, max_iter: int
         free = _nonbinding(d, c, power_w, rtol_zero)
         # bisection/Newton everywhere (masked later); avoid 0/0 for all-zero v
         c_safe = torch.where((c.sum(-1) > 0)[..., None], c, torch.ones_like(c))
-        lam0, iters = _secular_root(d, c_safe, power_w, max_iter=max_iter, tol=tol)
+        lam0, iters = _secular_root(d, c_safe, power_w, max_iter=max_iter, tol=tol,
+                                    skip=free | (c.sum(-1) <= 0))
         lam0 = torch.where(free | (c.sum(-1) <= 0), torch.zeros_like(lam0), lam0)
     lam = _implicit_step(a, v, power_w, lam0, free | (lam0 <= 0))
     if bool(free.any()):

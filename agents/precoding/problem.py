@@ -19,7 +19,7 @@ containers are plain dataclasses so autograd flows through them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import torch
@@ -47,6 +47,19 @@ class PrecodingProblem:
     noise_w: torch.Tensor
     power_w: torch.Tensor
     weights: torch.Tensor
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _cached(self, key: str, inputs: tuple, compute):
+        """Memoise a derived tensor while its input tensors are the same objects and need no grad."""
+        if any(t.requires_grad for t in inputs):
+            return compute()
+        ids = tuple(id(t) for t in inputs)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == ids:
+            return hit[1]
+        val = compute()
+        self._cache[key] = (ids, val)
+        return val
 
     def __post_init__(self):
         if self.beta.dim() != 3:
@@ -126,15 +139,25 @@ class PrecodingProblem:
 
     @property
     def r_ut(self) -> torch.Tensor:
-        """R_ut = E{H H^H}, eq. (14), [B,S,K,N,N]."""
-        db = self.d_bar
-        return db[..., :, None] * db[..., None, :].conj() + self.nlos_w.to(self.dtype)[..., None, None] * self.sigma
+        """R_ut = E{H H^H}, eq. (14), [B,S,K,N,N] (memoised)."""
+        def compute():
+            db = self.d_bar
+            return db[..., :, None] * db[..., None, :].conj() + self.nlos_w.to(self.dtype)[..., None, None] * self.sigma
+        return self._cached("r_ut", (self.d0, self.beta, self.kappa, self.sigma), compute)
+
+    @property
+    def steering_qr(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reduced QR of each satellite's steering matrix [g_{s,1} .. g_{s,K}] (memoised):
+        Q [B,S,M,R] orthonormal, Rg [B,S,R,K], R = min(M, K)."""
+        return self._cached("qr", (self.g,), lambda: torch.linalg.qr(self.g.transpose(-2, -1), mode="reduced"))
 
     # ---------------------------------------------------------------- reshaping
     def take(self, batch=slice(None), sats=slice(None), uts=slice(None)) -> "PrecodingProblem":
         """Sub-select or permute drops, satellites and UTs (index tensors/lists or slices)."""
         out = {}
         for f in fields(self):
+            if not f.init:
+                continue
             a = getattr(self, f.name)[batch]
             out[f.name] = a[:, uts] if f.name == "noise_w" else (
                 a[:, sats] if f.name == "power_w" else a[:, sats][:, :, uts])

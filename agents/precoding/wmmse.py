@@ -83,8 +83,7 @@ def _span_system(problem, w, u, rho, b):
     """Reduced form of (26) per satellite: Q [B,S,M,R], A [B,S,R,R], V [B,S,R,K] with
     p_s = Q (A + lam_s I)^{-1} V, where g_s = Q Rg (reduced QR of the K steering vectors),
     A = Rg diag(rho_s) Rg^H, V = Rg diag(w u^* d_bar^H b)."""
-    gcols = problem.g.transpose(-2, -1)                               # [B,S,M,K]
-    q, rg = torch.linalg.qr(gcols, mode="reduced")
+    q, rg = problem.steering_qr                                       # g_s = Q Rg, [B,S,M,R], [B,S,R,K]
     coef = w * u.conj() * (problem.d_bar.conj() * b).sum(-1)          # w u^* d_bar^H b, [B,S,K]
     a_small = (rg * rho.to(rg.dtype)[..., None, :]) @ rg.mH
     v_small = rg * coef.to(rg.dtype)[..., None, :]
@@ -147,40 +146,55 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
 
     Start from ``init`` (default :func:`mrt_precoders`); each outer iteration:
     u, e, w (20)-(21); rho; exact lam_s (25) (``method`` "exact" | "subgradient");
-    p by :func:`recover_precoders` (26); b (23). Stops when every drop's relative
-    change of the objective, |F_n - F_{n-1}| / (sum a log(1/e)), is below ``tol``,
-    or after ``max_iter`` iterations.
+    p by :func:`recover_precoders` (26); b (23). A drop stops when its relative
+    change of the objective, |F_n - F_{n-1}| / (sum a log(1/e)), falls below
+    ``tol`` (it is then frozen and removed from the batch, so a batch costs the
+    sum of its drops' iterations and every drop's result does not depend on the
+    others in the batch), or after ``max_iter`` iterations.
 
     Returns (Precoders, history) with history: ``objective`` [I+1,B] (18) (nats,
-    non-increasing), ``wsr_surrogate`` [I+1,B] (bit/s/Hz), ``lam`` [I,B,S],
-    ``iterations`` (int, outer iterations run), ``converged_at`` [B] (first
-    iteration at which each drop met ``tol``; max_iter if never).
+    non-increasing; constant after a drop froze), ``wsr_surrogate`` [I+1,B]
+    (bit/s/Hz), ``lam`` [I,B,S] (multiplier of the current p), ``iterations``
+    (int, outer iterations run), ``converged_at`` [B] (iteration at which each
+    drop met ``tol``; max_iter if never).
     """
     prec = mrt_precoders(problem) if init is None else init
     obj, sur = wmmse_objective(problem, prec)
     objs, surs, lams = [obj], [sur], []
-    bsz = problem.shape[0]
+    bsz, s_num = problem.shape[:2]
     converged_at = torch.full((bsz,), max_iter, dtype=torch.long)
+    full_p, full_b = prec.p.clone(), prec.b.clone()
+    lam_full = torch.zeros((bsz, s_num), dtype=problem.power_w.dtype)
+    active = torch.arange(bsz)
+    sub, sprec, sobj = problem, prec, obj
     it = 0
     for it in range(1, max_iter + 1):
-        st = receive_statistics(problem, prec)
-        rho = rho_weights(problem, st["w"], st["u"], prec.b, quad=st["quad"])
-        lam = optimal_multiplier(problem, st["w"], st["u"], rho, prec.b, method=method)
-        p = recover_precoders(problem, st["w"], st["u"], lam, rho, prec.b)
-        b = update_receivers(problem, p)
-        prec = Precoders(p=p, b=b)
-        obj, sur = wmmse_objective(problem, prec)
-        rel = (objs[-1] - obj).abs() / (sur * math.log(2.0)).abs().clamp_min(1e-12)
+        st = receive_statistics(sub, sprec)
+        rho = rho_weights(sub, st["w"], st["u"], sprec.b, quad=st["quad"])
+        lam = optimal_multiplier(sub, st["w"], st["u"], rho, sprec.b, method=method)
+        p = recover_precoders(sub, st["w"], st["u"], lam, rho, sprec.b)
+        b = update_receivers(sub, p)
+        sprec = Precoders(p=p, b=b)
+        o, su = wmmse_objective(sub, sprec)
+        rel = (sobj - o).abs() / (su * math.log(2.0)).abs().clamp_min(1e-12)
+        sobj = o
+        obj, sur, lam_full = objs[-1].clone(), surs[-1].clone(), lam_full.clone()
+        obj[active], sur[active], lam_full[active] = o, su, lam
+        full_p[active], full_b[active] = p, b
         objs.append(obj)
         surs.append(sur)
-        lams.append(lam)
-        newly = (rel < tol) & (converged_at == max_iter)
-        converged_at = torch.where(newly, torch.full_like(converged_at, it), converged_at)
-        if bool((converged_at < max_iter).all()) or bool((rel < tol).all()):
+        lams.append(lam_full)
+        done = rel < tol
+        converged_at[active[done]] = it
+        if bool(done.all()):
             break
+        if bool(done.any()):
+            keep = ~done
+            active = active[keep]
+            sub, sprec, sobj = sub.take(batch=keep), sprec.take(batch=keep), sobj[keep]
     history = {"objective": torch.stack(objs), "wsr_surrogate": torch.stack(surs),
                "lam": torch.stack(lams), "iterations": it, "converged_at": converged_at}
-    return prec, history
+    return Precoders(p=full_p, b=full_b), history
 
 
 def sep_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, **options):
