@@ -74,3 +74,12 @@ def test_overhead_bad_input_names_the_option(kw, option):
 def test_overhead_cli_bad_input_exits_2(capsys):
     code, _, err = run_cli(["--M", "0"], capsys)
     assert code == 2 and "--M" in err
+
+
+def test_satcoop_dispatcher_runs_overhead(capsys):
+    from agents.cli import main
+    assert main(["overhead", "--S", "4", "--K", "2", "--M", "8", "--N", "2", "--json"]) == 0
+    rows = {r["scheme"]: r for r in json.loads(capsys.readouterr().out)["per_update"]}
+    assert (rows["Cen-Opt-WM"]["bits"], rows["Cen-Opt-WM"]["messages"]) == hand_count(4, 2, 8, 2)["Cen"]
+    assert main(["overhead", "--N", "-3"]) == 2
+    assert "--N" in capsys.readouterr().err
