@@ -45,22 +45,34 @@ The quadratic term is ``sum_{l, l'} R[l, l'] Q[n_l', n_l]``: its diagonal
 (``l = l'``) is ``R_ll Q_{n_l n_l}``, *linear* in A because the rows of A are
 binary with norm <= 1 (the paper's Theorem 2), but the cross terms
 ``l != l'`` couple pairs of streams (a quadratic assignment problem) unless
-``R = W W^H`` is diagonal. Two linear surrogates are solved, each exactly by
-the Hungarian method:
+``R = W W^H`` is diagonal. Linear surrogates, each solved exactly by the
+Hungarian method (rows = streams, columns = ports):
 
 * ``paper``: the paper's (17), dropping the cross terms:
   cost[n, l] = Q_nn R_ll - 2 Re P_nl. Exact when the rows of W are orthogonal.
 * ``mm``: a majorise-minimise bound. ``||A||_F^2 = L`` for every feasible A and
   ``f(A) - mu ||A||_F^2`` is concave for ``mu >= lambda_max(Q) lambda_max(R)``, so
   J(A) <= J(A0) + <2 Re(Q A0 R) - 2 mu A0 - 2 Re P, A - A0>: minimising it can
-  never increase J.
+  never increase J (but it rarely moves: mu is large).
+* ``local``: the paper's weights plus the cross terms linearised at the current
+  ports, i.e. Delta[n, l] = the exact change of J when stream l *alone* moves
+  from its port n0(l) to n:
+  2 Re(Q A0 R)_nl - 2 Re(Q A0 R)_{n0 l} + R_ll (Q_nn + Q_{n0 n0} - 2 Re Q_{n n0})
+  - 2 Re (P_nl - P_{n0 l}).
+* ``single``: the best single move of one stream to a free port (min Delta),
+  if it improves.
 
-The new assignment is the candidate (current, paper, mm) with the smallest
-*true* J (evaluated exactly); the current one is kept on ties. Hence every
-block update is non-increasing and the sum rate after each iteration is
-non-decreasing (``history["sum_rate"]``) for the exact multiplier. For the
-subgradient multiplier (finite iterations) the new W is scaled into the budget
-if needed and kept only if it does not increase the objective.
+The new assignment is the candidate (current, paper, mm, local, single) with
+the smallest *true* J (evaluated exactly); the current one is kept on ties.
+Hence every block update is non-increasing and the sum rate after each
+iteration is non-decreasing (``history["sum_rate"]``) for the exact
+multiplier. For the subgradient multiplier (finite iterations) the new W is
+scaled into the budget if needed and kept only if it does not increase the
+objective. Start: Algorithm 2's ports and ZF precoder (``init="greedy"``,
+default) or random ports and a matched filter (``init="random"``, the paper's
+1-b); from random ports the alternation stalls in much poorer points (W adapts
+to the ports it has, so moving a port with W fixed rarely pays), which is why
+the greedy start is the default.
 
 Algorithm 2 (Greedy-ZF): step by step, the strongest remaining (user, port)
 pair (max |G[k, n]|^2 over users without a port and unused ports) fixes that
@@ -85,7 +97,7 @@ from agents.precoding.miso import miso_objective, miso_precoder_update, miso_rat
 
 from .scenario import LPDFTScenario
 
-__all__ = ["SCHEMES", "SchemeResult", "assignment_candidates", "assignment_objective", "assignment_step",
+__all__ = ["CANDIDATES", "SCHEMES", "SchemeResult", "assignment_candidates", "assignment_objective", "assignment_step",
            "assignment_terms", "dft_bf", "effective_channel", "greedy_columns", "greedy_zf", "lp_dft",
            "mf_fdp", "mmse_fdp", "run_scheme", "scale_to_radiated_budget", "solve_assignment", "sum_rate_gbps", "zf_precoder"]
 
@@ -232,42 +244,66 @@ def solve_assignment(cost: np.ndarray) -> np.ndarray:
 
 
 def assignment_candidates(G, cols, W, u, w) -> dict[str, np.ndarray]:
-    """The Hungarian solutions of the two linear surrogates (module doc): {"paper": cols, "mm": cols}.
+    """Candidate assignments of step (iii) (module doc): {"paper", "mm", "local", "single"}: cols [B, L].
 
+    "paper", "mm", "local": Hungarian solutions of the three linear surrogates; "single": the best
+    move of one stream to a free port (exact change Delta, the current ports if none improves).
     Uses the rank-K structure of Q = G^H diag(c) G (never forms the N x N matrix):
-    Q_nn = sum_k c_k |G_kn|^2, Q A0 R = G^H diag(c) h_eff R, lambda_max(Q) = lambda_max(C^1/2 G G^H C^1/2).
+    Q_nn = sum_k c_k |G_kn|^2, Q[:, n0] = G^H diag(c) h_eff, lambda_max(Q) = lambda_max(C^1/2 G G^H C^1/2).
     """
+    cols = np.asarray(cols)
     c = w * u.abs() ** 2                                               # [B, K]
     R = W @ W.mH                                                       # [B, L, L]
     P = (G * (w.to(CDTYPE) * u)[..., None]).transpose(-2, -1) @ W.transpose(-2, -1)   # [B, N, L]
     lin = -2.0 * P.real
-    qd = (c[:, :, None] * G.abs() ** 2).sum(1)                         # [B, N]
-    rd = torch.diagonal(R, dim1=-2, dim2=-1).real                      # [B, L]
-    cost_paper = qd[:, :, None] * rd[:, None, :] + lin
+    qd = (c[:, :, None] * G.abs() ** 2).sum(1)                         # Q_nn, [B, N]
+    rd = torch.diagonal(R, dim1=-2, dim2=-1).real                      # R_ll, [B, L]
     b, n, l_streams = P.shape
+    idx = torch.as_tensor(cols)
     A0 = torch.zeros((b, n, l_streams), dtype=RDTYPE)
-    A0.scatter_(1, torch.as_tensor(np.asarray(cols))[:, None, :], 1.0)
+    A0.scatter_(1, idx[:, None, :], 1.0)
+    qcol = G.mH @ (c.to(CDTYPE)[:, :, None] * effective_channel(G, cols))          # Q[:, n0(l)], [B, N, L]
+    qa0r = qcol @ R                                                                  # Q A0 R, [B, N, L]
     sc = c.sqrt().to(CDTYPE)[:, :, None]
-    lam_q = torch.linalg.eigvalsh((sc * G) @ (sc * G).mH)[:, -1].clamp_min(0)
-    mu = lam_q * torch.linalg.eigvalsh(R)[:, -1].clamp_min(0)
-    qa0r = G.mH @ (c.to(CDTYPE)[:, :, None] * effective_channel(G, cols)) @ R      # Q A0 R, [B, N, L]
+    mu = (torch.linalg.eigvalsh((sc * G) @ (sc * G).mH)[:, -1].clamp_min(0)
+          * torch.linalg.eigvalsh(R)[:, -1].clamp_min(0))
+    cost_paper = qd[:, :, None] * rd[:, None, :] + lin
     cost_mm = 2.0 * qa0r.real - 2.0 * mu[:, None, None] * A0 + lin
-    return {"paper": solve_assignment(cost_paper.numpy()), "mm": solve_assignment(cost_mm.numpy())}
+    # exact change of J when stream l alone moves from n0(l) to n: f(A0 + D), D = (e_n - e_n0) e_l^T
+    q00 = torch.gather(qd, 1, idx)                                                   # Q_{n0 n0}, [B, L]
+    at0 = lambda x: torch.gather(x, 1, idx[:, None, :]).squeeze(1)                 # x[n0(l), l], [B, L]
+    delta = (2.0 * qa0r.real - 2.0 * at0(qa0r.real)[:, None, :]
+             + rd[:, None, :] * (qd[:, :, None] + q00[:, None, :] - 2.0 * qcol.real)
+             + lin - at0(lin)[:, None, :])                                            # [B, N, L]
+    used = A0.sum(-1) > 0                                                            # [B, N]
+    free_delta = torch.where(used[:, :, None], torch.full_like(delta, np.inf), delta)
+    best = free_delta.reshape(b, -1).argmin(-1)
+    port, stream = best // l_streams, best % l_streams
+    single = cols.copy()
+    move = free_delta.reshape(b, -1).gather(1, best[:, None]).squeeze(1) < 0
+    rows = np.flatnonzero(move.numpy())
+    single[rows, stream.numpy()[rows]] = port.numpy()[rows]
+    return {"paper": solve_assignment(cost_paper.numpy()), "mm": solve_assignment(cost_mm.numpy()),
+            "local": solve_assignment(delta.numpy()), "single": single, "delta": delta.numpy()}
+
+
+CANDIDATES = ("paper", "mm", "local", "single")
 
 
 def assignment_step(G, cols, W, u, w, noise_w, rel_tol: float = 1e-12):
-    """Step (iii): best of (current, paper, mm) by the true objective. Returns (cols [B, L], choice [B]).
+    """Step (iii): best of (current, *CANDIDATES) by the true objective. Returns (cols [B, L], choice [B]).
 
-    ``choice`` is 0 (kept), 1 (paper) or 2 (mm). Never increases :func:`assignment_objective`.
+    ``choice`` is 0 (kept) or 1 + the index in :data:`CANDIDATES` (1 paper, 2 mm, 3 local, 4 single).
+    Never increases :func:`assignment_objective`.
     """
     cols = np.asarray(cols)
     cands = assignment_candidates(G, cols, W, u, w)
-    options = [cols, cands["paper"], cands["mm"]]
-    obj = torch.stack([assignment_objective(G, c, W, u, w, noise_w) for c in options])   # [3, B]
+    options = [cols] + [cands[name] for name in CANDIDATES]
+    obj = torch.stack([assignment_objective(G, c, W, u, w, noise_w) for c in options])   # [5, B]
     best = obj.argmin(0)
     improves = obj[best, torch.arange(obj.shape[1])] < obj[0] - rel_tol * obj[0].abs()
     choice = torch.where(improves, best, torch.zeros_like(best)).numpy()
-    stacked = np.stack(options)                                                      # [3, B, L]
+    stacked = np.stack(options)                                                      # [5, B, L]
     return stacked[choice, np.arange(cols.shape[0])], choice
 
 
@@ -290,7 +326,7 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
 
     Returns a :class:`SchemeResult` whose ``history`` has ``sum_rate`` [I+1, B] (bit/s/Hz,
     non-decreasing for the exact multiplier), ``objective`` [I+1, B] (WMMSE objective at optimal
-    u, w), ``lam`` [I, B], ``assignment_choice`` [I, B] (0 kept, 1 paper, 2 mm), ``iterations``.
+    u, w), ``lam`` [I, B], ``assignment_choice`` [I, B] (0 kept, 1 paper, 2 mm, 3 local, 4 single), ``iterations``.
     """
     if method not in ("exact", "subgradient"):
         raise ValueError(f"method must be 'exact' or 'subgradient', got {method!r}")

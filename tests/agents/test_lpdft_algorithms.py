@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.lpdft.algorithms import (SCHEMES, assignment_objective, assignment_step, assignment_terms,
+from agents.lpdft.algorithms import (SCHEMES, assignment_candidates, assignment_objective, assignment_step, assignment_terms,
                                      effective_channel, greedy_columns, lp_dft, run_scheme,
                                      scale_to_radiated_budget, solve_assignment, sum_rate_gbps)
 from agents.lpdft.dft import dft_codebook, dft_codebook_fft
@@ -177,6 +177,25 @@ def test_assignment_step_never_worsens_the_objective():
         # kept assignments are the old ones
         np.testing.assert_array_equal(new[choice == 0], cols[choice == 0])
     assert improved > 10          # from random starts the step does move
+
+
+def test_single_move_costs_are_the_exact_objective_changes():
+    rng = np.random.default_rng(12)
+    scn = _rayleigh_scenario(rng, b=3, k=3, fft=(4, 4), ura=(4, 2))
+    G = torch.as_tensor(scn.beam_channel, dtype=CD)
+    noise = torch.as_tensor(scn.noise_w)
+    cols, W, u, w = _random_state(rng, G, 3, noise, 10.0)
+    delta = assignment_candidates(G, cols, W, u, w)["delta"]              # [B, N, L]
+    base = assignment_objective(G, cols, W, u, w, noise).numpy()
+    for b in range(3):
+        for l in range(3):
+            for n in range(16):
+                if n in cols[b] and n != cols[b, l]:
+                    continue                                               # port taken by another stream
+                moved = cols.copy()
+                moved[b, l] = n
+                true = assignment_objective(G, moved, W, u, w, noise).numpy()[b] - base[b]
+                assert delta[b, n, l] == pytest.approx(true, abs=1e-9 * abs(base[b]))
 
 
 # ----------------------------------------------------------------------------- Algorithm 1 as a whole
