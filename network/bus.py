@@ -239,8 +239,7 @@ class Bus:
                 nodes = nx.dijkstra_path(entry["graph"], src, dst, weight="weight")
             except nx.NetworkXNoPath:
                 return None
-        idx = snap.edge_index()
-        rows = [idx[(min(a, b), max(a, b))] for a, b in zip(nodes[:-1], nodes[1:])]
+        rows = snap.edge_rows(nodes[:-1], nodes[1:])
         lengths = snap.length_m[rows].tolist()
         lat = entry["w"][rows].tolist()
         return nodes, lengths, lat

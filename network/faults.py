@@ -209,6 +209,11 @@ def _check_dt(owner, dt_s):
         raise ValueError(f"{owner}.dt_s = {dt_s!r}: must be a step length > 0 (s)")
 
 
+def _check_rng(owner, rng):
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{owner}: rng is a {type(rng).__name__}: pass a seeded numpy.random.Generator")
+
+
 def _n_steps(t0_s, t1_s, dt_s) -> int:
     return max(1, int(math.ceil((t1_s - t0_s) / dt_s - 1e-9)))
 
@@ -252,6 +257,7 @@ class IIDLinkOutage:
 
     def timeline(self, links, t0_s: float, t1_s: float, rng: np.random.Generator, names=None) -> FaultTimeline:
         _check_horizon(t0_s, t1_s)
+        _check_rng("IIDLinkOutage", rng)
         links = np.asarray(links, np.int64).reshape(-1, 2)
         n_links, n = len(links), _n_steps(t0_s, t1_s, self.dt_s)
         if self.p == 0.0 or n_links == 0:
@@ -307,6 +313,7 @@ class GilbertElliott:
 
     def timeline(self, links, t0_s: float, t1_s: float, rng: np.random.Generator, names=None) -> FaultTimeline:
         _check_horizon(t0_s, t1_s)
+        _check_rng("GilbertElliott", rng)
         links = np.asarray(links, np.int64).reshape(-1, 2)
         n_links, n = len(links), _n_steps(t0_s, t1_s, self.dt_s)
         if n_links == 0:
@@ -397,8 +404,7 @@ class SatelliteOutage:
 
 def build_timeline(models, links, t0_s: float, t1_s: float, rng: np.random.Generator, names=None) -> FaultTimeline:
     """Compose fault models into one timeline. Each model gets its own child of ``rng``."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng is a {type(rng).__name__}: pass a seeded numpy.random.Generator")
+    _check_rng("build_timeline", rng)
     models = list(models)
     children = rng.spawn(len(models)) if models else []
     return FaultTimeline.concat([m.timeline(links, t0_s, t1_s, child, names=names)

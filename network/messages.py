@@ -79,7 +79,8 @@ class SSI(Message):
     """Satellite state information (8 reals).
 
     position_m : float [3]    ITRS position (m)
-    attitude_q : float [4]    attitude quaternion (scalar-first, unitless)
+    attitude_q : float [4]    attitude quaternion (w, x, y, z), scalar first, body -> ITRS,
+                              as ``constellation.ephemeris.Constellation.attitude``
     power_w    : float        transmit power budget P_sat (W)
     """
 

@@ -185,6 +185,23 @@ class TopologySnapshot:
         e = self.edges[self.up] if only_up else self.edges
         return np.bincount(e.ravel(), minlength=self.n)
 
+    def edge_rows(self, u, v) -> np.ndarray:
+        """int [k]: row of each link (u[i], v[i]) (either order) in ``edges``; -1 where there is none.
+        Vectorised (sorted int64 keys + searchsorted, built once per snapshot)."""
+        c = self._cache.get("sorted_keys")
+        if c is None:
+            keys = (self.edges[:, 0] << 32) | self.edges[:, 1]
+            order = np.argsort(keys, kind="stable")
+            c = (keys[order], order)
+            self._cache["sorted_keys"] = c
+        skeys, order = c
+        u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
+        q = (np.minimum(u, v) << 32) | np.maximum(u, v)
+        pos = np.searchsorted(skeys, q)
+        pos_c = np.minimum(pos, max(len(skeys) - 1, 0))
+        found = (pos < len(skeys)) & (skeys[pos_c] == q) if len(skeys) else np.zeros(q.shape, bool)
+        return np.where(found, order[pos_c] if len(skeys) else -1, -1)
+
     def edge_index(self) -> dict:
         """{(u, v): row} for u < v (cached)."""
         idx = self._cache.get("edge_index")
@@ -399,3 +416,11 @@ def union_edges(snapshots) -> np.ndarray:
     if not edges:
         return np.zeros((0, 2), np.int64)
     return np.unique(np.concatenate(edges), axis=0)
+
+
+def for_constellation(constellation, config: TopologyConfig | None = None, k: int = 4):
+    """The natural builder for a constellation: :class:`GridTopology` if it was generated from a
+    Walker pattern (``constellation.walker`` set), else :class:`NearestTopology` with ``k`` neighbours."""
+    if getattr(constellation, "walker", None) is not None:
+        return GridTopology.from_constellation(constellation, config)
+    return NearestTopology(constellation.n, k, config=config, names=getattr(constellation, "names", None))

@@ -140,6 +140,8 @@ def test_timeline_parquet_round_trip_and_replay(tmp_path):
     (lambda: FaultTimeline([1.0], [0.5], [0], [1], ["x"]), "t_end_s"),
     (lambda: build_timeline([], _links(2), 0, 1, rng=np.random.RandomState(0)), "rng"),
     (lambda: IIDLinkOutage(0.1, 0.1).timeline(_links(2), 5.0, 1.0, np.random.default_rng(0)), "t1_s"),
+    (lambda: GilbertElliott(1.0, 1.0, 0.1).timeline(_links(2), 0.0, 1.0, rng=None), "rng"),
+    (lambda: IIDLinkOutage(0.1, 0.1).timeline(_links(2), 0.0, 1.0, rng=np.random.RandomState(1)), "rng"),
 ])
 def test_fault_bad_input_names_the_field(make, field):
     with pytest.raises(ValueError, match=field):

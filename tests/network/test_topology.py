@@ -5,7 +5,7 @@ import pytest
 from constellation.frames import EARTH_MEAN_RADIUS_M
 from network.links import LinkConfig
 from network.topology import (GridTopology, NearestTopology, TopologyConfig, TopologySnapshot,
-                              grazing_range_m, union_edges)
+                              for_constellation, grazing_range_m, union_edges)
 from tests.network.conftest import circular_states
 
 R = EARTH_MEAN_RADIUS_M
@@ -213,3 +213,25 @@ def test_topology_bad_input_names_the_field():
         NearestTopology(10, k=0)
     with pytest.raises(ValueError, match="shape"):
         GridTopology(2, 3).snapshot(np.zeros((5, 3)), np.zeros((5, 3)))
+
+
+def test_edge_rows_lookup_matches_dict(walker1680):
+    snap = GridTopology.from_constellation(walker1680).at(walker1680, 0.0)
+    rng = np.random.default_rng(8)
+    rows = rng.integers(0, len(snap.edges), 200)
+    u, v = snap.edges[rows, 0], snap.edges[rows, 1]
+    np.testing.assert_array_equal(snap.edge_rows(v, u), rows)          # either order
+    assert snap.edge_rows([0, 5], [700, 9]).tolist() == [-1, -1]       # not ISLs
+    idx = snap.edge_index()
+    assert all(idx[(int(a), int(b))] == r for a, b, r in zip(u, v, rows))
+
+
+def test_for_constellation_picks_grid_for_walker_and_knn_for_tle(walker1680):
+    from constellation.ephemeris import Constellation
+    assert isinstance(for_constellation(walker1680), GridTopology)
+    tle = Constellation.from_tle(walker1680.to_tle())            # same orbits, plane/slot unknown
+    topo = for_constellation(tle, k=4)
+    assert isinstance(topo, NearestTopology)
+    snap = topo.at(tle, 0.0)
+    assert snap.n == 1680 and snap.degree().min() >= 4
+    assert snap.length_m.max() <= grazing_range_m(*(2 * [np.linalg.norm(tle.state_itrs(0.0)[0], axis=1).max()]))
