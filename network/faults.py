@@ -131,9 +131,11 @@ class FaultTimeline:
         lo, hi = np.where(link, np.minimum(u, v), u), np.where(link, np.maximum(u, v), -1)
         self.u, self.v = lo, hi
         self.cause = np.array(cause, dtype=object)
+        # zero-length intervals are kept as data but take nothing down
+        live = self.t_end_s > self.t_start_s
+        link, sat = link & live, ~link & live
         self._links = _IntervalIndex(_link_keys(np.stack([lo[link], hi[link]], 1)),
                                      self.t_start_s[link], self.t_end_s[link])
-        sat = ~link
         self._sats = _IntervalIndex(lo[sat], self.t_start_s[sat], self.t_end_s[sat])
 
     def __len__(self) -> int:

@@ -98,7 +98,7 @@ def test_is_down_and_down_during_match_brute_force():
         t1 = t0 + rng.uniform(0, 2)
         got = tl.down_during(t0, t1, edges)
         want = np.zeros(len(edges), bool)
-        for _, row in df[(df.t_start_s < t1) & (df.t_end_s > t0)].iterrows():
+        for _, row in df[(df.t_start_s < t1) & (df.t_end_s > t0) & (df.t_end_s > df.t_start_s)].iterrows():
             if row.v >= 0:
                 want |= (edges.min(1) == row.u) & (edges.max(1) == row.v)
             else:
