@@ -61,8 +61,10 @@ def test_overhead_registers_on_a_subparser():
     assert args.func is overhead._run and args.S == 2 and args.json
 
 
-@pytest.mark.parametrize("kw, option", [({"K": 0}, "--K"), ({"S": -1}, "--S"), ({"bits_per_real": 0}, "--bits-per-real"),
-                                        ({"sigma_packing": "diag"}, "--sigma-packing"), ({"link_length_km": -5.0}, "--link-km")])
+@pytest.mark.parametrize("kw, option", [({"K": 0}, "--K"), ({"S": -1}, "--S"),
+                                        ({"bits_per_real": 0}, "--bits-per-real"),
+                                        ({"sigma_packing": "diag"}, "--sigma-packing"),
+                                        ({"link_length_km": -5.0}, "--link-km")])
 def test_overhead_bad_input_names_the_option(kw, option):
     args = dict(S=3, K=12, M=64, N=4)
     args.update({k: v for k, v in kw.items() if k in args})
