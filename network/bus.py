@@ -46,7 +46,9 @@ bits, hops traversed, hops attempted, ``link_bits = payload_bits x hops
 attempted`` (the bits put on links, failed transmissions included; equal to
 payload x hops for a message delivered without re-routing), latency, status
 (delivered / lost / in_flight) and reason; per hop the link, times, length,
-latency, bits and whether it succeeded.
+latency, bits and whether it succeeded (a leg's hop rows are appended when
+the leg ends, i.e. on arrival or at the failed hop); ``link_load_frame()``
+sums bits and transmissions per link.
 """
 from __future__ import annotations
 
