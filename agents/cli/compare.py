@@ -46,6 +46,8 @@ def register(subparsers) -> None:
     p.add_argument("--tol", type=float, default=1e-4, help="relative objective tolerance of WMMSE (default 1e-4)")
     p.add_argument("--batch", type=int, default=64, help="drops per batched scheme call (default 64)")
     p.add_argument("--schemes", nargs="+", default=None, help="subset of registered schemes (default: all)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch intra-op threads (default 1: the batched ops are small, and the machine is shared)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="save sum rate vs power (one line per scheme)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
@@ -58,7 +60,8 @@ def register(subparsers) -> None:
 def validate(args) -> None:
     """ValueError naming the offending option."""
     for opt, name, lo in (("--S", "S", 1), ("--K", "K", 1), ("--drops", "drops", 1), ("--samples", "samples", 2),
-                          ("--max-iter", "max_iter", 1), ("--batch", "batch", 1)):
+                          ("--max-iter", "max_iter", 1), ("--batch", "batch", 1),
+                          ("--threads", "threads", 1)):
         v = getattr(args, name)
         if v < lo:
             raise ValueError(f"{opt} must be >= {lo}, got {v}")
