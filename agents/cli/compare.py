@@ -83,6 +83,17 @@ def _scheme_options(fn, args) -> dict:
 def compare(args) -> dict:
     """Run the comparison; returns the JSON-able record."""
     validate(args)
+    import torch
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return _compare(args)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _compare(args) -> dict:
     import numpy as np
     import torch
     from tqdm import tqdm
@@ -136,7 +147,7 @@ def compare(args) -> dict:
     bar.close()
     config = {"S": args.S, "K": args.K, "M": m, "N": n, "drops": args.drops, "seed": args.seed,
               "power_dbw": list(args.power_dbw), "samples": args.samples, "max_iter": args.max_iter,
-              "tol": args.tol, "batch": args.batch, "schemes": names, "torch_threads": torch.get_num_threads(),
+              "tol": args.tol, "batch": args.batch, "schemes": names, "torch_threads": args.threads,
               "rate": "ergodic sum rate (16), Monte Carlo over NLoS, bit/s/Hz, rate weights 1"}
     return {"results": results, "config": config}
 

@@ -123,3 +123,17 @@ def test_invalid_inputs_raise_clear_errors(make_csi):
         PrecodingProblem.from_csi(type(csi)(**f), power_dbw=0.0)
     with pytest.raises(ValueError, match="unknown scheme"):
         run_scheme("Nope", PrecodingProblem.from_csi(csi, power_dbw=0.0))
+
+
+@pytest.mark.parametrize("name", BASE)
+def test_complex64_matches_complex128(make_csi, name):
+    csi = make_csi(34, B=2, S=2, K=4, M=8, N=2)
+    out = {}
+    for dt in (torch.complex64, torch.complex128):
+        prob = PrecodingProblem.from_csi(csi, power_dbw=0.0, dtype=dt)
+        prec, _ = run_scheme(name, prob, **_opts(name))
+        assert prec.p.dtype == dt and prec.b.dtype == dt
+        est = ergodic_rates(prob, prec, samples=512, generator=torch.Generator().manual_seed(0))
+        assert est.wsr.dtype == prob.beta.dtype
+        out[dt] = est.wsr.double()
+    np.testing.assert_allclose(out[torch.complex64].numpy(), out[torch.complex128].numpy(), rtol=2e-2)
