@@ -52,3 +52,9 @@ def test_bad_input_names_the_option(argv, opt):
                    "1" if "--drops" not in argv else "0"])
     with pytest.raises(ValueError, match=opt):
         compare.compare(args)
+
+
+def test_dispatcher_reports_bad_option(capsys):
+    from agents.cli import main
+    assert main(["compare", "--drops", "0", "--no-progress"]) == 2
+    assert "--drops" in capsys.readouterr().err
