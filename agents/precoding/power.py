@@ -34,6 +34,7 @@ from __future__ import annotations
 import torch
 
 __all__ = [
+    "multiplier",
     "solve_multiplier",
     "solve_multiplier_subgradient",
     "solve_multiplier_span",
@@ -133,6 +134,29 @@ def apply_regularised_inverse(a: torch.Tensor, v: torch.Tensor, lam: torch.Tenso
     return torch.linalg.solve(_hermitize(a) + reg[..., None, None] * eye, v)
 
 
+def multiplier(a: torch.Tensor, v: torch.Tensor, power_w, *, max_iter: int = 100, tol: float = 1e-13,
+               rtol_zero: float = 1e-12, _return_internals: bool = False):
+    """The exact multiplier lam [...] of :func:`solve_multiplier` without forming p
+    (``a`` [..., M, M] Hermitian PSD, ``v`` [..., M, K], ``power_w`` [...] W).
+    Differentiable (implicit-function gradient) when ``a``/``v``/``power_w`` require grad."""
+    rdt = _real_dtype(a.dtype)
+    power_w = torch.as_tensor(power_w, dtype=rdt, device=a.device).expand(a.shape[:-2])
+    if bool((power_w <= 0).any()) or not bool(torch.isfinite(power_w).all()):
+        raise ValueError("solve_multiplier: power_w must be finite and > 0")
+    with torch.no_grad():
+        d, u, uv, c = _eig_terms(a.detach(), v.detach())
+        free = _nonbinding(d, c, power_w, rtol_zero)
+        # Newton/bisection only where the budget binds; avoid 0/0 for all-zero v
+        empty = c.sum(-1) <= 0
+        c_safe = torch.where(empty[..., None], torch.ones_like(c), c)
+        lam0, iters = _secular_root(d, c_safe, power_w, max_iter=max_iter, tol=tol, skip=free | empty)
+        lam0 = torch.where(free | empty, torch.zeros_like(lam0), lam0)
+    lam = _implicit_step(a, v, power_w, lam0, free | (lam0 <= 0))
+    if _return_internals:
+        return lam, iters, free, (d, u, uv)
+    return lam
+
+
 def solve_multiplier(a: torch.Tensor, v: torch.Tensor, power_w, *, max_iter: int = 100,
                      tol: float = 1e-13, rtol_zero: float = 1e-12, return_iterations: bool = False):
     """Exact multiplier of the sum-power budget.
@@ -150,29 +174,18 @@ def solve_multiplier(a: torch.Tensor, v: torch.Tensor, power_w, *, max_iter: int
     when that already meets the budget. With ``return_iterations`` also the
     number of Newton/bisection iterations used (max over the batch).
     """
-    rdt = _real_dtype(a.dtype)
-    power_w = torch.as_tensor(power_w, dtype=rdt, device=a.device).expand(a.shape[:-2])
-    if bool((power_w <= 0).any()) or not bool(torch.isfinite(power_w).all()):
-        raise ValueError("solve_multiplier: power_w must be finite and > 0")
-    with torch.no_grad():
-        d, u, uv, c = _eig_terms(a.detach(), v.detach())
-        free = _nonbinding(d, c, power_w, rtol_zero)
-        # bisection/Newton everywhere (masked later); avoid 0/0 for all-zero v
-        c_safe = torch.where((c.sum(-1) > 0)[..., None], c, torch.ones_like(c))
-        lam0, iters = _secular_root(d, c_safe, power_w, max_iter=max_iter, tol=tol,
-                                    skip=free | (c.sum(-1) <= 0))
-        lam0 = torch.where(free | (c.sum(-1) <= 0), torch.zeros_like(lam0), lam0)
-    lam = _implicit_step(a, v, power_w, lam0, free | (lam0 <= 0))
+    lam, iters, free, (d, u, uv) = multiplier(a, v, power_w, max_iter=max_iter, tol=tol, rtol_zero=rtol_zero,
+                                              _return_internals=True)
+    p = apply_regularised_inverse(a, v, lam)
     if bool(free.any()):
         # least-norm solution where the budget does not bind (pseudo-inverse on the eigenbasis)
         zero = _zero_mask(d, rtol_zero)
         inv = torch.where(zero, torch.zeros_like(d), 1.0 / torch.where(zero, torch.ones_like(d), d))
-        dd, uu = torch.linalg.eigh(_hermitize(a))
-        p_free = uu @ (inv.to(a.dtype)[..., None] * (uu.mH @ v))
-        p_bind = apply_regularised_inverse(a, v, lam)
-        p = torch.where(free[..., None, None], p_free, p_bind)
-    else:
-        p = apply_regularised_inverse(a, v, lam)
+        if a.requires_grad or v.requires_grad:
+            _, u = torch.linalg.eigh(_hermitize(a))
+            uv = u.mH @ v
+        p_free = u @ (inv.to(a.dtype)[..., None] * uv)
+        p = torch.where(free[..., None, None], p_free, p)
     return (lam, p, iters) if return_iterations else (lam, p)
 
 

@@ -25,7 +25,7 @@ import math
 
 import torch
 
-from .power import apply_regularised_inverse, solve_multiplier
+from .power import apply_regularised_inverse, multiplier
 from .problem import PrecodingProblem, Precoders
 
 __all__ = ["mrt_precoders", "receive_statistics", "rho_weights", "optimal_multiplier", "recover_precoders",
@@ -44,10 +44,18 @@ def _quad(problem: PrecodingProblem, b: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bskn,btknl,bskl->btsk", b.conj(), problem.r_ut, b).real
 
 
-def receive_statistics(problem: PrecodingProblem, prec: Precoders, quad: torch.Tensor | None = None):
-    """(20)-(21): dict with xi (complex), den = b^H C_k b, u (complex), e, w, each [B,S,K]."""
-    g, p, b = problem.g, prec.p, prec.b
-    gain = torch.einsum("bsmi,bski->bsmk", p.conj(), g)              # p_{s,m}^H g_{s,k}
+def _gain(problem: PrecodingProblem, p: torch.Tensor) -> torch.Tensor:
+    """gain[b, s, m, k] = p_{s,m}^H g_{s,k}, complex [B,S,K,K]."""
+    return torch.einsum("bsmi,bski->bsmk", p.conj(), problem.g)
+
+
+def receive_statistics(problem: PrecodingProblem, prec: Precoders, quad: torch.Tensor | None = None,
+                       gain: torch.Tensor | None = None):
+    """(20)-(21): dict with xi (complex), den = b^H C_k b, u (complex), e, w, each [B,S,K]
+    (and the reusable ``quad`` [B,T,S,K], ``gain`` [B,S,K,K] of the current p, b)."""
+    p, b = prec.p, prec.b
+    if gain is None:
+        gain = _gain(problem, p)                                      # p_{s,m}^H g_{s,k}
     recv = (gain.abs() ** 2).sum(-2)                                  # q_{s,k}
     if quad is None:
         quad = _quad(problem, b)
@@ -59,12 +67,14 @@ def receive_statistics(problem: PrecodingProblem, prec: Precoders, quad: torch.T
     u = xi.conj() / den
     e = ((den - xi.abs() ** 2) / den).clamp(min=tiny, max=1.0)
     w = problem.weights / e
-    return {"xi": xi, "den": den, "u": u, "e": e, "w": w, "quad": quad}
+    return {"xi": xi, "den": den, "u": u, "e": e, "w": w, "quad": quad, "gain": gain}
 
 
-def wmmse_objective(problem: PrecodingProblem, prec: Precoders) -> tuple[torch.Tensor, torch.Tensor]:
-    """(objective (18) at the optimal u, w [B] (nats), WSR surrogate sum a log2(1/e) [B] (bit/s/Hz))."""
-    st = receive_statistics(problem, prec)
+def wmmse_objective(problem: PrecodingProblem, prec: Precoders, stats: dict | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(objective (18) at the optimal u, w [B] (nats), WSR surrogate sum a log2(1/e) [B] (bit/s/Hz)).
+    ``stats``: :func:`receive_statistics` of (problem, prec) if already computed."""
+    st = receive_statistics(problem, prec) if stats is None else stats
     a = problem.weights
     ln_e = torch.log(st["e"])
     obj = (a * (ln_e + 1.0) - torch.special.xlogy(a, a)).sum((-2, -1))
@@ -95,7 +105,7 @@ def optimal_multiplier(problem: PrecodingProblem, w, u, rho, b, method: str = "e
     sum_k ||p_{s,k}(lam_s)||^2 = P_s, or 0 where the budget does not bind."""
     q, a_small, v_small = _span_system(problem, w, u, rho, b)
     if method == "exact":
-        lam, _ = solve_multiplier(a_small, v_small, problem.power_w)
+        lam = multiplier(a_small, v_small, problem.power_w)
     elif method == "subgradient":
         from .power import solve_multiplier_subgradient
         lam, _, _ = solve_multiplier_subgradient(a_small, v_small, problem.power_w)
@@ -126,9 +136,10 @@ def recover_precoders(problem: PrecodingProblem, w: torch.Tensor, u: torch.Tenso
     return p
 
 
-def update_receivers(problem: PrecodingProblem, p: torch.Tensor) -> torch.Tensor:
-    """(23): b_{s,k} = C_k^{-1} d_bar_{s,k} / ||.||, [B,S,K,N]."""
-    gain = torch.einsum("bsmi,bski->bsmk", p.conj(), problem.g)
+def update_receivers(problem: PrecodingProblem, p: torch.Tensor, gain: torch.Tensor | None = None) -> torch.Tensor:
+    """(23): b_{s,k} = C_k^{-1} d_bar_{s,k} / ||.||, [B,S,K,N]. ``gain``: p^H g of this p if known."""
+    if gain is None:
+        gain = _gain(problem, p)
     recv = (gain.abs() ** 2).sum(-2)                                  # [B,T,K]
     n = problem.shape[4]
     eye = torch.eye(n, dtype=problem.dtype)
@@ -159,7 +170,8 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     drop met ``tol``; max_iter if never).
     """
     prec = mrt_precoders(problem) if init is None else init
-    obj, sur = wmmse_objective(problem, prec)
+    st = receive_statistics(problem, prec)
+    obj, sur = wmmse_objective(problem, prec, st)
     objs, surs, lams = [obj], [sur], []
     bsz, s_num = problem.shape[:2]
     converged_at = torch.full((bsz,), max_iter, dtype=torch.long)
@@ -169,13 +181,14 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     sub, sprec, sobj = problem, prec, obj
     it = 0
     for it in range(1, max_iter + 1):
-        st = receive_statistics(sub, sprec)
         rho = rho_weights(sub, st["w"], st["u"], sprec.b, quad=st["quad"])
         lam = optimal_multiplier(sub, st["w"], st["u"], rho, sprec.b, method=method)
         p = recover_precoders(sub, st["w"], st["u"], lam, rho, sprec.b)
-        b = update_receivers(sub, p)
+        gain = _gain(sub, p)
+        b = update_receivers(sub, p, gain=gain)
         sprec = Precoders(p=p, b=b)
-        o, su = wmmse_objective(sub, sprec)
+        st = receive_statistics(sub, sprec, gain=gain)               # reused by the next iteration
+        o, su = wmmse_objective(sub, sprec, st)
         rel = (sobj - o).abs() / (su * math.log(2.0)).abs().clamp_min(1e-12)
         sobj = o
         obj, sur, lam_full = objs[-1].clone(), surs[-1].clone(), lam_full.clone()
@@ -192,6 +205,7 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
             keep = ~done
             active = active[keep]
             sub, sprec, sobj = sub.take(batch=keep), sprec.take(batch=keep), sobj[keep]
+            st = {key: val[keep] for key, val in st.items()}
     history = {"objective": torch.stack(objs), "wsr_surrogate": torch.stack(surs),
                "lam": torch.stack(lams), "iterations": it, "converged_at": converged_at}
     return Precoders(p=full_p, b=full_b), history
