@@ -2,7 +2,7 @@
 
     satcoop compare [--S 3] [--K 12] [--power-dbw -10 -5 0 5 10] [--drops 50] [--seed 0]
                     [--samples 256] [--max-iter 100] [--tol 1e-4] [--batch 64]
-                    [--schemes NAME ...] [--json] [--plot FILE.png] [--no-progress]
+                    [--schemes NAME ...] [--threads 1] [--json] [--plot FILE.png] [--no-progress]
 
 The drops come from the world model (``constellation.scenario.World``) with the
 seed; every scheme of ``agents.precoding.baselines.SCHEMES`` (later issues
