@@ -1,13 +1,16 @@
-"""The ``satcoop`` command line.
+"""The ``satcoop`` command line (also ``python -m agents.cli``).
 
 Each subcommand lives in its own module of this package and exposes
-``register(subparsers)`` (adds its parser, sets ``func``) ; the module is
+``register(subparsers)`` (adds its parser, sets ``func``); the module is
 imported only to build the parser, the heavy imports happen in ``func``.
+Bad input surfaces as one line naming the option and exit status 2;
+``SATCOOP_DEBUG=1`` shows the traceback instead.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 SUBCOMMANDS = ("world", "compare", "overhead", "lpdft")
@@ -39,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (UserError, ValueError) as exc:
         # ValueError is what the library raises for bad input (it names the field).
+        # SATCOOP_DEBUG=1 shows the traceback instead.
+        if os.environ.get("SATCOOP_DEBUG"):
+            raise
         print(f"satcoop {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

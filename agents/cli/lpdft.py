@@ -124,19 +124,3 @@ def register(subparsers) -> None:
     p.add_argument("--plot", metavar="FILE.png", default=None, help="plot sum rate vs the swept parameter")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_run)
-
-
-def main(argv=None) -> int:
-    """Run ``lpdft`` alone (without the other subcommands): ``python -m agents.cli.lpdft``."""
-    parser = argparse.ArgumentParser(prog="satcoop")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["lpdft", *(argv if argv is not None else sys.argv[1:])])
-    try:
-        return _run(args)
-    except ValueError as exc:
-        print(f"satcoop lpdft: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -142,19 +142,3 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="write a bar chart")
     p.set_defaults(func=_run)
-
-
-def main(argv=None) -> int:
-    """Run ``overhead`` alone (without the other subcommands): ``python -m agents.cli.overhead``."""
-    parser = argparse.ArgumentParser(prog="satcoop")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["overhead", *(argv if argv is not None else sys.argv[1:])])
-    try:
-        return _run(args)
-    except ValueError as exc:
-        print(f"satcoop overhead: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

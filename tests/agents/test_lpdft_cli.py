@@ -6,7 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from agents.cli.lpdft import main
+from agents import cli
+
+
+def main(argv):
+    """``satcoop lpdft ARGV`` through the real dispatcher."""
+    return cli.main(["lpdft", *argv])
 from agents.lpdft.algorithms import run_scheme
 from agents.lpdft.scenario import LPDFTConfig, draw_scenario
 

@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from agents import cli
 from agents.cli import overhead
 
 
@@ -16,7 +17,7 @@ def hand_count(S, K, M, N, bits=32, sigma_reals=None):
 
 
 def run_cli(argv, capsys):
-    code = overhead.main(argv)
+    code = cli.main(["overhead", *argv])
     out = capsys.readouterr()
     return code, out.out, out.err
 
