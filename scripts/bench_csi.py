@@ -16,15 +16,7 @@ import numpy as np
 
 from constellation.channel import statistical_csi
 from constellation.scenario import World, WorldConfig
-
-
-def best_of(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_of  # scripts/_timing.py (sys.path[0] is scripts/)
 
 
 def main() -> None:
