@@ -277,8 +277,6 @@ class GridTopology:
         if s_count >= 2:
             nxt = plane * s_count + (slot + 1) % s_count
             e = np.stack([idx, nxt], 1)
-            if s_count == 2:          # j+1 and j-1 are the same satellite: one link, not two
-                e = e[slot == 0]
             edges.append(e)
             kinds.append(np.full(len(e), KIND_INTRA))
         if p_count >= 2:
@@ -286,8 +284,6 @@ class GridTopology:
             nb_plane = (plane + 1) % p_count
             nb_slot = np.where(last, (slot + self.phasing) % s_count, slot)
             e = np.stack([idx, nb_plane * s_count + nb_slot], 1)
-            if p_count == 2:          # planes p+1 and p-1 coincide
-                e = e[plane == 0]
             edges.append(e)
             kinds.append(np.full(len(e), KIND_INTER))
         if edges:
@@ -296,7 +292,9 @@ class GridTopology:
         else:
             e, k = np.zeros((0, 2), np.int64), np.zeros(0, np.int8)
         e = np.sort(e, axis=1)
-        # drop duplicate pairs (tiny patterns) and self loops
+        # Drop self loops and duplicate pairs. Duplicates arise only in tiny patterns: S = 2 (j+1 and
+        # j-1 are one satellite), P = 2 with F = 0 (the wrap link (1, j)-(0, j) repeats (0, j)-(1, j)).
+        # With P = 2 and F != 0 the wrap links (1, j)-(0, j+F) are distinct ISLs and stay.
         keep = e[:, 0] != e[:, 1]
         e, k = e[keep], k[keep]
         _, first = np.unique(e, axis=0, return_index=True)
