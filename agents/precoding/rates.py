@@ -24,7 +24,8 @@ import torch
 
 from .problem import PrecodingProblem, Precoders
 
-__all__ = ["ErgodicRates", "stream_terms", "ergodic_rates", "weighted_sum_rate", "instantaneous_rates"]
+__all__ = ["ErgodicRates", "link_gains", "receive_quadratic", "stream_terms", "ergodic_rates", "weighted_sum_rate",
+           "instantaneous_rates"]
 
 LOG2E = 1.0 / math.log(2.0)
 
@@ -44,6 +45,16 @@ class ErgodicRates:
     samples: int
 
 
+def link_gains(problem: PrecodingProblem, p: torch.Tensor) -> torch.Tensor:
+    """gain[b, s, m, k] = p_{s,m}^H g_{s,k}, complex [B,S,K,K] (stream m of satellite s toward UT k)."""
+    return torch.einsum("bsmi,bski->bsmk", p.conj(), problem.g)
+
+
+def receive_quadratic(problem: PrecodingProblem, b: torch.Tensor) -> torch.Tensor:
+    """quad[b, t, s, k] = b_{s,k}^H R^ut_{t,k} b_{s,k}, real [B,T,S,K]."""
+    return torch.einsum("bskn,btknl,bskl->btsk", b.conj(), problem.r_ut, b).real
+
+
 def stream_terms(problem: PrecodingProblem, prec: Precoders) -> dict[str, torch.Tensor]:
     """The per-stream quantities of (16), all real [B,S,K] except ``mean`` (complex):
 
@@ -53,16 +64,12 @@ def stream_terms(problem: PrecodingProblem, prec: Precoders) -> dict[str, torch.
     ``recv`` q[b,t,k] = sum_m |g_{t,k}^H p_{t,m}|^2 [B,S,K] and
     ``quad`` b_{s,k}^H R^ut_{t,k} b_{s,k} as [B,T,S,K].
     """
-    g, p, b = problem.g, prec.p, prec.b
-    # gain[b, s, m, k] = p_{s,m}^H g_{s,k}
-    gain = torch.einsum("bsmi,bski->bsmk", p.conj(), g)
-    pw = gain.abs() ** 2                                                 # [B,S,Km,Kk]
+    b = prec.b
+    pw = link_gains(problem, prec.p).abs() ** 2                                                 # [B,S,Km,Kk]
     sig = torch.diagonal(pw, dim1=-2, dim2=-1)                           # [B,S,K]
     recv = pw.sum(-2)                                                    # [B,S,K] total from s toward k
     intra = recv - sig
-    r_ut = problem.r_ut                                                  # [B,T,K,N,N]
-    # quad[b,t,s,k] = b_{s,k}^H R^ut_{t,k} b_{s,k}
-    quad = torch.einsum("bskn,btknl,bskl->btsk", b.conj(), r_ut, b).real
+    quad = receive_quadratic(problem, b)                                 # [B,T,S,K]
     s_count = problem.shape[1]
     off = 1.0 - torch.eye(s_count, dtype=quad.dtype, device=quad.device)  # [T,S], t != s
     inter = torch.einsum("btk,ts,btsk->bsk", recv, off, quad)
@@ -90,7 +97,11 @@ def ergodic_rates(problem: PrecodingProblem, prec: Precoders, samples: int = 102
         generator = torch.Generator().manual_seed(0)
     t = stream_terms(problem, prec)
     rdt = t["sig"].dtype
-    sd = torch.sqrt(t["var"])
+    var = t["var"]
+    # sqrt has an infinite derivative at 0 (pure LoS link, kappa = inf, or b orthogonal to Sigma):
+    # take the zero subgradient there so gradients through the rate stay finite
+    pos = var > 0
+    sd = torch.where(pos, torch.sqrt(torch.where(pos, var, torch.ones_like(var))), torch.zeros_like(var))
     a = problem.weights.to(rdt)
     s1 = torch.zeros_like(t["sig"])
     s2 = torch.zeros_like(t["sig"])

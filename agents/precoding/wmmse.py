@@ -25,8 +25,10 @@ import math
 
 import torch
 
-from .power import apply_regularised_inverse, multiplier
+from .power import apply_regularised_inverse, multiplier, solve_multiplier_subgradient
 from .problem import PrecodingProblem, Precoders
+from .rates import link_gains as _gain
+from .rates import receive_quadratic as _quad
 
 __all__ = ["mrt_precoders", "receive_statistics", "rho_weights", "optimal_multiplier", "recover_precoders",
            "update_receivers", "wmmse_objective", "cen_opt_wm", "sep_opt_wm"]
@@ -37,16 +39,6 @@ def mrt_precoders(problem: PrecodingProblem) -> Precoders:
     k = problem.shape[2]
     amp = torch.sqrt(problem.power_w / k).to(problem.dtype)[:, :, None, None]
     return Precoders(p=amp * problem.g, b=problem.d0.clone())
-
-
-def _quad(problem: PrecodingProblem, b: torch.Tensor) -> torch.Tensor:
-    """quad[b, t, s, k] = b_{s,k}^H R^ut_{t,k} b_{s,k}, real [B,T,S,K]."""
-    return torch.einsum("bskn,btknl,bskl->btsk", b.conj(), problem.r_ut, b).real
-
-
-def _gain(problem: PrecodingProblem, p: torch.Tensor) -> torch.Tensor:
-    """gain[b, s, m, k] = p_{s,m}^H g_{s,k}, complex [B,S,K,K]."""
-    return torch.einsum("bsmi,bski->bsmk", p.conj(), problem.g)
 
 
 def receive_statistics(problem: PrecodingProblem, prec: Precoders, quad: torch.Tensor | None = None,
@@ -107,7 +99,6 @@ def optimal_multiplier(problem: PrecodingProblem, w, u, rho, b, method: str = "e
     if method == "exact":
         lam = multiplier(a_small, v_small, problem.power_w)
     elif method == "subgradient":
-        from .power import solve_multiplier_subgradient
         lam, _, _ = solve_multiplier_subgradient(a_small, v_small, problem.power_w)
     else:
         raise ValueError(f"optimal_multiplier: method must be 'exact' or 'subgradient', got {method!r}")
@@ -169,7 +160,17 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     (int, outer iterations run), ``converged_at`` [B] (iteration at which each
     drop met ``tol``; max_iter if never).
     """
+    if isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
+        raise ValueError(f"cen_opt_wm: max_iter must be an integer >= 1, got {max_iter!r}")
+    if not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"cen_opt_wm: tol must be a finite number >= 0, got {tol!r}")
+    if method not in ("exact", "subgradient"):
+        raise ValueError(f"cen_opt_wm: method must be 'exact' or 'subgradient', got {method!r}")
+    max_iter = int(max_iter)
     prec = mrt_precoders(problem) if init is None else init
+    if prec.p.shape != problem.g.shape or prec.b.shape != problem.d0.shape:
+        raise ValueError(f"cen_opt_wm: init has p {tuple(prec.p.shape)}, b {tuple(prec.b.shape)}; expected "
+                         f"p {tuple(problem.g.shape)}, b {tuple(problem.d0.shape)}")
     st = receive_statistics(problem, prec)
     obj, sur = wmmse_objective(problem, prec, st)
     objs, surs, lams = [obj], [sur], []

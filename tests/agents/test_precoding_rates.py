@@ -96,3 +96,21 @@ def test_instantaneous_rates_against_loops(make_csi):
                              for t in range(s_num) for mm in range(k_num) if (t, mm) != (s, k))
                 noise = csi.noise_w[bi, k] * np.vdot(bb, bb).real
                 assert abs(got[bi, s, k] - np.log2(1 + sig / (interf + noise))) < 1e-10
+
+
+def test_rate_gradient_is_finite_for_pure_los_links(make_csi):
+    """Training through (16): a pure-LoS link (kappa = inf, no NLoS spread) must not give NaN gradients."""
+    csi = make_csi(24, B=2, S=2, K=3, M=8, N=2, kappa=np.inf)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=0.0)
+    prec = _random_precoders(np.random.default_rng(24), 2, 2, 3, 8, 2)      # not a stationary point
+    p = prec.p.clone().requires_grad_(True)
+    b = prec.b.clone().requires_grad_(True)
+    est = ergodic_rates(prob, Precoders(p=p, b=b), samples=8, generator=torch.Generator().manual_seed(0))
+    est.wsr.sum().backward()
+    for t in (p, b):
+        assert bool(torch.isfinite(t.grad).all()) and bool((t.grad != 0).any())
+    # with no NLoS the rate is deterministic: (16) is the SINR on H = sqrt(beta) d0 g^H, and so is its gradient
+    b2 = prec.b.clone().requires_grad_(True)
+    h = torch.tensor(np.sqrt(csi.beta)[..., None, None] * csi.d0[..., :, None] * csi.g.conj()[..., None, :])
+    instantaneous_rates(h, Precoders(p=prec.p, b=b2), prob.noise_w).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), b2.grad.numpy(), rtol=1e-8, atol=1e-10 * b2.grad.abs().max().item())

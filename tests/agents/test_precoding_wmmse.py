@@ -178,3 +178,13 @@ def test_batched_result_equals_one_drop_at_a_time(make_csi):
         one, h1 = cen_opt_wm(prob.take(batch=slice(i, i + 1)), max_iter=60, tol=1e-5)
         assert h1["converged_at"].item() == hist["converged_at"][i].item()
         np.testing.assert_allclose(one.p[0].numpy(), prec.p[i].numpy(), rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw, word", [({"max_iter": 0}, "max_iter"), ({"max_iter": 2.5}, "max_iter"),
+                                      ({"tol": float("nan")}, "tol"), ({"tol": -1.0}, "tol"),
+                                      ({"method": "newton"}, "method")])
+def test_bad_options_raise_naming_the_option(make_csi, kw, word):
+    prob = PrecodingProblem.from_csi(make_csi(17, B=1, S=2, K=2, M=4, N=2), power_dbw=0.0)
+    for scheme in (cen_opt_wm, sep_opt_wm):
+        with pytest.raises(ValueError, match=word):
+            scheme(prob, **kw)
