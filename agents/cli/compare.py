@@ -9,7 +9,9 @@ seed; every scheme of ``agents.precoding.baselines.SCHEMES`` (later issues
 register more) runs on the same drops at every power (the per-satellite budget
 P_s, dBW, in the world's per-subcarrier convention), batched over ``--batch``
 drops. The sum rate of a drop is the ergodic sum rate (16), Monte Carlo with
-``--samples`` draws from a torch generator seeded from ``--seed``.
+``--samples`` draws from torch generators seeded from ``--seed`` (one per fixed
+block of 64 drops, the same for every scheme and power: common random numbers,
+and a drop's result does not depend on ``--batch``).
 
 Output per (scheme, power): ``sum_rate_bps_hz`` (mean over drops, bit/s/Hz),
 ``sum_rate_std`` (standard deviation over drops), ``sum_rate_sem`` (standard
@@ -26,6 +28,8 @@ import json
 import math
 import sys
 import time
+
+EVAL_BLOCK = 64          # drops per Monte Carlo generator (fixed, so results do not depend on --batch)
 
 
 def register(subparsers) -> None:
@@ -99,7 +103,7 @@ def _compare(args) -> dict:
     from tqdm import tqdm
 
     from agents.precoding.baselines import SCHEMES, run_scheme
-    from agents.precoding.problem import PrecodingProblem
+    from agents.precoding.problem import PrecodingProblem, Precoders
     from agents.precoding.rates import ergodic_rates
     from constellation.scenario import World, WorldConfig
 
@@ -116,25 +120,34 @@ def _compare(args) -> dict:
     bar = tqdm(total=len(args.power_dbw) * len(names) * len(chunks), desc="compare", unit="batch",
                file=sys.stderr, disable=not args.progress)
     for pdb in args.power_dbw:
+        full = PrecodingProblem.from_csi(csi, power_dbw=pdb)
         for name in names:
             fn = SCHEMES[name]
             opts = _scheme_options(fn, args)
-            rates, mc_se, runtime, iters = [], [], 0.0, []
-            for ci, sl in enumerate(chunks):
-                prob = PrecodingProblem.from_csi(csi.take(batch=sl), power_dbw=pdb)
+            ps, bs, runtime, iters = [], [], 0.0, []
+            for sl in chunks:
+                prob = full.take(batch=sl)
                 t0 = time.perf_counter()
                 with torch.no_grad():
                     prec, hist = run_scheme(name, prob, **opts)
                 runtime += time.perf_counter() - t0
                 if hist is not None and "iterations" in hist:
                     iters.append(int(hist["iterations"]))
-                gen = torch.Generator().manual_seed(args.seed * 1_000_003 + ci)
-                with torch.no_grad():
-                    est = ergodic_rates(prob, prec, samples=args.samples, generator=gen)
-                rates.append(est.wsr.numpy())
-                mc_se.append(est.wsr_stderr.numpy())
+                ps.append(prec.p)
+                bs.append(prec.b)
                 bar.set_postfix_str(f"{name} {pdb:g} dBW")
                 bar.update(1)
+            prec = Precoders(p=torch.cat(ps), b=torch.cat(bs))
+            rates, mc_se = [], []
+            # Monte Carlo in fixed blocks of drops, one seeded generator per block: a drop's rate
+            # does not depend on --batch, and every scheme and power sees the same normals
+            for bi, start in enumerate(range(0, b_all, EVAL_BLOCK)):
+                sl = slice(start, min(start + EVAL_BLOCK, b_all))
+                gen = torch.Generator().manual_seed(args.seed * 1_000_003 + bi)
+                with torch.no_grad():
+                    est = ergodic_rates(full.take(batch=sl), prec.take(batch=sl), samples=args.samples, generator=gen)
+                rates.append(est.wsr.numpy())
+                mc_se.append(est.wsr_stderr.numpy())
             r = np.concatenate(rates)
             rec = {"scheme": name, "power_dbw": pdb, "sum_rate_bps_hz": float(r.mean()),
                    "sum_rate_std": float(r.std(ddof=1)) if len(r) > 1 else 0.0,
