@@ -73,6 +73,30 @@ def test_slant_range_vs_elevation_law_of_cosines():
     np.testing.assert_allclose(d, rng2, rtol=1e-12)
 
 
+def _ula(x, n):
+    """a_n(x) of (4)/(5), half-wavelength spacing, written out."""
+    return np.exp(-1j * np.pi * np.arange(n) * x) / np.sqrt(n)
+
+
+def test_array_axes_against_closed_form_geometry():
+    # Seen from the UT (equator, lon 0) each satellite is due EAST at elevation eps. The UT array faces
+    # zenith with x = east, y = north, so (5) must be d0 = a_2(cos eps) (x) a_2(0). The satellite flies
+    # north (body x = +z_ITRS) and nadir-pointing, so body y = z x x is local east and the UT, west of
+    # it at off-nadir angle eta, is at u_sat = (0, -sin eta, cos eta): g = a_8(0) (x) a_8(-sin eta).
+    sat, axes, ut, lat, lon = _equator_links([2.0, 5.0, 10.0])
+    zero = LinkLargeScale(np.zeros((1, 3, 1)), np.zeros((1, 3, 1)))
+    csi = statistical_csi(sat, axes, ut, lat, lon, zero)
+    r = WGS84_A_M
+    for s, eps in enumerate(csi.elevation[0, :, 0]):
+        assert 0.3 < eps < 1.5
+        eta = np.arcsin(r * np.cos(eps) / (r + H_M))
+        np.testing.assert_allclose(csi.d0[0, s, 0], np.kron(_ula(np.cos(eps), 2), _ula(0.0, 2)), atol=1e-12)
+        np.testing.assert_allclose(csi.g[0, s, 0], np.kron(_ula(0.0, 8), _ula(-np.sin(eta), 8)), atol=1e-9)
+    # the AoA angles of (5): theta from the north (y) axis = 90 deg, phi from east towards up = eps
+    np.testing.assert_allclose(csi.aoa_theta, np.pi / 2, atol=1e-12)
+    np.testing.assert_allclose(csi.aoa_phi, csi.elevation, atol=1e-12)
+
+
 def test_k_factor_at_low_elevation_is_clamped_to_10_deg_column():
     # ~ 5 and ~ 10 degrees elevation
     sat, axes, ut, lat, lon = _equator_links([18.8, 15.0])
