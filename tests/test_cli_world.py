@@ -60,3 +60,18 @@ def test_bad_center_exit_2_names_option(bad, capsys):
     assert cli.main(["world", f"--center={bad}"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--center" in err and bad in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, option", [(["--seed", "-1"], "--seed"), (["--t-s", "1e12"], "--t-s"),
+                                          (["--t-s", "nan"], "--t-s"), (["--S", "0"], "--S")])
+def test_bad_option_exit_2_one_line_naming_it(argv, option, capsys):
+    # no traceback: an out-of-range --t-s used to overflow datetime when printing the UTC time
+    assert cli.main(["world", "--center", "10,20", "--K", "2", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert option in err and len(err.splitlines()) == 1
+
+
+def test_negative_numbers_are_values_not_options(capsys):
+    assert cli.main(["world", "--center", "-33.9,18.4", "--K", "1", "--t-s", "-3e3", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["t_s"] == -3000.0 and rec["center"]["lat_deg"] == -33.9

@@ -18,6 +18,7 @@ import re
 from datetime import timedelta
 
 REFERENCE_POWER_DBW = 10.0      # per-subcarrier transmit power used for the single-link SNR column
+MAX_ABS_T_S = 100 * 365.25 * 86400.0    # --t-s limit: a century either side of the epoch
 
 
 def register(subparsers) -> None:
@@ -39,10 +40,10 @@ def register(subparsers) -> None:
     p.add_argument("--scenario", default="urban", help="TR 38.811 LOS scenario: urban | dense_urban | suburban")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)
-    # Let "--center -30,10" through: argparse otherwise reads a leading '-' as an option unless the
+    # Let "--center -30,10" and "--t-s -3e5" through: argparse otherwise reads a leading '-' as an option unless the
     # token looks like a negative number (private but long-stable attribute; "--center=-30,10" always works).
     if hasattr(p, "_negative_number_matcher"):
-        p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.eE+-]*,[\d.eE+-]*$")
+        p._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-[\d.eE+-]*,[\d.eE+-]*$")
 
 
 def parse_center(value: str) -> tuple[float, float]:
@@ -72,6 +73,11 @@ def build_record(args) -> dict:
         v = getattr(args, name)
         if v < 1:
             raise ValueError(f"--{name} must be a positive integer, got {v}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
+    if args.t_s is not None and not (math.isfinite(args.t_s) and abs(args.t_s) <= MAX_ABS_T_S):
+        raise ValueError(f"--t-s must be finite seconds within +-{MAX_ABS_T_S:.4g} (100 years) of the "
+                         f"constellation epoch, got {args.t_s!r}")
     cfg = WorldConfig(S=args.S, K=args.K, radius_km=args.radius_km, min_elevation_deg=args.min_elevation_deg,
                       channel=ChannelConfig(scenario=args.scenario))
     world = World(cfg)
