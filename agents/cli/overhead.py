@@ -21,11 +21,14 @@ import json
 import sys
 
 SCHEMES = ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM")
+MAX_S = 256          # the decentralized update alone is S (S-1) messages on a complete graph
 
 
-def _positive(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} = {value!r}: must be an integer >= {minimum}")
+def _positive(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+            maximum is not None and value > maximum):
+        allowed = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
+        raise ValueError(f"{name} = {value!r}: must be {allowed}")
     return value
 
 
@@ -42,7 +45,8 @@ def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32,
     from network.messages import SIGMA_PACKINGS, SSI, PrecoderBundle, SCSIReport
     from network.topology import TopologySnapshot
 
-    S, K, M, N = (_positive(f"--{k}", v) for k, v in (("S", S), ("K", K), ("M", M), ("N", N)))
+    S = _positive("--S", S, maximum=MAX_S)
+    K, M, N = (_positive(f"--{k}", v) for k, v in (("K", K), ("M", M), ("N", N)))
     _positive("--bits-per-real", bits_per_real)
     if sigma_packing not in SIGMA_PACKINGS:
         raise ValueError(f"--sigma-packing = {sigma_packing!r}: allowed {SIGMA_PACKINGS}")
@@ -53,16 +57,22 @@ def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32,
     pairs = [(a, b) for a in range(S) for b in range(a + 1, S)]
     graph = TopologySnapshot.from_edges(S, np.array(pairs, np.int64).reshape(-1, 2), link_length_km * 1e3)
 
-    # Payload values do not change sizes; the arrays have the real shapes and dtypes.
+    # Payload values do not change sizes; the arrays have the real shapes and dtypes (read-only
+    # broadcast views, so a large K, M or N costs no memory).
     def ssi():
         return SSI(np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0]), 1.0, bits_per_real=bits_per_real)
 
     def report():
-        return SCSIReport(ssi(), np.ones(K), np.ones(K), np.broadcast_to(np.eye(N) / N, (K, N, N)),
+        return SCSIReport(ssi(), np.broadcast_to(1.0, (K,)), np.broadcast_to(1.0, (K,)),
+                          np.broadcast_to(np.eye(N, dtype=complex) / N, (K, N, N)),
                           sigma_packing=sigma_packing, bits_per_real=bits_per_real)
 
     def bundle():
-        return PrecoderBundle(np.zeros((K, M), complex), bits_per_real=bits_per_real)
+        return PrecoderBundle(np.broadcast_to(np.complex128(0), (K, M)), bits_per_real=bits_per_real)
+
+    def one_hop_s(msg) -> float:
+        """Deliver time after a send at 0 that covers one hop of ``msg`` (serialisation included)."""
+        return 2.0 * float(link_config.hop_latency_s(link_length_km * 1e3, msg.size_bits)) + 1.0
 
     central = 0
     members = [s for s in range(S) if s != central]
@@ -72,16 +82,17 @@ def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32,
         if scheme.startswith("Cen"):
             for s in members:
                 bus.send(report(), s, central, 0.0)
-            bus.deliver(10.0)                   # the central satellite has every report by then
+            t_up = one_hop_s(report())          # the central satellite has every report by then
+            bus.deliver(t_up)
             for s in members:
-                bus.send(bundle(), central, s, 10.0)
-            bus.deliver(20.0)
+                bus.send(bundle(), central, s, t_up)
+            bus.deliver(t_up + one_hop_s(bundle()))
         else:
             for s in range(S):
                 for t in range(S):
                     if s != t:
                         bus.send(ssi(), s, t, 0.0)
-            bus.deliver(10.0)
+            bus.deliver(one_hop_s(ssi()))
         frame = bus.messages_frame()
         if len(frame) and not (frame["status"] == "delivered").all():
             raise RuntimeError(f"{scheme}: messages not delivered on the complete graph:\n{frame}")
@@ -95,9 +106,27 @@ def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32,
     return {"per_update": rows, "config": config}
 
 
-def _run(args) -> int:
-    if args.plot is not None and not str(args.plot).strip():
+def _check_plot_path(path: str) -> None:
+    """--plot must name a file in an existing directory, with an extension matplotlib can write."""
+    import os
+
+    if not str(path).strip():
         raise ValueError("--plot: give a file name, e.g. overhead.png")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"--plot {path!r}: directory {parent!r} does not exist")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    formats = sorted(FigureCanvasAgg(Figure()).get_supported_filetypes())
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if ext not in formats:
+        raise ValueError(f"--plot {path!r}: extension {ext!r} not writable; allowed {formats}")
+
+
+def _run(args) -> int:
+    if args.plot is not None:
+        _check_plot_path(args.plot)
     result = per_update_overhead(args.S, args.K, args.M, args.N, args.bits_per_real, args.sigma_packing,
                                  args.link_km)
     if args.json:

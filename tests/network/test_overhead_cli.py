@@ -86,3 +86,20 @@ def test_satcoop_dispatcher_runs_overhead(capsys):
     assert (rows["Cen-Opt-WM"]["bits"], rows["Cen-Opt-WM"]["messages"]) == hand_count(4, 2, 8, 2)["Cen"]
     assert main(["overhead", "--N", "-3"]) == 2
     assert "--N" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, needle", [(["--plot", "/nonexistent-dir/x.png"], "does not exist"),
+                                          (["--plot", "overhead.txt"], "extension 'txt'"),
+                                          (["--S", "100000"], "--S = 100000")])
+def test_overhead_bad_plot_path_and_huge_s_exit_2_before_any_work(argv, needle, capsys):
+    # these used to end in a FileNotFoundError traceback / an out-of-memory kill (complete graph on S nodes)
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2 and needle in err and out == "" and len(err.strip().splitlines()) == 1
+
+
+def test_overhead_large_payloads_are_counted_not_allocated():
+    # K M = 1e11 complex precoder entries: sizes only (broadcast payloads), and the deliver horizon covers
+    # the 6400 s serialisation of each bundle at 1 Gbit/s
+    res = overhead.per_update_overhead(3, 1_000_000, 100_000, 64)
+    rows = {r["scheme"]: r for r in res["per_update"]}
+    assert (rows["Cen-Opt-WM"]["bits"], rows["Cen-Opt-WM"]["messages"]) == hand_count(3, 1_000_000, 100_000, 64)["Cen"]
