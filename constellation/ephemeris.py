@@ -80,6 +80,24 @@ def _rot_z_teme_to_itrs(theta: np.ndarray) -> np.ndarray:
     return R
 
 
+def axes_from_state(r_itrs, v_itrs, omega_rad_s) -> np.ndarray:
+    """Nadir-pointing body axes ``[..., 3, 3]`` (rows x, y, z in ITRS) from ITRS states ``[..., 3]``.
+
+    z = -r/|r| (geocentric nadir); x = the inertial velocity seen in ITRS,
+    ``v_itrs + omega_E z x r_itrs``, with its z component removed; y = z x x.
+    ``omega_rad_s`` (Earth rotation rate) broadcasts over the leading dimensions.
+    The convention of :meth:`Constellation.body_axes`, which uses this function.
+    """
+    r = np.asarray(r_itrs, float)
+    v = np.asarray(v_itrs, float)
+    w = np.asarray(omega_rad_s, float)[..., None]
+    z = -r / np.linalg.norm(r, axis=-1, keepdims=True)
+    v_in = v + w * np.stack([-r[..., 1], r[..., 0], np.zeros_like(r[..., 0])], axis=-1)
+    x = v_in - np.sum(v_in * z, axis=-1, keepdims=True) * z
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.stack([x, np.cross(z, x), z], axis=-2)
+
+
 class Constellation:
     """A set of satellites propagated with SGP4 and expressed in TEME / ITRS.
 
@@ -240,13 +258,6 @@ class Constellation:
         v_m_s = np.multiply(v.transpose(1, 0, 2), 1e3)
         return (r_m[0], v_m_s[0]) if scalar else (r_m, v_m_s)
 
-    def _teme_and_rotation(self, t_s):
-        """TEME states (m, m/s) [T, n, 3], TEME->ITRS matrices [T, 3, 3], omega (rad/s) [T], scalar flag."""
-        t, scalar = _as_times(t_s)
-        r_teme, v_teme = self.state_teme(t)
-        theta, omega = self.earth_rotation(t)
-        return r_teme, v_teme, _rot_z_teme_to_itrs(theta), omega, scalar
-
     def state_itrs(self, t_s) -> tuple[np.ndarray, np.ndarray]:
         """Position (m) and Earth-relative velocity (m/s) in ITRS: ``[T, n, 3]`` (``[n, 3]`` for scalar).
 
@@ -255,6 +266,11 @@ class Constellation:
         ``v_itrs = R v_teme - omega_E z x r_itrs`` with ``R = rot_z(-GMST1982)``.
         """
         t, scalar = _as_times(t_s)
+        r_m, v_m_s, _ = self._state_itrs(t)
+        return (r_m[0], v_m_s[0]) if scalar else (r_m, v_m_s)
+
+    def _state_itrs(self, t: np.ndarray):
+        """ITRS r (m), v (m/s) ``[T, n, 3]`` and the Earth rotation rate omega (rad/s) ``[T]`` at times t [T]."""
         r, v = self._sgp4(t)                                   # [n, T, 3] km, km/s
         theta, omega = self.earth_rotation(t)
         # Scale km -> m into the rotation matrix, and apply it per time to all satellites:
@@ -265,7 +281,7 @@ class Constellation:
         w = omega[:, None]
         v_m_s[..., 0] += w * r_m[..., 1]
         v_m_s[..., 1] -= w * r_m[..., 0]
-        return (r_m[0], v_m_s[0]) if scalar else (r_m, v_m_s)
+        return r_m, v_m_s, omega
 
     def subpoints(self, t_s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """WGS84 geodetic ``(lat_deg, lon_deg, alt_m)`` of every satellite: ``[T, n]`` (``[n]`` for scalar)."""
@@ -286,15 +302,13 @@ class Constellation:
           (orthogonal to r for a circular orbit); the Earth-relative velocity
           would tilt x by up to ~4 deg in LEO;
         * y = z x x (right-handed; for a prograde orbit y is minus the orbit normal).
+
+        Computed by :func:`axes_from_state` from the ITRS states (``R v_teme =
+        v_itrs + omega_E z x r_itrs`` restores the inertial velocity exactly).
         """
-        r_teme, v_teme, R, _, scalar = self._teme_and_rotation(t_s)
-        z = -r_teme / np.linalg.norm(r_teme, axis=-1, keepdims=True)
-        x = v_teme - np.sum(v_teme * z, axis=-1, keepdims=True) * z
-        x /= np.linalg.norm(x, axis=-1, keepdims=True)
-        y = np.cross(z, x)
-        axes_teme = np.stack([x, y, z], axis=-2)                # [T, n, 3(axis), 3(TEME comps)]
-        # Rotate every row (a TEME vector) into ITRS: row @ R^T.
-        axes = np.matmul(axes_teme, R.transpose(0, 2, 1)[:, None])
+        t, scalar = _as_times(t_s)
+        r, v, omega = self._state_itrs(t)
+        axes = axes_from_state(r, v, omega[:, None])
         return axes[0] if scalar else axes
 
     def attitude(self, t_s) -> np.ndarray:

@@ -24,10 +24,10 @@ import numpy as np
 
 from .channel import ChannelConfig, LinkLargeScale, statistical_csi
 from .csi import StatisticalCSI
-from .ephemeris import Constellation
+from .ephemeris import Constellation, axes_from_state
 from .ground import _check_center, move_uts, rank_cooperating, sample_cap
 from .frames import geodetic_to_itrs
-from .walker import MU_WGS72_KM3_S2, R_WGS72_KM, WalkerDelta
+from .walker import WalkerDelta
 
 
 @dataclass(frozen=True)
@@ -100,20 +100,6 @@ class Drops:
         return Drops(**out)
 
 
-def axes_from_state(r_itrs, v_itrs, omega_rad_s) -> np.ndarray:
-    """Nadir-pointing body axes ``[..., 3, 3]`` from ITRS states, with the convention of
-    :meth:`Constellation.body_axes`: z = -r/|r|, x = inertial velocity (``v_itrs + omega z x r``)
-    with its z component removed, y = z x x. ``omega_rad_s`` broadcasts over the leading dims."""
-    r = np.asarray(r_itrs, float)
-    v = np.asarray(v_itrs, float)
-    w = np.asarray(omega_rad_s, float)[..., None]
-    z = -r / np.linalg.norm(r, axis=-1, keepdims=True)
-    v_in = v + w * np.stack([-r[..., 1], r[..., 0], np.zeros_like(r[..., 0])], axis=-1)
-    x = v_in - np.sum(v_in * z, axis=-1, keepdims=True) * z
-    x /= np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.stack([x, np.cross(z, x), z], axis=-2)
-
-
 class World:
     """A constellation plus the rules for drawing drops. ``constellation`` defaults to
     ``Constellation.walker(config.walker)``; pass one (e.g. from TLEs) to override."""
@@ -129,15 +115,25 @@ class World:
 
     @property
     def period_s(self) -> float:
-        """Nominal orbital period (s) from the Walker altitude (Kepler, WGS72 mu and radius)."""
-        a_km = R_WGS72_KM + self.config.walker.altitude_km
-        return 2.0 * math.pi * math.sqrt(a_km**3 / MU_WGS72_KM3_S2)
+        """Orbital period (s) over which drop times are drawn: the nominal (Kepler, WGS72) period of
+        the constellation's Walker pattern, or for element sets without one (TLE / OMM imports) the
+        period of their median mean motion."""
+        w = self.constellation.walker
+        if w is not None:
+            return w.period_s
+        no_rad_min = float(np.median([sat.no_kozai for sat in self.constellation.satrecs]))
+        return 2.0 * math.pi / no_rad_min * 60.0
 
     @property
     def max_center_lat_deg(self) -> float:
-        """Coverage band for random centres: |lat| <= inclination (or 180 - inclination if retrograde)."""
-        inc = self.config.walker.inclination_deg
-        return min(inc, 180.0 - inc)
+        """Coverage band for random centres: |lat| <= inclination (180 - inclination if retrograde)
+        of the constellation's Walker pattern, or the largest such value among its element sets."""
+        w = self.constellation.walker
+        if w is not None:
+            inc = np.array([w.inclination_deg])
+        else:
+            inc = np.degrees([sat.inclo for sat in self.constellation.satrecs])
+        return float(np.max(np.minimum(inc, 180.0 - inc)))
 
     def _draw_centers(self, rng: np.random.Generator, b: int):
         """Uniform over the sphere's area within |lat| <= max_center_lat_deg."""

@@ -5,7 +5,7 @@ import pytest
 from constellation.channel import ChannelConfig
 from constellation.ephemeris import Constellation
 from constellation.frames import look_angles
-from constellation.scenario import World, WorldConfig, axes_from_state
+from constellation.scenario import World, WorldConfig
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +79,16 @@ def test_sparse_constellation_redraws_until_s_qualify():
     assert np.degrees(d.csi.elevation).min() >= 10.0
 
 
-def test_axes_from_state_matches_body_axes():
-    c = Constellation.walker(total=24, planes=4)
-    t = np.array([0.0, 1234.5])
-    r, v = c.state_itrs(t)
-    _, omega = c.earth_rotation(t)
-    np.testing.assert_allclose(axes_from_state(r, v, omega[:, None]), c.body_axes(t), atol=1e-12)
+def test_time_and_centre_ranges_follow_the_constellation_not_the_default_pattern():
+    # A polar 1200 km shell passed in (Walker, and the same orbits as TLEs): the drop times span its
+    # period (Kepler: 2 pi sqrt(a^3 / mu), WGS72) and the centres its coverage band (180 - 97.6 deg),
+    # not the 600 km / 53 deg defaults of WorldConfig.walker.
+    walker = Constellation.walker(total=40, planes=4, altitude_km=1200.0, inclination_deg=97.6)
+    period = 2 * np.pi * np.sqrt((6378.135 + 1200.0) ** 3 / 398600.8)
+    for c in (walker, Constellation.from_tle(walker.to_tle())):
+        w = World(WorldConfig(S=1, K=2), c)
+        assert w.period_s == pytest.approx(period, rel=1e-6)
+        assert w.max_center_lat_deg == pytest.approx(82.4, abs=1e-4)
 
 
 def test_evolve_keeps_links_and_large_scale(world):
