@@ -137,3 +137,38 @@ def test_complex64_matches_complex128(make_csi, name):
         assert est.wsr.dtype == prob.beta.dtype
         out[dt] = est.wsr.double()
     np.testing.assert_allclose(out[torch.complex64].numpy(), out[torch.complex128].numpy(), rtol=2e-2)
+
+
+def test_sep_mmse_is_the_transmit_wiener_filter_of_each_satellite(make_csi):
+    """Sep-MMSE on h_{s,k} = sqrt(gamma) g_{s,k}, gamma = E|d0^H d|^2 = d0^H R^ut d0: the transmit Wiener
+    filter (Joham et al. 2005) minimises the sum MSE with a common receive scaling f,
+    min_f ||I - f H P||_F^2 + |f|^2 sum_k sigma_k^2 = K - |tr(H P)|^2 / (||H P||_F^2 + sum_k sigma_k^2),
+    over all P with ||P||_F^2 = P_s. Checked against other regularisations and random perturbations."""
+    csi = make_csi(35, B=2, S=2, K=4, M=8, N=2)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=-3.0)
+    prec = run_scheme("Sep-MMSE", prob)[0]
+    rng = np.random.default_rng(0)
+    for bi in range(2):
+        for s in range(2):
+            los = csi.kappa[bi, s] * csi.beta[bi, s] / (csi.kappa[bi, s] + 1)
+            nlos = csi.beta[bi, s] / (csi.kappa[bi, s] + 1)
+            d0 = csi.d0[bi, s]
+            gamma = los * 1.0 + nlos * np.einsum("kn,knl,kl->k", d0.conj(), csi.sigma[bi, s], d0).real
+            h = np.sqrt(gamma)[:, None] * csi.g[bi, s].conj()                  # rows h_k^H
+            noise, budget = csi.noise_w[bi].sum(), prob.power_w[bi, s].item()
+
+            def mse(pm):
+                pm = pm * np.sqrt(budget / (np.abs(pm) ** 2).sum())
+                hp = h @ pm
+                return 4 - abs(np.trace(hp)) ** 2 / ((np.abs(hp) ** 2).sum() + noise)
+
+            p = prec.p[bi, s].numpy().T                                        # [M, K]
+            np.testing.assert_allclose((np.abs(p) ** 2).sum(), budget, rtol=1e-10)
+            np.testing.assert_allclose(prec.b[bi, s].numpy(), d0)
+            best = mse(p)
+            for scale in (0.3, 0.7, 1.5, 3.0):                                 # other regularisations
+                alt = h.conj().T @ np.linalg.inv(h @ h.conj().T + scale * noise / budget * np.eye(4))
+                assert mse(alt) > best
+            for _ in range(20):                                                # any nearby precoder
+                dp = rng.standard_normal(p.shape) + 1j * rng.standard_normal(p.shape)
+                assert mse(p + 1e-2 * np.linalg.norm(p) * dp / np.linalg.norm(dp)) > best

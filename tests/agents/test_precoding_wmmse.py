@@ -188,3 +188,50 @@ def test_bad_options_raise_naming_the_option(make_csi, kw, word):
     for scheme in (cen_opt_wm, sep_opt_wm):
         with pytest.raises(ValueError, match=word):
             scheme(prob, **kw)
+
+
+def test_receive_vectors_maximise_the_mean_signal_to_covariance_ratio(make_csi):
+    """(23): for the returned p, b_{s,k} maximises |b^H d_bar|^2 / (b^H C_k b), i.e. minimises the MSE (19)
+    at the optimal u; the maximum of that generalised Rayleigh quotient is d_bar^H C_k^{-1} d_bar, with
+    C_k = sum_t sum_m |g_{t,k}^H p_{t,m}|^2 R^ut_{t,k} + sigma_k^2 I built here from (14) in numpy."""
+    csi = make_csi(18, B=2, S=3, K=4, M=8, N=3)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=5.0)
+    prec, _ = cen_opt_wm(prob, max_iter=8, tol=0.0)
+    p, b = prec.p.numpy(), prec.b.numpy()
+    b_num, s_num, k_num, m, n = csi.shape
+    for bi in range(b_num):
+        for k in range(k_num):
+            c = csi.noise_w[bi, k] * np.eye(n, dtype=complex)
+            for t in range(s_num):
+                los = csi.kappa[bi, t, k] * csi.beta[bi, t, k] / (csi.kappa[bi, t, k] + 1)
+                r_ut = (los * np.outer(csi.d0[bi, t, k], csi.d0[bi, t, k].conj())
+                        + csi.beta[bi, t, k] / (csi.kappa[bi, t, k] + 1) * csi.sigma[bi, t, k])
+                c = c + sum(abs(np.vdot(csi.g[bi, t, k], p[bi, t, j])) ** 2 for j in range(k_num)) * r_ut
+            for s in range(s_num):
+                los = csi.kappa[bi, s, k] * csi.beta[bi, s, k] / (csi.kappa[bi, s, k] + 1)
+                dbar = np.sqrt(los) * csi.d0[bi, s, k]
+                bb = b[bi, s, k]
+                ratio = abs(np.vdot(bb, dbar)) ** 2 / np.vdot(bb, c @ bb).real
+                best = np.vdot(dbar, np.linalg.solve(c, dbar)).real
+                assert ratio == pytest.approx(best, rel=1e-9)
+                assert np.linalg.norm(bb) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_sep_opt_wm_of_a_satellite_ignores_the_other_satellites(make_csi):
+    """Sep-Opt-WM designs satellite s from its own sCSI only: changing another satellite's links
+    (which changes the interference the UTs see) leaves satellite s's precoders and receivers unchanged."""
+    csi = make_csi(19, B=2, S=3, K=4, M=8, N=2)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=0.0)
+    other = make_csi(20, B=2, S=3, K=4, M=8, N=2)
+    mixed = PrecodingProblem.from_csi(other, power_dbw=0.0)
+    keep = torch.tensor([0])
+    for name in ("g", "d0", "beta", "kappa", "sigma"):
+        getattr(mixed, name)[:, keep] = getattr(prob, name)[:, keep]
+    a, _ = sep_opt_wm(prob, max_iter=20)
+    c, _ = cen_opt_wm(prob, max_iter=20)
+    a2, _ = sep_opt_wm(PrecodingProblem(**{f: getattr(mixed, f) for f in
+                                           ("g", "d0", "beta", "kappa", "sigma", "noise_w", "power_w", "weights")}),
+                       max_iter=20)
+    np.testing.assert_allclose(a2.p[:, 0].numpy(), a.p[:, 0].numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a2.b[:, 0].numpy(), a.b[:, 0].numpy(), rtol=1e-9, atol=1e-12)
+    assert not np.allclose(c.p[:, 0].numpy(), a.p[:, 0].numpy(), rtol=1e-3)      # Cen-Opt-WM does see them
