@@ -43,6 +43,12 @@ def _check_center(lat, lon, where: str) -> None:
         raise ValueError(f"{where}: center_lon_deg must be in [-360, 360] deg, got {lon.tolist()!r}")
 
 
+def _check_rng(rng, where: str) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{where}: rng must be a numpy.random.Generator (seeded by the caller), "
+                         f"got {type(rng).__name__}")
+
+
 def _wrap_lon_deg(lon):
     return (np.asarray(lon) + 180.0) % 360.0 - 180.0
 
@@ -67,6 +73,7 @@ def sample_cap(center_lat_deg, center_lon_deg, radius_km, k: int, rng: np.random
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"K must be a positive integer number of UTs, got {k!r}")
+    _check_rng(rng, "sample_cap")
     lat0 = np.atleast_1d(np.asarray(center_lat_deg, float))
     lon0 = np.atleast_1d(np.asarray(center_lon_deg, float))
     _check_center(lat0, lon0, "sample_cap")
@@ -117,6 +124,7 @@ def move_uts(lat_deg, lon_deg, dt_s: float, rng: np.random.Generator, speed_kmh:
     if not (np.isfinite(speed_kmh) and speed_kmh >= 0):
         raise ValueError(f"speed_kmh must be a non-negative speed (km/h), got {speed_kmh!r}")
     if heading_rad is None:
+        _check_rng(rng, "move_uts (no heading_rad given)")
         heading = 2.0 * np.pi * rng.random(lat.shape)
     else:
         heading = np.broadcast_to(np.asarray(heading_rad, float), lat.shape)

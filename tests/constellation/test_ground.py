@@ -72,6 +72,11 @@ def test_move_uts_speed_and_seed():
     np.testing.assert_allclose(lo, lon0, atol=1e-9)
     with pytest.raises(ValueError, match="dt_s"):
         move_uts(lat0, lon0, -1.0, np.random.default_rng(0))
+    # a random heading needs a seeded generator (World.evolve passes rng through; None used to crash)
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        move_uts(lat0, lon0, 1.0, None)
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        place_uts(ServiceRegion(0.0, 0.0), 3, np.random.RandomState(0))
 
 
 def _shell(rng, n, alt_m=600e3):
