@@ -32,7 +32,7 @@ def itrs_to_geodetic(r_m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lon = np.arctan2(y, x)
     b = WGS84_A_M * (1.0 - WGS84_F)
     ep2 = (WGS84_A_M**2 - b**2) / b**2
-    # Bowring's initial guess then two Newton-like refinements (sub-millimetre for LEO/ground).
+    # Bowring's initial guess then three fixed-point refinements (sub-millimetre for LEO/ground).
     beta = np.arctan2(WGS84_A_M * z, b * p)
     for _ in range(3):
         lat = np.arctan2(z + ep2 * b * np.sin(beta) ** 3, p - WGS84_E2 * WGS84_A_M * np.cos(beta) ** 3)

@@ -11,7 +11,6 @@ positions and Earth-relative velocities in metres, [T, n, 3]), and also
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
