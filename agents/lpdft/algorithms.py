@@ -317,8 +317,9 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
     ----------
     scn : the drops
     method : "exact" (root-finding multiplier) or "subgradient" (dual subgradient ascent)
-    max_iter, tol : stop after ``max_iter`` iterations or when every drop's sum rate changes by
-        less than ``tol`` (relative) in one iteration
+    max_iter, tol : a drop stops (is frozen, so its result does not depend on the other drops of
+        the batch) when its sum rate changes by less than ``tol`` (relative) in one iteration; all
+        stop after ``max_iter`` iterations
     init : "greedy" (Algorithm 2's ports and ZF precoder, L = K; for L < K the first L greedy
         picks and a matched filter) or "random" (ports drawn with ``rng``, matched filter)
     update_assignment : False freezes A (then this is exactly ``miso_wmmse`` on h_eff = G A)
@@ -326,10 +327,16 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
 
     Returns a :class:`SchemeResult` whose ``history`` has ``sum_rate`` [I+1, B] (bit/s/Hz,
     non-decreasing for the exact multiplier), ``objective`` [I+1, B] (WMMSE objective at optimal
-    u, w), ``lam`` [I, B], ``assignment_choice`` [I, B] (0 kept, 1 paper, 2 mm, 3 local, 4 single), ``iterations``.
+    u, w), ``lam`` [I, B], ``assignment_choice`` [I, B] (0 kept, 1 paper, 2 mm, 3 local, 4 single), ``iterations``
+    (run for the batch) and ``converged_at`` [B] (iteration at which each drop met ``tol``; max_iter if never).
     """
     if method not in ("exact", "subgradient"):
         raise ValueError(f"method must be 'exact' or 'subgradient', got {method!r}")
+    if isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    max_iter = int(max_iter)
     G = _c(scn.beam_channel)
     noise = _r(scn.noise_w)
     power = _r(scn.power_w)
@@ -362,6 +369,8 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
         return miso_rates(h, W_, noise).sum(-1)
 
     hist_rate, hist_obj, hist_lam, hist_choice = [rate(h_eff, W)], [miso_objective(h_eff, W, noise)], [], []
+    active = torch.ones(b, dtype=torch.bool)             # drops still iterating (converged ones are frozen)
+    converged_at = torch.full((b,), max_iter, dtype=torch.long)
     it = 0
     for it in range(1, max_iter + 1):
         # (i) receive coefficients and MSE weights
@@ -375,21 +384,27 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
             W_new = torch.where(over[:, None, None], _scale_to_power(W_new, power), W_new)
             worse = miso_objective(h_eff, W_new, noise) > miso_objective(h_eff, W, noise)
             W_new = torch.where(worse[:, None, None], W, W_new)
-        W = W_new
-        hist_lam.append(lam)
+        W = torch.where(active[:, None, None], W_new, W)
+        hist_lam.append(torch.where(active, lam, hist_lam[-1]) if hist_lam else lam)
         # (iii) DFT-port selection (with (i) refreshed for the new W)
         if update_assignment:
             u, _, w = miso_receive_update(h_eff, W, noise)
-            cols, choice = assignment_step(G, cols, W, u, w, noise)
+            new_cols, choice = assignment_step(G, cols, W, u, w, noise)
+            keep = ~active.numpy()
+            new_cols[keep], choice[keep] = cols[keep], 0
+            cols = new_cols
             h_eff = effective_channel(G, cols)
             hist_choice.append(torch.as_tensor(choice))
         hist_rate.append(rate(h_eff, W))
         hist_obj.append(miso_objective(h_eff, W, noise))
         change = (hist_rate[-1] - hist_rate[-2]).abs() / hist_rate[-1].abs().clamp_min(1e-12)
-        if bool((change < tol).all()):
+        done = active & (change < tol)
+        converged_at[done] = it
+        active = active & ~done
+        if not bool(active.any()):
             break
     history = {"sum_rate": torch.stack(hist_rate), "objective": torch.stack(hist_obj),
-               "lam": torch.stack(hist_lam), "iterations": it,
+               "lam": torch.stack(hist_lam), "iterations": it, "converged_at": converged_at,
                "assignment_choice": torch.stack(hist_choice) if hist_choice else None}
     return _result("LP-DFT", scn, W, cols, h_eff, history)
 

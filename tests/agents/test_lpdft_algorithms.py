@@ -150,13 +150,15 @@ def test_assignment_step_is_brute_force_optimal_when_W_has_orthogonal_rows(fft, 
     cols0 = np.stack([rng.permutation(n)[:l_streams] for _ in range(4)])
     u, _, w = miso_receive_update(effective_channel(G, cols0), W, noise)
     new, _ = assignment_step(G, cols0, W, u, w, noise)
+    paper = assignment_candidates(G, cols0, W, u, w)["paper"]     # the paper's (17) alone
     every = _all_assignments(n, l_streams)
     for b in range(4):
         sl = slice(b, b + 1)
         brute = torch.stack([assignment_objective(G[sl], c[None], W[sl], u[sl], w[sl], noise[sl])[0]
                              for c in every])
-        got = assignment_objective(G[sl], new[sl], W[sl], u[sl], w[sl], noise[sl])[0]
-        np.testing.assert_allclose(got.item(), brute.min().item(), rtol=1e-10)
+        for cand in (new, paper):
+            got = assignment_objective(G[sl], cand[sl], W[sl], u[sl], w[sl], noise[sl])[0]
+            np.testing.assert_allclose(got.item(), brute.min().item(), rtol=1e-10)
 
 
 def test_assignment_step_never_worsens_the_objective():
@@ -247,3 +249,50 @@ def test_on_average_lp_dft_beats_greedy_zf_beats_dft_bf():
     assert np.all(lp >= gz - 1e-9)             # Algorithm 1 starts from Algorithm 2 and is monotone
     assert lp.mean() >= gz.mean()
     assert gz.mean() > bf.mean() + 1.0         # interference-limited regime: LP on top of DFT beams pays
+
+
+def test_mmse_fdp_is_the_transmit_wiener_filter():
+    """MMSE-FDP minimises K - |tr(h W)|^2 / (||h W||_F^2 + sum_k sigma_k^2) over ||W||_F^2 = P (the sum MSE
+    with the best common receive scaling; Joham et al. 2005): other regularisations and nearby W do worse."""
+    rng = np.random.default_rng(13)
+    scn = _rayleigh_scenario(rng, b=3, k=4, fft=(4, 4), ura=(4, 4), power=5.0, noise=0.5)
+    res = run_scheme("MMSE-FDP", scn)
+    h, noise, budget = scn.h, scn.noise_w.sum(-1), 5.0
+
+    def mse(b, W):
+        W = W * np.sqrt(budget / (np.abs(W) ** 2).sum())
+        hw = h[b] @ W
+        return 4 - abs(np.trace(hw)) ** 2 / ((np.abs(hw) ** 2).sum() + noise[b])
+
+    for b in range(3):
+        W = res.W[b].numpy()
+        np.testing.assert_allclose((np.abs(W) ** 2).sum(), budget, rtol=1e-10)
+        best = mse(b, W)
+        for scale in (0.3, 0.7, 1.5, 3.0):
+            alt = h[b].conj().T @ np.linalg.inv(h[b] @ h[b].conj().T + scale * noise[b] / budget * np.eye(4))
+            assert mse(b, alt) > best
+        for _ in range(20):
+            d = rng.normal(size=W.shape) + 1j * rng.normal(size=W.shape)
+            assert mse(b, W + 1e-2 * np.linalg.norm(W) * d / np.linalg.norm(d)) > best
+
+
+def test_lp_dft_batched_equals_one_drop_at_a_time():
+    """Converged drops are frozen: a drop's result does not depend on the rest of its batch."""
+    scn = draw_scenario(LPDFTConfig(n_users=6, ura=(8, 8)), 4, np.random.default_rng(14))
+    res = lp_dft(scn, max_iter=40, tol=1e-4)
+    assert len(set(res.history["converged_at"].tolist())) > 1          # they really stop at different times
+    for i in range(4):
+        one = LPDFTScenario(cfg=scn.cfg, h=scn.h[i:i + 1], noise_w=scn.noise_w[i:i + 1],
+                            power_w=scn.power_w[i:i + 1], codebook=scn.codebook, geometry={})
+        r1 = lp_dft(one, max_iter=40, tol=1e-4)
+        assert r1.history["converged_at"].item() == res.history["converged_at"][i].item()
+        np.testing.assert_array_equal(r1.cols[0], res.cols[i])
+        np.testing.assert_allclose(r1.W[0].numpy(), res.W[i].numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw, word", [({"max_iter": 0}, "max_iter"), ({"tol": float("nan")}, "tol"),
+                                      ({"method": "newton"}, "method"), ({"init": "zeros"}, "init")])
+def test_lp_dft_bad_options_raise_naming_the_option(kw, word):
+    scn = draw_scenario(LPDFTConfig(n_users=2), 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=word):
+        lp_dft(scn, **kw)
