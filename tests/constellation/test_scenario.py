@@ -38,6 +38,16 @@ def test_draw_drops_shapes_and_geometry(world):
     np.testing.assert_allclose(d.csi.noise_w, ChannelConfig().noise_w)
 
 
+def test_random_centres_are_uniform_over_the_area_of_the_coverage_band(world):
+    # Area of the band |lat| <= x is proportional to sin(x): half the centres lie within
+    # |lat| <= arcsin(sin(53 deg) / 2) = 23.5 deg (uniform in latitude would put half within 26.5 deg).
+    lat, lon = world._draw_centers(np.random.default_rng(4), 20_000)
+    assert np.abs(lat).max() <= 53.0
+    half = np.degrees(np.arcsin(np.sin(np.radians(53.0)) / 2))
+    assert np.mean(np.abs(lat) <= half) == pytest.approx(0.5, abs=4 * 0.5 / np.sqrt(20_000))
+    assert np.mean(lat > 0) == pytest.approx(0.5, abs=0.015) and np.mean(lon > 90) == pytest.approx(0.25, abs=0.015)
+
+
 def test_same_seed_same_drops(world):
     a = world.draw_drops(4, np.random.default_rng(42))
     b = world.draw_drops(4, np.random.default_rng(42))
