@@ -63,7 +63,8 @@ def test_bad_center_exit_2_names_option(bad, capsys):
 
 
 @pytest.mark.parametrize("argv, option", [(["--seed", "-1"], "--seed"), (["--t-s", "1e12"], "--t-s"),
-                                          (["--t-s", "nan"], "--t-s"), (["--S", "0"], "--S")])
+                                          (["--t-s", "nan"], "--t-s"), (["--S", "0"], "--S"),
+                                          (["--K", "1000000"], "--K")])
 def test_bad_option_exit_2_one_line_naming_it(argv, option, capsys):
     # no traceback: an out-of-range --t-s used to overflow datetime when printing the UTC time
     assert cli.main(["world", "--center", "10,20", "--K", "2", *argv]) == 2

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 REFERENCE_POWER_DBW = 10.0      # per-subcarrier transmit power used for the single-link SNR column
 MAX_ABS_T_S = 100 * 365.25 * 86400.0    # --t-s limit: a century either side of the epoch
+MAX_S_K = 10_000                         # --S / --K limit (memory grows ~20 kB per link; K = 1e5 needed 2 GB)
 
 
 def register(subparsers) -> None:
@@ -71,8 +72,8 @@ def build_record(args) -> dict:
     center = parse_center(args.center) if args.center is not None else None
     for name in ("S", "K"):
         v = getattr(args, name)
-        if v < 1:
-            raise ValueError(f"--{name} must be a positive integer, got {v}")
+        if not 1 <= v <= MAX_S_K:
+            raise ValueError(f"--{name} must be an integer in [1, {MAX_S_K}], got {v}")
     if args.seed < 0:
         raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
     if args.t_s is not None and not (math.isfinite(args.t_s) and abs(args.t_s) <= MAX_ABS_T_S):
