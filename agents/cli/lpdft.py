@@ -25,7 +25,7 @@ _SWEEP_OPTIONS = (("power_w", "--power-w"), ("users", "--users"), ("ura", "--ura
 
 def _run(args) -> int:
     from agents.lpdft.scenario import LPDFTConfig
-    from agents.lpdft.sweep import sweep
+    from agents.lpdft.sweep import over_budget, sweep
 
     given = [(key, opt, getattr(args, key)) for key, opt in _SWEEP_OPTIONS if getattr(args, key) is not None]
     if len(given) != 1:
@@ -60,8 +60,17 @@ def _run(args) -> int:
               f"budget: {c['power_budget']}")
         print(f"{'scheme':<10} {key:>9} {'bit/s/Hz':>10} {'std':>8} {'Gbit/s':>8} {'radiated W':>11}")
         for r in result["results"]:
+            flag = " *" if r["radiated_over_budget"] > 0 else ""
             print(f"{r['scheme']:<10} {str(r['value']):>9} {r['sum_rate_bps_hz']:>10.3f} "
-                  f"{r['sum_rate_std_bps_hz']:>8.3f} {r['sum_rate_gbps']:>8.3f} {r['radiated_power_w']:>11.1f}")
+                  f"{r['sum_rate_std_bps_hz']:>8.3f} {r['sum_rate_gbps']:>8.3f} {r['radiated_power_w']:>11.1f}{flag}")
+        over = over_budget(result)
+        if over:
+            worst = max(over, key=lambda r: r["radiated_power_max_w"] / r["power_w"])
+            print(f"* radiated power above the budget P in some drops (worst: {worst['scheme']} at {key} "
+                  f"{worst['value']}, up to {worst['radiated_power_max_w'] / worst['power_w']:.2f} P): the "
+                  f"DFT-input budget ||W||^2 <= P does not bound ||TFAW||^2 when the URA is smaller than the "
+                  f"FFT, so these rates are not comparable with MF-FDP / MMSE-FDP (which radiate exactly P); "
+                  f"--radiated-budget scales them down to P")
     if args.plot:
         _plot(result, key, opt, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)

@@ -14,7 +14,9 @@ import numpy as np
 from .algorithms import SCHEMES, run_scheme, scale_to_radiated_budget
 from .scenario import LPDFTConfig, draw_scenario
 
-__all__ = ["SWEEPABLE", "parse_ura", "sweep"]
+__all__ = ["RADIATED_RTOL", "SWEEPABLE", "over_budget", "parse_ura", "sweep"]
+
+RADIATED_RTOL = 1e-9     # radiated power above P (1 + this) counts as over the budget
 
 # CLI option -> (config field, converter)
 SWEEPABLE = {
@@ -54,7 +56,13 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
     ``progress(n_total)`` may return a tqdm-like object with ``update()`` and ``close()``.
 
     Returns ``{"results": [{"scheme", "param", "value", "sum_rate_bps_hz", "sum_rate_std_bps_hz",
-    "sum_rate_gbps", "radiated_power_w", "drops"}], "config": {...}}`` (means over drops).
+    "sum_rate_gbps", "power_w", "radiated_power_w", "radiated_power_max_w", "radiated_over_budget",
+    "drops"}], "config": {...}}`` (means over drops; ``power_w`` the budget P, ``radiated_power_w`` /
+    ``radiated_power_max_w`` the mean / largest radiated power ``||T F A W||_F^2`` over the drops,
+    ``radiated_over_budget`` the fraction of drops radiating more than P). With the default
+    DFT-input budget ``||W||_F^2 <= P`` and a URA smaller than the FFT, the LP-DFT family can
+    radiate up to N / N_a times P (overlapping beams add coherently), so its rates are then not
+    comparable with the fully digital schemes, which radiate exactly P: see :func:`over_budget`.
     """
     if param not in SWEEPABLE:
         raise ValueError(f"swept parameter must be one of {list(SWEEPABLE)}, got {param!r}")
@@ -85,10 +93,14 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
             if radiated_budget:
                 res = scale_to_radiated_budget(res, scn)
             sr = res.sum_rate_bps_hz
+            rad = res.radiated_power_w
             rows.append({"scheme": name, "param": param, "value": _value_label(param, v),
                          "sum_rate_bps_hz": float(sr.mean()), "sum_rate_std_bps_hz": float(sr.std()),
                          "sum_rate_gbps": float(sr.mean() * cfg.bandwidth_hz / 1e9),
-                         "radiated_power_w": float(res.radiated_power_w.mean()), "drops": int(drops)})
+                         "power_w": float(cfg.power_w),
+                         "radiated_power_w": float(rad.mean()), "radiated_power_max_w": float(rad.max()),
+                         "radiated_over_budget": float(np.mean(rad > cfg.power_w * (1 + RADIATED_RTOL))),
+                         "drops": int(drops)})
             if bar is not None:
                 bar.update(1)
     if bar is not None:
@@ -98,3 +110,8 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
                    "seed": int(seed), "lp_dft_method": method, "lp_dft_max_iter": int(max_iter),
                    "power_budget": "radiated ||TFAW||^2 <= P" if radiated_budget else "DFT input ||W||^2 <= P"})
     return {"results": rows, "config": config}
+
+
+def over_budget(result: dict) -> list[dict]:
+    """Rows of a :func:`sweep` result whose radiated power exceeded the budget P in some drop."""
+    return [r for r in result["results"] if r["radiated_over_budget"] > 0]

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from agents import cli
+from agents.lpdft.algorithms import run_scheme
+from agents.lpdft.scenario import LPDFTConfig, draw_scenario
 
 
 def main(argv):
     """``satcoop lpdft ARGV`` through the real dispatcher."""
     return cli.main(["lpdft", *argv])
-from agents.lpdft.algorithms import run_scheme
-from agents.lpdft.scenario import LPDFTConfig, draw_scenario
+
 
 NAMES = ["LP-DFT", "Greedy-ZF", "DFT-BF", "MF-FDP", "MMSE-FDP"]
 
@@ -29,6 +30,9 @@ def test_json_sweep_contract_and_values(capsys):
     for r in rows:
         assert {"scheme", "param", "value", "sum_rate_bps_hz"} <= set(r)
         assert np.isfinite(r["sum_rate_bps_hz"]) and r["sum_rate_bps_hz"] > 0
+        # 16x16 URA on the 16x16 FFT: orthonormal beams, every scheme radiates exactly its budget
+        assert r["power_w"] == r["value"] and r["radiated_over_budget"] == 0.0
+        assert r["radiated_power_max_w"] == pytest.approx(r["value"], rel=1e-9)
     cfg = out["config"]
     assert cfg["drops"] == 2 and cfg["seed"] == 5 and cfg["fft_shape"] == [16, 16] and cfg["n_fft"] == 256
     # the numbers are the library's on the same seeded drops
@@ -50,6 +54,15 @@ def test_ura_sweep_table_and_plot(tmp_path, capsys):
                  "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "MMSE-FDP" in text and "8x8" in text
+    # a 4x4 window of the 16x16 FFT: overlapping beams let LP-DFT radiate more than P under the
+    # DFT-input budget; the table says so, and --radiated-budget removes it
+    lp4 = [line for line in text.splitlines() if line.startswith("LP-DFT") and "4x4" in line][0]
+    assert float(lp4.split()[-2]) > 4000.0 * 1.05 and lp4.endswith("*")
+    assert "radiated power above the budget" in text and "--radiated-budget" in text
+    assert main(["--ura", "4x4", "--drops", "1", "--max-iter", "3", "--radiated-budget", "--json",
+                 "--no-progress"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert all(r["radiated_over_budget"] == 0.0 and r["radiated_power_max_w"] <= 4000.0 * (1 + 1e-9) for r in rows)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
