@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 from sgp4 import omm
@@ -45,6 +46,40 @@ def _read_text(text_or_path) -> tuple[str, str]:
     return text_or_path, "<text>"
 
 
+_DECIMAL = re.compile(r"^ *[+-]?(\d+\.?\d*|\.\d+) *$")
+_IMPLIED_EXPONENT = re.compile(r"^[ +-]?\d{5}[ +-]\d$")          # e.g. " 18200-3" = 0.18200e-3
+_DIGITS = re.compile(r"^ *\d+$")
+
+# (name, first column, last column (1-based, inclusive), pattern, what is expected, allowed range or None)
+_FIELDS = {
+    "1": (("epoch_year", 19, 20, re.compile(r"^\d\d$"), "two digits", None),
+          ("epoch_day", 21, 32, _DECIMAL, "a decimal day of year", (1.0, 367.0)),
+          ("mean_motion_dot", 34, 43, _DECIMAL, "a decimal number (rev/day^2 / 2)", None),
+          ("mean_motion_ddot", 45, 52, _IMPLIED_EXPONENT, "an implied-decimal number like ' 12345-5'", None),
+          ("bstar", 54, 61, _IMPLIED_EXPONENT, "an implied-decimal number like ' 18200-3'", None)),
+    "2": (("inclination_deg", 9, 16, _DECIMAL, "a decimal angle", (0.0, 180.0)),
+          ("raan_deg", 18, 25, _DECIMAL, "a decimal angle", (0.0, 360.0)),
+          ("eccentricity", 27, 33, _DIGITS, "digits (implied leading decimal point)", None),
+          ("arg_perigee_deg", 35, 42, _DECIMAL, "a decimal angle", (0.0, 360.0)),
+          ("mean_anomaly_deg", 44, 51, _DECIMAL, "a decimal angle", (0.0, 360.0)),
+          ("mean_motion_rev_per_day", 53, 63, _DECIMAL, "a positive decimal number", (1e-9, 1e3))),
+}
+
+
+def _check_fields(line: str, number: str, where: str) -> None:
+    """Every numeric element field of a TLE line parses and lies in its range (sgp4's parser does not
+    check: '5x.6498' in the inclination columns would silently become 5 degrees)."""
+    for name, first, last, pattern, what, bounds in _FIELDS[number]:
+        value = line[first - 1:last]
+        ok = pattern.match(value) is not None
+        if ok and bounds is not None:
+            ok = bounds[0] <= float(value) <= bounds[1]
+            what += f" in [{bounds[0]:g}, {bounds[1]:g}]"
+        if not ok:
+            raise ValueError(f"{where}: field {name} (columns {first}-{last}) is {value!r}, expected {what}: "
+                             f"{line!r}")
+
+
 def _check_line(line: str, number: str, lineno: int, source: str, verify_checksum: bool) -> None:
     where = f"{source}: line {lineno}"
     if len(line) != TLE_LINE_LENGTH:
@@ -60,6 +95,7 @@ def _check_line(line: str, number: str, lineno: int, source: str, verify_checksu
             raise ValueError(
                 f"{where}: bad checksum: last character is {last!r}, the modulo-10 checksum of "
                 f"columns 1-68 is {expected}: {line!r}")
+    _check_fields(line, number, where)
 
 
 def read_tle(text_or_path, *, verify_checksum: bool = True) -> tuple[list[Satrec], list[str]]:

@@ -147,6 +147,26 @@ def test_malformed_structure_names_the_line(text, message):
         read_tle(text)
 
 
+def _patched(line, first, text):
+    """``line`` with columns first.. (1-based) replaced by ``text`` and a valid checksum."""
+    out = line[:first - 1] + text + line[first - 1 + len(text):68]
+    return out + str(tle_checksum(out))
+
+
+@pytest.mark.parametrize("which, first, text, field", [
+    (2, 9, " 5x.6498", "inclination_deg"),           # sgp4 alone parses this as 5 degrees
+    (2, 9, "191.6498", "inclination_deg"),
+    (2, 27, "00035.2", "eccentricity"),
+    (2, 53, "15.4981x35", "mean_motion_rev_per_day"),
+    (1, 54, " 1820O-3", "bstar"),
+    (1, 21, "4020.93268519", "epoch_day"),
+])
+def test_malformed_element_field_names_the_field(which, first, text, field):
+    l1, l2 = (_patched(ISS_L1, first, text), ISS_L2) if which == 1 else (ISS_L1, _patched(ISS_L2, first, text))
+    with pytest.raises(ValueError, match=rf"line {which + 1}: field {field} \(columns {first}-"):
+        read_tle(f"ISS\n{l1}\n{l2}\n")
+
+
 def test_mismatched_catalogue_numbers():
     l2 = "2 25545" + ISS_L2[7:68]
     l2 += str(tle_checksum(l2))
