@@ -200,13 +200,17 @@ def test_sampled_channels_match_beta_and_r_ut():
     ls = LinkLargeScale.draw(rng, (3, 2, 4))
     # Lower K-factors so the NLoS part matters (z-scores shift kappa by -1 sigma).
     ls = LinkLargeScale(ls.shadow_z, ls.kappa_z - 1.0)
-    csi = statistical_csi(sat, axes, ut, lat, lon, ls)
+    # A 4x2 satellite array keeps the sample tensor small; the statistics below are normalised by beta.
+    csi = statistical_csi(sat, axes, ut, lat, lon, ls, ChannelConfig(sat_upa=(4, 2)))
     t = 4000
     h = csi.sample_channels(np.random.default_rng(8), samples=t)         # [T,B,S,K,N,M]
     power = np.sum(np.abs(h) ** 2, axis=(-2, -1)).mean(axis=0)
     np.testing.assert_allclose(power / csi.beta, 1.0, atol=0.06)      # ~4 sigma for NLoS-heavy links
     r_emp = np.einsum("tbskim,tbskjm->bskij", h, h.conj()) / t
     np.testing.assert_allclose(r_emp / csi.beta[..., None, None], csi.r_ut / csi.beta[..., None, None], atol=0.03)
+    # (15): every realisation transmits along g, so E[H^H H] = beta g g^H
+    r_sat = np.einsum("tbskim,tbskin->bskmn", h.conj(), h) / t
+    np.testing.assert_allclose(r_sat / csi.beta[..., None, None], csi.r_sat / csi.beta[..., None, None], atol=0.06)
     np.testing.assert_allclose(np.trace(csi.sigma, axis1=-2, axis2=-1), 1.0, atol=1e-12)
 
 
