@@ -13,6 +13,11 @@ Examples::
     satcoop lpdft --users 2 4 8 12 16 --plot users.png
     satcoop lpdft --ura 4x4 8x8 12x12 16x16
     satcoop lpdft --spacing 0.5 0.75 1 1.5 2
+    satcoop lpdft --power-w 50 200 1000 --orbit leo --sat WALKER-P003-S017 --t-s 600
+
+``--orbit leo`` takes the altitude (SGP4 geodetic height) of one satellite of the
+world model's Walker constellation at ``--t-s``; everything else stays the
+single-satellite model of this command (see ``LPDFTConfig.from_constellation``).
 """
 from __future__ import annotations
 
@@ -38,10 +43,7 @@ def _run(args) -> int:
         raise ValueError(f"--drops = {args.drops}: must be an integer >= 1")
     if args.max_iter < 1:
         raise ValueError(f"--max-iter = {args.max_iter}: must be an integer >= 1")
-    try:
-        base = LPDFTConfig(altitude_km=args.altitude_km)
-    except ValueError as exc:
-        raise ValueError(f"--altitude-km {args.altitude_km}: {exc}") from None
+    base = _base_config(args)
 
     progress = None
     if not args.no_progress:
@@ -58,6 +60,7 @@ def _run(args) -> int:
         c = result["config"]
         print(f"LP-DFT sum rate vs {opt}: {c['drops']} drops, seed {c['seed']}, altitude {c['altitude_km']:g} km, "
               f"budget: {c['power_budget']}")
+        print(f"orbit: {c['orbit']}")
         print(f"{'scheme':<10} {key:>9} {'bit/s/Hz':>10} {'std':>8} {'Gbit/s':>8} {'radiated W':>11}")
         for r in result["results"]:
             flag = " *" if r["radiated_over_budget"] > 0 else ""
@@ -75,6 +78,30 @@ def _run(args) -> int:
         _plot(result, key, opt, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
+
+
+def _base_config(args):
+    """The fixed-altitude (MEO default) or constellation (``--orbit leo``) configuration."""
+    from agents.lpdft.scenario import LPDFTConfig
+
+    if args.orbit == "leo":
+        if args.altitude_km is not None:
+            raise ValueError("--altitude-km: not with --orbit leo (the altitude comes from the orbit)")
+        sat = 0 if args.sat is None else args.sat
+        t_s = 0.0 if args.t_s is None else args.t_s
+        try:
+            return LPDFTConfig.from_constellation(sat=sat, t_s=t_s)
+        except ValueError as exc:
+            raise ValueError(f"--orbit leo --sat {sat} --t-s {t_s:g}: {exc}") from None
+    for opt, value in (("--sat", args.sat), ("--t-s", args.t_s)):
+        if value is not None:
+            raise ValueError(f"{opt}: only with --orbit leo (a satellite of the constellation)")
+    altitude = 10_000.0 if args.altitude_km is None else args.altitude_km
+    try:
+        return LPDFTConfig(altitude_km=altitude, orbit="MEO, assumed altitude" if args.altitude_km is None
+                           else "fixed altitude (--altitude-km)")
+    except ValueError as exc:
+        raise ValueError(f"--altitude-km {altitude}: {exc}") from None
 
 
 def _plot(result: dict, key: str, opt: str, path: str) -> None:
@@ -123,7 +150,16 @@ def register(subparsers) -> None:
                    help="sweep the element spacing (wavelengths)")
     p.add_argument("--drops", type=int, default=20, help="seeded user drops per value (default 20)")
     p.add_argument("--seed", type=int, default=0, help="seed of the drops (default 0)")
-    p.add_argument("--altitude-km", type=float, default=10_000.0, help="satellite altitude (km, default 10000)")
+    p.add_argument("--altitude-km", type=float, default=None,
+                   help="satellite altitude (km, default 10000: MEO); not with --orbit leo")
+    p.add_argument("--orbit", choices=("meo", "leo"), default="meo",
+                   help="meo (default): the fixed --altitude-km; leo: the altitude of satellite --sat of the "
+                        "world model's Walker constellation (1680/28/1, 600 km, 53 deg) propagated with SGP4 "
+                        "to --t-s (only the altitude is taken from the orbit)")
+    p.add_argument("--sat", default=None, metavar="ID",
+                   help="with --orbit leo: satellite index (0..1679) or name, e.g. WALKER-P003-S017 (default 0)")
+    p.add_argument("--t-s", dest="t_s", type=float, default=None, metavar="T",
+                   help="with --orbit leo: seconds since the constellation epoch (default 0)")
     p.add_argument("--method", choices=("exact", "subgradient"), default="exact",
                    help="LP-DFT multiplier: exact root finding (default) or dual subgradient")
     p.add_argument("--max-iter", type=int, default=50, help="LP-DFT iterations (default 50)")

@@ -80,6 +80,12 @@ class LPDFTConfig:
     * ``window_offset = (0, 0)`` -- first DFT output of the window along each axis.
     * ``ut_gain_dbi = 40`` -- assumed: a ~0.6 m Ka-band terminal dish at 20 GHz.
     * ``ut_noise_temp_k = 290`` -- assumed: UT system noise temperature.
+    * ``orbit = "fixed altitude"`` -- where ``altitude_km`` came from (free text, reported in
+      the config); :meth:`from_constellation` sets it to the satellite, time and SGP4 state.
+
+    LEO from the constellation: :meth:`from_constellation` takes ``altitude_km`` from one
+    satellite of a :class:`constellation.ephemeris.Constellation` (default the Walker of the
+    world model) propagated with SGP4 to ``t_s``.
     """
 
     altitude_km: float = 10_000.0
@@ -98,6 +104,7 @@ class LPDFTConfig:
     window_offset: tuple[int, int] = (0, 0)
     ut_gain_dbi: float = 40.0
     ut_noise_temp_k: float = 290.0
+    orbit: str = "fixed altitude"
 
     def __post_init__(self):
         def positive(name):
@@ -123,6 +130,69 @@ class LPDFTConfig:
             if int(self.n_streams) != self.n_streams or not (1 <= self.n_streams <= self.n_users):
                 raise ValueError(f"n_streams must be an integer in [1, users = {self.n_users}] (L <= K beams), "
                                  f"got {self.n_streams!r}")
+
+        if not isinstance(self.orbit, str):
+            raise ValueError(f"orbit must be a description string, got {self.orbit!r}")
+
+    @classmethod
+    def from_constellation(cls, constellation=None, sat=0, t_s: float = 0.0, **overrides) -> "LPDFTConfig":
+        """The scenario of one satellite of a satcoop constellation at time ``t_s``.
+
+        ``constellation``: a :class:`constellation.ephemeris.Constellation` (default
+        ``Constellation.walker()``, the world model's Walker-Delta 1680/28/1 at 600 km, 53 deg);
+        ``sat``: its index (int) or name (str); ``t_s``: seconds since the constellation epoch.
+        ``overrides``: any other :class:`LPDFTConfig` field (not ``altitude_km``).
+
+        What is taken from the orbit: the altitude only, ``altitude_km`` = the satellite's WGS84
+        geodetic height from :meth:`Constellation.subpoints` (SGP4, ITRS) at ``t_s`` -- its height
+        above the Earth's surface under it, which sets the nadir range and, on this model's
+        spherical Earth, the slant ranges and the coverage cap. What is not: the rest of this
+        scenario is unchanged -- a snapshot (no motion, no Doppler during a drop), nadir pointing
+        (as :meth:`Constellation.body_axes`), users drawn uniformly in the visible cap around the
+        sub-satellite point on a sphere of radius ``earth_radius_m`` (not the world model's UT
+        regions), one satellite alone (no other satellites, no inter-satellite interference),
+        and the free-space link budget of this config (defaults chosen for MEO: at LEO ranges the
+        SNR is ~25 dB higher at the same power). ``orbit`` records the satellite, time,
+        latitude/longitude and height.
+        """
+        if "altitude_km" in overrides:
+            raise ValueError("from_constellation: altitude_km comes from the orbit; do not pass it "
+                             "(use LPDFTConfig(altitude_km=...) for a fixed altitude)")
+        if "orbit" in overrides:
+            raise ValueError("from_constellation: orbit is set from the satellite; do not pass it")
+        from constellation.ephemeris import Constellation
+
+        if constellation is None:
+            constellation = Constellation.walker()
+        if isinstance(sat, str) and not sat.strip().lstrip("-").isdigit():
+            if sat not in constellation.names:
+                raise ValueError(f"sat {sat!r} is not a satellite name of the constellation "
+                                 f"(names like {constellation.names[0]!r}; or give an index 0..{constellation.n - 1})")
+            index = constellation.names.index(sat)
+        else:
+            try:
+                index = int(sat)
+            except (TypeError, ValueError):
+                raise ValueError(f"sat must be an index 0..{constellation.n - 1} or a satellite name, "
+                                 f"got {sat!r}") from None
+            if isinstance(sat, bool) or isinstance(sat, float) and sat != index or not 0 <= index < constellation.n:
+                raise ValueError(f"sat must be an index 0..{constellation.n - 1} or a satellite name, got {sat!r}")
+        try:
+            t = float(t_s)
+        except (TypeError, ValueError):
+            raise ValueError(f"t_s must be finite seconds since the constellation epoch, got {t_s!r}") from None
+        if not np.isfinite(t):
+            raise ValueError(f"t_s must be finite seconds since the constellation epoch, got {t_s!r}")
+        lat, lon, alt = constellation.subpoints(np.array([t]))
+        lat, lon, alt_km = float(lat[0, index]), float(lon[0, index]), float(alt[0, index]) / 1e3
+        kind = "LEO" if alt_km < 2000.0 else ("MEO" if alt_km < 35_000.0 else "GEO/HEO")
+        walker = getattr(constellation, "walker", None)
+        source = (f"Walker {walker.inclination_deg:g} deg: {walker.total}/{walker.planes}/{walker.phasing} "
+                  f"at {walker.altitude_km:g} km" if walker is not None else f"{constellation.n} element sets")
+        orbit = (f"{kind}: satellite {constellation.names[index]!r} (index {index}) of {source}, "
+                 f"t_s = {t:g} s after {constellation.epoch.isoformat()}; SGP4 geodetic height "
+                 f"{alt_km:.3f} km at lat {lat:.3f}, lon {lon:.3f} deg")
+        return cls(altitude_km=alt_km, orbit=orbit, **overrides)
 
     # derived quantities -------------------------------------------------------------
     @property

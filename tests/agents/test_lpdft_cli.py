@@ -74,3 +74,26 @@ def test_bad_input_names_the_option(argv, word, capsys):
     assert main([*argv, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert word in err and "Traceback" not in err
+
+
+def test_orbit_leo_takes_the_satellite_from_the_constellation(capsys):
+    assert main(["--power-w", "100", "--orbit", "leo", "--sat", "WALKER-P003-S017", "--t-s", "600",
+                 "--drops", "2", "--max-iter", "3", "--json", "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    cfg = LPDFTConfig.from_constellation(sat="WALKER-P003-S017", t_s=600.0)
+    assert out["config"]["altitude_km"] == cfg.altitude_km and out["config"]["orbit"] == cfg.orbit
+    scn = draw_scenario(cfg.replace(power_w=100.0), 2, np.random.default_rng(0))
+    got = [r for r in out["results"] if r["scheme"] == "MMSE-FDP"][0]["sum_rate_bps_hz"]
+    assert got == pytest.approx(run_scheme("MMSE-FDP", scn).sum_rate_bps_hz.mean(), rel=1e-12)
+    assert main(["--power-w", "100", "--drops", "1", "--max-iter", "2", "--no-progress"]) == 0
+    assert "MEO" in capsys.readouterr().out                     # the default says where its altitude comes from
+
+
+@pytest.mark.parametrize("argv, word", [(["--orbit", "leo", "--altitude-km", "550"], "--altitude-km"),
+                                        (["--sat", "3"], "--sat"), (["--t-s", "10"], "--t-s"),
+                                        (["--orbit", "leo", "--sat", "5000"], "--sat"),
+                                        (["--orbit", "leo", "--t-s", "nan"], "--t-s")])
+def test_orbit_options_errors_name_the_option(argv, word, capsys):
+    assert main(["--power-w", "100", "--drops", "1", *argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert word in err and "Traceback" not in err

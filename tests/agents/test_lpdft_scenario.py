@@ -112,3 +112,48 @@ def test_scenario_is_seeded_and_batched():
 def test_config_rejects_bad_values_naming_the_field(kw, word):
     with pytest.raises(ValueError, match=word):
         LPDFTConfig(**kw)
+
+
+# ----------------------------------------------------------------------------- LEO from the constellation
+def _skyfield_height_km(constellation, index, t_s):
+    """Independent path: skyfield's own SGP4 satellite, GCRS -> ITRS and WGS84 height."""
+    from skyfield.api import EarthSatellite, wgs84
+
+    from constellation.ephemeris import timescale
+    sat = EarthSatellite.from_satrec(constellation.satrecs[index], timescale())
+    return wgs84.height_of(sat.at(constellation.epoch_plus(t_s))).km
+
+
+def test_leo_config_takes_the_altitude_of_the_propagated_orbit():
+    from constellation.ephemeris import Constellation
+    walker = Constellation.walker()
+    cases = [(0, 0.0), (0, 1500.0), ("WALKER-P003-S017", 600.0)]
+    alts = []
+    for sat, t_s in cases:
+        cfg = LPDFTConfig.from_constellation(walker, sat=sat, t_s=t_s)
+        index = walker.names.index(sat) if isinstance(sat, str) else sat
+        ref = _skyfield_height_km(walker, index, t_s)
+        assert cfg.altitude_km == pytest.approx(ref, abs=0.01)               # 10 m
+        assert abs(cfg.altitude_km - walker.walker.altitude_km) < 25.0          # 600 km Walker, ellipsoid + J2
+        assert cfg.orbit.startswith("LEO") and walker.names[index] in cfg.orbit and f"{t_s:g} s" in cfg.orbit
+        alts.append(cfg.altitude_km)
+    # the altitude moves along the orbit (ellipsoid + J2) as SGP4 says: here by more than 5 km in 25 min
+    assert alts[1] - alts[0] == pytest.approx(_skyfield_height_km(walker, 0, 1500.0)
+                                              - _skyfield_height_km(walker, 0, 0.0), abs=0.01)
+    assert abs(alts[1] - alts[0]) > 5.0
+    # everything else keeps its defaults, and drops use that altitude: the nearest user is no closer
+    # than the satellite's height and the coverage cap is the LEO one (far wider off boresight than MEO)
+    cfg = LPDFTConfig.from_constellation(walker, sat=0, t_s=1500.0, n_users=4)
+    assert cfg.n_users == 4 and cfg.power_w == LPDFTConfig().power_w
+    geo = draw_user_geometry(cfg, 200, np.random.default_rng(0))
+    assert geo["range_m"].min() >= cfg.altitude_km * 1e3 * (1 - 1e-12)
+    meo = draw_user_geometry(LPDFTConfig(n_users=4), 200, np.random.default_rng(0))
+    assert np.degrees(geo["off_boresight_rad"]).max() > 50 > 25 > np.degrees(meo["off_boresight_rad"]).max()
+
+
+@pytest.mark.parametrize("kw, word", [({"sat": 1680}, "sat"), ({"sat": -1}, "sat"), ({"sat": "NOPE"}, "sat"),
+                                      ({"sat": 2.5}, "sat"), ({"t_s": float("inf")}, "t_s"),
+                                      ({"altitude_km": 550.0}, "altitude_km"), ({"n_users": 0}, "users")])
+def test_leo_config_rejects_bad_values_naming_the_field(kw, word):
+    with pytest.raises(ValueError, match=word):
+        LPDFTConfig.from_constellation(**kw)
