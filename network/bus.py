@@ -137,13 +137,13 @@ class Bus:
             raise ValueError(f"Bus.router = {router!r}: allowed {ROUTERS}")
         if not (isinstance(step_s, (int, float)) and math.isfinite(step_s) and step_s > 0):
             raise ValueError(f"Bus.step_s = {step_s!r}: must be a step length > 0 (s)")
-        if isinstance(max_reroutes, bool) or not isinstance(max_reroutes, int) or max_reroutes < 0:
+        if isinstance(max_reroutes, bool) or not isinstance(max_reroutes, (int, np.integer)) or max_reroutes < 0:
             raise ValueError(f"Bus.max_reroutes = {max_reroutes!r}: must be an integer >= 0")
         if faults is not None and not isinstance(faults, FaultTimeline):
             raise ValueError(f"Bus.faults is a {type(faults).__name__}: a FaultTimeline or None is expected")
         self.link_config = link_config or LinkConfig()
         self.faults = faults
-        self.on_failure, self.step_s, self.max_reroutes, self.router = on_failure, float(step_s), max_reroutes, router
+        self.on_failure, self.step_s, self.max_reroutes, self.router = on_failure, float(step_s), int(max_reroutes), router
         self._provider = None
         self._snapshot: TopologySnapshot | None = None
         self._snapshot_t = None

@@ -376,15 +376,20 @@ class ScheduledFailure:
             if len(entry) != 3:
                 raise ValueError(f"ScheduledFailure.entries[{i}] = {entry!r}: expected (t_start_s, t_end_s, target)")
             t_a, t_b, target = entry
-            if not (math.isfinite(float(t_a)) and float(t_b) >= float(t_a)):
-                raise ValueError(f"ScheduledFailure.entries[{i}]: need finite t_start_s <= t_end_s, got {t_a}, {t_b}")
+            try:
+                t_a, t_b = float(t_a), float(t_b)
+            except (TypeError, ValueError):
+                t_a = t_b = math.nan
+            if not (math.isfinite(t_a) and t_b >= t_a):
+                raise ValueError(f"ScheduledFailure.entries[{i}] = {entry!r}: need times (s) with finite "
+                                 "t_start_s <= t_end_s")
             if isinstance(target, (tuple, list)):
                 if len(target) != 2:
                     raise ValueError(f"ScheduledFailure.entries[{i}] link {target!r}: expected (a, b)")
                 a, b = _resolve(target[0], names), _resolve(target[1], names)
-                rows.append((float(t_a), float(t_b), min(a, b), max(a, b)))
+                rows.append((t_a, t_b, min(a, b), max(a, b)))
             else:
-                rows.append((float(t_a), float(t_b), _resolve(target, names), -1))
+                rows.append((t_a, t_b, _resolve(target, names), -1))
         if not rows:
             return FaultTimeline()
         a = np.array(rows, dtype=float)

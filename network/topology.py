@@ -52,6 +52,7 @@ up mask, down reason) plus a networkx view built from them on demand.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -93,12 +94,19 @@ class TopologyConfig:
     earth_radius_m: float = EARTH_MEAN_RADIUS_M
 
     def __post_init__(self):
-        if not (0.0 <= float(self.max_lat_deg) <= 90.0):
+        if not 0.0 <= _as_real(self.max_lat_deg) <= 90.0:
             raise ValueError(f"TopologyConfig.max_lat_deg = {self.max_lat_deg!r}: must be in [0, 90] deg")
-        if not (0.0 <= float(self.grazing_height_m) < 1e7):
+        if not 0.0 <= _as_real(self.grazing_height_m) < 1e7:
             raise ValueError(f"TopologyConfig.grazing_height_m = {self.grazing_height_m!r}: must be in [0, 1e7) m")
-        if not (float(self.earth_radius_m) > 0.0):
+        if not 0.0 < _as_real(self.earth_radius_m) < np.inf:
             raise ValueError(f"TopologyConfig.earth_radius_m = {self.earth_radius_m!r}: must be > 0 m")
+
+
+def _as_real(value) -> float:
+    """``value`` as a float, NaN for anything that is not a real number (fails every range check)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return math.nan
+    return float(value)
 
 
 @dataclass
@@ -363,9 +371,11 @@ class NearestTopology:
 
     def __init__(self, n: int, k: int = 4, max_range_m: float | None = None, mutual: bool = False,
                  config: TopologyConfig | None = None, names=None):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"NearestTopology.n = {n!r}: must be an integer number of satellites >= 1")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"NearestTopology.k = {k!r}: must be an integer >= 1")
-        if max_range_m is not None and not float(max_range_m) > 0:
+        if max_range_m is not None and not _as_real(max_range_m) > 0:
             raise ValueError(f"NearestTopology.max_range_m = {max_range_m!r}: must be > 0 m or None")
         self.n, self.k, self.max_range_m, self.mutual = int(n), int(k), max_range_m, bool(mutual)
         self.config = config or TopologyConfig()

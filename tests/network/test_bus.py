@@ -214,6 +214,9 @@ def test_bus_bad_input_names_the_field():
         Bus(diamond(), step_s=0)
     with pytest.raises(ValueError, match="faults"):
         Bus(diamond(), faults=[1, 2])
+    with pytest.raises(ValueError, match="max_reroutes"):
+        Bus(diamond(), max_reroutes=-1)
+    assert Bus(diamond(), max_reroutes=np.int64(2)).max_reroutes == 2      # numpy integers are integers
     bus = Bus(diamond())
     with pytest.raises(ValueError, match="dst"):
         bus.send(Opaque(size=1), 0, 9, 0.0)

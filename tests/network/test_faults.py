@@ -138,6 +138,7 @@ def test_timeline_parquet_round_trip_and_replay(tmp_path):
     (lambda: GilbertElliott(0.05, 1.0, 0.1), "mean_up_s"),
     (lambda: GilbertElliott(1.0, 0.01, 0.1), "mean_down_s"),
     (lambda: FaultTimeline([1.0], [0.5], [0], [1], ["x"]), "t_end_s"),
+    (lambda: ScheduledFailure(((0.0, "later", 3),)).timeline(), r"entries\[0\].*t_start_s <= t_end_s"),
     (lambda: build_timeline([], _links(2), 0, 1, rng=np.random.RandomState(0)), "rng"),
     (lambda: IIDLinkOutage(0.1, 0.1).timeline(_links(2), 5.0, 1.0, np.random.default_rng(0)), "t1_s"),
     (lambda: GilbertElliott(1.0, 1.0, 0.1).timeline(_links(2), 0.0, 1.0, rng=None), "rng"),

@@ -209,6 +209,14 @@ def test_nearest_topology_against_brute_force():
 def test_topology_bad_input_names_the_field():
     with pytest.raises(ValueError, match="max_lat_deg"):
         TopologyConfig(max_lat_deg=95)
+    with pytest.raises(ValueError, match="max_lat_deg"):
+        TopologyConfig(max_lat_deg="70")
+    with pytest.raises(ValueError, match="grazing_height_m"):
+        TopologyConfig(grazing_height_m=None)
+    with pytest.raises(ValueError, match="NearestTopology.n"):
+        NearestTopology(-3)
+    with pytest.raises(ValueError, match="max_range_m"):
+        NearestTopology(10, max_range_m="far")
     with pytest.raises(ValueError, match="planes"):
         GridTopology(0, 10)
     with pytest.raises(ValueError, match="k"):
