@@ -137,7 +137,8 @@ class Bus:
             raise ValueError(f"Bus.router = {router!r}: allowed {ROUTERS}")
         if not (isinstance(step_s, (int, float)) and math.isfinite(step_s) and step_s > 0):
             raise ValueError(f"Bus.step_s = {step_s!r}: must be a step length > 0 (s)")
-        if isinstance(max_reroutes, bool) or not isinstance(max_reroutes, (int, np.integer)) or max_reroutes < 0:
+        if (isinstance(max_reroutes, bool) or not isinstance(max_reroutes, (int, np.integer))
+                or max_reroutes < 0):
             raise ValueError(f"Bus.max_reroutes = {max_reroutes!r}: must be an integer >= 0")
         if faults is not None and not isinstance(faults, FaultTimeline):
             raise ValueError(f"Bus.faults is a {type(faults).__name__}: a FaultTimeline or None is expected")
