@@ -212,15 +212,17 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     return Precoders(p=full_p, b=full_b), history
 
 
-def sep_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, **options):
-    """Sep-Opt-WM: every satellite runs Cen-Opt-WM alone (S = 1 subproblem, its own budget),
-    ignoring the other satellites' interference. Returns (Precoders [B,S,...], history)
-    with per-satellite histories reshaped to [I+1, B, S] (``lam`` [I, B, S])."""
+def sep_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_iter: int = 100,
+               tol: float = 1e-4, method: str = "exact"):
+    """Sep-Opt-WM: every satellite runs Cen-Opt-WM alone (S = 1 subproblem, its own budget,
+    options as :func:`cen_opt_wm`), ignoring the other satellites' interference. Returns
+    (Precoders [B,S,...], history) with per-satellite histories reshaped to [I+1, B, S]
+    (``lam`` [I, B, S], ``converged_at`` [B, S])."""
     bsz, s, k, m, n = problem.shape
     sub = problem.per_satellite()
     sub_init = None if init is None else Precoders(p=init.p.reshape(bsz * s, 1, k, m),
                                                    b=init.b.reshape(bsz * s, 1, k, n))
-    prec, hist = cen_opt_wm(sub, init=sub_init, **options)
+    prec, hist = cen_opt_wm(sub, init=sub_init, max_iter=max_iter, tol=tol, method=method)
     out = Precoders(p=prec.p.reshape(bsz, s, k, m), b=prec.b.reshape(bsz, s, k, n))
     history = {"objective": hist["objective"].reshape(-1, bsz, s),
                "wsr_surrogate": hist["wsr_surrogate"].reshape(-1, bsz, s),
