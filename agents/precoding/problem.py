@@ -50,15 +50,18 @@ class PrecodingProblem:
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _cached(self, key: str, inputs: tuple, compute):
-        """Memoise a derived tensor while its input tensors are the same objects and need no grad."""
+        """Memoise a derived tensor while its input tensors are the same objects, unmodified
+        (same in-place version counter), and need no grad. The entry keeps the inputs alive,
+        so a replaced field can never alias a new tensor with a recycled id."""
         if any(t.requires_grad for t in inputs):
             return compute()
-        ids = tuple(id(t) for t in inputs)
+        versions = tuple(t._version for t in inputs)
         hit = self._cache.get(key)
-        if hit is not None and hit[0] == ids:
-            return hit[1]
+        if (hit is not None and len(hit[0]) == len(inputs) and all(a is b for a, b in zip(hit[0], inputs))
+                and hit[1] == versions):
+            return hit[2]
         val = compute()
-        self._cache[key] = (ids, val)
+        self._cache[key] = (inputs, versions, val)
         return val
 
     def __post_init__(self):

@@ -172,3 +172,20 @@ def test_sep_mmse_is_the_transmit_wiener_filter_of_each_satellite(make_csi):
             for _ in range(20):                                                # any nearby precoder
                 dp = rng.standard_normal(p.shape) + 1j * rng.standard_normal(p.shape)
                 assert mse(p + 1e-2 * np.linalg.norm(p) * dp / np.linalg.norm(dp)) > best
+
+
+def test_memoised_derived_tensors_follow_edits_of_the_problem(make_csi):
+    """R_ut (14) and the steering QR are memoised; editing a field in place or replacing it must not
+    return a stale value (the live simulation may refresh a problem's tensors every tick)."""
+    csi = make_csi(36, B=1, S=2, K=3, M=8, N=2)
+    other = make_csi(37, B=1, S=2, K=3, M=8, N=2)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=0.0)
+    fresh = lambda: PrecodingProblem(**{f: getattr(prob, f).clone() for f in
+                                        ("g", "d0", "beta", "kappa", "sigma", "noise_w", "power_w", "weights")})
+    _ = prob.r_ut, prob.steering_qr
+    prob.d0.copy_(torch.as_tensor(other.d0))                          # in place
+    prob.beta.mul_(2.0)
+    np.testing.assert_allclose(prob.r_ut.numpy(), fresh().r_ut.numpy(), rtol=1e-12)
+    prob.g = torch.as_tensor(other.g).clone()                         # replaced
+    q, rg = prob.steering_qr
+    np.testing.assert_allclose((q @ rg).numpy(), prob.g.transpose(-2, -1).numpy(), atol=1e-12)
