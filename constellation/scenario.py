@@ -71,7 +71,8 @@ class Drops:
     nearest to the centre first; t_s: ``[B]`` seconds since the constellation epoch;
     center_lat_deg, center_lon_deg: ``[B]``; ut_lat_deg, ut_lon_deg: ``[B,K]``;
     ut_itrs_m: ``[B,K,3]``; sat_itrs_m: ``[B,S,3]``; sat_axes: ``[B,S,3,3]`` (body x, y, z rows
-    in ITRS); large_scale: LinkLargeScale ``[B,S,K]``.
+    in ITRS); large_scale: LinkLargeScale ``[B,S,K]``; ut_heading_rad: ``[B,K]`` walking direction of
+    each UT (from north towards east), drawn by the first :meth:`World.evolve` that moves them, or None.
     """
 
     csi: StatisticalCSI
@@ -85,6 +86,7 @@ class Drops:
     sat_itrs_m: np.ndarray
     sat_axes: np.ndarray
     large_scale: LinkLargeScale
+    ut_heading_rad: np.ndarray | None = None
 
     @property
     def batch(self) -> int:
@@ -96,7 +98,10 @@ class Drops:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            out[f.name] = v.take(batch=idx) if f.name in ("csi", "large_scale") else v[idx]
+            if v is None:
+                out[f.name] = None
+            else:
+                out[f.name] = v.take(batch=idx) if f.name in ("csi", "large_scale") else v[idx]
         return Drops(**out)
 
 
@@ -224,10 +229,12 @@ class World:
     def evolve(self, drops: Drops, dt_s: float, rng: np.random.Generator | None = None,
                speed_kmh: float = 5.0) -> Drops:
         """The same drops ``dt_s`` seconds later: same cooperating satellites and the same per-link
-        large-scale draws (``drops.large_scale``), satellites propagated, UTs moved at ``speed_kmh``
-        in a fresh uniformly random direction drawn from ``rng`` (no motion if ``speed_kmh == 0``;
-        ``rng`` may then be None), statistical CSI recomputed. No reselection: a satellite may set
-        below the mask as time goes on (``csi.elevation`` says so)."""
+        large-scale draws (``drops.large_scale``), satellites propagated, UTs walked ``speed_kmh x dt_s``
+        along their heading, statistical CSI recomputed. Each UT keeps one heading
+        (``drops.ut_heading_rad``, a straight walk at constant bearing); the first call that moves UTs
+        draws the headings uniformly from ``rng``, later calls need no ``rng`` (no motion and no draw
+        if ``speed_kmh == 0``). No reselection: a satellite may set below the mask as time goes on
+        (``csi.elevation`` says so)."""
         if not (np.isfinite(dt_s) and dt_s >= 0):
             raise ValueError(f"dt_s must be a non-negative time step (s), got {dt_s!r}")
         t = drops.t_s + dt_s
@@ -237,11 +244,13 @@ class World:
         rows = np.arange(b)[:, None]
         sat_r = r_all[rows, drops.sat_ids]
         sat_axes = axes_from_state(sat_r, v_all[rows, drops.sat_ids], omega[:, None])
+        heading = drops.ut_heading_rad
         if speed_kmh == 0:
             ut_lat, ut_lon, ut_itrs = drops.ut_lat_deg, drops.ut_lon_deg, drops.ut_itrs_m
         else:
-            ut_lat, ut_lon, ut_itrs, _ = move_uts(drops.ut_lat_deg, drops.ut_lon_deg, dt_s, rng, speed_kmh)
+            ut_lat, ut_lon, ut_itrs, heading = move_uts(drops.ut_lat_deg, drops.ut_lon_deg, dt_s, rng, speed_kmh,
+                                                        heading_rad=heading)
         csi = statistical_csi(sat_r, sat_axes, ut_itrs, ut_lat, ut_lon, drops.large_scale, self.config.channel)
         return Drops(csi=csi, sat_ids=drops.sat_ids, t_s=t, center_lat_deg=drops.center_lat_deg,
                      center_lon_deg=drops.center_lon_deg, ut_lat_deg=ut_lat, ut_lon_deg=ut_lon, ut_itrs_m=ut_itrs,
-                     sat_itrs_m=sat_r, sat_axes=sat_axes, large_scale=drops.large_scale)
+                     sat_itrs_m=sat_r, sat_axes=sat_axes, large_scale=drops.large_scale, ut_heading_rad=heading)

@@ -118,3 +118,9 @@ def test_evolve_keeps_links_and_large_scale(world):
     assert np.abs(d1.csi.range_m - d0.csi.range_m).max() > 10e3
     dbeta = 10 * np.log10(d1.csi.beta / d0.csi.beta)
     np.testing.assert_allclose(dbeta, -20 * np.log10(d1.csi.range_m / d0.csi.range_m), atol=1e-9)
+    # UTs keep their heading: a second 20 s step (no generator needed) walks on, 2 x 27.8 m from the start
+    # in a straight line (a fresh random heading per step would give sqrt(2) x on average).
+    d2 = world.evolve(d1, 20.0)
+    np.testing.assert_array_equal(d2.ut_heading_rad, d1.ut_heading_rad)
+    np.testing.assert_allclose(np.linalg.norm(d2.ut_itrs_m - d0.ut_itrs_m, axis=-1), 2 * 5 / 3.6 * 20.0, rtol=6e-3)
+    assert d2.take([1]).ut_heading_rad.shape == (1, 6) and d0.take([1]).ut_heading_rad is None
