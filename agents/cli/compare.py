@@ -23,12 +23,13 @@ satellite for Sep-Opt-WM; ``--max-iter`` when it never met ``--tol``).
 """
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import math
 import sys
 import time
+
+from .common import check_plot_path
 
 EVAL_BLOCK = 64          # drops per Monte Carlo generator (fixed, so results do not depend on --batch)
 
@@ -207,6 +208,8 @@ def plot(record: dict, path: str) -> None:
 
 
 def run(args) -> int:
+    if args.plot is not None:
+        check_plot_path(args.plot)
     record = compare(args)
     if args.plot:
         plot(record, args.plot)

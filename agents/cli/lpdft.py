@@ -25,6 +25,8 @@ import argparse
 import json
 import sys
 
+from .common import check_plot_path
+
 _SWEEP_OPTIONS = (("power_w", "--power-w"), ("users", "--users"), ("ura", "--ura"), ("spacing", "--spacing"))
 
 
@@ -37,8 +39,8 @@ def _run(args) -> int:
         names = ", ".join(opt for _, opt, _ in given) or "none"
         raise ValueError(f"give exactly one swept parameter of --power-w, --users, --ura, --spacing (got {names})")
     key, opt, values = given[0]
-    if args.plot is not None and not str(args.plot).strip():
-        raise ValueError("--plot: give a file name, e.g. lpdft.png")
+    if args.plot is not None:
+        check_plot_path(args.plot)
     if args.drops < 1:
         raise ValueError(f"--drops = {args.drops}: must be an integer >= 1")
     if args.max_iter < 1:

@@ -20,6 +20,8 @@ import argparse
 import json
 import sys
 
+from .common import check_plot_path
+
 SCHEMES = ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM")
 MAX_S = 256          # the decentralized update alone is S (S-1) messages on a complete graph
 
@@ -106,27 +108,9 @@ def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32,
     return {"per_update": rows, "config": config}
 
 
-def _check_plot_path(path: str) -> None:
-    """--plot must name a file in an existing directory, with an extension matplotlib can write."""
-    import os
-
-    if not str(path).strip():
-        raise ValueError("--plot: give a file name, e.g. overhead.png")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ValueError(f"--plot {path!r}: directory {parent!r} does not exist")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    formats = sorted(FigureCanvasAgg(Figure()).get_supported_filetypes())
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if ext not in formats:
-        raise ValueError(f"--plot {path!r}: extension {ext!r} not writable; allowed {formats}")
-
-
 def _run(args) -> int:
     if args.plot is not None:
-        _check_plot_path(args.plot)
+        check_plot_path(args.plot)
     result = per_update_overhead(args.S, args.K, args.M, args.N, args.bits_per_real, args.sigma_packing,
                                  args.link_km)
     if args.json:

@@ -69,7 +69,9 @@ def test_ura_sweep_table_and_plot(tmp_path, capsys):
 @pytest.mark.parametrize("argv, word", [(["--ura", "0x4"], "--ura"), (["--ura", "8by8"], "--ura"),
                                         (["--ura", "32x4"], "--ura"), (["--users", "300"], "--users"),
                                         (["--power-w", "-5"], "--power-w"), (["--spacing", "0"], "--spacing"),
-                                        (["--users", "4", "--drops", "0"], "--drops"), ([], "exactly one")])
+                                        (["--users", "4", "--drops", "0"], "--drops"), ([], "exactly one"),
+                                        (["--users", "2", "--plot", "/nonexistent-dir/u.png"], "--plot"),
+                                        (["--users", "2", "--plot", "u.notanimage"], "--plot")])
 def test_bad_input_names_the_option(argv, word, capsys):
     assert main([*argv, "--no-progress"]) == 2
     err = capsys.readouterr().err

@@ -64,3 +64,8 @@ def test_dispatcher_reports_bad_option(capsys):
     from agents.cli import main
     assert main(["compare", "--drops", "0", "--no-progress"]) == 2
     assert "--drops" in capsys.readouterr().err
+    # an unwritable --plot fails up front, naming the option, not with a traceback after the run
+    for bad in ("/nonexistent-dir/fig.png", "fig.notanimage"):
+        assert main(["compare", "--drops", "1", "--plot", bad, "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert "--plot" in err and "Traceback" not in err
