@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from agents.precoding.miso import miso_precoder_update, miso_rates, miso_receive_update, miso_wmmse

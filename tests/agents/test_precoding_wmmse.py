@@ -9,7 +9,8 @@ import torch
 
 from agents.precoding.problem import PrecodingProblem
 from agents.precoding.rates import ergodic_rates
-from agents.precoding.wmmse import cen_opt_wm, recover_precoders, receive_statistics, rho_weights, sep_opt_wm
+from agents.precoding.wmmse import (cen_opt_wm, optimal_multiplier, recover_precoders, receive_statistics,
+                                   rho_weights, sep_opt_wm)
 
 
 @pytest.mark.parametrize("scheme", [cen_opt_wm, sep_opt_wm])
@@ -235,3 +236,37 @@ def test_sep_opt_wm_of_a_satellite_ignores_the_other_satellites(make_csi):
     np.testing.assert_allclose(a2.p[:, 0].numpy(), a.p[:, 0].numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(a2.b[:, 0].numpy(), a.b[:, 0].numpy(), rtol=1e-9, atol=1e-12)
     assert not np.allclose(c.p[:, 0].numpy(), a.p[:, 0].numpy(), rtol=1e-3)      # Cen-Opt-WM does see them
+
+
+def test_recovered_precoders_are_stationary_for_the_lagrangian_of_22(make_csi):
+    """(24)/(26) with the exact lambda: for fixed (u, w, b), p minimises sum w e + sum_s lam_s (sum_k ||p||^2 - P_s).
+    Checked by autograd on the MSE (19) written here from its definition (not the library's algebra):
+    e = |u|^2 b^H C_k b - 2 Re(u xi) + 1, C_k = sum_t sum_m |g_{t,k}^H p_{t,m}|^2 R^ut_{t,k} + sigma_k^2 I."""
+    csi = make_csi(21, B=2, S=3, K=4, M=8, N=2)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=0.0)
+    prec, hist = cen_opt_wm(prob, max_iter=3, tol=0.0)        # not converged: (u, w, b) arbitrary enough
+    st = receive_statistics(prob, prec)
+    w, u, b = st["w"], st["u"], prec.b
+    rho = rho_weights(prob, w, u, b)
+    lam = optimal_multiplier(prob, w, u, rho, b)
+    p = recover_precoders(prob, w, u, lam, rho, b).detach().requires_grad_(True)
+    np.testing.assert_allclose(recover_precoders(prob, w, u, lam, None, b).numpy(), p.detach().numpy(), rtol=1e-12)
+    g = torch.as_tensor(csi.g)
+    los = torch.as_tensor(csi.kappa * csi.beta / (csi.kappa + 1))
+    dbar = los.sqrt()[..., None] * torch.as_tensor(csi.d0)
+    r_ut = (dbar[..., :, None] * dbar[..., None, :].conj()
+            + torch.as_tensor(csi.beta / (csi.kappa + 1))[..., None, None] * torch.as_tensor(csi.sigma))
+    q = (torch.einsum("btmi,btki->btmk", p.conj(), g).abs() ** 2).sum(2)                  # [B,T,K]
+    c = torch.einsum("btk,btknl->bknl", q.to(r_ut.dtype), r_ut) \
+        + torch.as_tensor(csi.noise_w)[..., None, None] * torch.eye(2)
+    quad = torch.einsum("bskn,bknl,bskl->bsk", b.conj(), c, b).real
+    xi = (b.conj() * dbar).sum(-1) * torch.einsum("bski,bski->bsk", g.conj(), p)          # b^H d_bar g^H p
+    e = u.abs() ** 2 * quad - 2 * (u * xi).real + 1
+    lagr = (w * e).sum() + (lam * ((p.abs() ** 2).sum((-2, -1)) - prob.power_w)).sum()
+    (grad,) = torch.autograd.grad(lagr, p)
+    scale = (w * u.abs()).max().item() * dbar.abs().max().item()
+    assert grad.abs().max().item() < 1e-9 * scale
+    # and the budget is met with equality wherever lam > 0
+    pw = (p.detach().abs() ** 2).sum((-2, -1))
+    assert bool((lam > 0).any())
+    np.testing.assert_allclose(pw[lam > 0].numpy(), prob.power_w[lam > 0].numpy(), rtol=1e-9)
