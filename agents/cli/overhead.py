@@ -144,7 +144,7 @@ def _run(args) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser("overhead", help="ISL bits per precoding update for each scheme (Table III)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--S", type=int, default=3, help="cooperating satellites (default 3)")
+    p.add_argument("--S", type=int, default=3, help=f"cooperating satellites (default 3, at most {MAX_S})")
     p.add_argument("--K", type=int, default=12, help="user terminals (default 12)")
     p.add_argument("--M", type=int, default=64, help="satellite antennas (default 64)")
     p.add_argument("--N", type=int, default=4, help="UT antennas (default 4)")

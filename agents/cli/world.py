@@ -31,11 +31,11 @@ def register(subparsers) -> None:
     p.add_argument("--center", metavar="LAT,LON", default=None,
                    help="region centre in degrees, e.g. 48.85,2.35 or -33.9,18.4 "
                         "(default: drawn from the seed within coverage)")
-    p.add_argument("--S", type=int, default=3, help="cooperating satellites (default 3)")
-    p.add_argument("--K", type=int, default=12, help="user terminals (default 12)")
+    p.add_argument("--S", type=int, default=3, help=f"cooperating satellites (default 3, at most {MAX_S_K})")
+    p.add_argument("--K", type=int, default=12, help=f"user terminals (default 12, at most {MAX_S_K})")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--t-s", dest="t_s", type=float, default=None,
-                   help="seconds after the constellation epoch (default: drawn from the seed)")
+                   help="seconds after the constellation epoch, within +-100 years (default: drawn from the seed)")
     p.add_argument("--radius-km", type=float, default=800.0, help="service-region radius (km, default 800)")
     p.add_argument("--min-elevation-deg", type=float, default=10.0, help="elevation mask (deg, default 10)")
     p.add_argument("--scenario", default="urban", help="TR 38.811 LOS scenario: urban | dense_urban | suburban")
