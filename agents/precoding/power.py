@@ -212,12 +212,17 @@ def solve_multiplier_subgradient(a: torch.Tensor, v: torch.Tensor, power_w, *, s
                                  lam_init=None, max_iter: int = 20000, tol: float = 1e-8):
     """Dual subgradient ascent on the multiplier, for comparison with :func:`solve_multiplier`.
 
-    lam <- max(0, lam + step (sum ||p(lam)||^2 - P)), with p(lam) from the cached
-    eigendecomposition of ``a`` (the same value a linear solve would give, cheaper per step).
+    lam <- proj(lam + step (sum ||p(lam)||^2 - P)), with p(lam) from the cached
+    eigendecomposition of ``a`` (the same value a linear solve would give, cheaper per step),
+    proj the projection onto the bracket [lo, hi] known to hold the optimal multiplier
+    (lo = max(0, sqrt(C/P) - d_max) > 0 only when the budget binds, hi = sqrt(C/P)); at
+    lam = 0 with a singular ``a`` and ``v`` outside its range the subgradient is +inf and the
+    projection sends lam to hi (never inf or NaN).
     Default ``step`` = (d_min + lo) / P, where d_min is the smallest eigenvalue and
     lo the lower end of the root bracket: no larger than 1/|S'(lam)| near the root,
     so the iteration is stable (slow for ill-conditioned ``a``). Stops when
-    |S - P| <= tol P (or lam = 0 with S <= P). No autograd.
+    |S - P| <= tol P (or lam = 0 with S <= P), or after ``max_iter`` steps: then p may
+    miss the budget in either direction (callers scale it, see ``cen_opt_wm``). No autograd.
 
     Returns (lam [...], p [..., M, K], iterations int).
     """
@@ -233,16 +238,23 @@ def solve_multiplier_subgradient(a: torch.Tensor, v: torch.Tensor, power_w, *, s
             step = torch.where(step > 0, step, hi / power_w * 1e-3)
         step = torch.as_tensor(step, dtype=rdt).expand(power_w.shape)
         lam = torch.zeros_like(power_w) if lam_init is None else torch.as_tensor(lam_init, dtype=rdt).clone()
-        tiny = torch.finfo(rdt).tiny
+        lam = torch.minimum(torch.maximum(lam, lo), hi)
+
+        def inverse(lam):
+            """1/(d + lam), with 0 where d + lam = 0 (the pseudo-inverse on a null direction)."""
+            x = d + lam[..., None]
+            return torch.where(x > 0, 1.0 / torch.where(x > 0, x, torch.ones_like(x)), torch.zeros_like(x))
+
         it = 0
         for it in range(1, max_iter + 1):
-            s = (c / (d + lam[..., None]).clamp_min(tiny) ** 2).sum(-1)
+            x = d + lam[..., None]
+            # S(lam); a null direction (d + lam = 0) with weight c > 0 makes it +inf
+            s = torch.where(x > 0, c * inverse(lam) ** 2, torch.where(c > 0, torch.inf, 0.0)).sum(-1)
             done = ((s - power_w).abs() <= tol * power_w) | ((lam <= 0) & (s <= power_w))
             if bool(done.all()):
                 break
-            lam = torch.where(done, lam, (lam + step * (s - power_w)).clamp_min(0.0))
-        inv = 1.0 / (d + lam[..., None]).clamp_min(tiny)
-        p = u @ (inv.to(a.dtype)[..., None] * uv)
+            lam = torch.where(done, lam, torch.minimum(torch.maximum(lam + step * (s - power_w), lo), hi))
+        p = u @ (inverse(lam).to(a.dtype)[..., None] * uv)
     return lam, p, it
 
 

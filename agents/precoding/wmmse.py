@@ -147,8 +147,10 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     """Cen-Opt-WM, Algorithm 1: centralized WMMSE on sCSI with per-satellite budgets.
 
     Start from ``init`` (default :func:`mrt_precoders`); each outer iteration:
-    u, e, w (20)-(21); rho; exact lam_s (25) (``method`` "exact" | "subgradient");
-    p by :func:`recover_precoders` (26); b (23). A drop stops when its relative
+    u, e, w (20)-(21); rho; exact lam_s (25) (``method`` "exact" | "subgradient": dual
+    subgradient ascent, for comparison; it stops after a finite number of steps, so p is then
+    scaled onto the budget where it exceeds it and the objective is no longer guaranteed
+    monotone); p by :func:`recover_precoders` (26); b (23). A drop stops when its relative
     change of the objective, |F_n - F_{n-1}| / (sum a log(1/e)), falls below
     ``tol`` (it is then frozen and removed from the batch, so a batch costs the
     sum of its drops' iterations and every drop's result does not depend on the
@@ -184,7 +186,8 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     for it in range(1, max_iter + 1):
         rho = rho_weights(sub, st["w"], st["u"], sprec.b, quad=st["quad"])
         lam = optimal_multiplier(sub, st["w"], st["u"], rho, sprec.b, method=method)
-        p = recover_precoders(sub, st["w"], st["u"], lam, rho, sprec.b)
+        # a finite dual subgradient run may miss the budget: scale any satellite above it onto it
+        p = recover_precoders(sub, st["w"], st["u"], lam, rho, sprec.b, scale_to_power=method == "subgradient")
         gain = _gain(sub, p)
         b = update_receivers(sub, p, gain=gain)
         sprec = Precoders(p=p, b=b)

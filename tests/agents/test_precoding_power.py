@@ -116,3 +116,26 @@ def test_zero_rhs_and_bad_budget():
     assert lam.item() == 0.0 and torch.all(p == 0)
     with pytest.raises(ValueError, match="power_w"):
         solve_multiplier(a, torch.ones(3, 1, dtype=torch.complex128), torch.tensor(0.0))
+
+
+def test_subgradient_on_singular_systems_stays_finite():
+    """Rank-deficient ``a`` (exact zero eigenvalues), as in a WMMSE step with K > M. (1) v in the range
+    of a (the WMMSE case; c = 0 on the null directions used to give 0/0 = NaN at lam = 0): the ascent
+    reaches the exact multiplier. (2) v outside the range: S(0) = inf, the subgradient at 0 is +inf;
+    the projection onto the bracket sends lam to its upper end instead of inf, and it converges."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 4, 2)) + 1j * rng.standard_normal((2, 4, 2))
+    a = torch.tensor(x @ np.conj(np.swapaxes(x, -1, -2)))          # rank 2 of 4
+    in_range = torch.tensor(x @ (rng.standard_normal((2, 2, 3)) + 1j * rng.standard_normal((2, 2, 3))))
+    power = torch.tensor([0.01, 0.05])                               # binding for these draws
+    lam_s, p_s, _ = solve_multiplier_subgradient(a, in_range, power, tol=1e-10, max_iter=100000)
+    assert bool(torch.isfinite(lam_s).all()) and bool(torch.isfinite(p_s).all())
+    for i in range(2):
+        ref = _brentq_lambda(a[i].numpy(), in_range[i].numpy(), power[i].item())
+        assert ref > 0 and lam_s[i].item() == pytest.approx(ref, rel=1e-6)
+    np.testing.assert_allclose((p_s.abs() ** 2).sum((-2, -1)).numpy(), power.numpy(), rtol=1e-8)
+    outside = torch.tensor(rng.standard_normal((2, 4, 3)) + 1j * rng.standard_normal((2, 4, 3)))
+    lam_f, p_f, its = solve_multiplier_subgradient(a, outside, power, tol=1e-10, max_iter=5000)
+    assert bool(torch.isfinite(lam_f).all()) and bool(torch.isfinite(p_f).all())
+    exact, _ = solve_multiplier(a, outside, power)
+    np.testing.assert_allclose(lam_f.numpy(), exact.numpy(), rtol=1e-6)

@@ -270,3 +270,14 @@ def test_recovered_precoders_are_stationary_for_the_lagrangian_of_22(make_csi):
     pw = (p.detach().abs() ** 2).sum((-2, -1))
     assert bool((lam > 0).any())
     np.testing.assert_allclose(pw[lam > 0].numpy(), prob.power_w[lam > 0].numpy(), rtol=1e-9)
+
+
+def test_subgradient_variant_is_finite_and_feasible_on_rank_deficient_drops(make_csi):
+    """K > M (every satellite's steering matrix rank deficient): the dual subgradient variant of
+    Algorithm 1 stops after finite steps, yet returns finite precoders within every budget."""
+    prob = PrecodingProblem.from_csi(make_csi(22, B=2, S=2, K=6, M=4, N=2), power_dbw=-10.0)
+    prec, hist = cen_opt_wm(prob, max_iter=4, tol=0.0, method="subgradient")
+    assert bool(torch.isfinite(prec.p).all()) and bool(torch.isfinite(hist["objective"]).all())
+    assert torch.all(prec.power_w <= prob.power_w * (1 + 1e-9))
+    exact, _ = cen_opt_wm(prob, max_iter=4, tol=0.0)
+    np.testing.assert_allclose(prec.power_w.numpy(), exact.power_w.numpy(), rtol=1e-3)   # binding budgets
