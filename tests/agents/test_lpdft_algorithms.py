@@ -296,3 +296,17 @@ def test_lp_dft_bad_options_raise_naming_the_option(kw, word):
     scn = draw_scenario(LPDFTConfig(n_users=2), 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match=word):
         lp_dft(scn, **kw)
+
+
+def test_radiated_power_bound_n_over_na():
+    """The DFT-input budget bounds the radiated power only by (N / N_a) P: lambda_max(B^H B) = N / N_a."""
+    for ura in ((16, 16), (8, 8), (4, 4), (1, 1)):
+        B = dft_codebook((16, 16), ura)
+        ev = np.linalg.eigvalsh(B.conj().T @ B)
+        na = ura[0] * ura[1]
+        np.testing.assert_allclose(ev[-na:], 256 / na, rtol=1e-9)
+        np.testing.assert_allclose(ev[:-na], 0.0, atol=1e-9)
+    scn = draw_scenario(LPDFTConfig(n_users=6, ura=(4, 4)), 4, np.random.default_rng(15))
+    res = run_scheme("LP-DFT", scn, max_iter=10)
+    assert np.all(res.radiated_power_w <= 16 * scn.power_w * (1 + 1e-9))
+    assert np.all(res.radiated_power_w > 1.2 * scn.power_w)          # and LP-DFT does exploit it
