@@ -91,8 +91,11 @@ def ergodic_rates(problem: PrecodingProblem, prec: Precoders, samples: int = 102
     result is reproducible, never the global RNG).
     Returns :class:`ErgodicRates` (bit/s/Hz).
     """
-    if samples < 2:
-        raise ValueError(f"ergodic_rates: samples must be >= 2, got {samples}")
+    if isinstance(samples, bool) or int(samples) != samples or samples < 2:
+        raise ValueError(f"ergodic_rates: samples must be an integer >= 2, got {samples!r}")
+    if isinstance(chunk, bool) or int(chunk) != chunk or chunk < 1:
+        raise ValueError(f"ergodic_rates: chunk must be an integer >= 1, got {chunk!r}")
+    samples, chunk = int(samples), int(chunk)
     if generator is None:
         generator = torch.Generator().manual_seed(0)
     t = stream_terms(problem, prec)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from agents.precoding.baselines import sep_mmse
@@ -114,3 +115,11 @@ def test_rate_gradient_is_finite_for_pure_los_links(make_csi):
     h = torch.tensor(np.sqrt(csi.beta)[..., None, None] * csi.d0[..., :, None] * csi.g.conj()[..., None, :])
     instantaneous_rates(h, Precoders(p=prec.p, b=b2), prob.noise_w).sum().backward()
     np.testing.assert_allclose(b.grad.numpy(), b2.grad.numpy(), rtol=1e-8, atol=1e-10 * b2.grad.abs().max().item())
+
+
+def test_bad_sample_options_raise_naming_the_option(make_csi):
+    prob = PrecodingProblem.from_csi(make_csi(25, B=1, S=1, K=2, M=4, N=2), power_dbw=0.0)
+    prec = sep_mmse(prob)
+    for kw, word in (({"samples": 1}, "samples"), ({"samples": 10.5}, "samples"), ({"chunk": 0}, "chunk")):
+        with pytest.raises(ValueError, match=word):
+            ergodic_rates(prob, prec, **kw)
