@@ -113,7 +113,12 @@ def recover_precoders(problem: PrecodingProblem, w: torch.Tensor, u: torch.Tenso
     [B,S,K] real >= 0 (None: computed from w, u, b via its definition), ``b``
     [B,S,K,N]. Differentiable in all of them (a linear solve of size min(M,K)
     per satellite). ``scale_to_power`` rescales any satellite exceeding P_s onto
-    its budget (for predicted, not exactly optimal, variables).
+    its budget (for predicted, not exactly optimal, variables). A ``lam`` below a tiny
+    relative floor (``jitter * tr(A)/R``, see :func:`agents.precoding.power.apply_regularised_inverse`),
+    including a negative one, is replaced by that floor, with zero gradient there: a
+    network predicting lam should produce it >= 0 (e.g. through a softplus).
+    Shapes follow ``problem``: a single satellite's recovery (Dec-TFC-WM) is
+    ``recover_precoders(problem.take(sats=[s]), ...)`` with that satellite's variables.
     """
     if rho is None:
         rho = rho_weights(problem, w, u, b)
