@@ -227,6 +227,10 @@ class LPDFTConfig:
         return BOLTZMANN_J_K * self.ut_noise_temp_k * self.bandwidth_hz
 
     def replace(self, **changes) -> "LPDFTConfig":
+        """A copy with ``changes``; a new ``altitude_km`` without an ``orbit`` resets the provenance
+        to "fixed altitude" (it no longer comes from the orbit that ``orbit`` describes)."""
+        if "altitude_km" in changes and "orbit" not in changes and changes["altitude_km"] != self.altitude_km:
+            changes["orbit"] = "fixed altitude"
         return replace(self, **changes)
 
     def to_dict(self) -> dict:

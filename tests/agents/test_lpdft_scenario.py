@@ -145,6 +145,8 @@ def test_leo_config_takes_the_altitude_of_the_propagated_orbit():
     # than the satellite's height and the coverage cap is the LEO one (far wider off boresight than MEO)
     cfg = LPDFTConfig.from_constellation(walker, sat=0, t_s=1500.0, n_users=4)
     assert cfg.n_users == 4 and cfg.power_w == LPDFTConfig().power_w
+    assert cfg.replace(power_w=10.0).orbit == cfg.orbit                     # provenance kept ...
+    assert cfg.replace(altitude_km=700.0).orbit == "fixed altitude"         # ... unless the altitude changes
     geo = draw_user_geometry(cfg, 200, np.random.default_rng(0))
     assert geo["range_m"].min() >= cfg.altitude_km * 1e3 * (1 - 1e-12)
     meo = draw_user_geometry(LPDFTConfig(n_users=4), 200, np.random.default_rng(0))
