@@ -148,9 +148,14 @@ def instantaneous_rates(h: torch.Tensor, prec: Precoders, noise_w: torch.Tensor)
     with leading sample dimensions). Stream (s,k) is received with b_{s,k}; every
     other stream (t,m) != (s,k) of every satellite interferes through the true
     channel H_{t,k}: I = sum_{(t,m) != (s,k)} |b_{s,k}^H H_{t,k} p_{t,m}|^2, plus
-    sigma_k^2 ||b_{s,k}||^2 noise (``noise_w`` [B,K], W).
+    sigma_k^2 ||b_{s,k}||^2 noise (``noise_w`` [B,K], W). ``h`` may be a numpy array (e.g. from
+    :meth:`constellation.csi.StatisticalCSI.sample_channels`); channels and precoders are
+    computed in their common (promoted) dtype.
     """
-    p, b = prec.p, prec.b
+    h = torch.as_tensor(h)
+    dt = torch.promote_types(h.dtype, prec.p.dtype)
+    h, p, b = h.to(dt), prec.p.to(dt), prec.b.to(dt)
+    noise_w = torch.as_tensor(noise_w).to(h.real.dtype)
     hp = torch.einsum("...btknM,btmM->...btknm", h, p)                 # H_{t,k} p_{t,m}
     amp = torch.einsum("bskn,...btknm->...bsktm", b.conj(), hp)      # b_{s,k}^H H_{t,k} p_{t,m}
     pw = amp.abs() ** 2                                                # [...,B,S,K,T,Km]

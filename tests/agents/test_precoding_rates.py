@@ -123,3 +123,16 @@ def test_bad_sample_options_raise_naming_the_option(make_csi):
     for kw, word in (({"samples": 1}, "samples"), ({"samples": 10.5}, "samples"), ({"chunk": 0}, "chunk")):
         with pytest.raises(ValueError, match=word):
             ergodic_rates(prob, prec, **kw)
+
+
+def test_instantaneous_rates_accept_numpy_channels_and_mixed_precision(make_csi):
+    """The live evaluator gets channels from the world model (numpy complex128) and precoders that may be
+    complex64: same rates as the all-complex128 computation (to float32 accuracy)."""
+    csi = make_csi(26, B=2, S=2, K=3, M=8, N=2)
+    h = csi.sample_channels(np.random.default_rng(10))
+    ref_prob = PrecodingProblem.from_csi(csi, power_dbw=0.0)
+    ref = instantaneous_rates(torch.tensor(h), sep_mmse(ref_prob), ref_prob.noise_w)
+    prob = PrecodingProblem.from_csi(csi, power_dbw=0.0, dtype=torch.complex64)
+    got = instantaneous_rates(h, sep_mmse(prob), prob.noise_w)
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-4)
