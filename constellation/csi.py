@@ -71,14 +71,20 @@ class StatisticalCSI:
         return b, s, k, self.g.shape[-1], self.d0.shape[-1]
 
     @property
+    def los_fraction(self) -> np.ndarray:
+        """kappa/(kappa+1) [B, S, K], written 1/(1+1/kappa) so that kappa = inf (pure LoS) gives 1."""
+        with np.errstate(divide="ignore"):
+            return 1.0 / (1.0 + 1.0 / self.kappa)
+
+    @property
     def d_bar(self) -> np.ndarray:
         """Mean receive steering E{d} = sqrt(kappa beta/(kappa+1)) d0, [B, S, K, N]."""
-        return np.sqrt(self.kappa * self.beta / (self.kappa + 1.0))[..., None] * self.d0
+        return np.sqrt(self.los_fraction * self.beta)[..., None] * self.d0
 
     @property
     def r_ut(self) -> np.ndarray:
         """UT-side correlation R_ut = E{H H^H}, eq. (14), [B, S, K, N, N]."""
-        los = (self.kappa * self.beta / (self.kappa + 1.0))[..., None, None] * (
+        los = (self.los_fraction * self.beta)[..., None, None] * (
             self.d0[..., :, None] * self.d0[..., None, :].conj())
         return los + (self.beta / (self.kappa + 1.0))[..., None, None] * self.sigma
 

@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"satcoop {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `satcoop ... | head`: the reader left; stop quietly (and keep Python from
+        # complaining again while flushing stdout at exit).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"satcoop {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -222,3 +222,24 @@ def test_large_scale_draw_is_seeded():
     assert a.take(sats=[2, 0]).shape == (2, 2, 4)
     with pytest.raises(ValueError, match="rng"):
         LinkLargeScale.draw(3, (1, 1, 1))
+
+
+def test_pure_los_links_have_finite_statistics():
+    """kappa = inf (pure LoS): d_bar = sqrt(beta) d0, R_ut = beta d0 d0^H, channels deterministic."""
+    from constellation.csi import StatisticalCSI
+
+    rng = np.random.default_rng(3)
+    b, s, k, m, n = 2, 2, 3, 4, 2
+    unit = lambda shape: (lambda z: z / np.linalg.norm(z, axis=-1, keepdims=True))(
+        rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+    g, d0 = unit((b, s, k, m)), unit((b, s, k, n))
+    beta = rng.uniform(1e-13, 1e-12, (b, s, k))
+    z = np.zeros((b, s, k))
+    csi = StatisticalCSI(g=g, d0=d0, beta=beta, kappa=np.full((b, s, k), np.inf),
+                         sigma=np.broadcast_to(np.eye(n) / n, (b, s, k, n, n)).astype(complex),
+                         noise_w=np.full((b, k), 1e-15), aod_theta=z, aod_phi=z, aoa_theta=z, aoa_phi=z,
+                         elevation=z, range_m=z)
+    np.testing.assert_allclose(csi.d_bar, np.sqrt(beta)[..., None] * d0)
+    np.testing.assert_allclose(csi.r_ut, beta[..., None, None] * d0[..., :, None] * d0[..., None, :].conj())
+    h = csi.sample_channels(rng)
+    np.testing.assert_allclose(h, np.sqrt(beta)[..., None, None] * d0[..., :, None] * g[..., None, :].conj())
