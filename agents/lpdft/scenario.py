@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from constellation.antenna import steering_from_direction
+from constellation.channel import BOLTZMANN_J_K, thermal_noise_w
 from constellation.frames import WGS84_A_M
 from constellation.ntn import SPEED_OF_LIGHT_M_S, fspl_db
 
@@ -48,7 +49,6 @@ from .dft import check_shapes, dft_codebook
 __all__ = ["BOLTZMANN_J_K", "LPDFTConfig", "LPDFTScenario", "draw_scenario", "draw_user_geometry",
            "max_central_angle_rad"]
 
-BOLTZMANN_J_K = 1.380649e-23
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ class LPDFTConfig:
     @property
     def noise_w(self) -> float:
         """Noise power per user k_B T B (W)."""
-        return BOLTZMANN_J_K * self.ut_noise_temp_k * self.bandwidth_hz
+        return thermal_noise_w(self.ut_noise_temp_k, self.bandwidth_hz, noise_figure_db=0.0)
 
     def replace(self, **changes) -> "LPDFTConfig":
         """A copy with ``changes``; a new ``altitude_km`` without an ``orbit`` resets the provenance
