@@ -32,7 +32,8 @@ Model (per link, all links of a batch in one call)
   transmit power budget of the precoders is also per subcarrier.
 
 The random, slowly varying part (``LinkLargeScale``: shadowing and K-factor
-z-scores, one per (satellite, UT) link) is drawn once and passed in, so that
+z-scores, one per (satellite, UT) link, keyed by the link's identity with
+:meth:`LinkLargeScale.keyed`) is drawn once and passed in, so that
 :func:`statistical_csi` is deterministic given the geometry; a live simulation
 can call it every tick with the same draws while the satellites move.
 """
@@ -167,6 +168,42 @@ class LinkLargeScale:
         shadow = rng.standard_normal(shape)
         kappa = rng.standard_normal(shape)
         return cls(shadow_z=shadow, kappa_z=kappa)
+
+    @classmethod
+    def keyed(cls, key, sat_ids, ut_ids) -> "LinkLargeScale":
+        """Scores keyed by link identity: ``z = f(key, satellite id, UT id)``, shape ``[B, S, K]``.
+
+        key: uint64 scalar or ``[B]`` (e.g. :attr:`constellation.scenario.Drops.link_key`, or
+        :func:`constellation.keyed.seed_key` of a run seed); sat_ids: int ``[S]`` or ``[B, S]``
+        (constellation indices, not slots); ut_ids: int ``[K]`` or ``[B, K]``.
+        The same (key, satellite, UT) always gets the same draw, whatever the other satellites
+        and their order: a satellite that leaves the cooperating set and comes back finds the
+        same link, and permuting ``sat_ids`` permutes the scores. Independent N(0, 1) scores per
+        link and per quantity (counter-based hashing, :mod:`constellation.keyed`).
+        """
+        from .keyed import STREAMS, normal
+
+        sat = np.asarray(sat_ids)
+        ut = np.asarray(ut_ids)
+        k = np.asarray(key)
+        if sat.ndim not in (1, 2) or ut.ndim not in (1, 2) or k.ndim > 1:
+            raise ValueError(f"LinkLargeScale.keyed: sat_ids must be [S] or [B,S], ut_ids [K] or [B,K], key scalar "
+                             f"or [B]; got shapes {sat.shape}, {ut.shape}, {k.shape}")
+        if sat.ndim == 1:
+            sat = sat[None]
+        if ut.ndim == 1:
+            ut = ut[None]
+        b = max(sat.shape[0], ut.shape[0], k.size if k.ndim == 1 else 1)
+        for name, a in (("sat_ids", sat), ("ut_ids", ut)):
+            if a.shape[0] not in (1, b):
+                raise ValueError(f"LinkLargeScale.keyed: {name} has batch {a.shape[0]}, expected 1 or {b}")
+        if k.ndim == 1 and k.size not in (1, b):
+            raise ValueError(f"LinkLargeScale.keyed: key has {k.size} entries, expected 1 or {b}")
+        kb = np.broadcast_to(k.reshape(-1) if k.ndim == 1 else k.reshape(1), (b,))[:, None, None]
+        s_ids = np.broadcast_to(sat, (b, sat.shape[1]))[:, :, None]
+        u_ids = np.broadcast_to(ut, (b, ut.shape[1]))[:, None, :]
+        return cls(shadow_z=normal(kb, STREAMS["shadow"], s_ids, u_ids),
+                   kappa_z=normal(kb, STREAMS["kappa"], s_ids, u_ids))
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_csi.py [--batch 256] [--repeats 5] [--seed 0]
 
-Times ``World.draw_drops(batch, rng)`` end to end (ephemeris of the whole
+Times ``World.draw_drops(batch, seed)`` end to end (ephemeris of the whole
 constellation at every drop's time, UT placement, satellite selection, sCSI)
 and, separately, the channel part alone (``statistical_csi`` on the same
 geometry); geometry/ephemeris = total - channel. Best of ``--repeats``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 
 from constellation.channel import statistical_csi
 from constellation.scenario import World, WorldConfig
@@ -31,9 +30,9 @@ def main() -> None:
     t0 = time.perf_counter()
     world = World(WorldConfig(S=args.S, K=args.K))
     build = time.perf_counter() - t0
-    drops = world.draw_drops(args.batch, np.random.default_rng(args.seed))       # warm-up
+    drops = world.draw_drops(args.batch, args.seed)       # warm-up
     ch = world.config.channel
-    total = best_of(lambda: world.draw_drops(args.batch, np.random.default_rng(args.seed)), args.repeats)
+    total = best_of(lambda: world.draw_drops(args.batch, args.seed), args.repeats)
     channel = best_of(lambda: statistical_csi(drops.sat_itrs_m, drops.sat_axes, drops.ut_itrs_m, drops.ut_lat_deg,
                                               drops.ut_lon_deg, drops.large_scale, ch), args.repeats)
     geometry = max(total - channel, 0.0)

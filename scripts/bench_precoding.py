@@ -27,7 +27,7 @@ from constellation.scenario import World, WorldConfig
 
 def drops_csi(s, k, b, seed, sat_upa=(8, 8)):
     world = World(WorldConfig(S=s, K=k, channel=ChannelConfig(sat_upa=sat_upa)))
-    return world.draw_drops(b, np.random.default_rng(seed)).csi
+    return world.draw_drops(b, seed).csi
 
 
 def timed(name, prob, **opts):

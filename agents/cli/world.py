@@ -82,8 +82,7 @@ def build_record(args) -> dict:
     cfg = WorldConfig(S=args.S, K=args.K, radius_km=args.radius_km, min_elevation_deg=args.min_elevation_deg,
                       channel=ChannelConfig(scenario=args.scenario))
     world = World(cfg)
-    rng = np.random.default_rng(args.seed)
-    d = world.draw_drops(1, rng, center=center, t_s=args.t_s)
+    d = world.draw_drops(1, args.seed, center=center, t_s=args.t_s)
     c = world.constellation
     t = float(d.t_s[0])
     ids = d.sat_ids[0]
