@@ -98,6 +98,36 @@ def axes_from_state(r_itrs, v_itrs, omega_rad_s) -> np.ndarray:
     return np.stack([x, np.cross(z, x), z], axis=-2)
 
 
+def quaternion_from_axes(axes) -> np.ndarray:
+    """Attitude quaternion (w, x, y, z), scalar first, canonical sign (w >= 0), of the rotation
+    body -> ITRS whose matrix has the body axes as columns: ``axes [..., 3, 3]`` (rows x, y, z in
+    ITRS, as :func:`axes_from_state`) -> ``[..., 4]``. The convention of :meth:`Constellation.attitude`."""
+    a = np.asarray(axes, float)
+    m = np.swapaxes(a, -1, -2)                                # columns = body axes
+    q_xyzw = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat(canonical=True)
+    return q_xyzw[:, [3, 0, 1, 2]].reshape(a.shape[:-2] + (4,))
+
+
+def axes_from_quaternion(q_wxyz) -> np.ndarray:
+    """Body axes ``[..., 3, 3]`` (rows x, y, z as unit vectors in ITRS) of attitude quaternions
+    ``[..., 4]`` (w, x, y, z), body -> ITRS: the inverse of :func:`quaternion_from_axes` /
+    :meth:`Constellation.attitude`. The quaternion is normalised first (q and -q give the same axes).
+    Closed form: the rows are the columns of the rotation matrix R(q)."""
+    q = np.asarray(q_wxyz, float)
+    if q.shape[-1:] != (4,):
+        raise ValueError(f"q_wxyz must have shape [..., 4] (w, x, y, z), got {q.shape}")
+    norm = np.linalg.norm(q, axis=-1, keepdims=True)
+    if np.any(~np.isfinite(norm)) or np.any(norm == 0):
+        raise ValueError("q_wxyz must be finite and non-zero")
+    w, x, y, z = np.moveaxis(q / norm, -1, 0)
+    r = np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+    ], -2)                                                    # R(q), body -> ITRS
+    return np.swapaxes(r, -1, -2)                             # rows = body axes
+
+
 class Constellation:
     """A set of satellites propagated with SGP4 and expressed in TEME / ITRS.
 
@@ -196,6 +226,19 @@ class Constellation:
         """From a CelesTrak OMM file, CSV / JSON / XML (see :func:`constellation.tle.read_omm`)."""
         satrecs, names = read_omm(path)
         return cls(satrecs, names=names, epoch=epoch)
+
+    def subset(self, ids) -> "Constellation":
+        """The satellites ``ids`` (int array-like) as their own Constellation, on the SAME time axis
+        (identical ``epoch_jd``), so ``c.subset([i]).state_itrs(t)[..., 0, :]`` equals
+        ``c.state_itrs(t)[..., i, :]``: an agent propagates only its own Satrec. ``walker`` is None
+        (a subset is not the pattern); names, plane and slot follow the satellites."""
+        idx = np.atleast_1d(np.asarray(ids))
+        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= self.n:
+            raise ValueError(f"ids must be a non-empty 1-D integer array of indices in [0, {self.n}), got {ids!r}")
+        c = Constellation([self.satrecs[i] for i in idx.tolist()], names=[self.names[i] for i in idx.tolist()],
+                          plane=self.plane[idx], slot=self.slot[idx], epoch=self.epoch)
+        c.epoch_jd, c.epoch = self.epoch_jd, self.epoch       # exact, not re-derived from the rounded datetime
+        return c
 
     def to_tle(self) -> str:
         """3-line TLE text (name line + the two element lines) of every satellite."""
@@ -318,8 +361,6 @@ class Constellation:
         coordinates to ITRS, i.e. the rotation matrix has the body axes of
         :meth:`body_axes` as its columns. Canonical sign (w >= 0).
         """
-        axes = self.body_axes(t_s)
-        m = np.swapaxes(axes, -1, -2)                             # columns = body axes
-        q_xyzw = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat(canonical=True)
-        # scipy returns (x, y, z, w); reorder here rather than rely on scalar_first (scipy >= 1.14).
-        return q_xyzw[:, [3, 0, 1, 2]].reshape(axes.shape[:-2] + (4,))
+        # scipy returns (x, y, z, w); quaternion_from_axes reorders rather than rely on scalar_first
+        # (scipy >= 1.14). Inverse: axes_from_quaternion.
+        return quaternion_from_axes(self.body_axes(t_s))
