@@ -1,8 +1,10 @@
 """``satcoop overhead``: inter-satellite bits per precoding update (Table III / Fig. 8 of the paper).
 
 For S cooperating satellites one ISL hop apart (a complete graph), the
-messages of one update are actually sent over a :class:`network.bus.Bus` and
-the figures are read back from the bus's own accounting:
+messages of one update (the exchange protocol of :mod:`agents.protocol`, the
+same code the live simulation uses) are actually sent over a
+:class:`network.bus.Bus` and the figures are read back from the bus's own
+accounting:
 
 * Cen-Opt-WM, Cen-TFC-WM (centralized, satellite 0 is the central one): each of
   the S-1 members sends its sCSI report (beta, kappa, Sigma per UT, plus its SSI)
@@ -22,7 +24,6 @@ import sys
 
 from .common import check_plot_path
 
-SCHEMES = ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM")
 MAX_S = 256          # the decentralized update alone is S (S-1) messages on a complete graph
 
 
@@ -36,16 +37,12 @@ def _positive(name: str, value, minimum: int = 1, maximum: int | None = None) ->
 
 def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32, sigma_packing: str = "full",
                         link_length_km: float = 1000.0, link_config=None) -> dict:
-    """Send one update's messages of every scheme over a bus and return its accounting.
+    """Validate the options (errors name the CLI option) and call :func:`agents.protocol.update_overhead`.
 
     Returns ``{"per_update": [{"scheme", "bits", "messages", "payload_bits", "max_latency_s"}], "config": {...}}``.
     """
-    import numpy as np
-
-    from network.bus import Bus
-    from network.links import LinkConfig
-    from network.messages import SIGMA_PACKINGS, SSI, PrecoderBundle, SCSIReport
-    from network.topology import TopologySnapshot
+    from agents.protocol import PAPER_SCHEMES, update_overhead
+    from network.messages import SIGMA_PACKINGS
 
     S = _positive("--S", S, maximum=MAX_S)
     K, M, N = (_positive(f"--{k}", v) for k, v in (("K", K), ("M", M), ("N", N)))
@@ -54,58 +51,8 @@ def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32,
         raise ValueError(f"--sigma-packing = {sigma_packing!r}: allowed {SIGMA_PACKINGS}")
     if not (isinstance(link_length_km, (int, float)) and 0 < link_length_km < 1e5):
         raise ValueError(f"--link-km = {link_length_km!r}: must be a length in (0, 1e5) km")
-    link_config = link_config or LinkConfig()
-
-    pairs = [(a, b) for a in range(S) for b in range(a + 1, S)]
-    graph = TopologySnapshot.from_edges(S, np.array(pairs, np.int64).reshape(-1, 2), link_length_km * 1e3)
-
-    # Payload values do not change sizes; the arrays have the real shapes and dtypes (read-only
-    # broadcast views, so a large K, M or N costs no memory).
-    def ssi():
-        return SSI(np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0]), 1.0, bits_per_real=bits_per_real)
-
-    def report():
-        return SCSIReport(ssi(), np.broadcast_to(1.0, (K,)), np.broadcast_to(1.0, (K,)),
-                          np.broadcast_to(np.eye(N, dtype=complex) / N, (K, N, N)),
-                          sigma_packing=sigma_packing, bits_per_real=bits_per_real)
-
-    def bundle():
-        return PrecoderBundle(np.broadcast_to(np.complex128(0), (K, M)), bits_per_real=bits_per_real)
-
-    def one_hop_s(msg) -> float:
-        """Deliver time after a send at 0 that covers one hop of ``msg`` (serialisation included)."""
-        return 2.0 * float(link_config.hop_latency_s(link_length_km * 1e3, msg.size_bits)) + 1.0
-
-    central = 0
-    members = [s for s in range(S) if s != central]
-    rows = []
-    for scheme in SCHEMES:
-        bus = Bus(graph, link_config)
-        if scheme.startswith("Cen"):
-            for s in members:
-                bus.send(report(), s, central, 0.0)
-            t_up = one_hop_s(report())          # the central satellite has every report by then
-            bus.deliver(t_up)
-            for s in members:
-                bus.send(bundle(), central, s, t_up)
-            bus.deliver(t_up + one_hop_s(bundle()))
-        else:
-            for s in range(S):
-                for t in range(S):
-                    if s != t:
-                        bus.send(ssi(), s, t, 0.0)
-            bus.deliver(one_hop_s(ssi()))
-        frame = bus.messages_frame()
-        if len(frame) and not (frame["status"] == "delivered").all():
-            raise RuntimeError(f"{scheme}: messages not delivered on the complete graph:\n{frame}")
-        rows.append({"scheme": scheme, "bits": int(frame["link_bits"].sum()), "messages": int(len(frame)),
-                     "payload_bits": int(frame["payload_bits"].sum()),
-                     "max_hops": int(frame["hops"].max()) if len(frame) else 0,
-                     "max_latency_s": float(frame["latency_s"].max()) if len(frame) else 0.0})
-    config = {"S": S, "K": K, "M": M, "N": N, "bits_per_real": bits_per_real, "sigma_packing": sigma_packing,
-              "central": central, "topology": "complete graph: one ISL hop between every pair",
-              "link_length_km": float(link_length_km), "link": link_config.to_dict()}
-    return {"per_update": rows, "config": config}
+    return update_overhead(S, K, M, N, bits_per_real, sigma_packing, link_length_km, link_config,
+                           schemes=PAPER_SCHEMES)
 
 
 def _run(args) -> int:
