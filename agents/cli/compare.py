@@ -4,14 +4,14 @@
                     [--samples 256] [--max-iter 100] [--tol 1e-4] [--batch 64]
                     [--schemes NAME ...] [--threads 1] [--json] [--plot FILE.png] [--no-progress]
 
-The drops come from the world model (``constellation.scenario.World``) with the
-seed; every scheme of ``agents.precoding.baselines.SCHEMES`` (later issues
-register more) runs on the same drops at every power (the per-satellite budget
-P_s, dBW, in the world's per-subcarrier convention), batched over ``--batch``
-drops. The sum rate of a drop is the ergodic sum rate (16), Monte Carlo with
-``--samples`` draws from torch generators seeded from ``--seed`` (one per fixed
-block of 64 drops, the same for every scheme and power: common random numbers,
-and a drop's result does not depend on ``--batch``).
+The work is :func:`agents.experiments.compare.run_compare` (this module only maps the
+options onto :class:`~agents.experiments.compare.CompareConfig`, calls it and prints): the
+drops come from the world model with the seed (drop i a function of (seed, i)); every
+registered scheme runs on the same drops at every power (the per-satellite budget P_s, dBW,
+in the world's per-subcarrier convention), batched over ``--batch`` drops. The sum rate of a
+drop is the ergodic sum rate (16), Monte Carlo with ``--samples`` draws from a torch generator
+keyed by (seed, drop index): the same normals for every scheme and power (common random
+numbers), and a drop's result does not depend on ``--batch``.
 
 Output per (scheme, power): ``sum_rate_bps_hz`` (mean over drops, bit/s/Hz),
 ``sum_rate_std`` (standard deviation over drops), ``sum_rate_sem`` (standard
@@ -23,15 +23,10 @@ satellite for Sep-Opt-WM; ``--max-iter`` when it never met ``--tol``).
 """
 from __future__ import annotations
 
-import inspect
 import json
-import math
 import sys
-import time
 
 from .common import check_plot_path
-
-EVAL_BLOCK = 64          # drops per Monte Carlo generator (fixed, so results do not depend on --batch)
 
 
 def register(subparsers) -> None:
@@ -63,113 +58,41 @@ def register(subparsers) -> None:
         p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+\.?\d*[eE][+-]?\d+$")
 
 
+# CLI option -> CompareConfig field (the dotted field name an error names -> the option the user typed)
+OPTIONS = {"S": "--S", "K": "--K", "power_dbw": "--power-dbw", "drops": "--drops", "seed": "--seed",
+           "samples": "--samples", "max_iter": "--max-iter", "tol": "--tol", "batch": "--batch",
+           "schemes": "--schemes", "threads": "--threads"}
+
+
+def _option(field_name: str) -> str:
+    return OPTIONS.get(field_name.split(".")[0], field_name)
+
+
+def config_from_args(args):
+    """The validated :class:`agents.experiments.compare.CompareConfig`; ValueError naming the option."""
+    from agents.experiments.compare import CompareConfig
+
+    data = {f: getattr(args, f) for f in OPTIONS if hasattr(args, f)}
+    return CompareConfig.parse(data, rename=_option)
+
+
 def validate(args) -> None:
     """ValueError naming the offending option."""
-    for opt, name, lo in (("--S", "S", 1), ("--K", "K", 1), ("--drops", "drops", 1), ("--samples", "samples", 2),
-                          ("--max-iter", "max_iter", 1), ("--batch", "batch", 1),
-                          ("--threads", "threads", 1)):
-        v = getattr(args, name)
-        if v < lo:
-            raise ValueError(f"{opt} must be >= {lo}, got {v}")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {args.seed}")
-    if not (math.isfinite(args.tol) and args.tol >= 0):
-        raise ValueError(f"--tol must be a finite number >= 0, got {args.tol}")
-    for pdb in args.power_dbw:
-        if not (math.isfinite(pdb) and -100.0 <= pdb <= 100.0):
-            raise ValueError(f"--power-dbw values must be finite, within [-100, 100] dBW, got {pdb}")
-
-
-def _scheme_options(fn, args) -> dict:
-    params = inspect.signature(fn).parameters
-    opts = {"max_iter": args.max_iter, "tol": args.tol}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return opts
-    return {k: v for k, v in opts.items() if k in params}
+    config_from_args(args)
 
 
 def compare(args) -> dict:
-    """Run the comparison; returns the JSON-able record."""
-    validate(args)
-    import torch
+    """Run the comparison (:func:`agents.experiments.compare.run_compare`); returns the JSON-able record."""
+    from agents.experiments.compare import run_compare
 
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        return _compare(args)
-    finally:
-        torch.set_num_threads(threads_before)
+    config = config_from_args(args)
+    progress = None
+    if args.progress:
+        from tqdm import tqdm
 
-
-def _compare(args) -> dict:
-    import numpy as np
-    import torch
-    from tqdm import tqdm
-
-    from agents.precoding.baselines import SCHEMES, run_scheme
-    from agents.precoding.problem import PrecodingProblem, Precoders
-    from agents.precoding.rates import ergodic_rates
-    from constellation.scenario import World, WorldConfig
-
-    names = list(SCHEMES) if args.schemes is None else list(args.schemes)
-    unknown = [n for n in names if n not in SCHEMES]
-    if unknown:
-        raise ValueError(f"--schemes: unknown {unknown}; registered: {list(SCHEMES)}")
-    world = World(WorldConfig(S=args.S, K=args.K))
-    drops = world.draw_drops(args.drops, np.random.default_rng(args.seed))
-    csi = drops.csi
-    b_all, s, k, m, n = csi.shape
-    chunks = [slice(i, min(i + args.batch, b_all)) for i in range(0, b_all, args.batch)]
-    results = []
-    bar = tqdm(total=len(args.power_dbw) * len(names) * len(chunks), desc="compare", unit="batch",
-               file=sys.stderr, disable=not args.progress)
-    for pdb in args.power_dbw:
-        full = PrecodingProblem.from_csi(csi, power_dbw=pdb)
-        for name in names:
-            fn = SCHEMES[name]
-            opts = _scheme_options(fn, args)
-            ps, bs, runtime, iters = [], [], 0.0, []
-            for sl in chunks:
-                prob = full.take(batch=sl)
-                t0 = time.perf_counter()
-                with torch.no_grad():
-                    prec, hist = run_scheme(name, prob, **opts)
-                runtime += time.perf_counter() - t0
-                if hist is not None and "converged_at" in hist:
-                    # per-drop outer iterations (converged drops are frozen; Sep-Opt-WM: per satellite)
-                    iters.append(hist["converged_at"].reshape(len(hist["converged_at"]), -1).double().numpy())
-                ps.append(prec.p)
-                bs.append(prec.b)
-                bar.set_postfix_str(f"{name} {pdb:g} dBW")
-                bar.update(1)
-            prec = Precoders(p=torch.cat(ps), b=torch.cat(bs))
-            rates, mc_se = [], []
-            # Monte Carlo in fixed blocks of drops, one seeded generator per block: a drop's rate
-            # does not depend on --batch, and every scheme and power sees the same normals
-            for bi, start in enumerate(range(0, b_all, EVAL_BLOCK)):
-                sl = slice(start, min(start + EVAL_BLOCK, b_all))
-                gen = torch.Generator().manual_seed(args.seed * 1_000_003 + bi)
-                with torch.no_grad():
-                    est = ergodic_rates(full.take(batch=sl), prec.take(batch=sl), samples=args.samples, generator=gen)
-                rates.append(est.wsr.numpy())
-                mc_se.append(est.wsr_stderr.numpy())
-            r = np.concatenate(rates)
-            rec = {"scheme": name, "power_dbw": pdb, "sum_rate_bps_hz": float(r.mean()),
-                   "sum_rate_std": float(r.std(ddof=1)) if len(r) > 1 else 0.0,
-                   "sum_rate_sem": float(r.std(ddof=1) / math.sqrt(len(r))) if len(r) > 1 else 0.0,
-                   "mc_stderr": float(np.concatenate(mc_se).mean()),
-                   "runtime_s_per_drop": runtime / b_all}
-            if iters:
-                it = np.concatenate(iters)
-                rec["iterations"] = float(it.mean())
-                rec["iterations_max"] = int(it.max())
-            results.append(rec)
-    bar.close()
-    config = {"S": args.S, "K": args.K, "M": m, "N": n, "drops": args.drops, "seed": args.seed,
-              "power_dbw": list(args.power_dbw), "samples": args.samples, "max_iter": args.max_iter,
-              "tol": args.tol, "batch": args.batch, "schemes": names, "torch_threads": args.threads,
-              "rate": "ergodic sum rate (16), Monte Carlo over NLoS, bit/s/Hz, rate weights 1"}
-    return {"results": results, "config": config}
+        def progress(total):
+            return tqdm(total=total, desc="compare", unit="batch", file=sys.stderr)
+    return run_compare(config, progress=progress).record()
 
 
 def format_table(record: dict) -> str:

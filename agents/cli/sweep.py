@@ -1,0 +1,62 @@
+"""``satcoop sweep``: a grid of offline comparisons or live episodes on Ray, resumable.
+
+    satcoop sweep CONFIG.toml [--out DIR] [--resume] [--address ADDR] [--chunk-size N]
+                  [--json] [--no-progress]
+
+The work is :func:`agents.experiments.sweep.run_sweep` (see its module docstring for the
+config file, the seeds, the shards and the manifest); this module parses, validates, calls it
+and prints. The whole config (every grid point) is validated before any work starts.
+``--out`` defaults to ``runs/sweep-<config name>``. Ctrl-C keeps the shards written so far:
+run again with ``--resume``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sweep", help="a grid of compares or live runs as Ray tasks, resumable from parquet shards",
+        description="Run every point x replicate of a sweep config (TOML) as chunked Ray tasks, writing each "
+                    "finished chunk as a parquet shard under DIR/shards/ and the tidy table DIR/results.parquet.")
+    p.add_argument("config", metavar="CONFIG.toml", help="sweep config (kind, seed, replicates, [base], [grid])")
+    p.add_argument("--out", metavar="DIR", default=None, help="results folder (default runs/sweep-<config name>)")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in DIR: compute only what is missing")
+    p.add_argument("--address", metavar="ADDR", default=None,
+                   help="join a running Ray cluster (e.g. auto or HEAD_IP:6379; default: local Ray on this machine)")
+    p.add_argument("--chunk-size", dest="chunk_size", type=int, default=None,
+                   help="points per Ray task (default: the config's chunk_size, else about four chunks per CPU)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"points_total", "points_computed", "points_reused", "points_failed", "results"}')
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from agents.experiments.sweep import load_sweep_config, run_sweep
+
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}")
+    config = load_sweep_config(args.config)
+    out = args.out or str(Path("runs") / f"sweep-{Path(args.config).stem}")
+    try:
+        outcome = run_sweep(config, out, resume=args.resume, address=args.address, chunk_size=args.chunk_size,
+                            progress=args.progress)
+    except KeyboardInterrupt:
+        print(f"satcoop sweep: interrupted; finished shards are kept in {out}: rerun with --resume",
+              file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(outcome.to_json(), indent=2))
+    else:
+        o = outcome
+        print(f"{o.points_total} points (grid point x replicate): {o.points_computed} computed, "
+              f"{o.points_reused} reused, {o.points_failed} failed; {o.wall_s:.1f} s")
+        if o.points_failed:
+            t = o.table
+            for _, r in t[t["status"] == "failed"].drop_duplicates("uid").iterrows():
+                print(f"  failed {r['uid']}: {r['error']}")
+        print(f"results: {o.results}")
+    return 0

@@ -1,0 +1,542 @@
+"""Monte Carlo campaigns: a grid of offline comparisons or live episodes as Ray tasks, resumable.
+
+A sweep config (TOML, :class:`SweepConfig`) names the kind of point, the seed, the replicates,
+a ``base`` configuration (any field of :class:`agents.experiments.compare.CompareConfig` for
+``kind = "compare"``, of the live simulation's ``RunConfig`` for ``kind = "run"``) and a
+``grid``: the cartesian product of any fields (dotted names reach nested fields, e.g.
+``faults.outage_prob``)::
+
+    kind = "compare"
+    seed = 0
+    replicates = 4
+    [base]
+    S = 3
+    K = 12
+    drops = 8
+    schemes = ["Sep-MMSE", "Cen-Opt-WM"]
+    [grid]
+    power_dbw = [-10, -5, 0, 5, 10]
+
+Every point config is validated before any work starts.
+
+Identity, not position. A *unit* is one (grid point, replicate). Its id is a hash of the
+point's assignment (the grid values, as canonical JSON) and the replicate, and its seed is
+``SeedSequence([sweep seed, hash(assignment minus crn_axes), replicate])``: it does not depend
+on where the point sits in the grid, on the chunk it runs in, on the number of workers or
+nodes, nor on the order tasks finish. Axes listed in ``crn_axes`` do not enter the seed, so
+points that differ only along them share their drops (common random numbers, e.g. every power
+of a Fig. 4 curve on the same drops). Inside a unit, drop i is a function of (unit seed, i).
+
+Execution. Units run in chunks, each chunk one Ray task (``num_cpus=1``, torch on one
+thread). Plain tasks rather than Ray Tune: a point here is a pure function of its config with
+no trials to stop early, schedule or tune, so Tune's trial actors, experiment checkpoints and
+per-trial result logging would add a process and files per point (its restore granularity is
+the trial, ours the chunk's parquet shard) for nothing we use; tasks in chunks amortise the
+scheduling overhead (measured in ``scripts/bench_sweep.py``) and need only ``ray.wait``.
+Local Ray by default (``num_cpus`` from the machine); ``address`` joins a cluster.
+
+Nothing lost. Each finished chunk is written at once as a parquet shard ``DIR/shards/`` and a
+line appended to ``DIR/manifest.jsonl`` (the campaign key, the shard, its unit ids, failures).
+With ``resume`` only units missing from the manifest (or failed) are computed; the final
+``DIR/results.parquet`` (one tidy row per unit x result row -- per scheme (x power for
+compare) -- sorted by point index, replicate and row) is assembled from the shards, so it
+equals an uninterrupted run's (measurement columns such as ``runtime_s_per_drop`` aside:
+they are wall times). A chunk whose task fails (an exception, a killed worker, a lost node:
+Ray retries it ``max_retries`` times) is split into single-unit tasks, each retried by Ray
+(``retry_exceptions``); a unit that still fails is recorded with ``status = "failed"`` and its
+error, never dropped, and the rest of the sweep completes.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import one_line
+
+__all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "load_sweep_config", "run_sweep", "expand_units",
+           "point_config_class", "evaluate_point", "MEASUREMENT_COLUMNS"]
+
+MANIFEST = "manifest.jsonl"
+RESULTS = "results.parquet"
+# wall-time columns: measurements, not functions of the config (excluded when comparing tables)
+MEASUREMENT_COLUMNS = ("runtime_s_per_drop", "wall_s", "wall_time_s", "isl_wall_s")
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """The sweep stopped before finishing (the shards written so far are kept; resume with resume=True)."""
+
+
+class SweepConfig(BaseModel):
+    """The sweep file's schema. ``grid``: axis name (a config field, dotted for nested fields) ->
+    non-empty list of values; ``crn_axes``: grid axes left out of the unit seed (common random
+    numbers); ``chunk_size``: units per Ray task (None: about four chunks per CPU);
+    ``max_retries``: Ray retries of a failed task."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["compare", "run"]
+    seed: int = Field(0, ge=0)
+    replicates: int = Field(1, ge=1)
+    base: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]]
+    crn_axes: list[str] = Field(default_factory=list)
+    chunk_size: int | None = Field(None, ge=1)
+    max_retries: int = Field(2, ge=0, le=20)
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_nonempty(cls, v):
+        if not v:
+            raise ValueError("empty grid: give at least one axis, e.g. power_dbw = [0, 5]")
+        for name, values in v.items():
+            if not values:
+                raise ValueError(f"axis {name!r} has no values")
+            if len({_canon(x) for x in values}) != len(values):
+                raise ValueError(f"axis {name!r} repeats a value: {values}")
+        return v
+
+    @model_validator(mode="after")
+    def _axes(self):
+        for a in self.crn_axes:
+            if a not in self.grid:
+                raise ValueError(f"crn_axes: {a!r} is not a grid axis; axes: {list(self.grid)}")
+        if "seed" in self.base or "seed" in self.grid:
+            raise ValueError("seed is set per unit by the sweep (from the sweep's seed, the point and "
+                             "the replicate); remove it from base/grid")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# identity
+
+
+def _canon(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _hash(text: str, n: int = 16) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def _set_dotted(d: dict, name: str, value) -> None:
+    parts = name.split(".")
+    for p in parts[:-1]:
+        nxt = d.get(p)
+        if not isinstance(nxt, dict):
+            nxt = {} if nxt is None else (nxt.model_dump() if hasattr(nxt, "model_dump") else nxt)
+            if not isinstance(nxt, dict):
+                raise ValueError(f"grid axis {name!r}: {p!r} is not a nested table")
+            d[p] = nxt
+        d = nxt
+    d[parts[-1]] = value
+
+
+def unit_seed(sweep_seed: int, assignment: dict, crn_axes, replicate: int) -> int:
+    """The seed of unit (point, replicate): a function of the sweep seed, the point's grid values
+    (those not in ``crn_axes``) and the replicate -- never of the point's position."""
+    import numpy as np
+    key = int(_hash(_canon({k: v for k, v in assignment.items() if k not in crn_axes}), 16), 16)
+    hi, lo = np.random.SeedSequence([int(sweep_seed), key, int(replicate)]).generate_state(2, np.uint32)
+    return ((int(hi) << 32) | int(lo)) & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def point_config_class(kind: str):
+    """The pydantic schema of one point: CompareConfig or the live simulation's RunConfig."""
+    if kind == "compare":
+        from .compare import CompareConfig
+        return CompareConfig
+    try:
+        from agents.live import RunConfig
+    except ImportError as exc:
+        raise ValueError(f"kind 'run' needs the live simulation (agents.live.RunConfig), "
+                         f"not available here: {exc}") from None
+    return RunConfig
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One (grid point, replicate): ``point`` its index in the grid's product order (for sorting
+    only), ``assignment`` its grid values, ``config`` the validated point config as a dict."""
+
+    uid: str
+    point: int
+    point_id: str
+    replicate: int
+    seed: int
+    assignment: dict
+    config: dict
+
+
+def _validate_point(cls, data: dict, assignment: dict):
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        e = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in e.get("loc", ()))
+        top = str(e.get("loc", ("",))[0]) if e.get("loc") else ""
+        in_grid = any(a == loc or a.split(".")[0] == top or loc.startswith(a + ".") for a in assignment)
+        if in_grid:
+            raise ValueError(f"grid point {assignment}: " + one_line(exc, "")) from None
+        if e.get("type") == "extra_forbidden":
+            raise ValueError(f"base.{loc}: unknown field of the {cls.__name__}; allowed: "
+                             f"{sorted(cls.model_fields)}") from None
+        raise ValueError(one_line(exc, "base.")) from None
+
+
+def expand_units(config: SweepConfig) -> list[Unit]:
+    """Every unit of the sweep, each point config validated (ValueError naming the field first)."""
+    cls = point_config_class(config.kind)
+    axes = list(config.grid)
+    for a in axes:
+        top = a.split(".")[0]
+        if top not in cls.model_fields:
+            raise ValueError(f"grid.{a}: unknown field of the {cls.__name__}; allowed: {sorted(cls.model_fields)}")
+    units = []
+    for p, values in enumerate(itertools.product(*(config.grid[a] for a in axes))):
+        assignment = dict(zip(axes, values))
+        point_id = _hash(_canon(assignment), 12)
+        for r in range(config.replicates):
+            seed = unit_seed(config.seed, assignment, config.crn_axes, r)
+            data = copy.deepcopy(config.base)
+            for a, v in assignment.items():
+                _set_dotted(data, a, v)
+            data["seed"] = seed
+            cfg = _validate_point(cls, data, assignment)
+            units.append(Unit(uid=f"{point_id}-r{r}", point=p, point_id=point_id, replicate=r, seed=seed,
+                              assignment=assignment, config=cfg.model_dump(mode="json")))
+    return units
+
+
+def campaign_key(config: SweepConfig) -> str:
+    """What a unit's result depends on besides its own grid values: kind, seed, base, crn axes."""
+    return _hash(_canon({"kind": config.kind, "seed": config.seed, "base": config.base,
+                         "crn_axes": sorted(config.crn_axes)}), 16)
+
+
+def load_sweep_config(path) -> SweepConfig:
+    """Read and validate a sweep TOML file (ValueError naming the field on bad input)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"CONFIG {str(path)!r}: no such file")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"CONFIG {str(path)!r}: not valid TOML: {exc}") from None
+    return parse_sweep_config(data)
+
+
+def parse_sweep_config(data: dict) -> SweepConfig:
+    try:
+        cfg = SweepConfig.model_validate(data)
+    except ValidationError as exc:
+        text = one_line(exc)
+        if text.endswith(": unknown field"):
+            text += f"; allowed: {sorted(SweepConfig.model_fields)}"
+        raise ValueError(text) from None
+    expand_units(cfg)                     # every point validated before any work
+    return cfg
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation (runs inside Ray tasks)
+
+
+def evaluate_point(kind: str, config: dict) -> list[dict]:
+    """The result rows of one unit: for ``compare`` one row per scheme x power (the summary of
+    :func:`agents.experiments.compare.run_compare`), for ``run`` one row per scheme of the
+    episode's summary (``summary.json``'s ``schemes``)."""
+    if kind == "compare":
+        from .compare import run_compare
+        res = run_compare(config)
+        rows = res.summary.to_dict("records")
+        for r in rows:
+            r.update({"M": res.config["M"], "N": res.config["N"]})
+        return rows
+    from agents.live import RunConfig, run_episode
+    out = run_episode(RunConfig.model_validate(config))
+    summary = out if isinstance(out, dict) else getattr(out, "summary", out)
+    if not isinstance(summary, dict):
+        summary = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
+    return [dict(r) for r in summary["schemes"]]
+
+
+def _run_chunk(kind: str, units: list[dict], evaluate) -> list[dict]:
+    """Evaluate units one after the other; a unit that raises is returned as an error (its
+    message) so the others of the chunk are kept."""
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:                                            # pragma: no cover
+        pass
+    out = []
+    for u in units:
+        t0 = time.perf_counter()
+        try:
+            rows = (evaluate or evaluate_point)(kind, u["config"])
+            out.append({"uid": u["uid"], "rows": rows, "error": None, "task_s": time.perf_counter() - t0})
+        except Exception as exc:                                  # noqa: BLE001 - recorded, then retried
+            out.append({"uid": u["uid"], "rows": None, "error": f"{type(exc).__name__}: {exc}",
+                        "task_s": time.perf_counter() - t0})
+    return out
+
+
+def _run_single(kind: str, unit: dict, evaluate) -> list[dict]:
+    """One unit; raises on failure so that Ray's ``retry_exceptions`` retries it."""
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:                                            # pragma: no cover
+        pass
+    t0 = time.perf_counter()
+    rows = (evaluate or evaluate_point)(kind, unit["config"])
+    return [{"uid": unit["uid"], "rows": rows, "error": None, "task_s": time.perf_counter() - t0}]
+
+
+# ---------------------------------------------------------------------------------------------
+# storage
+
+
+def _unit_frame(unit: Unit, kind: str, rows: list[dict] | None, error: str | None):
+    import pandas as pd
+    base = {"point": unit.point, "point_id": unit.point_id, "replicate": unit.replicate, "seed": unit.seed,
+            "uid": unit.uid, "kind": kind}
+    for a, v in unit.assignment.items():
+        base[a] = v if isinstance(v, (int, float, str, bool)) else _canon(v)
+    if error is not None or not rows:
+        return pd.DataFrame([{**base, "row": 0, "status": "failed",
+                              "error": error or "no result rows"}])
+    recs = []
+    for i, r in enumerate(rows):
+        rec = dict(base)
+        for k, v in r.items():
+            rec[k] = v if (v is None or isinstance(v, (int, float, str, bool))) else _canon(v)
+        rec.update({"row": i, "status": "ok", "error": None})
+        recs.append(rec)
+    return pd.DataFrame(recs)
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _read_manifest(out: Path) -> list[dict]:
+    path = out / MANIFEST
+    if not path.exists():
+        return []
+    lines = []
+    for line in path.read_text().splitlines():
+        try:
+            lines.append(json.loads(line))
+        except json.JSONDecodeError:                # a line cut by a killed driver: ignored
+            continue
+    return lines
+
+
+def _append_manifest(out: Path, record: dict) -> None:
+    with open(out / MANIFEST, "a") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _assemble(out: Path, units: list[Unit], manifest: list[dict]):
+    """results.parquet from the shards: the newest record of every unit of this sweep, sorted."""
+    import pandas as pd
+    wanted = {u.uid for u in units}
+    latest: dict[str, str] = {}
+    for rec in manifest:
+        if rec.get("type") != "shard":
+            continue
+        for uid in rec["units"]:
+            if uid in wanted:
+                latest[uid] = rec["shard"]
+    frames = []
+    for shard in sorted(set(latest.values())):
+        df = pd.read_parquet(out / "shards" / shard)
+        keep = [uid for uid, s in latest.items() if s == shard]
+        frames.append(df[df["uid"].isin(keep)])
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    table = table.sort_values(["point", "replicate", "row"], kind="mergesort").reset_index(drop=True)
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# driver
+
+
+@dataclass
+class SweepOutcome:
+    """Counts are in units (grid point x replicate)."""
+
+    points_total: int
+    points_computed: int
+    points_reused: int
+    points_failed: int
+    results: str
+    table: Any = None
+    chunks: int = 0
+    task_s: list = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"points_total": self.points_total, "points_computed": self.points_computed,
+                "points_reused": self.points_reused, "points_failed": self.points_failed, "results": self.results}
+
+
+def _ray_init(address: str | None, num_cpus: int | None):
+    import ray
+    if ray.is_initialized():
+        return False
+    if address:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    else:
+        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+    return True
+
+
+def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, address: str | None = None,
+              chunk_size: int | None = None, num_cpus: int | None = None, progress: bool = True,
+              evaluate: Callable[[str, dict], list[dict]] | None = None,
+              stop_after_shards: int | None = None) -> SweepOutcome:
+    """Run (or resume) a sweep into ``out_dir``; see the module docstring.
+
+    ``chunk_size`` overrides the config's; ``num_cpus`` the local Ray size (default: this
+    machine's); ``evaluate(kind, config_dict) -> rows`` replaces :func:`evaluate_point` (tests
+    inject failures with it); ``stop_after_shards`` stops (SweepInterrupted) after writing that
+    many shards, as a killed driver would. A running Ray session (``ray.init`` done by the
+    caller, e.g. a test cluster) is used as is and left running.
+    """
+    if not isinstance(config, SweepConfig):
+        config = parse_sweep_config(config)
+    units = expand_units(config)
+    out = Path(out_dir)
+    key = campaign_key(config)
+    manifest = _read_manifest(out)
+    if manifest and not resume:
+        raise ValueError(f"--out {str(out)!r} already holds a sweep (manifest.jsonl): pass --resume to "
+                         f"continue it, or choose another --out")
+    for rec in manifest:
+        if rec.get("type") == "header" and rec.get("campaign") != key:
+            raise ValueError(f"--resume: {str(out)!r} holds a different sweep (kind/seed/base/crn_axes "
+                             f"changed: campaign {rec.get('campaign')} != {key}); choose another --out")
+    (out / "shards").mkdir(parents=True, exist_ok=True)
+    if not manifest:
+        _append_manifest(out, {"type": "header", "campaign": key, "config": config.model_dump(mode="json"),
+                               "created_unix": time.time()})
+    status: dict[str, str] = {}
+    for rec in manifest:
+        if rec.get("type") == "shard":
+            for uid in rec["units"]:
+                status[uid] = "failed" if uid in rec.get("failed", {}) else "ok"
+    todo = [u for u in units if status.get(u.uid) != "ok"]
+    reused = len(units) - len(todo)
+    by_uid = {u.uid: u for u in units}
+    t_start = time.perf_counter()
+    task_times: list[float] = []
+    computed = failed = shards_written = n_chunks = 0
+
+    def write_shard(results: list[dict]):
+        nonlocal computed, failed, shards_written
+        import pandas as pd
+        frames, fails = [], {}
+        for r in results:
+            u = by_uid[r["uid"]]
+            frames.append(_unit_frame(u, config.kind, r["rows"], r["error"]))
+            if r["error"] is not None:
+                fails[r["uid"]] = r["error"]
+            task_times.append(r.get("task_s", 0.0))
+        uids = [r["uid"] for r in results]
+        name = f"chunk-{_hash(','.join(sorted(uids)) + str(time.time_ns()), 16)}.parquet"
+        df = pd.concat(frames, ignore_index=True)
+        _write_atomic(out / "shards" / name, lambda p: df.to_parquet(p, index=False))
+        _append_manifest(out, {"type": "shard", "shard": name, "units": uids, "failed": fails})
+        computed += len(uids) - len(fails)
+        failed += len(fails)
+        shards_written += 1
+        if bar is not None:
+            bar.update(len(uids))
+            bar.set_postfix_str(f"failed {failed}" if failed else "")
+        if stop_after_shards is not None and shards_written >= stop_after_shards:
+            raise SweepInterrupted(f"stopped after {shards_written} shards")
+
+    bar = None
+    if progress:
+        import sys
+        from tqdm import tqdm
+        bar = tqdm(total=len(units), initial=reused, desc="sweep", unit="point", file=sys.stderr,
+                   dynamic_ncols=True)
+    started = False
+    pending: dict = {}
+    try:
+        if todo:
+            import ray
+            started = _ray_init(address, num_cpus)
+            cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            size = chunk_size or config.chunk_size or max(1, math.ceil(len(todo) / (4 * cpus)))
+            chunk_task = ray.remote(num_cpus=1, max_retries=config.max_retries)(_run_chunk)
+            single_task = ray.remote(num_cpus=1, max_retries=config.max_retries, retry_exceptions=True)(_run_single)
+            payload = [{"uid": u.uid, "config": u.config} for u in todo]
+            for i in range(0, len(payload), size):
+                part = payload[i:i + size]
+                pending[chunk_task.remote(config.kind, part, evaluate)] = ("chunk", part)
+                n_chunks += 1
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                ref = done[0]
+                what, part = pending.pop(ref)
+                try:
+                    results = ray.get(ref)
+                except Exception as exc:                          # noqa: BLE001 - task failed for good
+                    if what == "chunk":
+                        for u in part:                            # isolate the failing unit(s)
+                            pending[single_task.remote(config.kind, u, evaluate)] = ("single", [u])
+                        continue
+                    cause = getattr(exc, "cause", None) or exc
+                    msg = str(cause).strip().splitlines()[-1] if str(cause).strip() else type(cause).__name__
+                    results = [{"uid": part[0]["uid"], "rows": None,
+                                "error": f"{type(cause).__name__}: {msg}"}]
+                    write_shard(results)
+                    continue
+                retry = [r for r in results if r["error"] is not None] if what == "chunk" else []
+                good = [r for r in results if r["error"] is None] if what == "chunk" else results
+                if good:
+                    write_shard(good)
+                for r in retry:                                   # retried by Ray (retry_exceptions)
+                    u = next(p for p in part if p["uid"] == r["uid"])
+                    pending[single_task.remote(config.kind, u, evaluate)] = ("single", [u])
+    except KeyboardInterrupt:
+        import ray
+        for ref in list(pending):                  # the shards written so far stay; resume computes the rest
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:                                      # noqa: BLE001
+                pass
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if started:
+            import ray
+            ray.shutdown()
+    table = _assemble(out, units, _read_manifest(out))
+    results_path = out / RESULTS
+    _write_atomic(results_path, lambda p: table.to_parquet(p, index=False))
+    n_failed = int((table.drop_duplicates("uid")["status"] == "failed").sum()) if len(table) else 0
+    return SweepOutcome(points_total=len(units), points_computed=computed, points_reused=reused,
+                        points_failed=n_failed, results=str(results_path), table=table, chunks=n_chunks,
+                        task_s=task_times, wall_s=time.perf_counter() - t_start)
