@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 
-SUBCOMMANDS = ("world", "compare", "overhead", "lpdft")
+SUBCOMMANDS = ("world", "compare", "overhead", "lpdft", "sweep")
 
 
 class UserError(Exception):
