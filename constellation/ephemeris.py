@@ -26,6 +26,19 @@ Frames
 Shapes and units: positions in metres, velocities in m/s, ``[T, n, 3]`` for a
 time array of shape ``[T]`` and ``[n, 3]`` for a scalar time.
 
+Absent satellites
+-----------------
+A satellite is *absent* at a time when SGP4 fails for it (e.g. a re-entering
+element set whose orbit has decayed, SGP4 error 6) or when its height is
+below :attr:`Constellation.min_altitude_km` (the altitude floor; None = no
+floor). Absence never raises: the states of an absent satellite are NaN rows,
+:meth:`Constellation.present` / :meth:`Constellation.state_itrs_present` give the
+mask ``[T, n]``, and everything downstream (cooperating-satellite selection,
+ISL topology) treats non-finite rows as absent. The floor uses the height
+above the WGS84 ellipsoid to first order in the flattening,
+``|r| - a (1 - f sin^2 phi_c)`` (phi_c geocentric latitude; within ~50 m of
+the geodetic height in LEO).
+
 The whole constellation is propagated at all times in one
 ``SatrecArray.sgp4`` call; the frame rotation is one batched matrix product
 per call (one 3x3 rotation per time, shared by all satellites).
@@ -44,6 +57,7 @@ from skyfield.api import load
 from skyfield.sgp4lib import theta_GMST1982
 
 from . import frames
+from .frames import WGS84_A_M, WGS84_F
 from .tle import read_omm, read_tle, write_tle
 from .walker import WalkerDelta, datetime_to_jd
 
@@ -151,14 +165,19 @@ class Constellation:
     plane, slot : int [n]     -1 when unknown (e.g. TLE imports)
     epoch : datetime          UTC reference of ``t_s`` (rounded to the microsecond for display)
     epoch_jd : (float, float) exact UTC Julian date of ``epoch`` as (whole, fraction)
-    walker : WalkerDelta | None  the generating pattern, for Walker constellations
+    walker : WalkerDelta | None  the generating pattern, for one-shell Walker constellations
+    walkers : tuple[WalkerDelta, ...]  the shells of a (multi-shell) Walker constellation, () for element sets
+    shell : int [n]           shell index of each satellite, -1 when unknown / unassigned
+    shell_info : list[dict]   one summary per shell (see :meth:`shell_summary`)
+    min_altitude_km : float | None  altitude floor below which a satellite is absent (None: no floor)
     satrecs : list[Satrec]    the element sets (WGS72)
 
     Note: on the class, ``Constellation.walker(...)`` is the Walker factory;
     on an instance, ``.walker`` is the pattern (or None).
     """
 
-    def __init__(self, satrecs, names=None, plane=None, slot=None, epoch=None):
+    def __init__(self, satrecs, names=None, plane=None, slot=None, epoch=None, shell=None,
+                 min_altitude_km: float | None = None):
         satrecs = list(satrecs)
         if not satrecs:
             raise ValueError("satrecs must hold at least one sgp4.api.Satrec, got none")
@@ -175,6 +194,10 @@ class Constellation:
         self.names = names
         self.plane = self._index_array("plane", plane)
         self.slot = self._index_array("slot", slot)
+        self.shell = self._index_array("shell", shell)
+        self.shell_info: list[dict] = []
+        self.walkers: tuple = ()
+        self.min_altitude_km = min_altitude_km
         if epoch is None:
             jds = [(sat.jdsatepoch, sat.jdsatepochF) for sat in satrecs]
             k = max(range(self.n), key=lambda i: jds[i][0] + jds[i][1])
@@ -211,9 +234,45 @@ class Constellation:
                 raise ValueError(f"unknown WalkerDelta field(s) {unknown}; allowed: {sorted(known)}")
             config = dataclasses.replace(config, **overrides)
         c = cls(config.satrecs(), names=config.names(), plane=config.plane, slot=config.slot,
-                epoch=config.epoch)
+                epoch=config.epoch, shell=np.zeros(config.total, int))
         c.walker = config
+        c.walkers = (config,)
+        c.shell_info = [_walker_info(0, config)]
         return c
+
+    @classmethod
+    def walker_shells(cls, shells) -> "Constellation":
+        """A multi-shell Walker constellation: the shells' satellites one after the other (shell k's
+        satellite ``p * S_k + j`` at index ``offset_k + p * S_k + j``), catalogue numbers 1..n,
+        names ``SHELLk-Pppp-Ssss``; ``plane`` / ``slot`` are per shell, ``shell`` says which.
+        The epoch is the latest of the shells' epochs."""
+        shells = list(shells)
+        if not shells or not all(isinstance(w, WalkerDelta) for w in shells):
+            raise ValueError("shells must be a non-empty list of WalkerDelta patterns")
+        satrecs, names, plane, slot, shell = [], [], [], [], []
+        for k, w in enumerate(shells):
+            satrecs += w.satrecs(first_satnum=len(satrecs) + 1)
+            names += w.names(prefix=f"SHELL{k}")
+            plane.append(w.plane)
+            slot.append(w.slot)
+            shell.append(np.full(w.total, k))
+        epoch = max(w.epoch for w in shells)
+        c = cls(satrecs, names=names, plane=np.concatenate(plane), slot=np.concatenate(slot), epoch=epoch,
+                shell=np.concatenate(shell))
+        c.walker = shells[0] if len(shells) == 1 else None
+        c.walkers = tuple(shells)
+        c.shell_info = [_walker_info(k, w) for k, w in enumerate(shells)]
+        return c
+
+    @property
+    def norad_id(self) -> np.ndarray:
+        """Catalogue (NORAD) number of each satellite, int [n]."""
+        return np.array([sat.satnum for sat in self.satrecs], dtype=np.int64)
+
+    def shell_summary(self) -> list[dict]:
+        """One JSON-able dict per shell: ``shell, satellites, planes, inclination_deg, altitude_km``
+        (+ ``kind`` for Walker shells, inferred statistics for element sets)."""
+        return [dict(d) for d in self.shell_info]
 
     @classmethod
     def from_tle(cls, text_or_path, epoch=None) -> "Constellation":
@@ -279,24 +338,48 @@ class Constellation:
     # ---- states ---------------------------------------------------------------------
 
     def _sgp4(self, t: np.ndarray):
-        """Raw SatrecArray.sgp4 at times t [T] (s): TEME r (km), v (km/s), both [n, T, 3]."""
+        """SatrecArray.sgp4 at times t [T] (s): TEME r (km), v (km/s), both [n, T, 3], and the present
+        mask [n, T] (SGP4 succeeded and the height is at or above the floor). Absent rows are NaN."""
         whole, frac = self.epoch_jd
         jd = np.full(t.shape, whole)
         fr = frac + t / DAY_S
         e, r, v = self._array.sgp4(jd, fr)
-        if e.any():
-            bad_sat, bad_t = np.nonzero(e)
-            items = [f"{self.names[i]!r} (index {i}) at t_s={float(t[j])}: {SGP4_ERRORS.get(int(e[i, j]), e[i, j])}"
-                     for i, j in zip(bad_sat[:10].tolist(), bad_t[:10].tolist())]
-            more = f" (and {bad_sat.size - 10} more)" if bad_sat.size > 10 else ""
-            raise ValueError(f"SGP4 failed for {bad_sat.size} satellite-time(s): "
-                             + "; ".join(items) + more)
-        return r, v
+        present = (e == 0) & np.isfinite(r).all(axis=-1) & np.isfinite(v).all(axis=-1)
+        if self.min_altitude_km is not None:
+            with np.errstate(invalid="ignore"):
+                present &= height_km(r) >= float(self.min_altitude_km)
+        if not present.all():
+            r[~present] = np.nan
+            v[~present] = np.nan
+        return r, v, present
+
+    def sgp4_errors(self, t_s) -> list[str]:
+        """Human-readable SGP4 failures at ``t_s`` (one string per failing satellite-time, first 10)."""
+        t, _ = _as_times(t_s)
+        whole, frac = self.epoch_jd
+        e, _, _ = self._array.sgp4(np.full(t.shape, whole), frac + t / DAY_S)
+        bad_sat, bad_t = np.nonzero(e)
+        return [f"{self.names[i]!r} (index {i}) at t_s={float(t[j])}: {SGP4_ERRORS.get(int(e[i, j]), e[i, j])}"
+                for i, j in zip(bad_sat[:10].tolist(), bad_t[:10].tolist())]
+
+    def present(self, t_s) -> np.ndarray:
+        """Which satellites are present (SGP4 succeeds, height >= ``min_altitude_km``): bool ``[T, n]``
+        (``[n]`` for scalar ``t_s``)."""
+        t, scalar = _as_times(t_s)
+        _, _, ok = self._sgp4(t)
+        ok = ok.T
+        return ok[0] if scalar else ok
+
+    def state_itrs_present(self, t_s):
+        """``(r_m, v_m_s, present)``: :meth:`state_itrs` plus the present mask ``[T, n]`` (``[n]``)."""
+        t, scalar = _as_times(t_s)
+        r_m, v_m_s, _, ok = self._propagate_itrs(t)
+        return (r_m[0], v_m_s[0], ok[0]) if scalar else (r_m, v_m_s, ok)
 
     def state_teme(self, t_s) -> tuple[np.ndarray, np.ndarray]:
         """SGP4 position (m) and velocity (m/s) in TEME: ``[T, n, 3]`` (``[n, 3]`` for scalar ``t_s``)."""
         t, scalar = _as_times(t_s)
-        r, v = self._sgp4(t)
+        r, v, _ = self._sgp4(t)
         r_m = np.multiply(r.transpose(1, 0, 2), 1e3)
         v_m_s = np.multiply(v.transpose(1, 0, 2), 1e3)
         return (r_m[0], v_m_s[0]) if scalar else (r_m, v_m_s)
@@ -307,6 +390,7 @@ class Constellation:
         Same transformation as ``skyfield.sgp4lib.TEME_to_ITRF(jd_ut1, r, v)``
         (no polar motion): ``r_itrs = R r_teme``,
         ``v_itrs = R v_teme - omega_E z x r_itrs`` with ``R = rot_z(-GMST1982)``.
+        Absent satellites (module docstring) are NaN rows; this never raises for them.
         """
         t, scalar = _as_times(t_s)
         r_m, v_m_s, _ = self._state_itrs(t)
@@ -314,7 +398,12 @@ class Constellation:
 
     def _state_itrs(self, t: np.ndarray):
         """ITRS r (m), v (m/s) ``[T, n, 3]`` and the Earth rotation rate omega (rad/s) ``[T]`` at times t [T]."""
-        r, v = self._sgp4(t)                                   # [n, T, 3] km, km/s
+        r_m, v_m_s, omega, _ = self._propagate_itrs(t)
+        return r_m, v_m_s, omega
+
+    def _propagate_itrs(self, t: np.ndarray):
+        """ITRS r (m), v (m/s) ``[T, n, 3]`` (NaN rows where absent), omega (rad/s) ``[T]``, present ``[T, n]``."""
+        r, v, present = self._sgp4(t)                          # [n, T, 3] km, km/s
         theta, omega = self.earth_rotation(t)
         # Scale km -> m into the rotation matrix, and apply it per time to all satellites:
         # r_itrs[t, i, :] = R_t @ r[i, t, :]  ==  r[:, t, :] @ R_t^T.
@@ -324,7 +413,7 @@ class Constellation:
         w = omega[:, None]
         v_m_s[..., 0] += w * r_m[..., 1]
         v_m_s[..., 1] -= w * r_m[..., 0]
-        return r_m, v_m_s, omega
+        return r_m, v_m_s, omega, present.T
 
     def subpoints(self, t_s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """WGS84 geodetic ``(lat_deg, lon_deg, alt_m)`` of every satellite: ``[T, n]`` (``[n]`` for scalar)."""
@@ -364,3 +453,19 @@ class Constellation:
         # scipy returns (x, y, z, w); quaternion_from_axes reorders rather than rely on scalar_first
         # (scipy >= 1.14). Inverse: axes_from_quaternion.
         return quaternion_from_axes(self.body_axes(t_s))
+
+
+def height_km(r_km) -> np.ndarray:
+    """Height (km) above the WGS84 ellipsoid, to first order in the flattening, of positions
+    ``r_km [..., 3]`` (km, TEME or ITRS: only |r| and z are used): ``|r| - a (1 - f sin^2 phi_c)``."""
+    r = np.asarray(r_km, float)
+    norm = np.linalg.norm(r, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sin2 = (r[..., 2] / norm) ** 2
+    return norm - WGS84_A_M / 1e3 * (1.0 - WGS84_F * sin2)
+
+
+def _walker_info(k: int, w: WalkerDelta) -> dict:
+    return {"shell": k, "kind": w.kind, "satellites": w.total, "planes": w.planes,
+            "sats_per_plane": w.sats_per_plane, "phasing": w.phasing,
+            "inclination_deg": float(w.inclination_deg), "altitude_km": float(w.altitude_km)}

@@ -9,11 +9,15 @@ All element sets are WGS72 (the SGP4 convention).
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
+import math
 import os
 import re
+from datetime import datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 from sgp4 import omm
 from sgp4.api import WGS72, Satrec
@@ -33,17 +37,49 @@ def tle_checksum(line: str) -> int:
     return total % 10
 
 
+def read_text_file(path, what: str = "element-set file") -> str:
+    """The text of ``path`` as UTF-8 (a leading byte-order mark removed).
+
+    ValueError naming the path when it does not exist, is a directory, cannot be read, holds
+    NUL bytes (a binary file) or is not valid UTF-8 (naming the byte offset)."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such {what}")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, expected a {what}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """UTF-8 text of ``data`` without a byte-order mark; ValueError naming ``source`` for binary data."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise ValueError(f"{source}: binary data (NUL byte at offset {nul}), expected a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
 def _read_text(text_or_path) -> tuple[str, str]:
-    """Return (text, source description) for TLE text or a path to a file."""
+    """Return (text, source description) for TLE text or a path to a file.
+
+    A ``str`` holding a newline is TLE text; any other ``str`` (and any ``os.PathLike``) is a path,
+    which must name an existing file (a missing path or a directory is an error naming it, never
+    parsed as TLE text)."""
     if isinstance(text_or_path, os.PathLike):
-        return Path(text_or_path).read_text(), str(text_or_path)
+        return read_text_file(text_or_path, "TLE file"), str(text_or_path)
     if isinstance(text_or_path, bytes):
-        return text_or_path.decode("ascii"), "<bytes>"
+        return decode_text(text_or_path, "<bytes>"), "<bytes>"
     if not isinstance(text_or_path, str):
         raise ValueError(f"text_or_path must be TLE text or a path, got {type(text_or_path).__name__}")
-    if "\n" not in text_or_path and Path(text_or_path).is_file():
-        return Path(text_or_path).read_text(), text_or_path
-    return text_or_path, "<text>"
+    if "\n" not in text_or_path:
+        return read_text_file(text_or_path, "TLE file"), text_or_path
+    return text_or_path.lstrip("\ufeff"), "<text>"
 
 
 _DECIMAL = re.compile(r"^ *[+-]?(\d+\.?\d*|\.\d+) *$")
@@ -146,8 +182,11 @@ def read_tle(text_or_path, *, verify_checksum: bool = True) -> tuple[list[Satrec
                 raise ValueError(
                     f"{source}: line {lineno}: catalogue number {line[2:7].strip()!r} differs from "
                     f"{line1[1][2:7].strip()!r} on line 1 at line {line1[0]}")
-            satrecs.append(Satrec.twoline2rv(line1[1], line, WGS72))
-            names.append(name[1] if name is not None else line[2:7].strip())
+            sat = Satrec.twoline2rv(line1[1], line, WGS72)
+            label = name[1] if name is not None else line[2:7].strip()
+            check_elements(sat, f"{source}: TLE set {len(satrecs) + 1} ({label!r}, line {lineno})", _TLE_NAMES)
+            satrecs.append(sat)
+            names.append(label)
             name, line1 = None, None
         else:
             if line1 is not None:
@@ -167,36 +206,124 @@ def read_tle(text_or_path, *, verify_checksum: bool = True) -> tuple[list[Satrec
     return satrecs, names
 
 
+# One validation of the mean elements for both formats: (Satrec attribute, scale to the unit of the
+# range, lower bound, upper bound, upper bound included). Names per format for the error message.
+_ELEMENT_CHECKS = (
+    ("inclo", math.degrees(1.0), 0.0, 180.0, True, "deg"),
+    ("nodeo", math.degrees(1.0), 0.0, 360.0, True, "deg"),
+    ("argpo", math.degrees(1.0), 0.0, 360.0, True, "deg"),
+    ("mo", math.degrees(1.0), 0.0, 360.0, True, "deg"),
+    ("ecco", 1.0, 0.0, 1.0, False, ""),
+    ("no_kozai", 720.0 / math.pi, 1e-9, 1e3, True, "rev/day"),
+    ("bstar", 1.0, -math.inf, math.inf, True, ""),
+)
+_TLE_NAMES = {"inclo": "inclination_deg", "nodeo": "raan_deg", "argpo": "arg_perigee_deg",
+              "mo": "mean_anomaly_deg", "ecco": "eccentricity", "no_kozai": "mean_motion_rev_per_day",
+              "bstar": "bstar"}
+_OMM_NAMES = {"inclo": "INCLINATION", "nodeo": "RA_OF_ASC_NODE", "argpo": "ARG_OF_PERICENTER",
+              "mo": "MEAN_ANOMALY", "ecco": "ECCENTRICITY", "no_kozai": "MEAN_MOTION", "bstar": "BSTAR"}
+# The OMM fields sgp4.omm.initialize reads, and the numeric ones.
+_OMM_REQUIRED = ("OBJECT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
+                 "ARG_OF_PERICENTER", "MEAN_ANOMALY", "NORAD_CAT_ID", "BSTAR", "MEAN_MOTION_DOT",
+                 "MEAN_MOTION_DDOT", "CLASSIFICATION_TYPE", "EPHEMERIS_TYPE", "ELEMENT_SET_NO", "REV_AT_EPOCH")
+_OMM_REAL = ("MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE", "ARG_OF_PERICENTER",
+             "MEAN_ANOMALY", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
+_OMM_INT = ("NORAD_CAT_ID", "EPHEMERIS_TYPE", "ELEMENT_SET_NO", "REV_AT_EPOCH")
+
+
+def check_elements(sat: Satrec, where: str, field_names: dict | None = None) -> None:
+    """The mean elements of ``sat`` are finite and in range (both formats go through this check):
+    inclination [0, 180] deg, RAAN / argument of perigee / mean anomaly [0, 360] deg, eccentricity
+    [0, 1), mean motion (0, 1000] rev/day. ValueError ``"<where>: field <NAME> = <value>: ..."``."""
+    names = field_names or _OMM_NAMES
+    for attr, scale, lo, hi, hi_closed, unit in _ELEMENT_CHECKS:
+        value = float(getattr(sat, attr)) * scale
+        ok = math.isfinite(value) and lo <= value and (value <= hi if hi_closed else value < hi)
+        if not ok:
+            rng = f"[{lo:g}, {hi:g}{']' if hi_closed else ')'}" + (f" {unit}" if unit else "")
+            if not math.isfinite(lo):
+                rng = "a finite number"
+            raise ValueError(f"{where}: field {names[attr]} = {value:.10g}: must be {rng}")
+
+
+def _omm_records(path: Path, text: str, suffix: str) -> list:
+    if suffix == ".csv":
+        try:
+            return list(omm.parse_csv(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            raise ValueError(f"{path}: invalid CSV: {exc}") from None
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+        if isinstance(data, dict):
+            return [data]
+        if not isinstance(data, list):
+            raise ValueError(f"{path}: an OMM JSON file holds an object or a list of objects, "
+                             f"got a {type(data).__name__}")
+        return data
+    if suffix == ".xml":
+        try:
+            return list(omm.parse_xml(io.BytesIO(text.encode("utf-8"))))
+        except (ElementTree.ParseError, AttributeError) as exc:
+            raise ValueError(f"{path}: invalid OMM XML: {exc or 'missing metadata/data/meanElements'}") from None
+    raise ValueError(f"{path}: an OMM file must end in .csv, .json or .xml, got {suffix or 'no extension'!r}")
+
+
+def _check_omm_fields(fields: dict, where: str) -> None:
+    missing = [key for key in _OMM_REQUIRED if key not in fields or fields[key] is None]
+    if missing:
+        raise ValueError(f"{where}: missing field {missing[0]}")
+    for key in _OMM_REAL:
+        value = fields[key]
+        if isinstance(value, bool) or isinstance(value, (dict, list)):
+            raise ValueError(f"{where}: field {key} = {value!r}: must be a real number")
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: field {key} = {value!r}: must be a real number") from None
+        if not math.isfinite(x):
+            raise ValueError(f"{where}: field {key} = {value!r}: must be a finite number")
+    for key in _OMM_INT:
+        value = str(fields[key]).strip()
+        if not _DIGITS.match(value):
+            raise ValueError(f"{where}: field {key} = {fields[key]!r}: must be a non-negative integer")
+    try:
+        datetime.strptime(str(fields["EPOCH"]), "%Y-%m-%dT%H:%M:%S.%f")
+    except ValueError:
+        raise ValueError(f"{where}: field EPOCH = {fields['EPOCH']!r}: must be a UTC time "
+                         "YYYY-MM-DDTHH:MM:SS.ffffff") from None
+
+
 def read_omm(path) -> tuple[list[Satrec], list[str]]:
     """Read a CelesTrak OMM file (``.csv``, ``.json`` or ``.xml``) via ``sgp4.omm``.
 
-    Returns ``(satrecs, names)`` (names from ``OBJECT_NAME``). A missing or
-    unparsable field raises ``ValueError`` naming the record and the field.
+    Returns ``(satrecs, names)`` (names from ``OBJECT_NAME``). Every problem raises ``ValueError``
+    with one line naming the file, the record (1-based) and the field: a missing / binary /
+    non-UTF-8 file, invalid JSON / CSV / XML, a JSON value that is not an object or a list of
+    objects, a missing or non-numeric field, and elements out of range (the same check as the
+    TLE reader, :func:`check_elements`).
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    with open(path, newline="") as f:
-        if suffix == ".csv":
-            records = list(omm.parse_csv(f))
-        elif suffix == ".json":
-            data = json.load(f)
-            records = [data] if isinstance(data, dict) else list(data)
-        elif suffix == ".xml":
-            records = list(omm.parse_xml(f))
-        else:
-            raise ValueError(f"path must end in .csv, .json or .xml (OMM), got {str(path)!r}")
+    text = read_text_file(path, "OMM file")
+    records = _omm_records(path, text, path.suffix.lower())
     satrecs, names = [], []
     for k, fields in enumerate(records, start=1):
-        fields = {key: str(value) for key, value in fields.items()}
+        where = f"{path}: OMM record {k}"
+        if not isinstance(fields, dict):
+            raise ValueError(f"{where}: expected an object of OMM fields, got a {type(fields).__name__}")
+        _check_omm_fields(fields, where)
+        fields = {key: str(value).strip() for key, value in fields.items() if value is not None}
         sat = Satrec()
         try:
             omm.initialize(sat, fields)
-        except KeyError as exc:
-            raise ValueError(f"{path}: OMM record {k}: missing field {exc.args[0]}") from None
-        except ValueError as exc:
-            raise ValueError(f"{path}: OMM record {k}: bad field value: {exc}") from None
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{where}: bad field value: {exc}") from None
+        name = fields.get("OBJECT_NAME", str(sat.satnum)).strip().lstrip("\ufeff")
+        check_elements(sat, f"{where} ({name!r})", _OMM_NAMES)
         satrecs.append(sat)
-        names.append(fields.get("OBJECT_NAME", str(sat.satnum)).strip())
+        names.append(name)
     if not satrecs:
         raise ValueError(f"{path}: no OMM records found")
     return satrecs, names
@@ -222,4 +349,4 @@ def write_tle(satrecs, names=None) -> str:
     return out.getvalue()
 
 
-__all__ = ["read_tle", "read_omm", "write_tle", "tle_checksum"]
+__all__ = ["read_tle", "read_omm", "write_tle", "tle_checksum", "check_elements", "read_text_file"]

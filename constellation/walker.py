@@ -1,4 +1,4 @@
-"""Walker-Delta constellations (T/P/F) as SGP4 element sets.
+"""Walker constellations (T/P/F, delta or star) as SGP4 element sets.
 
 A Walker-Delta pattern ``i: T/P/F`` puts ``T`` satellites in ``P`` circular
 orbital planes of equal inclination ``i``, ``S = T/P`` per plane. Satellite
@@ -10,6 +10,16 @@ orbital planes of equal inclination ``i``, ``S = T/P`` per plane. Satellite
 so neighbouring satellites in a plane are 360/S apart and the relative
 phasing between adjacent planes is 360 F / T.  Satellite index
 ``i = p * S + j``.
+
+A Walker-*star* (``kind="star"``; Iridium: 86.4 deg, 66/6/2 at 780 km) spreads
+the ascending nodes over 180 deg instead, ``RAAN_p = raan0 + 180 p / P``
+(adjacent planes 180/P apart), with the same in-plane and inter-plane phasing
+rule. Near-polar planes then all ascend on one side of the Earth and descend
+on the other: planes P-1 and 0 are neighbours across the *seam*, where the
+satellites of the two planes move in opposite directions (relative speed
+about twice the orbital speed), which is where inter-plane ISLs break.
+Several shells (a multi-shell constellation) are built by
+:meth:`constellation.ephemeris.Constellation.walker_shells`.
 
 :meth:`WalkerDelta.satrecs` turns the pattern into ``sgp4.api.Satrec``
 objects with ``sgp4init`` using the WGS72 constants (the SGP4 convention; TLEs
@@ -86,12 +96,15 @@ def datetime_to_jd(epoch: datetime) -> tuple[float, float]:
     return float(whole), seconds / 86400.0
 
 
+WALKER_KINDS = ("delta", "star")
+
+
 @dataclass(frozen=True)
 class WalkerDelta:
-    """Walker-Delta pattern ``inclination: total/planes/phasing`` at ``altitude_km``.
+    """Walker pattern ``inclination: total/planes/phasing`` at ``altitude_km`` (delta, or star with ``kind``).
 
     Defaults: 28 planes x 60 satellites (1680), 600 km, 53 deg, F = 1, epoch
-    2026-01-01T00:00Z, first plane at RAAN 0.
+    2026-01-01T00:00Z, first plane at RAAN 0, delta.
 
     Attributes
     ----------
@@ -102,6 +115,7 @@ class WalkerDelta:
     inclination_deg : float  orbit inclination to the equator (deg), 0..180
     epoch : datetime      timezone-aware epoch of the element sets (converted to UTC)
     raan0_deg : float     right ascension of the ascending node of plane 0 (deg, TEME)
+    kind : str            "delta" (RAANs over 360 deg) or "star" (over 180 deg, with a seam)
     """
 
     total: int = 1680
@@ -111,6 +125,7 @@ class WalkerDelta:
     inclination_deg: float = 53.0
     epoch: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)
     raan0_deg: float = 0.0
+    kind: str = "delta"
 
     def __post_init__(self):
         _check_int("planes", self.planes, 1)
@@ -125,6 +140,8 @@ class WalkerDelta:
         _check_real("altitude_km", self.altitude_km, MIN_ALTITUDE_KM, MAX_ALTITUDE_KM, "km")
         _check_real("inclination_deg", self.inclination_deg, 0.0, 180.0, "deg")
         _check_real("raan0_deg", self.raan0_deg, -360.0, 360.0, "deg")
+        if self.kind not in WALKER_KINDS:
+            raise ValueError(f"kind must be one of {WALKER_KINDS}, got {self.kind!r}")
         datetime_to_jd(self.epoch)   # validates the epoch
         object.__setattr__(self, "epoch", self.epoch.astimezone(timezone.utc))
 
@@ -143,10 +160,16 @@ class WalkerDelta:
         """Slot index j of each satellite within its plane, int [T], 0..S-1."""
         return _frozen(np.arange(self.total) % self.sats_per_plane)
 
+    @property
+    def raan_spread_deg(self) -> float:
+        """Arc over which the ascending nodes are spread: 360 (delta) or 180 (star) deg."""
+        return 180.0 if self.kind == "star" else 360.0
+
     @cached_property
     def raan_deg(self) -> np.ndarray:
-        """Right ascension of the ascending node (deg, TEME at epoch, in [0, 360)) [T]."""
-        return _frozen(np.mod(self.raan0_deg + 360.0 * self.plane / self.planes, 360.0))
+        """Right ascension of the ascending node (deg, TEME at epoch, in [0, 360)) [T]:
+        ``raan0 + spread p / P`` with spread 360 (delta) or 180 (star)."""
+        return _frozen(np.mod(self.raan0_deg + self.raan_spread_deg * self.plane / self.planes, 360.0))
 
     @cached_property
     def mean_anomaly_deg(self) -> np.ndarray:
@@ -169,15 +192,15 @@ class WalkerDelta:
         """Nominal (Keplerian) orbital period 2 pi / n (s)."""
         return 2.0 * math.pi / self.mean_motion_rad_s
 
-    def names(self) -> list[str]:
+    def names(self, prefix: str = "WALKER") -> list[str]:
         """Satellite names ``WALKER-Pppp-Ssss`` (plane, slot), one per satellite."""
-        return [f"WALKER-P{p:03d}-S{j:03d}" for p, j in zip(self.plane.tolist(), self.slot.tolist())]
+        return [f"{prefix}-P{p:03d}-S{j:03d}" for p, j in zip(self.plane.tolist(), self.slot.tolist())]
 
-    def satrecs(self) -> list[Satrec]:
+    def satrecs(self, first_satnum: int = 1) -> list[Satrec]:
         """One ``sgp4.api.Satrec`` per satellite (index i = p*S + j), built with ``sgp4init``.
 
-        WGS72 constants, 'i' (improved) operation mode, catalogue numbers 1..T,
-        eccentricity 0, argument of perigee 0, bstar 0.
+        WGS72 constants, 'i' (improved) operation mode, catalogue numbers
+        ``first_satnum .. first_satnum + T - 1``, eccentricity 0, argument of perigee 0, bstar 0.
         """
         whole, fraction = datetime_to_jd(self.epoch)
         epoch_days = (whole - _SGP4_EPOCH0_JD) + fraction
@@ -187,7 +210,7 @@ class WalkerDelta:
         for i, (raan, m) in enumerate(zip(np.radians(self.raan_deg).tolist(),
                                           np.radians(self.mean_anomaly_deg).tolist())):
             sat = Satrec()
-            sat.sgp4init(WGS72, "i", i + 1, epoch_days, 0.0, 0.0, 0.0, 0.0, 0.0,
+            sat.sgp4init(WGS72, "i", i + first_satnum, epoch_days, 0.0, 0.0, 0.0, 0.0, 0.0,
                          inclo, m, no_kozai_rad_min, raan)
             if sat.error:
                 raise ValueError(f"sgp4init failed for Walker satellite {i} (error {sat.error})")
