@@ -118,8 +118,8 @@ def update_sends(scheme: str, members, central: int | None = None, *, ssis=None,
 def latency_matrix(topology, members, link_config=None, bits: float = 0.0) -> np.ndarray:
     """Minimum ISL latency (s) ``[len(members), n]`` from each member to every satellite over the links
     that are up: ``topology`` a :class:`network.topology.TopologySnapshot` (hop latency of a message of
-    ``bits`` under ``link_config``) or a networkx Graph with a ``latency_s`` edge attribute (edges with
-    ``up=False`` ignored). inf where unreachable."""
+    ``bits`` under ``link_config``) or a networkx Graph whose every edge has a ``latency_s`` attribute
+    (edges with ``up=False`` ignored). inf where unreachable."""
     from scipy.sparse.csgraph import dijkstra
 
     ids = _ids("members", members)
@@ -127,15 +127,19 @@ def latency_matrix(topology, members, link_config=None, bits: float = 0.0) -> np
         lat = topology.latency_s(link_config, bits)
         graph, n = topology.csgraph(np.maximum(lat, 1e-15)), topology.n
     else:
-        import networkx as nx
+        from scipy import sparse
 
         nodes = sorted(topology.nodes)
-        if nodes != list(range(len(nodes))):
+        n = len(nodes)
+        if nodes != list(range(n)):
             raise ValueError("graph nodes must be the integers 0..n-1")
-        g = nx.Graph()
-        g.add_nodes_from(nodes)
-        g.add_edges_from((u, v, d) for u, v, d in topology.edges(data=True) if d.get("up", True))
-        graph, n = nx.to_scipy_sparse_array(g, nodelist=nodes, weight="latency_s", format="csr"), len(nodes)
+        edges = [(u, v, float(d["latency_s"])) for u, v, d in topology.edges(data=True) if d.get("up", True)]
+        if any(not w >= 0 for _, _, w in edges):
+            raise ValueError("graph edges need a latency_s >= 0 (s)")
+        e = np.array(edges, float).reshape(-1, 3)
+        u, v, w = e[:, 0].astype(int), e[:, 1].astype(int), np.maximum(e[:, 2], 1e-15)   # explicit 0 = no edge
+        graph = sparse.csr_matrix((np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))),
+                                  shape=(n, n))
     for s in ids:
         if not 0 <= s < n:
             raise ValueError(f"members: satellite id {s} is not a node of the topology (0..{n - 1})")

@@ -162,7 +162,8 @@ class LinkLargeScale:
 
     @classmethod
     def draw(cls, rng: np.random.Generator, shape: tuple[int, ...]) -> "LinkLargeScale":
-        """Independent N(0, 1) scores of ``shape`` (usually ``(B, S, K)``) from ``rng``."""
+        """Independent N(0, 1) scores of ``shape`` (usually ``(B, S, K)``) from ``rng``, indexed by
+        position (slot), not by identity; the world model uses :meth:`keyed`."""
         if not isinstance(rng, np.random.Generator):
             raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         shadow = rng.standard_normal(shape)

@@ -136,3 +136,14 @@ def test_elect_central_on_the_walker_grid():
     want = nx.single_source_dijkstra_path_length(g, 0, weight="latency_s")
     for t in itertools.islice(want, 50):
         assert lat[0, t] == pytest.approx(want[t], rel=1e-12)
+
+
+def test_zero_latency_links_still_connect():
+    g = nx.Graph()
+    g.add_edge(0, 1, latency_s=0.0)
+    g.add_edge(1, 2, latency_s=0.0)
+    g.add_edge(2, 3, latency_s=5.0)
+    assert protocol.elect_central(g, [0, 1, 2, 3]) == 0                        # totals 5, 5, 5, 15: lowest id
+    assert protocol.elect_central(g, [1, 2, 3]) == 1                           # totals 5, 5, 10
+    lat = protocol.latency_matrix(g, [0])
+    assert lat[0, 2] < 1e-12 and lat[0, 3] == pytest.approx(5.0)
