@@ -154,7 +154,8 @@ def elect_central(latency, members) -> int:
     :func:`latency_matrix` over all nodes), or a TopologySnapshot / networkx Graph (then
     :func:`latency_matrix` with zero-bit messages). A member that cannot reach every other member
     loses against one that can: the rule is lexicographic in (members unreachable, total latency to the
-    reachable ones, id), so after a failure the election still picks the best connected member.
+    reachable ones, id), so after a failure the election still picks the best connected member. Totals
+    within 1 ps of each other are ties.
     """
     ids = _ids("members", members)
     if not ids:
@@ -170,14 +171,14 @@ def elect_central(latency, members) -> int:
         sub = latency_matrix(latency, ids)[:, ids]
     if np.any(np.isnan(sub)) or np.any(sub < 0):
         raise ValueError("latency must be >= 0 (s) without NaN")
-    best = None
-    for row, s in enumerate(ids):
-        others = np.delete(sub[row], row)
-        reach = np.isfinite(others)
-        score = (int((~reach).sum()), float(others[reach].sum()), s)
-        if best is None or score < best:
-            best = score
-    return best[2]
+    miss = np.array([int((~np.isfinite(np.delete(sub[r], r))).sum()) for r in range(len(ids))])
+    total = np.array([float(np.delete(sub[r], r)[np.isfinite(np.delete(sub[r], r))].sum()) for r in range(len(ids))])
+    ok = miss == miss.min()
+    best = total[ok].min()
+    # ties: totals within 1 ps (plus 1e-12 relative) are equal -- floating-point sums of the same path
+    # latencies in another order must not decide the election
+    tie = ok & (total <= best + 1e-12 + 1e-12 * best)
+    return min(s for s, t in zip(ids, tie) if t)
 
 
 # ------------------------------------------------------------------------------------------- overhead
