@@ -66,7 +66,8 @@ class CompareConfig(BaseModel):
     ``[first, first + drops)`` of ``seed``; samples: Monte Carlo samples of (16) per drop;
     max_iter, tol: outer iterations and relative objective tolerance of the iterative schemes;
     batch: drops per batched scheme call; schemes: subset of the registry (None: all, in
-    registration order; a single name is accepted); threads: torch intra-op threads.
+    registration order; a single name is accepted); threads: torch intra-op threads;
+    sat_upa: the satellite UPA (nx, ny), M = nx ny antennas (Table I: 8 x 8).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -83,6 +84,14 @@ class CompareConfig(BaseModel):
     batch: int = Field(64, ge=1)
     schemes: list[str] | None = None
     threads: int = Field(1, ge=1)
+    sat_upa: tuple[int, int] = (8, 8)
+
+    @field_validator("sat_upa")
+    @classmethod
+    def _upa(cls, v):
+        if not all(1 <= x <= 64 for x in v):
+            raise ValueError(f"each side of the satellite UPA must be 1..64 elements, got {v}")
+        return v
 
     @field_validator("power_dbw", mode="before")
     @classmethod
@@ -208,11 +217,12 @@ def _run(config: CompareConfig, progress) -> CompareResult:
 
     from agents.precoding.problem import PrecodingProblem, Precoders
     from agents.precoding.rates import ergodic_rates
+    from constellation.channel import ChannelConfig
     from constellation.scenario import World, WorldConfig
 
     registry, run_scheme = _registry()
     names = config.scheme_names()
-    world = World(WorldConfig(S=config.S, K=config.K))
+    world = World(WorldConfig(S=config.S, K=config.K, channel=ChannelConfig(sat_upa=tuple(config.sat_upa))))
     drops = _draw_drops(world, config.drops, config.seed, config.first)
     csi = drops.csi
     b_all, s, k, m, n = csi.shape

@@ -164,6 +164,27 @@ def point_config_class(kind: str):
     return RunConfig
 
 
+def _deep_merge(into: dict, new: dict) -> dict:
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            _deep_merge(into[k], v)
+        else:
+            into[k] = v
+    return into
+
+
+def _point_data(kind: str, data: dict) -> dict:
+    """For ``run`` points: the live simulation's packaged default config, overridden by ``data``;
+    episodes run in-process inside their task (``runtime = "local"``) unless the base says otherwise:
+    the sweep's parallelism is across episodes."""
+    if kind != "run":
+        return data
+    from agents.live import RunConfig
+    default = RunConfig.load(None).model_dump(mode="json")
+    default["runtime"] = "local"
+    return _deep_merge(default, data)
+
+
 @dataclass(frozen=True)
 class Unit:
     """One (grid point, replicate): ``point`` its index in the grid's product order (for sorting
@@ -212,7 +233,7 @@ def expand_units(config: SweepConfig) -> list[Unit]:
             for a, v in assignment.items():
                 _set_dotted(data, a, v)
             data["seed"] = seed
-            cfg = _validate_point(cls, data, assignment)
+            cfg = _validate_point(cls, _point_data(config.kind, data), assignment)
             units.append(Unit(uid=f"{point_id}-r{r}", point=p, point_id=point_id, replicate=r, seed=seed,
                               assignment=assignment, config=cfg.model_dump(mode="json")))
     return units
@@ -264,10 +285,7 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
             r.update({"M": res.config["M"], "N": res.config["N"]})
         return rows
     from agents.live import RunConfig, run_episode
-    out = run_episode(RunConfig.model_validate(config))
-    summary = out if isinstance(out, dict) else getattr(out, "summary", out)
-    if not isinstance(summary, dict):
-        summary = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
+    summary = run_episode(RunConfig.model_validate(config), out_dir=None, progress=False).summary
     return [dict(r) for r in summary["schemes"]]
 
 
