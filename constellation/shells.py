@@ -193,8 +193,11 @@ def infer_shells(satrecs, r_teme, v_teme, *, inc_tol_deg: float = DEFAULT_INC_TO
         for q in range(sizes.size):
             members = idx[labels == q]
             slot[members[np.argsort(u[members], kind="stable")]] = np.arange(members.size)
-        spread = float(np.max(means) - np.min(means)) if means.size > 1 else 0.0
-        gaps = np.diff(np.sort(means))
+        sm = np.sort(means)
+        gaps = np.diff(sm)
+        # arc covered by the planes' nodes: 360 minus the widest gap (about 360 (P-1)/P for a delta,
+        # 180 (P-1)/P for a star)
+        spread = float(360.0 - np.max(np.concatenate([gaps, [sm[0] + 360.0 - sm[-1]]]))) if means.size > 1 else 0.0
         summaries.append({
             "shell": s, "satellites": int(idx.size), "planes": int(sizes.size),
             "sats_per_plane_min": int(sizes.min()), "sats_per_plane_max": int(sizes.max()),

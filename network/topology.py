@@ -36,11 +36,31 @@ Two builders, one result type:
        ``earth_radius_m``, i.e. ``length > sqrt((R+h1)^2 - (R+hg)^2) +
        sqrt((R+h2)^2 - (R+hg)^2)`` with ``h = |r| - R``.
 
+    4. ``absent`` (all links, overrides the others): an end is absent at that time
+       (non-finite position or velocity: the constellation's SGP4 failures and
+       satellites below the altitude floor, see :mod:`constellation.ephemeris`);
+       the link's length is NaN.
+
     Intra-plane links are therefore cut only by range (or by faults, which are
     separate: :mod:`network.faults`).
 
+    Beyond one Walker pattern, :meth:`GridTopology.from_constellation` builds the
+    +Grid of a multi-shell Walker (each shell its own grid, no links between
+    shells) and of imported element sets whose shells / planes / slots were
+    inferred (:mod:`constellation.shells`): in each shell, intra-plane links join
+    consecutive satellites in argument of latitude (a ring), and each plane
+    links to the next plane by RAAN (the last to the first: for a Walker-star
+    that pair is the counter-rotating seam) -- with equal satellite counts by
+    the cyclic pairing (either orientation) that minimises the summed distance
+    at the reference time, so every satellite has exactly one neighbour in each
+    adjacent plane; otherwise each satellite links to the nearest satellite of
+    the next plane. The candidate links are fixed at construction; rebuilds
+    only evaluate the rules above.
+
 :class:`NearestTopology`  generic mode for imported TLE sets, where planes and
     slots are unknown: each satellite links to its ``k`` nearest satellites
+    (within its own group when ``groups`` is given, e.g. the inferred shells:
+    group -1 gets no links; absent satellites get none either)
     (``scipy.spatial.cKDTree``) that are within line of sight (the grazing range
     above) and, optionally, within ``max_range_m``. The neighbour relation is
     symmetrised by union (``mutual=False``, degree may exceed k) or intersection
@@ -65,8 +85,8 @@ from network.links import LinkConfig
 
 KIND_NAMES = ("intra", "inter", "knn", "static")
 KIND_INTRA, KIND_INTER, KIND_KNN, KIND_STATIC = 0, 1, 2, 3
-REASON_NAMES = ("", "latitude", "seam", "range")
-REASON_UP, REASON_LATITUDE, REASON_SEAM, REASON_RANGE = 0, 1, 2, 3
+REASON_NAMES = ("", "latitude", "seam", "range", "absent")
+REASON_UP, REASON_LATITUDE, REASON_SEAM, REASON_RANGE, REASON_ABSENT = 0, 1, 2, 3, 4
 
 
 def grazing_range_m(r1_m, r2_m, grazing_height_m: float = 80e3, earth_radius_m: float = EARTH_MEAN_RADIUS_M):
@@ -318,12 +338,100 @@ class GridTopology:
         return cls(walker.planes, walker.sats_per_plane, walker.phasing, config, names)
 
     @classmethod
+    def _from_edges(cls, n: int, edges, kinds, config=None, names=None, plane=None, slot=None,
+                    shell=None) -> "GridTopology":
+        """A grid over an explicit candidate edge list (u, v) with kinds (KIND_INTRA / KIND_INTER)."""
+        self = cls.__new__(cls)
+        self.config = config or TopologyConfig()
+        self.n = int(n)
+        self.names = tuple(names) if names is not None else None
+        self.planes = self.sats_per_plane = self.phasing = None
+        self.plane = np.full(self.n, -1) if plane is None else np.asarray(plane)
+        self.slot = np.full(self.n, -1) if slot is None else np.asarray(slot)
+        self.shell = np.full(self.n, -1) if shell is None else np.asarray(shell)
+        e = np.sort(np.asarray(edges, np.int64).reshape(-1, 2), axis=1)
+        k = np.asarray(kinds, np.int8).reshape(-1)
+        keep = e[:, 0] != e[:, 1]
+        e, k = e[keep], k[keep]
+        if len(e):
+            _, first = np.unique(e, axis=0, return_index=True)
+            first = np.sort(first)
+            e, k = e[first], k[first]
+        self.edges, self.kind = e, k
+        self.edges.flags.writeable = False
+        self.kind.flags.writeable = False
+        self._inter = self.kind == KIND_INTER
+        return self
+
+    @classmethod
+    def from_structure(cls, shell, plane, slot, position, config: TopologyConfig | None = None,
+                       names=None) -> "GridTopology":
+        """+Grid from an inferred (or generated) structure (module docstring).
+
+        ``shell``, ``plane``, ``slot``: int [n] (-1: unassigned, no links); planes are taken in
+        increasing plane number, the last linking to the first; ``slot`` orders a plane's ring.
+        ``position`` [n, 3]: the satellites' positions at one reference time (any frame, any unit;
+        only used to pick the inter-plane pairing). Vectorised within each pair of planes.
+        """
+        shell, plane, slot = (np.asarray(x, int) for x in (shell, plane, slot))
+        pos = np.asarray(position, float)
+        n = shell.shape[0]
+        if plane.shape != (n,) or slot.shape != (n,) or pos.shape != (n, 3):
+            raise ValueError(f"shell/plane/slot must be [n] and position [n, 3], got {shell.shape}, {plane.shape}, "
+                             f"{slot.shape}, {pos.shape}")
+        with np.errstate(invalid="ignore"):
+            unit = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+        edges, kinds = [], []
+        ok = (shell >= 0) & (plane >= 0) & (slot >= 0) & np.isfinite(unit).all(axis=1)
+        for s in np.unique(shell[ok]).tolist():
+            in_shell = ok & (shell == s)
+            rings = []
+            for q in np.unique(plane[in_shell]).tolist():
+                members = np.flatnonzero(in_shell & (plane == q))
+                ring = members[np.argsort(slot[members], kind="stable")]
+                rings.append(ring)
+                if ring.size >= 2:
+                    pairs = np.stack([ring, np.roll(ring, -1)], 1)[: (1 if ring.size == 2 else ring.size)]
+                    edges.append(pairs)
+                    kinds.append(np.full(len(pairs), KIND_INTRA))
+            n_planes = len(rings)
+            for q in range(n_planes if n_planes >= 3 else n_planes - 1):
+                pairs = _pair_planes(rings[q], rings[(q + 1) % n_planes], unit)
+                edges.append(pairs)
+                kinds.append(np.full(len(pairs), KIND_INTER))
+        e = np.concatenate(edges) if edges else np.zeros((0, 2), np.int64)
+        k = np.concatenate(kinds) if kinds else np.zeros(0, np.int8)
+        return cls._from_edges(n, e, k, config, names, plane=plane, slot=slot, shell=shell)
+
+    @classmethod
     def from_constellation(cls, constellation, config: TopologyConfig | None = None) -> "GridTopology":
-        """From a ``constellation.ephemeris.Constellation`` built from a Walker pattern."""
+        """From a ``constellation.ephemeris.Constellation``: the Walker +Grid for a one-shell Walker
+        pattern, one grid per shell for a multi-shell Walker (``constellation.walkers``), and the
+        inferred grid (:meth:`from_structure`, positions at t_s = 0) for element sets whose
+        ``shell`` / ``plane`` / ``slot`` are known."""
         w = getattr(constellation, "walker", None)
+        walkers = tuple(getattr(constellation, "walkers", ()) or ())
+        names = getattr(constellation, "names", None)
+        if w is None and len(walkers) > 1:
+            edges, kinds, offset = [], [], 0
+            for wk in walkers:
+                g = cls.from_walker(wk, config)
+                edges.append(g.edges + offset)
+                kinds.append(g.kind)
+                offset += g.n
+            if offset != constellation.n:
+                raise ValueError(f"the Walker shells hold {offset} satellites, the constellation {constellation.n}")
+            return cls._from_edges(constellation.n, np.concatenate(edges), np.concatenate(kinds), config, names,
+                                   plane=constellation.plane, slot=constellation.slot,
+                                   shell=getattr(constellation, "shell", None))
         if w is None:
-            raise ValueError("constellation.walker is None (imported TLE set?): use NearestTopology instead")
-        topo = cls.from_walker(w, config, names=getattr(constellation, "names", None))
+            shell = np.asarray(getattr(constellation, "shell", np.full(constellation.n, -1)))
+            if not np.any((shell >= 0) & (np.asarray(constellation.plane) >= 0)):
+                raise ValueError("constellation has no Walker pattern and no inferred shells/planes: "
+                                 "use NearestTopology instead")
+            r, _ = constellation.state_teme(0.0)
+            return cls.from_structure(shell, constellation.plane, constellation.slot, r, config, names)
+        topo = cls.from_walker(w, config, names=names)
         if not (np.array_equal(np.asarray(constellation.plane), topo.plane)
                 and np.array_equal(np.asarray(constellation.slot), topo.slot)):
             raise ValueError("constellation.plane/slot do not follow index = plane * S + slot")
@@ -340,7 +448,8 @@ class GridTopology:
         a, b = self.edges[:, 0], self.edges[:, 1]
         length = np.linalg.norm(r[a] - r[b], axis=1)
         radius = np.linalg.norm(r, axis=1)
-        rng_max = grazing_range_m(radius[a], radius[b], cfg.grazing_height_m, cfg.earth_radius_m)
+        with np.errstate(invalid="ignore"):
+            rng_max = grazing_range_m(radius[a], radius[b], cfg.grazing_height_m, cfg.earth_radius_m)
         reason = np.zeros(len(a), np.int8)
         reason[length > rng_max] = REASON_RANGE
         inter = self._inter
@@ -348,9 +457,13 @@ class GridTopology:
             asc = v[:, 2] > 0.0
             reason[inter & (asc[a] != asc[b])] = REASON_SEAM
         if cfg.max_lat_deg < 90.0:
-            lat, _, _ = itrs_to_geodetic(r)
+            with np.errstate(invalid="ignore"):
+                lat, _, _ = itrs_to_geodetic(r)
             high = np.abs(lat) > cfg.max_lat_deg
             reason[inter & (high[a] | high[b])] = REASON_LATITUDE
+        present = np.isfinite(r).all(axis=1) & np.isfinite(v).all(axis=1)
+        if not present.all():
+            reason[~(present[a] & present[b])] = REASON_ABSENT
         return TopologySnapshot(n=self.n, edges=self.edges, kind=self.kind, length_m=length,
                                 up=reason == REASON_UP, reason=reason, t_s=t_s, names=self.names)
 
@@ -370,7 +483,7 @@ class NearestTopology:
     """
 
     def __init__(self, n: int, k: int = 4, max_range_m: float | None = None, mutual: bool = False,
-                 config: TopologyConfig | None = None, names=None):
+                 config: TopologyConfig | None = None, names=None, groups=None):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"NearestTopology.n = {n!r}: must be an integer number of satellites >= 1")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -380,6 +493,12 @@ class NearestTopology:
         self.n, self.k, self.max_range_m, self.mutual = int(n), int(k), max_range_m, bool(mutual)
         self.config = config or TopologyConfig()
         self.names = tuple(names) if names is not None else None
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.shape != (self.n,) or not np.issubdtype(groups.dtype, np.integer):
+                raise ValueError(f"NearestTopology.groups must be an integer array of shape ({self.n},), "
+                                 f"got {groups.dtype} {groups.shape}")
+        self.groups = groups
 
     def snapshot(self, r_m, v_m_s=None, t_s: float | None = None) -> TopologySnapshot:
         r = np.asarray(r_m, float)
@@ -387,20 +506,32 @@ class NearestTopology:
             raise ValueError(f"positions have shape {r.shape}, expected ({self.n}, 3)")
         cfg = self.config
         radius = np.linalg.norm(r, axis=1)
-        bound = float(grazing_range_m(radius.max(), radius.max(), cfg.grazing_height_m, cfg.earth_radius_m))
+        r_top = float(np.nanmax(radius)) if np.isfinite(radius).any() else 0.0
+        bound = float(grazing_range_m(r_top, r_top, cfg.grazing_height_m, cfg.earth_radius_m))
         if self.max_range_m is not None:
             bound = min(bound, float(self.max_range_m))
-        k = min(self.k, self.n - 1)
-        if k < 1:
+        present = np.isfinite(r).all(axis=1)
+        if v_m_s is not None:
+            present &= np.isfinite(np.asarray(v_m_s, float)).all(axis=1)
+        group = np.zeros(self.n, int) if self.groups is None else self.groups
+        srcs, nbs = [], []
+        for g in np.unique(group[present & (group >= 0)]).tolist():
+            idx = np.flatnonzero(present & (group == g))
+            k = min(self.k, idx.size - 1)
+            if k < 1:
+                continue
+            dist, nb = cKDTree(r[idx]).query(r[idx], k=k + 1, distance_upper_bound=bound * (1 + 1e-12))
+            src = np.repeat(np.arange(idx.size), k + 1)
+            nb, dist = nb.ravel(), dist.ravel()
+            ok = (nb < idx.size) & (nb != src)
+            src, nb, dist = idx[src[ok]], idx[nb[ok]], dist[ok]
+            ok = dist <= grazing_range_m(radius[src], radius[nb], cfg.grazing_height_m, cfg.earth_radius_m)
+            srcs.append(src[ok])
+            nbs.append(nb[ok])
+        if not srcs:
             return TopologySnapshot(self.n, np.zeros((0, 2), np.int64), np.zeros(0), np.zeros(0),
                                     np.zeros(0, bool), np.zeros(0), t_s=t_s, names=self.names)
-        dist, nb = cKDTree(r).query(r, k=k + 1, distance_upper_bound=bound * (1 + 1e-12))
-        src = np.repeat(np.arange(self.n), k + 1)
-        nb, dist = nb.ravel(), dist.ravel()
-        ok = (nb < self.n) & (nb != src)
-        src, nb, dist = src[ok], nb[ok], dist[ok]
-        ok = dist <= grazing_range_m(radius[src], radius[nb], cfg.grazing_height_m, cfg.earth_radius_m)
-        src, nb = src[ok], nb[ok]
+        src, nb = np.concatenate(srcs), np.concatenate(nbs)
         pairs = np.sort(np.stack([src, nb], 1), axis=1)
         uniq, counts = np.unique(pairs, axis=0, return_counts=True)
         if self.mutual:
@@ -426,9 +557,125 @@ def union_edges(snapshots) -> np.ndarray:
     return np.unique(np.concatenate(edges), axis=0)
 
 
-def for_constellation(constellation, config: TopologyConfig | None = None, k: int = 4):
-    """The natural builder for a constellation: :class:`GridTopology` if it was generated from a
-    Walker pattern (``constellation.walker`` set), else :class:`NearestTopology` with ``k`` neighbours."""
-    if getattr(constellation, "walker", None) is not None:
-        return GridTopology.from_constellation(constellation, config)
-    return NearestTopology(constellation.n, k, config=config, names=getattr(constellation, "names", None))
+def _pair_planes(a: np.ndarray, b: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Inter-plane links from plane ``a`` to plane ``b`` (satellite indices in slot order) given unit
+    positions ``unit`` [n, 3] at the reference time: with equal counts the cyclic pairing, in either
+    orientation, of least summed distance (one link per satellite each way); otherwise each satellite
+    of ``a`` to its nearest in ``b``. int [m, 2]."""
+    d = np.linalg.norm(unit[a][:, None, :] - unit[b][None, :, :], axis=-1)          # [ma, mb]
+    ma, mb = d.shape
+    if ma == mb:
+        i = np.arange(ma)
+        fwd_idx = (i[:, None] + i[None, :]) % ma          # [shift, i] -> partner (i + shift)
+        rev_idx = (i[:, None] - i[None, :]) % ma          # [shift, i] -> partner (shift - i)
+        fwd = d[i[None, :], fwd_idx].sum(axis=1)
+        rev = d[i[None, :], rev_idx].sum(axis=1)
+        partner = fwd_idx[int(np.argmin(fwd))] if fwd.min() <= rev.min() else rev_idx[int(np.argmin(rev))]
+        return np.stack([a, b[partner]], 1)
+    return np.stack([a, b[np.argmin(d, axis=1)]], 1)
+
+
+def for_constellation(constellation, config: TopologyConfig | None = None, k: int = 4, mode: str = "grid"):
+    """The natural builder for a constellation.
+
+    ``mode="grid"`` (default): :class:`GridTopology` when the constellation has a Walker pattern
+    (one or several shells) or inferred shells / planes / slots (element sets loaded through
+    :func:`constellation.catalog.load_catalog`), else :class:`NearestTopology` with ``k`` neighbours.
+    ``mode="knn"``: :class:`NearestTopology` with ``k`` neighbours, within a shell when the shells are
+    known (satellites in no shell get no links)."""
+    if mode not in ("grid", "knn"):
+        raise ValueError(f"mode must be 'grid' or 'knn', got {mode!r}")
+    names = getattr(constellation, "names", None)
+    shell = getattr(constellation, "shell", None)
+    known = shell is not None and bool(np.any(np.asarray(shell) >= 0))
+    if mode == "grid":
+        walkers = getattr(constellation, "walkers", ())
+        if getattr(constellation, "walker", None) is not None or walkers or (
+                known and np.any(np.asarray(constellation.plane) >= 0)):
+            return GridTopology.from_constellation(constellation, config)
+    return NearestTopology(constellation.n, k, config=config, names=names,
+                           groups=np.asarray(shell) if known else None)
+
+
+def link_dynamics(topology, constellation, t_s, survival_s: float = 60.0) -> dict:
+    """How stable the links of ``topology`` are over the times ``t_s`` [T] (s, equal steps, ascending).
+
+    Rebuilds a snapshot at every time from ``constellation.state_itrs`` and follows the links that are
+    up at ``t_s[0]``. Returns a JSON-able dict:
+
+    ``links`` (up at t0), ``mean_degree`` (t0), ``components`` (connected components of the up graph
+    among present satellites with at least one link, t0), ``survival`` (fraction of the t0 links
+    still up, the same pair, ``survival_s`` later; nearest grid time), ``lifetime_s_median`` /
+    ``lifetime_s_mean`` (time from t0 until a t0 link first goes down, censored at the horizon
+    ``t_s[-1] - t_s[0]``), ``censored`` (fraction never down within the horizon),
+    ``relative_speed_km_s_median`` / ``_p90`` (|v_u - v_v| of the t0 links, inertial velocities:
+    the ITRS velocity plus omega_E x r; two satellites 16 deg apart on one circular orbit already
+    differ by 2 v sin 8 deg ~ 2 km/s), ``range_rate_km_s_median`` / ``_p90`` (|d|r_u - r_v|/dt|, the
+    frame-independent rate at which the link stretches: ~0 for a rigid pair), ``cross_shell`` (fraction of t0 links joining different
+    shells when ``constellation.shell`` is known), ``inclination_mismatch_5deg`` (fraction of t0 links
+    whose ends' inclinations differ by more than 5 deg).
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    t = np.asarray(t_s, float)
+    if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) <= 0):
+        raise ValueError("t_s must be an ascending 1-D array of at least two times (s)")
+    r_all, v_all = constellation.state_itrs(t)
+    _, omega = constellation.earth_rotation(t)
+    snaps = [topology.snapshot(r_all[i], v_all[i], t_s=float(t[i])) for i in range(t.size)]
+    s0 = snaps[0]
+    e0 = s0.edges[s0.up]
+    n_links = int(e0.shape[0])
+    keys0 = (e0[:, 0] << 32) | e0[:, 1]
+    alive = np.ones(n_links, bool)
+    down_at = np.full(n_links, np.nan)
+    k_surv = int(np.argmin(np.abs(t - t[0] - survival_s)))
+    survival = None
+    for i in range(1, t.size):
+        s = snaps[i]
+        eu = s.edges[s.up]
+        up_now = np.isin(keys0, (eu[:, 0] << 32) | eu[:, 1])
+        newly = alive & ~up_now
+        down_at[newly] = t[i] - t[0]
+        alive &= up_now
+        if i == k_surv:
+            survival = float(up_now.mean()) if n_links else float("nan")
+    horizon = t[-1] - t[0]
+    life = np.where(np.isnan(down_at), horizon, down_at)
+    r0, v0 = r_all[0], v_all[0]
+    w = omega[0]
+    v_in = v0 + w * np.stack([-r0[:, 1], r0[:, 0], np.zeros(len(r0))], axis=1)
+    dv = v_in[e0[:, 0]] - v_in[e0[:, 1]]
+    dr = r0[e0[:, 0]] - r0[e0[:, 1]]
+    rel = np.linalg.norm(dv, axis=1) / 1e3
+    range_rate = np.abs(np.sum(dr * dv, axis=1) / np.linalg.norm(dr, axis=1)) / 1e3
+    deg = np.bincount(e0.ravel(), minlength=s0.n)
+    linked = deg > 0
+    if n_links:
+        g = s0.csgraph(np.ones(len(s0.edges)))
+        _, lab = connected_components(g, directed=False)
+        components = int(np.unique(lab[linked]).size)
+    else:
+        components = 0
+    inc = np.degrees([sat.inclo for sat in constellation.satrecs])
+    out = {
+        "links": n_links,
+        "mean_degree": float(deg[np.isfinite(r0).all(axis=1)].mean()),
+        "components": components,
+        "survival": survival,
+        "survival_s": float(t[k_surv] - t[0]),
+        "lifetime_s_median": float(np.median(life)) if n_links else float("nan"),
+        "lifetime_s_mean": float(np.mean(life)) if n_links else float("nan"),
+        "censored": float(np.isnan(down_at).mean()) if n_links else float("nan"),
+        "horizon_s": float(horizon),
+        "relative_speed_km_s_median": float(np.median(rel)) if n_links else float("nan"),
+        "relative_speed_km_s_p90": float(np.percentile(rel, 90)) if n_links else float("nan"),
+        "range_rate_km_s_median": float(np.median(range_rate)) if n_links else float("nan"),
+        "range_rate_km_s_p90": float(np.percentile(range_rate, 90)) if n_links else float("nan"),
+        "inclination_mismatch_5deg": float(np.mean(np.abs(inc[e0[:, 0]] - inc[e0[:, 1]]) > 5.0)) if n_links else 0.0,
+    }
+    shell = getattr(constellation, "shell", None)
+    if shell is not None and np.any(np.asarray(shell) >= 0):
+        sh = np.asarray(shell)
+        out["cross_shell"] = float(np.mean(sh[e0[:, 0]] != sh[e0[:, 1]])) if n_links else 0.0
+    return out
