@@ -290,12 +290,14 @@ class Constellation:
         """The satellites ``ids`` (int array-like) as their own Constellation, on the SAME time axis
         (identical ``epoch_jd``), so ``c.subset([i]).state_itrs(t)[..., 0, :]`` equals
         ``c.state_itrs(t)[..., i, :]``: an agent propagates only its own Satrec. ``walker`` is None
-        (a subset is not the pattern); names, plane and slot follow the satellites."""
+        (a subset is not the pattern); names, plane, slot and shell follow the satellites, and the
+        altitude floor ``min_altitude_km`` is kept."""
         idx = np.atleast_1d(np.asarray(ids))
         if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= self.n:
             raise ValueError(f"ids must be a non-empty 1-D integer array of indices in [0, {self.n}), got {ids!r}")
         c = Constellation([self.satrecs[i] for i in idx.tolist()], names=[self.names[i] for i in idx.tolist()],
-                          plane=self.plane[idx], slot=self.slot[idx], epoch=self.epoch)
+                          plane=self.plane[idx], slot=self.slot[idx], epoch=self.epoch, shell=self.shell[idx],
+                          min_altitude_km=self.min_altitude_km)   # same absence rule as the whole constellation
         c.epoch_jd, c.epoch = self.epoch_jd, self.epoch       # exact, not re-derived from the rounded datetime
         return c
 

@@ -20,6 +20,7 @@ def test_one_satellite_equals_whole_constellation(walker, source):
     for i in (0, 7, c.n - 1):
         one = c.subset([i])
         assert one.n == 1 and one.names == [c.names[i]] and one.epoch_jd == c.epoch_jd
+        assert one.shell.tolist() == [c.shell[i]] and one.min_altitude_km == c.min_altitude_km
         r1, v1 = one.state_itrs(t)
         assert np.abs(r1[:, 0] - r[:, i]).max() < 1e-3                 # < 1 mm
         assert np.abs(v1[:, 0] - v[:, i]).max() < 1e-6                 # < 1 um/s
