@@ -174,13 +174,15 @@ def _candidates(sat, ut, center, min_elevation_deg):
     """
     b, n, _ = sat.shape
     r_sat = np.linalg.norm(sat, axis=-1)                                             # [B,n]
+    present = np.isfinite(sat).all(axis=-1)                                          # absent: NaN rows
     e = np.radians(max(min_elevation_deg - 0.2, -90.0))
     lam = np.arccos(np.clip(_POLAR_RADIUS_M * np.cos(e) / r_sat, -1.0, 1.0)) - e
     cu = center / np.linalg.norm(center, axis=-1, keepdims=True)                     # [B,3]
     uu = ut / np.linalg.norm(ut, axis=-1, keepdims=True)                             # [B,K,3]
     spread = np.arccos(np.clip(np.einsum("bkj,bj->bk", uu, cu), -1.0, 1.0)).max(axis=-1)   # [B]
     ang = np.arccos(np.clip(np.einsum("bnj,bj->bn", sat, cu) / r_sat, -1.0, 1.0))   # [B,n]
-    keep = ang <= lam + spread[:, None] + _CANDIDATE_MARGIN_RAD
+    with np.errstate(invalid="ignore"):
+        keep = present & (ang <= lam + spread[:, None] + _CANDIDATE_MARGIN_RAD)
     c = max(int(keep.sum(axis=-1).max()), 1)
     order = np.argsort(~keep, axis=-1, kind="stable")[:, :c]                        # kept first, index order
     return order, np.take_along_axis(keep, order, axis=-1)
@@ -189,6 +191,10 @@ def _candidates(sat, ut, center, min_elevation_deg):
 def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: int,
                      min_elevation_deg: float = 10.0, ut_lat_deg=None, ut_lon_deg=None):
     """Non-raising core of :func:`select_cooperating`.
+
+    Satellites whose position rows are not finite are *absent* (the NaN rows
+    :meth:`constellation.ephemeris.Constellation.state_itrs` returns for SGP4 failures and satellites
+    below the altitude floor) and are never selected.
 
     Returns ``(ids [B,S] int, padded with -1 where fewer than S qualify; n_qualified [B] int)``.
     """

@@ -21,3 +21,93 @@ def check_plot_path(path: str) -> None:
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     if ext not in formats:
         raise ValueError(f"--plot {path!r}: extension {ext!r} not writable; allowed {formats}")
+
+
+# ---------------------------------------------------------------- constellation options (issue 10)
+
+CONSTELLATION_OPTIONS = {"tle": "--tle", "omm": "--omm", "shell": "--shell", "walker": "--walker",
+                         "max_epoch_age_days": "--max-epoch-age-days", "name": "--name-pattern",
+                         "min_altitude_km": "--min-altitude-km"}
+
+
+def add_constellation_args(parser) -> None:
+    """The constellation options shared by every command that runs on a constellation.
+
+    ``--tle FILE`` / ``--omm FILE`` (repeatable, merged), ``--walker T/P/F:ALT_KM:INC_DEG[:star]``
+    (repeatable: several shells), ``--shell INC:ALO-AHI`` (repeatable), ``--max-epoch-age-days D``
+    (0: keep every epoch), ``--name-pattern PAT``, ``--min-altitude-km KM``."""
+    g = parser.add_argument_group("constellation (default: Walker-Delta 53 deg 1680/28/1 at 600 km)")
+    g.add_argument("--tle", action="append", default=None, metavar="FILE",
+                   help="TLE file (2/3-line); repeat to merge several (same NORAD id: newest epoch kept)")
+    g.add_argument("--omm", action="append", default=None, metavar="FILE",
+                   help="CelesTrak OMM file (.csv/.json/.xml); repeatable, merged with --tle")
+    g.add_argument("--walker", action="append", default=None, metavar="T/P/F:ALT_KM:INC_DEG[:star]",
+                   help="Walker shell, e.g. 1584/72/1:550:53 or 66/6/2:780:86.4:star; repeat for several shells")
+    g.add_argument("--shell", action="append", default=None, metavar="INC:ALO-AHI",
+                   help="with --tle/--omm: keep only this shell (inclination deg : mean altitude km), "
+                        "e.g. 53:540-570; repeatable")
+    g.add_argument("--max-epoch-age-days", type=float, default=None, metavar="D",
+                   help="with --tle/--omm: drop element sets more than D days older than the newest "
+                        "(default 30; 0 keeps all)")
+    g.add_argument("--name-pattern", default=None, metavar="PAT",
+                   help="with --tle/--omm: keep names matching PAT (case-insensitive, * and ? wildcards)")
+    g.add_argument("--min-altitude-km", type=float, default=None, metavar="KM",
+                   help="altitude floor: satellites below it are absent (not selectable, no ISLs; default 300)")
+
+
+def parse_walker_option(text: str) -> dict:
+    """``"T/P/F:ALT_KM:INC_DEG[:star|delta]"`` -> WalkerShellSpec fields; ValueError naming --walker."""
+    allowed = "expected T/P/F:ALT_KM:INC_DEG[:star|delta], e.g. 1680/28/1:600:53 or 66/6/2:780:86.4:star"
+    parts = str(text).split(":")
+    try:
+        if len(parts) not in (3, 4):
+            raise ValueError
+        t, p, f = (int(x) for x in parts[0].split("/"))
+        out = {"total": t, "planes": p, "phasing": f, "altitude_km": float(parts[1]),
+               "inclination_deg": float(parts[2])}
+        if len(parts) == 4:
+            if parts[3] not in ("star", "delta"):
+                raise ValueError
+            out["kind"] = parts[3]
+    except ValueError:
+        raise ValueError(f"--walker {text!r}: {allowed}") from None
+    return out
+
+
+def constellation_spec_from_args(args):
+    """``ConstellationSpec`` from the options of :func:`add_constellation_args`; one-line ValueError
+    naming the option otherwise."""
+    from pydantic import ValidationError
+
+    from agents.constellation_spec import ConstellationSpec, one_line
+
+    from .validate import check_args, real
+
+    check_args(args, {"max_epoch_age_days": real(0.0, 36_525.0, "days"),
+                      "min_altitude_km": real(0.0, 100_000.0, "km")})
+    data = {}
+    if getattr(args, "tle", None):
+        data["tle"] = list(args.tle)
+    if getattr(args, "omm", None):
+        data["omm"] = list(args.omm)
+    if getattr(args, "walker", None):
+        shells = [parse_walker_option(w) for w in args.walker]
+        data["walker"] = shells[0] if len(shells) == 1 else shells
+    if getattr(args, "shell", None):
+        data["shell"] = list(args.shell)
+    age = getattr(args, "max_epoch_age_days", None)
+    if age is not None:
+        data["max_epoch_age_days"] = None if age == 0 else age
+    if getattr(args, "name_pattern", None) is not None:
+        data["name"] = args.name_pattern
+    if getattr(args, "min_altitude_km", None) is not None:
+        data["min_altitude_km"] = args.min_altitude_km
+    try:
+        return ConstellationSpec.model_validate(data)
+    except ValidationError as exc:
+        msg = one_line(exc, "constellation", CONSTELLATION_OPTIONS)
+        if msg.startswith("constellation: "):            # a rule across fields: say it in option terms
+            msg = msg[len("constellation: "):]
+            msg = msg.replace("walker", "--walker").replace("tle/omm", "--tle/--omm").replace(
+                "shell / name filters", "--shell / --name-pattern")
+        raise ValueError(msg) from None

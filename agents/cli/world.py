@@ -2,12 +2,16 @@
 
     satcoop world [--center LAT,LON] [--S 3] [--K 12] [--seed 0] [--t-s SECONDS]
                   [--radius-km 800] [--min-elevation-deg 10] [--scenario urban] [--json]
+                  [--tle FILE ...] [--omm FILE ...] [--walker T/P/F:ALT:INC[:star] ...]
+                  [--shell INC:ALO-AHI] [--max-epoch-age-days 30] [--name-pattern PAT] [--min-altitude-km 300]
 
 Without ``--center`` the centre is drawn from the seed (uniform over the area
 of the constellation's coverage band), without ``--t-s`` the time is drawn
 uniformly over one orbital period. ``--json`` prints a machine-readable record
-(``seed``, ``config``, ``center``, ``t_s``, ``utc``, ``satellites``, ``uts``,
-``links``); otherwise aligned tables.
+(``seed``, ``config``, ``constellation`` (provenance: kind, files with
+SHA-256, satellites, dropped, epochs, shells), ``center``, ``t_s``, ``utc``,
+``absent`` (satellites absent at that time), ``satellites`` (with ``norad_id``
+and ``shell`` for element sets), ``uts``, ``links``); otherwise aligned tables.
 """
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ import json
 import math
 import re
 from datetime import timedelta
+
+from .common import add_constellation_args, constellation_spec_from_args
+from .validate import SEED, check_args, integer, real
 
 REFERENCE_POWER_DBW = 10.0      # per-subcarrier transmit power used for the single-link SNR column
 MAX_ABS_T_S = 100 * 365.25 * 86400.0    # --t-s limit: a century either side of the epoch
@@ -36,10 +43,13 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--t-s", dest="t_s", type=float, default=None,
                    help="seconds after the constellation epoch, within +-100 years (default: drawn from the seed)")
-    p.add_argument("--radius-km", type=float, default=800.0, help="service-region radius (km, default 800)")
-    p.add_argument("--min-elevation-deg", type=float, default=10.0, help="elevation mask (deg, default 10)")
-    p.add_argument("--scenario", default="urban", help="TR 38.811 LOS scenario: urban | dense_urban | suburban")
+    p.add_argument("--radius-km", type=float, default=800.0,
+                   help="service-region radius (km, default 800; in (0, 10000))")
+    p.add_argument("--min-elevation-deg", type=float, default=10.0, help="elevation mask (deg, default 10; in [0, 89.9])")
+    p.add_argument("--scenario", default="urban", choices=("urban", "dense_urban", "suburban"),
+                   help="TR 38.811 LOS scenario: urban | dense_urban | suburban")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_constellation_args(p)
     p.set_defaults(func=run)
     # Let "--center -30,10" and "--t-s -3e5" through: argparse otherwise reads a leading '-' as an option unless the
     # token looks like a negative number (private but long-stable attribute; "--center=-30,10" always works).
@@ -68,31 +78,32 @@ def build_record(args) -> dict:
 
     from constellation.channel import ChannelConfig
     from constellation.scenario import World, WorldConfig
+    from constellation.walker import WalkerDelta
 
     center = parse_center(args.center) if args.center is not None else None
-    for name in ("S", "K"):
-        v = getattr(args, name)
-        if not 1 <= v <= MAX_S_K:
-            raise ValueError(f"--{name} must be an integer in [1, {MAX_S_K}], got {v}")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
-    if args.t_s is not None and not (math.isfinite(args.t_s) and abs(args.t_s) <= MAX_ABS_T_S):
-        raise ValueError(f"--t-s must be finite seconds within +-{MAX_ABS_T_S:.4g} (100 years) of the "
-                         f"constellation epoch, got {args.t_s!r}")
-    cfg = WorldConfig(S=args.S, K=args.K, radius_km=args.radius_km, min_elevation_deg=args.min_elevation_deg,
-                      channel=ChannelConfig(scenario=args.scenario))
-    world = World(cfg)
+    check_args(args, RULES)
+    spec = constellation_spec_from_args(args)
+    c, provenance = spec.build()
+    walker = c.walker if c.walker is not None else WalkerDelta()
+    cfg = WorldConfig(S=args.S, K=args.K, walker=walker, radius_km=args.radius_km,
+                      min_elevation_deg=args.min_elevation_deg, channel=ChannelConfig(scenario=args.scenario))
+    world = World(cfg, constellation=c)
     d = world.draw_drops(1, args.seed, center=center, t_s=args.t_s)
-    c = world.constellation
     t = float(d.t_s[0])
     ids = d.sat_ids[0]
-    lat, lon, alt = c.subpoints(t)
+    r_t, _, present = c.state_itrs_present(t)
+    from constellation.frames import itrs_to_geodetic
+    lat, lon, alt = itrs_to_geodetic(r_t[ids])
+    lat, lon, alt = (dict(zip(ids.tolist(), x.tolist())) for x in (lat, lon, alt))
+    element_sets = provenance["kind"] != "walker"
+    norad = c.norad_id
     csi = d.csi
     ch = cfg.channel
     noise_dbw = 10 * np.log10(csi.noise_w[0])
-    satellites = [{"id": int(i), "name": c.names[i], "plane": int(c.plane[i]), "slot": int(c.slot[i]),
+    satellites = [{"id": int(i), **({"norad_id": int(norad[i])} if element_sets else {}), "name": c.names[i],
+                   "shell": int(c.shell[i]), "plane": int(c.plane[i]), "slot": int(c.slot[i]),
                    "lat_deg": round(float(lat[i]), 4), "lon_deg": round(float(lon[i]), 4),
-                   "alt_km": round(float(alt[i]) / 1e3, 3)} for i in ids]
+                   "alt_km": round(float(alt[i]) / 1e3, 3)} for i in ids.tolist()]
     links = []
     for s, sid in enumerate(ids):
         for k in range(cfg.K):
@@ -104,17 +115,21 @@ def build_record(args) -> dict:
                 "kappa_db": round(float(10 * np.log10(csi.kappa[0, s, k])), 3),
                 "noise_dbw": round(float(noise_dbw[k]), 3),
             })
-    w = cfg.walker
+    w = c.walker
+    walker_rec = None if w is None else {
+        "total": w.total, "planes": w.planes, "phasing": w.phasing, "altitude_km": w.altitude_km,
+        "inclination_deg": w.inclination_deg, "kind": w.kind, "epoch": w.epoch.isoformat()}
     return {
         "seed": args.seed,
+        "constellation": provenance,
+        "absent": int((~present).sum()),
         "center": {"lat_deg": round(float(d.center_lat_deg[0]), 4), "lon_deg": round(float(d.center_lon_deg[0]), 4),
                    "drawn": center is None},
         "t_s": round(t, 3),
         "utc": (c.epoch + timedelta(seconds=t)).isoformat(),
         "config": {
             "S": cfg.S, "K": cfg.K, "radius_km": cfg.radius_km, "min_elevation_deg": cfg.min_elevation_deg,
-            "walker": {"total": w.total, "planes": w.planes, "phasing": w.phasing, "altitude_km": w.altitude_km,
-                       "inclination_deg": w.inclination_deg, "epoch": w.epoch.isoformat()},
+            "walker": walker_rec,
             "channel": {"carrier_hz": ch.carrier_hz, "subcarrier_spacing_hz": ch.subcarrier_spacing_hz,
                         "sat_upa": list(ch.sat_upa), "ut_upa": list(ch.ut_upa),
                         "sat_element_gain_dbi": ch.sat_element_gain_dbi,
@@ -137,8 +152,29 @@ def _table(headers: list[str], rows: list[list], fmts: list[str]) -> list[str]:
     return out
 
 
+RULES = {"S": integer(1, MAX_S_K), "K": integer(1, MAX_S_K), "seed": SEED,
+         "t_s": real(-MAX_ABS_T_S, MAX_ABS_T_S, "s (100 years either side of the epoch)"),
+         "radius_km": real(0.0, 10_000.0, "km", lo_open=True), "min_elevation_deg": real(0.0, 89.9, "deg")}
+
+
+def describe_constellation(prov: dict) -> str:
+    """One line: what the constellation is and what was dropped."""
+    if prov["kind"] == "walker":
+        parts = [f"Walker-{'Star' if w['kind'] == 'star' else 'Delta'} {w['inclination_deg']:g} deg: "
+                 f"{w['total']}/{w['planes']}/{w['phasing']} at {w['altitude_km']:g} km" for w in prov["walker"]]
+        return " + ".join(parts)
+    d = prov["dropped"]
+    files = ", ".join(f["name"] for f in prov["files"])
+    shells = "; ".join(f"{s['inclination_deg']:g} deg {s['altitude_km']:.0f} km x{s['satellites']} "
+                       f"({s['planes']} planes)" for s in prov["shells"])
+    return (f"{prov['satellites']} satellites from {prov['kind'].upper()} {files} (epochs {prov['epoch_min'][:19]} .. "
+            f"{prov['epoch_max'][:19]}); dropped {d['duplicates']} duplicates, {d['decayed']} below "
+            f"{prov['min_altitude_km']:g} km, {d['filtered']} filtered, {d['failed']} failed; shells: {shells or 'none'}"
+            f"; {prov['unassigned']} in no shell")
+
+
 def format_text(rec: dict) -> str:
-    cfg, ch, w = rec["config"], rec["config"]["channel"], rec["config"]["walker"]
+    cfg, ch = rec["config"], rec["config"]["channel"]
     c = rec["center"]
     lines = [
         f"satcoop world: seed {rec['seed']}, S={cfg['S']} cooperating satellites, K={cfg['K']} UTs",
@@ -146,8 +182,8 @@ def format_text(rec: dict) -> str:
         f"{' (drawn from the seed)' if c['drawn'] else ''}, radius {cfg['radius_km']:g} km, "
         f"elevation mask {cfg['min_elevation_deg']:g} deg",
         f"  time     {rec['utc']} (t = {rec['t_s']:.1f} s after the epoch)",
-        f"  orbits   Walker-Delta {w['inclination_deg']:g} deg: {w['total']}/{w['planes']}/{w['phasing']} "
-        f"at {w['altitude_km']:g} km",
+        f"  orbits   {describe_constellation(rec['constellation'])}"
+        + (f"; {rec['absent']} absent at this time" if rec["absent"] else ""),
         f"  channel  {ch['carrier_hz'] / 1e9:g} GHz, {ch['subcarrier_spacing_hz'] / 1e3:g} kHz subcarriers, "
         f"UPA {ch['sat_upa'][0]}x{ch['sat_upa'][1]} ({ch['sat_element_gain_dbi']:g} dBi) -> "
         f"{ch['ut_upa'][0]}x{ch['ut_upa'][1]} ({ch['ut_element_gain_dbi']:g} dBi), "
@@ -163,11 +199,12 @@ def format_text(rec: dict) -> str:
         ls = by_sat[s["id"]]
         el = [x["elevation_deg"] for x in ls]
         beta = [x["beta_db"] for x in ls]
-        rows.append([s["id"], s["name"], s["lat_deg"], s["lon_deg"], s["alt_km"], min(el), max(el),
-                     min(beta), max(beta)])
+        rows.append([s["id"], s.get("norad_id", "-"), s["name"], s["lat_deg"], s["lon_deg"], s["alt_km"], min(el),
+                     max(el), min(beta), max(beta)])
     lines += ["  " + x for x in _table(
-        ["id", "name", "lat_deg", "lon_deg", "alt_km", "elev_min", "elev_max", "beta_min_db", "beta_max_db"],
-        rows, ["{}", "{}", "{:+.3f}", "{:+.3f}", "{:.1f}", "{:.1f}", "{:.1f}", "{:.1f}", "{:.1f}"])]
+        ["id", "norad_id", "name", "lat_deg", "lon_deg", "alt_km", "elev_min", "elev_max", "beta_min_db",
+         "beta_max_db"],
+        rows, ["{}", "{}", "{}", "{:+.3f}", "{:+.3f}", "{:.1f}", "{:.1f}", "{:.1f}", "{:.1f}", "{:.1f}"])]
     lines += ["", f"links (beta includes M N G_T G_R; snr_db = {REFERENCE_POWER_DBW:g} dBW x beta / noise, "
                   "one full-power beam, no interference)"]
     rows = [[x["sat"], x["ut"], x["elevation_deg"], x["range_km"], x["beta_db"], x["kappa_db"],
