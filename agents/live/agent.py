@@ -1,0 +1,382 @@
+"""SatelliteAgent: one cooperating satellite of the live simulation (a plain class; runtimes host it).
+
+An agent owns its orbit (its own Satrec, propagated with SGP4 on the constellation's time axis,
+:meth:`constellation.ephemeris.Constellation.subset`), measures its local statistical CSI to the
+UTs of its region every tick (:func:`constellation.channel.statistical_csi` from its own state, the
+UTs' positions and its links' large-scale draws keyed by (seed, satellite, UT)), sends its SSI every
+``ssi_period_s``, keeps the last SSI of each peer with its age, and runs every scheme lane every
+``update_period_s``. Agents never talk to each other: :meth:`SatelliteAgent.step` takes the messages
+the bus delivered and returns the messages to send; the driver moves them on the bus.
+
+Scheme lanes (one per scheme, all side by side on the same satellite and world):
+
+* separate (Sep-*): at each update the agent computes its own precoders from its local sCSI alone.
+* decentralized (Dec-*): from its local sCSI plus its view of the peers built from their SSI
+  (position and attitude -> steering vectors toward the UTs); a peer whose SSI is older than
+  ``ssi_stale_s`` is placed where its element set (common knowledge) puts it now. With the
+  scheme's on-board entry point (``local``) the agent calls it with its S=1 problem and that view;
+  otherwise it solves the problem it believes in (its own row measured, the peers' rows from SSI
+  geometry with median large-scale fading) and keeps its own row.
+* centralized (Cen-*): members send an sCSI report to the central agent at each update; the
+  central computes all precoders when every member's report of that update is in, or
+  ``report_timeout_s`` after the update (then with the last report it holds of a late member;
+  a member it never heard from is left out), and sends each member its bundle. A member applies
+  its newest bundle and falls back to ``fallback_scheme`` (computed locally at every update) when
+  it has none or the newest is older than ``max_bundle_age_s``.
+
+On-board compute: every computation is charged ``flops / onboard_flops`` seconds (flops counted
+by the scheme); its result exists only from then on (serially per lane). Agents act at tick
+times: a message is seen at the first tick at or after its arrival; a result is used (and a
+bundle sent) at the first tick at or after it is ready.
+"""
+from __future__ import annotations
+
+import math
+import pickle
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from constellation.antenna import upa_steering
+from constellation.channel import ChannelConfig, LinkLargeScale, link_geometry, statistical_csi
+from constellation.ephemeris import Constellation, axes_from_quaternion, axes_from_state, quaternion_from_axes
+
+from . import schemes as registry
+from .messages import LiveBundle, LiveReport, LiveSSI
+
+
+@lru_cache(maxsize=4)
+def _constellation_from_recipe(recipe: bytes) -> Constellation:
+    from .world import build_constellation
+    return build_constellation(pickle.loads(recipe))
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """Everything an agent is built from (picklable; sent to a Ray actor once).
+
+    sat: constellation index; region: service-region index; recipe: pickled constellation recipe
+    (every agent knows every element set); t0_s: episode start (s since the constellation epoch);
+    link_key: uint64 key of the region's links; ut_ids [K]; lanes: ((scheme, architecture), ...);
+    power_w: budget (W); the rest as :class:`agents.live.config.RunConfig`.
+    """
+
+    sat: int
+    region: int
+    recipe: bytes
+    t0_s: float
+    link_key: int
+    ut_ids: tuple
+    lanes: tuple
+    power_w: float
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
+    onboard_flops: float = 1e10
+    update_period_s: float = 1.0
+    report_timeout_s: float = 0.5
+    fallback_scheme: str = "Sep-MMSE"
+    max_bundle_age_s: float = 2.0
+    ssi_stale_s: float = 1.5
+    bits_per_real: int = 32
+    sigma_packing: str = "full"
+    quantize: bool = True
+    scheme_options: tuple = ()
+
+
+@dataclass
+class _Held:
+    p: np.ndarray
+    b: np.ndarray
+    t_csi_s: float
+    update: int
+    complete: bool
+    source: str
+
+
+@dataclass
+class _Lane:
+    scheme: str
+    arch: str
+    busy_until: float = -math.inf
+    pending: list = field(default_factory=list)          # (t_ready, seq, kind, payload)
+    own: _Held | None = None                             # own computation (separate/decentralized/central)
+    bundle: _Held | None = None                          # newest bundle received (centralized member)
+    fallback: _Held | None = None
+    reports: dict = field(default_factory=dict)          # central: sat -> LiveReport (newest)
+    collect: dict | None = None                          # central: the update being collected
+    version: int = 0
+    last_out: tuple | None = None
+
+
+class SatelliteAgent:
+    """One satellite (see module docstring). ``step`` is the only entry point per tick."""
+
+    def __init__(self, spec: AgentSpec):
+        self.spec = spec
+        self.sat = int(spec.sat)
+        self.constellation = _constellation_from_recipe(spec.recipe)
+        self.orbit = self.constellation.subset([self.sat])
+        self.lanes = {name: _Lane(name, arch) for name, arch in spec.lanes}
+        self.options = {k: dict(v) for k, v in spec.scheme_options}
+        self.peers: dict[int, LiveSSI] = {}
+        self._large = None
+        self._seq = 0
+        self.state = None
+
+    # ------------------------------------------------------------------ physics
+    def _propagate(self, t_abs: float):
+        r, v = self.orbit.state_itrs(np.array([t_abs]))
+        _, omega = self.orbit.earth_rotation(np.array([t_abs]))
+        axes = axes_from_state(r[0, 0], v[0, 0], omega[0])
+        return r[0, 0], v[0, 0], axes
+
+    def _local_csi(self, r, axes, ut):
+        lat, lon, itrs = ut
+        if self._large is None:
+            self._large = LinkLargeScale.keyed(np.uint64(self.spec.link_key), np.array([self.sat]),
+                                               np.asarray(self.spec.ut_ids))
+        return statistical_csi(r[None, None], axes[None, None], itrs[None], lat[None], lon[None], self._large,
+                               self.spec.channel)
+
+    def _problem(self, csi):
+        from agents.precoding.problem import PrecodingProblem
+        return PrecodingProblem.from_csi(csi, power_w=self.spec.power_w)
+
+    def _ssi(self, t):
+        r, _, axes = self.state["r"], self.state["v"], self.state["axes"]
+        return LiveSSI(r, quaternion_from_axes(axes), self.spec.power_w, bits_per_real=self.spec.bits_per_real,
+                       sat=self.sat, t_meas_s=t)
+
+    def _report(self, t, csi, lane: str, update: int):
+        return LiveReport(ssi=self._ssi(t), beta=csi.beta[0, 0], kappa=csi.kappa[0, 0], sigma=csi.sigma[0, 0],
+                          sigma_packing=self.spec.sigma_packing, bits_per_real=self.spec.bits_per_real,
+                          sat=self.sat, t_meas_s=t, scheme=lane, update=update)
+
+    # ------------------------------------------------------------------ computing
+    def _charge(self, lane: _Lane, t: float, flops: float) -> float:
+        start = max(t, lane.busy_until)
+        ready = start + flops / self.spec.onboard_flops
+        lane.busy_until = ready
+        return ready
+
+    def _push(self, lane: _Lane, t_ready: float, kind: str, payload):
+        lane.pending.append((t_ready, self._seq, kind, payload))
+        self._seq += 1
+
+    def _run(self, scheme: str, problem):
+        return registry.run(scheme, problem, self.options.get(scheme))
+
+    def _compute_local(self, lane: _Lane, t: float, update: int, kind: str, scheme: str, out):
+        """Separate scheme (or the fallback) on this satellite's own S=1 problem."""
+        prec, flops, it, wall, src = self._run(scheme, self.state["problem"])
+        held = _Held(prec.p[0, 0].numpy(), prec.b[0, 0].numpy(), t, update, True, kind)
+        ready = self._charge(lane, t, flops)
+        self._push(lane, ready, kind, held)
+        out["computes"].append((lane.scheme, kind, scheme, update, t, ready, flops, it, wall, src))
+
+    def _others(self, t: float, members, ut):
+        """The peers' positions and body axes as this agent believes them now (from SSI, or from
+        their element sets where the SSI is stale or missing). Returns (ids, r [O,3], axes [O,3,3], ages [O])."""
+        ids, rs, axs, ages = [], [], [], []
+        for m in members:
+            if m == self.sat:
+                continue
+            ssi = self.peers.get(m)
+            age = math.inf if ssi is None else t - ssi.t_meas_s
+            if ssi is not None and age <= self.spec.ssi_stale_s:
+                rs.append(ssi.position_m)
+                axs.append(axes_from_quaternion(ssi.attitude_q))
+            else:
+                sub = self.constellation.subset([m])
+                r, v = sub.state_itrs(np.array([self.spec.t0_s + t]))
+                _, om = sub.earth_rotation(np.array([self.spec.t0_s + t]))
+                rs.append(r[0, 0])
+                axs.append(axes_from_state(r[0, 0], v[0, 0], om[0]))
+            ids.append(m)
+            ages.append(age)
+        return ids, np.array(rs).reshape(-1, 3), np.array(axs).reshape(-1, 3, 3), np.array(ages)
+
+    def _compute_decentralized(self, lane: _Lane, t: float, update: int, members, ut, out):
+        lat, lon, itrs = ut
+        ids, r_o, ax_o, _ = self._others(t, members, ut)
+        entry = registry.local_entry(lane.scheme)
+        cfg = self.spec.channel
+        local = self.state["problem"]
+        if entry is not None:
+            from agents.nets.dec_tfc import OthersView
+            if ids:
+                geo = link_geometry(r_o[None], ax_o[None], itrs[None], lat[None], lon[None])
+                g = upa_steering(geo["u_sat"][..., 0], geo["u_sat"][..., 1], *cfg.sat_upa, cfg.element_spacing_wl)
+                d0 = upa_steering(geo["u_ut"][..., 0], geo["u_ut"][..., 1], *cfg.ut_upa, cfg.element_spacing_wl)
+            else:
+                g = np.zeros((1, 0, len(lat), cfg.m), complex)
+                d0 = np.zeros((1, 0, len(lat), cfg.n), complex)
+            view = OthersView(g=torch.from_numpy(g).to(local.dtype), d0=torch.from_numpy(d0).to(local.dtype),
+                              power_w=torch.full((1, len(ids)), self.spec.power_w, dtype=torch.float64),
+                              mask=torch.ones((1, len(ids)), dtype=torch.bool))
+            import time
+            t0 = time.perf_counter()
+            res = entry(local, view)
+            wall = time.perf_counter() - t0
+            prec, hist = res if isinstance(res, tuple) else (res, {})
+            fl = (hist or {}).get("flops")
+            flops = float(fl.double().sum()) if isinstance(fl, torch.Tensor) else float(
+                getattr(entry, "flops", lambda o, k: 0.0)(len(ids), len(lat)))
+            it, src = 0, "counted"
+            p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
+        else:
+            from agents.precoding.problem import PrecodingProblem
+            csi = self.state["csi"]
+            if ids:
+                zero = LinkLargeScale(np.zeros((1, len(ids), len(lat))), np.zeros((1, len(ids), len(lat))))
+                peer_axes = ax_o[None]
+                peer = statistical_csi(r_o[None], peer_axes, itrs[None], lat[None], lon[None], zero, cfg)
+                from dataclasses import fields as dfields
+                from constellation.csi import StatisticalCSI
+                both = StatisticalCSI(**{f.name: (getattr(csi, f.name) if f.name == "noise_w" else np.concatenate(
+                    [getattr(csi, f.name), getattr(peer, f.name)], axis=1)) for f in dfields(StatisticalCSI)})
+            else:
+                both = csi
+            prob = PrecodingProblem.from_csi(both, power_w=self.spec.power_w)
+            prec, flops, it, wall, src = self._run(lane.scheme, prob)
+            p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
+        held = _Held(p, b, t, update, True, "own")
+        ready = self._charge(lane, t, flops)
+        self._push(lane, ready, "own", held)
+        out["computes"].append((lane.scheme, "own", lane.scheme, update, t, ready, flops, it, wall, src))
+
+    def _compute_central(self, lane: _Lane, t: float, members, ut, out):
+        """The central agent's computation for the update being collected."""
+        from agents.precoding.rebuild import problem_from_reports
+
+        col = lane.collect
+        u = col["update"]
+        reps = {self.sat: col["own"]}
+        complete = True
+        for m in members:
+            if m == self.sat:
+                continue
+            rep = lane.reports.get(m)
+            if rep is None:
+                complete = False
+                continue
+            if rep.update != u:
+                complete = False
+            reps[m] = rep
+        lat, lon, itrs = ut
+        prob = problem_from_reports(reps, itrs, self.spec.channel, ut_lat_deg=lat, ut_lon_deg=lon,
+                                    quantize=self.spec.quantize)
+        prec, flops, it, wall, src = self._run(lane.scheme, prob)
+        t_csi = min(r.t_meas_s for r in reps.values())
+        bundles = {}
+        for i, s in enumerate(reps):
+            bundles[s] = LiveBundle(p=prec.p[0, i].numpy(), b=prec.b[0, i].numpy(), bits_per_real=self.spec.bits_per_real,
+                                    sat=s, scheme=lane.scheme, update=u, t_csi_s=t_csi, complete=complete)
+        ready = self._charge(lane, t, flops)
+        self._push(lane, ready, "central", bundles)
+        out["computes"].append((lane.scheme, "central", lane.scheme, u, t, ready, flops, it, wall, src))
+        if not complete:
+            missing = [m for m in members if m != self.sat and (m not in lane.reports or lane.reports[m].update != u)]
+            out["events"].append({"t_s": t, "type": "timeout", "scheme": lane.scheme, "sat": self.sat, "update": u,
+                                  "detail": f"computed without fresh reports of {missing}"})
+        lane.collect = None
+
+    # ------------------------------------------------------------------ the tick
+    def step(self, tick: dict) -> dict:
+        """One tick. ``tick``: t (episode s), ut (lat [K], lon [K], itrs [K,3]), members (ids), central
+        (id or None), update (index if an update starts now, else -1), update_index (current),
+        ssi (bool), inbox [(msg, src, t_arrive)]. Returns sends [(msg, dst)], held {scheme: (version,
+        p, b, t_csi, update, complete, source) if changed}, computes, events, ssi_age_max_s."""
+        t = float(tick["t"])
+        members = tick["members"]
+        central = tick.get("central")
+        ut = tick["ut"]
+        out = {"sends": [], "held": {}, "computes": [], "events": []}
+        first = self.state is None
+        if tick.get("measure", True) or first:
+            r, v, axes = self._propagate(self.spec.t0_s + t)
+            csi = self._local_csi(r, axes, ut)
+            self.state = {"r": r, "v": v, "axes": axes, "csi": csi, "problem": self._problem(csi), "t": t}
+
+        for msg, src, _t_arr in tick.get("inbox", ()):
+            if isinstance(msg, LiveSSI):
+                old = self.peers.get(src)
+                if old is None or msg.t_meas_s >= old.t_meas_s:
+                    self.peers[src] = msg
+            elif isinstance(msg, LiveReport):
+                lane = self.lanes.get(msg.scheme)
+                if lane is not None:
+                    old = lane.reports.get(src)
+                    if old is None or msg.update >= old.update:
+                        lane.reports[src] = msg
+            elif isinstance(msg, LiveBundle):
+                lane = self.lanes.get(msg.scheme)
+                if lane is not None and (lane.bundle is None or msg.update >= lane.bundle.update):
+                    lane.bundle = _Held(msg.p, msg.b, msg.t_csi_s, msg.update, msg.complete, "bundle")
+
+        if tick.get("ssi"):
+            ssi = self._ssi(t)
+            out["sends"].extend((ssi, m) for m in members if m != self.sat)
+
+        upd = int(tick.get("update", -1))
+        u_now = int(tick.get("update_index", upd))
+        run_update = upd >= 0 or first
+        u = upd if upd >= 0 else u_now
+        for lane in self.lanes.values():
+            if lane.arch == "separate":
+                if run_update:
+                    self._compute_local(lane, t, u, "own", lane.scheme, out)
+            elif lane.arch == "decentralized":
+                if run_update:
+                    self._compute_decentralized(lane, t, u, members, ut, out)
+            else:
+                if run_update:
+                    self._compute_local(lane, t, u, "fallback", self.spec.fallback_scheme, out)
+                if central == self.sat:
+                    if upd >= 0:
+                        lane.collect = {"update": u, "t0": t, "own": self._report(t, self.state["csi"], lane.scheme, u)}
+                    if lane.collect is not None:
+                        cu = lane.collect["update"]
+                        fresh = all(m == self.sat or (m in lane.reports and lane.reports[m].update == cu)
+                                    for m in members)
+                        if fresh or t >= lane.collect["t0"] + self.spec.report_timeout_s - 1e-9:
+                            self._compute_central(lane, t, members, ut, out)
+                elif central is not None and upd >= 0 and central in members:
+                    out["sends"].append((self._report(t, self.state["csi"], lane.scheme, u), central))
+            # results that are ready by now
+            if lane.pending:
+                lane.pending.sort(key=lambda x: (x[0], x[1]))
+                while lane.pending and lane.pending[0][0] <= t + 1e-12:
+                    _, _, kind, payload = lane.pending.pop(0)
+                    if kind == "central":
+                        for s, bundle in payload.items():
+                            if s == self.sat:
+                                lane.own = _Held(bundle.p, bundle.b, bundle.t_csi_s, bundle.update, bundle.complete,
+                                                 "central")
+                            elif s in members:
+                                out["sends"].append((bundle, s))
+                    elif kind == "fallback":
+                        lane.fallback = payload
+                    else:
+                        lane.own = payload
+            held = self._select(lane, t, central)
+            if held is not None:
+                key = (id(held), held.update, held.source)
+                if key != lane.last_out:
+                    lane.last_out = key
+                    lane.version += 1
+                    out["held"][lane.scheme] = (lane.version, held.p, held.b, held.t_csi_s, held.update, held.complete,
+                                                held.source)
+        ages = [t - self.peers[m].t_meas_s if m in self.peers else math.inf for m in members if m != self.sat]
+        out["ssi_age_max_s"] = max(ages) if ages else 0.0
+        return out
+
+    def _select(self, lane: _Lane, t: float, central) -> _Held | None:
+        if lane.arch != "centralized":
+            return lane.own
+        best = None
+        for h in (lane.own if central == self.sat else None, lane.bundle):
+            if h is not None and t - h.t_csi_s <= self.spec.max_bundle_age_s and (best is None or h.update > best.update):
+                best = h
+        return best if best is not None else lane.fallback

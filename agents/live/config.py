@@ -1,0 +1,305 @@
+"""The one config schema of a live episode (`satcoop run`): :class:`RunConfig`, validated on load.
+
+``RunConfig.load(path | None, overrides)`` reads a TOML file (None: the packaged default,
+``agents/live/default.toml``, kept identical to ``runs/default.toml``), applies dotted
+overrides ``"faults.model=iid"`` (values parsed as TOML, else taken as strings) and validates
+the result with pydantic: an unknown field, a wrong type or a value out of range is ONE line
+``<field> = <value>: <what is allowed>`` (ValueError) before any work starts.
+
+Units are in the field names (``_s`` seconds of simulated time, ``_dbw``, ``_bps``, ``_km``);
+all times in the config are relative to the start of the episode.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_RESOURCE = "default.toml"
+FAULT_MODELS = ("none", "iid", "gilbert-elliott", "scheduled")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class WalkerConfig(_Strict):
+    """Walker-Delta pattern i: T/P/F at ``altitude_km`` (the default: 28 planes x 60, 600 km, 53 deg)."""
+
+    total: int = Field(1680, ge=1, le=100_000)
+    planes: int = Field(28, ge=1)
+    phasing: int = Field(1, ge=0)
+    altitude_km: float = Field(600.0, ge=100.0, le=100_000.0)
+    inclination_deg: float = Field(53.0, ge=0.0, le=180.0)
+
+    @model_validator(mode="after")
+    def _pattern(self):
+        if self.total % self.planes:
+            raise ValueError(f"total = {self.total} must be a multiple of planes = {self.planes}")
+        if self.phasing >= self.planes:
+            raise ValueError(f"phasing = {self.phasing} must be < planes = {self.planes}")
+        return self
+
+
+class ConstellationConfig(_Strict):
+    """Which constellation (a Walker-Delta pattern; real TLE/OMM sets come with the constellation spec)."""
+
+    walker: WalkerConfig = Field(default_factory=WalkerConfig)
+
+
+class ScheduledOutage(_Strict):
+    """A deterministic outage [start_s, end_s) (episode time) of a satellite (its index), of a link
+    [a, b], or of ``"central"`` (every link of region 0's central satellite as elected at the start)."""
+
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(ge=0.0)
+    target: Union[int, list[int], Literal["central"]]
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.end_s < self.start_s:
+            raise ValueError(f"end_s = {self.end_s} must be >= start_s = {self.start_s}")
+        if isinstance(self.target, list) and (len(self.target) != 2 or min(self.target) < 0
+                                              or self.target[0] == self.target[1]):
+            raise ValueError(f"target = {self.target}: a link is [a, b] with two different satellite indices >= 0")
+        if isinstance(self.target, int) and self.target < 0:
+            raise ValueError(f"target = {self.target}: a satellite index must be >= 0")
+        return self
+
+
+class FaultsConfig(_Strict):
+    """ISL outages. ``model``: none | iid (each link down in each tick with ``outage_prob``) |
+    gilbert-elliott (two-state Markov chain per link, stationary down probability ``outage_prob``,
+    mean down sojourn ``mean_outage_s``) | scheduled (only the ``scheduled`` entries). The
+    ``scheduled`` entries apply with every model."""
+
+    model: Literal["none", "iid", "gilbert-elliott", "scheduled"] = "gilbert-elliott"
+    outage_prob: float = Field(0.02, ge=0.0, lt=1.0)
+    mean_outage_s: float = Field(2.0, gt=0.0)
+    scheduled: list[ScheduledOutage] = Field(default_factory=list)
+
+
+class IslConfig(_Strict):
+    """Inter-satellite links: per-hop processing delay, link rate, routing topology, in-flight failures."""
+
+    processing_s: float = Field(1e-3, ge=0.0, le=10.0)
+    rate_bps: float = Field(1e9, gt=0.0)
+    topology: Literal["grid", "complete"] = "grid"
+    on_failure: Literal["drop", "reroute"] = "drop"
+    bits_per_real: int = Field(32, ge=1, le=128)
+    sigma_packing: Literal["full", "hermitian"] = "full"
+    quantize: bool = True            # the central sees reported numbers rounded to bits_per_real
+
+
+class CentralizedConfig(_Strict):
+    """Centralized protocol: report timeout, the members' fallback, failover."""
+
+    report_timeout_s: float = Field(0.5, ge=0.0)
+    fallback_scheme: str = "Sep-MMSE"
+    max_bundle_age_s: float = Field(2.0, gt=0.0)
+    failover: Literal["none", "reelect"] = "none"
+    failover_timeout_s: float = Field(2.0, gt=0.0)
+
+
+class RayConfig(_Strict):
+    """Ray runtime: resources per actor, packing, fault tolerance, idle actors kept for reuse."""
+
+    num_cpus: float | None = Field(None, gt=0.0)
+    actor_num_cpus: float = Field(0.25, gt=0.0, le=64.0)
+    agents_per_actor: int = Field(1, ge=1)
+    max_restarts: int = Field(3, ge=0)
+    idle_actors_max: int = Field(2, ge=0)
+
+
+class ChaosConfig(_Strict):
+    """Fault injection for the runtime itself: kill the process (Ray actor, or the in-process agent
+    state on the local runtime) hosting ``target`` at episode time ``kill_agent_at_s``."""
+
+    kill_agent_at_s: float | None = Field(None, ge=0.0)
+    target: Union[Literal["central"], int] = "central"
+
+
+class RegionConfig(_Strict):
+    """Service regions: ``count`` regions (drop i of the seed each), each with its own S satellites and
+    central; ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed)."""
+
+    count: int = Field(1, ge=1, le=64)
+    radius_km: float = Field(800.0, gt=0.0, lt=10_000.0)
+    min_elevation_deg: float = Field(10.0, ge=0.0, lt=90.0)
+    center_lat_deg: float | None = Field(None, ge=-90.0, le=90.0)
+    center_lon_deg: float | None = Field(None, ge=-180.0, le=180.0)
+    ut_speed_kmh: float = Field(5.0, ge=0.0, le=1000.0)
+
+    @model_validator(mode="after")
+    def _center(self):
+        if (self.center_lat_deg is None) != (self.center_lon_deg is None):
+            raise ValueError("center_lat_deg and center_lon_deg are given together or not at all")
+        return self
+
+
+class RunConfig(_Strict):
+    """One live episode (see module docstring; defaults = the embedded default episode)."""
+
+    seed: int = Field(0, ge=0)
+    duration_s: float = Field(60.0, gt=0.0, le=86_400.0)
+    tick_s: float = Field(0.1, gt=0.0, le=60.0)
+    S: int = Field(3, ge=1, le=64)
+    K: int = Field(12, ge=1, le=1024)
+    power_dbw: float = Field(5.0, ge=-100.0, le=100.0)
+    update_period_s: float = Field(1.0, gt=0.0)
+    ssi_period_s: float = Field(1.0, gt=0.0)
+    onboard_flops: float = Field(1e10, gt=0.0)
+    schemes: Union[Literal["all"], list[str]] = "all"
+    runtime: Literal["ray", "local"] = "ray"
+    address: str | None = None
+    start_t_s: float | None = Field(None, ge=0.0)
+    scheme_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    constellation: ConstellationConfig = Field(default_factory=ConstellationConfig)
+    region: RegionConfig = Field(default_factory=RegionConfig)
+    faults: FaultsConfig = Field(default_factory=FaultsConfig)
+    isl: IslConfig = Field(default_factory=IslConfig)
+    centralized: CentralizedConfig = Field(default_factory=CentralizedConfig)
+    ray: RayConfig = Field(default_factory=RayConfig)
+    chaos: ChaosConfig = Field(default_factory=ChaosConfig)
+
+    @field_validator("schemes")
+    @classmethod
+    def _schemes(cls, v):
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("give at least one scheme name, or \"all\"")
+            if len(set(v)) != len(v):
+                raise ValueError("scheme names must be distinct")
+        return v
+
+    @model_validator(mode="after")
+    def _timing(self):
+        n = self.duration_s / self.tick_s
+        if n > 10_000_000:
+            raise ValueError(f"duration_s / tick_s = {n:.0f} ticks: at most 1e7")
+        if self.isl.topology == "complete" and self.faults.model in ("iid", "gilbert-elliott"):
+            raise ValueError("faults.model: random link faults need isl.topology = \"grid\" "
+                             "(\"complete\" has n(n-1)/2 links); use none or scheduled")
+        return self
+
+    # ------------------------------------------------------------------ loading
+    @property
+    def n_ticks(self) -> int:
+        """Ticks of the episode: t = 0, tick_s, ..., < duration_s (at least one)."""
+        return max(1, int(math.ceil(self.duration_s / self.tick_s - 1e-9)))
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "RunConfig":
+        """Validate a (nested) dict; ValueError with one line naming the field, the value and what is allowed."""
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            raise ValueError(one_line(exc, data or {})) from None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides=()) -> "RunConfig":
+        """Read ``path`` (TOML; None: the packaged default episode), apply ``overrides``
+        (``"a.b=value"``), validate. ValueError (one line) on any bad input."""
+        data = read_toml(path)
+        for item in overrides or ():
+            apply_override(data, item)
+        return cls.from_dict(data)
+
+    def replace(self, **changes) -> "RunConfig":
+        d = self.model_dump()
+        for k, v in changes.items():
+            set_dotted(d, k, v)
+        return RunConfig.from_dict(d)
+
+
+def default_toml_text() -> str:
+    """The packaged default episode (agents/live/default.toml)."""
+    return resources.files("agents.live").joinpath(DEFAULT_CONFIG_RESOURCE).read_text()
+
+
+def read_toml(path: str | Path | None) -> dict:
+    if path is None:
+        return tomllib.loads(default_toml_text())
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"CONFIG = {str(path)!r}: no such file (give a TOML run config)")
+    try:
+        return tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"CONFIG = {str(path)!r}: not valid TOML ({exc})") from None
+
+
+def _parse_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def set_dotted(data: dict, dotted: str, value) -> None:
+    keys = dotted.split(".")
+    cur = data
+    for k in keys[:-1]:
+        nxt = cur.get(k)
+        if nxt is None:
+            nxt = cur[k] = {}
+        if not isinstance(nxt, dict):
+            raise ValueError(f"--set {dotted}: {k!r} is not a table of fields")
+        cur = nxt
+    cur[keys[-1]] = value
+
+
+def apply_override(data: dict, item: str) -> None:
+    """Apply one ``FIELD=VALUE`` override in place (VALUE parsed as TOML, else a string)."""
+    if not isinstance(item, str) or "=" not in item:
+        raise ValueError(f"--set {item!r}: expected FIELD=VALUE, e.g. faults.model=iid or S=4")
+    key, text = item.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ValueError(f"--set {item!r}: empty field name")
+    set_dotted(data, key, _parse_value(text.strip()))
+
+
+def _lookup(data, loc):
+    cur = data
+    for k in loc:
+        try:
+            cur = cur[k]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return cur
+
+
+def one_line(exc: ValidationError, data: dict) -> str:
+    """The first error of a pydantic ValidationError as ``field = value: allowed``."""
+    err = exc.errors()[0]
+    loc = [x for x in err.get("loc", ()) if not (isinstance(x, str) and ("[" in x or x in (
+        "int", "str", "list[int]", "function-after", "literal['central']")))]
+    field = ".".join(str(x) for x in loc) or "config"
+    value = err.get("input", _lookup(data, loc))
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "extra_forbidden":
+        allowed = _allowed_fields(loc[:-1])
+        msg = f"unknown field; allowed here: {', '.join(allowed)}"
+        value = _lookup(data, loc)
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if isinstance(value, dict):
+        value = "{...}"
+    return f"{field} = {value!r}: {msg}"
+
+
+def _allowed_fields(loc) -> list[str]:
+    model: type[BaseModel] = RunConfig
+    for k in loc:
+        f = model.model_fields.get(str(k))
+        ann = getattr(f, "annotation", None)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        else:
+            break
+    return sorted(model.model_fields)

@@ -1,0 +1,312 @@
+"""The episode driver: advances simulated time in lockstep ticks, moves messages, asks the evaluator.
+
+One tick at episode time t = n tick_s (see "One episode, in simulated time" in ARCHITECTURE.md):
+
+1. the world propagates the whole constellation once (SGP4); at an update tick every region
+   re-selects its S cooperating satellites (handover: agents join and leave the runtime) and,
+   for centralized schemes, the central agent is (re-)elected (:func:`agents.protocol.elect_central`,
+   minimum total ISL latency to the members over the links up at t; with ``failover = "reelect"``
+   a central unreachable for longer than ``failover_timeout_s`` is replaced);
+2. the bus delivers what has arrived by t; every agent steps once (one call per host) with its
+   inbox, the UTs' positions and its role, and returns what it sends, which the driver puts on the
+   bus at t; messages that arrive at t itself (zero latency) are handed out in further rounds of
+   the same tick;
+3. the evaluator computes every scheme's sum rate on the true channels of t with the precoders
+   each satellite holds (:mod:`agents.live.evaluator`).
+
+Nothing depends on wall time: wall time is measured and logged beside the simulated timeline.
+"""
+from __future__ import annotations
+
+import math
+import pickle
+import time
+
+import numpy as np
+
+from agents.protocol import elect_central
+
+from . import schemes as registry
+from .agent import AgentSpec
+from .evaluator import Evaluator
+from .world import EpisodeWorld
+
+MAX_ROUNDS = 16
+
+
+class Episode:
+    """One live episode (build, then :meth:`run`)."""
+
+    def __init__(self, config, runtime):
+        self.config = config
+        self.runtime = runtime
+        self.schemes = registry.resolve(config.schemes)
+        arch = registry.registered()
+        self.arch = {s: arch[s] for s in self.schemes}
+        if config.centralized.fallback_scheme not in arch:
+            raise ValueError(f"centralized.fallback_scheme = {config.centralized.fallback_scheme!r}: not a registered "
+                             f"scheme; registered: {', '.join(arch)}")
+        if any(a == "centralized" for a in self.arch.values()) and arch[config.centralized.fallback_scheme] != "separate":
+            raise ValueError(f"centralized.fallback_scheme = {config.centralized.fallback_scheme!r}: must be a separate "
+                             "scheme (it runs on the member alone)")
+        self.has_central = any(a == "centralized" for a in self.arch.values())
+        self.world = EpisodeWorld(config)
+        from network.bus import Bus
+        from network.links import LinkConfig
+        self.link = LinkConfig(processing_s=config.isl.processing_s, rate_bps=config.isl.rate_bps)
+        self.tick_s = config.tick_s
+        self.n_ticks = config.n_ticks
+        self.upd_ticks = max(1, int(round(config.update_period_s / config.tick_s)))
+        self.ssi_ticks = max(1, int(round(config.ssi_period_s / config.tick_s)))
+        self.recipe = pickle.dumps(self.world.recipe)
+        self.events: list[dict] = []
+        self.members: dict[int, list[int]] = {}
+        self.central: dict[int, int | None] = {}
+        self.unreachable_since: dict[int, float | None] = {}
+        # initial selection and election (needed for the "central" fault target)
+        self._initial = {}
+        for reg in self.world.regions:
+            tr = reg.drops
+            self._initial[reg.index] = [int(x) for x in tr.sat_ids[0]]
+        self._snap0 = self.world.snapshot(0.0)
+        central0 = None
+        if self.has_central:
+            central0 = self._elect(self._initial[0], 0.0, faults=False)
+        self.timeline = self.world.fault_timeline(central0)
+        self.bus = Bus(self.world.snapshot, self.link, faults=self.timeline, on_failure=config.isl.on_failure,
+                       step_s=config.tick_s)
+        self.meta: dict[int, tuple] = {}
+        self.held: dict[tuple, dict] = {}
+        self.evaluator = Evaluator(self.schemes)
+        self.rows: list[dict] = []
+        self.computes: list[tuple] = []
+        self.missed = {s: [0, 0] for s in self.schemes}
+        self.wall = {"world": 0.0, "agents": 0.0, "bus": 0.0, "evaluator": 0.0, "control": 0.0}
+
+    # ------------------------------------------------------------------ roles
+    def _latency(self, members, t: float, faults: bool = True) -> np.ndarray:
+        from scipy.sparse.csgraph import dijkstra
+        snap = self.world.snapshot(t)
+        mask = self.bus.up_mask(t, snap) if faults else snap.up
+        lat = np.maximum(snap.latency_s(self.link, 0.0), 1e-15)
+        graph = snap.csgraph(lat, mask)
+        return dijkstra(graph, directed=False, indices=list(members))[:, list(members)]
+
+    def _elect(self, members, t: float, faults: bool = True, exclude=()) -> int:
+        cand = sorted(m for m in members if m not in exclude) or sorted(members)
+        ids = sorted(members)
+        lat = self._latency(ids, t, faults)
+        pos = {m: i for i, m in enumerate(ids)}
+        sub = lat[np.ix_([pos[m] for m in cand], [pos[m] for m in cand])]
+        return cand[elect_central(sub, list(range(len(cand))))]
+
+    def _spec(self, region: int, sat: int) -> AgentSpec:
+        c = self.config
+        d = self.world.regions[region].drops
+        return AgentSpec(
+            sat=int(sat), region=region, recipe=self.recipe, t0_s=self.world.t0_s, link_key=int(d.link_key[0]),
+            ut_ids=tuple(int(x) for x in d.ut_ids[0]), lanes=tuple((s, self.arch[s]) for s in self.schemes),
+            power_w=10.0 ** (c.power_dbw / 10.0), channel=self.world.channel, onboard_flops=c.onboard_flops,
+            update_period_s=c.update_period_s, report_timeout_s=c.centralized.report_timeout_s,
+            fallback_scheme=c.centralized.fallback_scheme, max_bundle_age_s=c.centralized.max_bundle_age_s,
+            ssi_stale_s=1.5 * c.ssi_period_s, bits_per_real=c.isl.bits_per_real, sigma_packing=c.isl.sigma_packing,
+            quantize=c.isl.quantize, scheme_options=tuple(sorted((k, tuple(sorted(v.items())))
+                                                                 for k, v in c.scheme_options.items())))
+
+    def _set_members(self, region: int, new: list[int], t: float) -> None:
+        old = self.members.get(region, [])
+        for s in old:
+            if s not in new:
+                self.runtime.remove((region, s), t)
+                self.held.pop((region, s), None)
+                self.events.append({"t_s": t, "type": "leave", "region": region, "sat": s})
+        for s in new:
+            if s not in old:
+                self.runtime.add((region, s), self._spec(region, s), t)
+                if old:
+                    self.events.append({"t_s": t, "type": "join", "region": region, "sat": s})
+        if old and set(old) != set(new):
+            self.events.append({"t_s": t, "type": "handover", "region": region, "from": old, "to": new})
+        self.members[region] = list(new)
+
+    def _update_roles(self, region: int, t: float, truth) -> None:
+        """Re-selection (handover) and election at an update tick."""
+        if region in self.members:
+            ids, n_q = self.world.select(region, t, truth.ut_itrs_m[0], truth.ut_lat_deg[0], truth.ut_lon_deg[0])
+            if n_q >= self.config.S:
+                new = [int(x) for x in ids]
+                if set(new) != set(self.members[region]):
+                    self._set_members(region, new, t)
+            else:
+                self.events.append({"t_s": t, "type": "selection_short", "region": region,
+                                    "detail": f"only {n_q} satellites qualify; keeping the set"})
+        else:
+            self._set_members(region, self._initial[region], t)
+        if not self.has_central:
+            self.central[region] = None
+            return
+        members = self.members[region]
+        cur = self.central.get(region)
+        if cur is None or cur not in members:
+            new = self._elect(members, t)
+            self.events.append({"t_s": t, "type": "election", "region": region, "central": new,
+                                "detail": "initial" if cur is None else f"central {cur} left the set"})
+            self.central[region] = new
+            self.unreachable_since[region] = None
+            return
+        if self.config.centralized.failover == "reelect" and len(members) > 1:
+            lat = self._latency(members, t)
+            row = sorted(members).index(cur)
+            reach = np.isfinite(np.delete(lat[row], row))
+            if reach.any():
+                self.unreachable_since[region] = None
+            else:
+                since = self.unreachable_since.get(region)
+                if since is None:
+                    self.unreachable_since[region] = since = t
+                if t - since >= self.config.centralized.failover_timeout_s - 1e-9:
+                    new = self._elect(members, t, exclude=(cur,))
+                    self.events.append({"t_s": t, "type": "election", "region": region, "central": new,
+                                        "detail": f"failover: central {cur} unreachable since {since:.2f} s"})
+                    self.central[region] = new
+                    self.unreachable_since[region] = None
+
+    # ------------------------------------------------------------------ messages
+    def _send(self, region: int, src: int, sends, t: float) -> None:
+        for msg, dst in sends:
+            mid = self.bus.send(msg, src, dst, t)
+            self.meta[mid] = (region, getattr(msg, "scheme", ""), getattr(msg, "update", -1))
+
+    def _deliveries(self, t: float) -> dict:
+        inbox: dict = {}
+        for d in self.bus.deliver(t):
+            region = self.meta[d.msg_id][0]
+            key = (region, d.dst)
+            if d.dst in self.members.get(region, ()):
+                inbox.setdefault(key, []).append((d.msg, d.src, d.t_arrive_s))
+        return inbox
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, progress=None):
+        c = self.config
+        kill_tick = None
+        if c.chaos.kill_agent_at_s is not None:
+            kill_tick = int(round(c.chaos.kill_agent_at_s / self.tick_s))
+        for n in range(self.n_ticks):
+            t = n * self.tick_s
+            w0 = time.perf_counter()
+            update = n % self.upd_ticks == 0
+            ssi = n % self.ssi_ticks == 0
+            u_index = n // self.upd_ticks
+            if update and n > 0:
+                self._account_missed(u_index - 1)
+            truths = {}
+            for reg in self.world.regions:
+                r = reg.index
+                members = self.members.get(r, self._initial[r])
+                tr = self.world.truth(r, t, members)
+                if update:
+                    w1 = time.perf_counter()
+                    self._update_roles(r, t, tr)
+                    self.wall["control"] += time.perf_counter() - w1
+                    if self.members[r] != members:
+                        tr = self.world.truth(r, t, self.members[r])
+                truths[r] = tr
+            if kill_tick is not None and n == kill_tick:
+                self._chaos(t)
+            w2 = time.perf_counter()
+            self.wall["world"] += w2 - w0
+            inbox = self._deliveries(t)
+            w3 = time.perf_counter()
+            self.wall["bus"] += w3 - w2
+            ticks = {}
+            for r, tr in truths.items():
+                ut = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
+                for s in self.members[r]:
+                    ticks[(r, s)] = {"t": t, "ut": ut, "members": tuple(self.members[r]), "central": self.central.get(r),
+                                     "update": u_index if update else -1, "update_index": u_index, "ssi": ssi,
+                                     "inbox": inbox.get((r, s), [])}
+            ssi_age = {}
+            for rnd in range(MAX_ROUNDS):
+                w4 = time.perf_counter()
+                outs = self.runtime.step(ticks, t)
+                w5 = time.perf_counter()
+                self.wall["agents"] += w5 - w4
+                for key in sorted(outs):
+                    out = outs[key]
+                    r, s = key
+                    self._send(r, s, out["sends"], t)
+                    if out["held"]:
+                        self.held.setdefault(key, {}).update(out["held"])
+                    self.computes.extend((r, s) + tuple(x) for x in out["computes"])
+                    for ev in out["events"]:
+                        self.events.append(dict(ev, region=r))
+                    if rnd == 0:
+                        ssi_age[key] = out["ssi_age_max_s"]
+                more = self._deliveries(t)
+                self.wall["bus"] += time.perf_counter() - w5
+                if not more:
+                    break
+                ticks = {k: {"t": t, "ut": ticks[k]["ut"] if k in ticks else None, "members": tuple(self.members[k[0]]),
+                             "central": self.central.get(k[0]), "update": -1, "update_index": u_index, "ssi": False,
+                             "inbox": v, "measure": False} for k, v in more.items()}
+                for k, v in ticks.items():
+                    if v["ut"] is None:
+                        tr = truths[k[0]]
+                        v["ut"] = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
+            w6 = time.perf_counter()
+            for r, tr in truths.items():
+                self._evaluate(r, n, t, tr, ssi_age)
+            self.wall["evaluator"] += time.perf_counter() - w6
+            if progress is not None:
+                progress(n, t)
+        self._account_missed((self.n_ticks - 1) // self.upd_ticks)
+        self.events.extend(self.runtime.events)
+        self.events.sort(key=lambda e: (e["t_s"], e["type"]))
+
+    def _chaos(self, t: float) -> None:
+        target = self.config.chaos.target
+        if target == "central":
+            sat = self.central.get(0)
+            if sat is None:
+                sat = self.members[0][0]
+        else:
+            sat = int(target)
+            if sat not in self.members[0]:
+                raise ValueError(f"chaos.target = {target}: not a member of region 0 at t = {t} s "
+                                 f"(members {self.members[0]})")
+        self.runtime.kill((0, sat), t)
+
+    def _evaluate(self, r: int, n: int, t: float, tr, ssi_age: dict) -> None:
+        members = self.members[r]
+        held = [self.held.get((r, s), {}) for s in members]
+        rates, ages, updates, sources = self.evaluator.tick(
+            tr.csi, self.world.channels(r, n, tr.csi), held, t)
+        outage = bool(self._members_cut(r, t))
+        for i, s in enumerate(self.schemes):
+            self.rows.append({"tick": n, "t_s": t, "region": r, "scheme": s, "sum_rate_bps_hz": float(rates[i]),
+                              "precoder_age_s": ages[i], "sat_ids": list(members), "update": updates[i],
+                              "source": sources[i], "precoder_age_mean_s": float(np.mean(ages[i])),
+                              "ssi_age_max_s": float(max((ssi_age.get((r, m), 0.0) for m in members), default=0.0)),
+                              "members_cut": outage})
+
+    def _members_cut(self, r: int, t: float) -> bool:
+        """Some pair of members cannot reach each other over the links up at t (outage shading)."""
+        m = self.members[r]
+        if len(m) < 2:
+            return False
+        return bool(np.any(~np.isfinite(self._latency(m, t))))
+
+    def _account_missed(self, u: int) -> None:
+        """After update u's period: for every member and scheme, did it hold precoders from update u,
+        computed with every member's data of update u (not a fallback)?"""
+        if u < 0:
+            return
+        for r, members in self.members.items():
+            for s in members:
+                h = self.held.get((r, s), {})
+                for name in self.schemes:
+                    x = h.get(name)
+                    ok = x is not None and x[4] == u and bool(x[5]) and x[6] != "fallback"
+                    self.missed[name][0] += 0 if ok else 1
+                    self.missed[name][1] += 1

@@ -1,0 +1,48 @@
+"""Ground truth (not an agent): the rate every scheme achieves at a tick with what each satellite holds.
+
+At tick t of a region, the true statistical CSI of its cooperating satellites gives one draw of
+the instantaneous channels H_{s,k} [S,K,N,M] (eq. (13), the same draw for every scheme), and each
+scheme's sum rate is ``sum_{s,k} log2(1 + SINR_{s,k})`` with the precoders p_{s,k} and receive
+vectors b_{s,k} that satellite s actually holds at t (:func:`agents.precoding.rates.instantaneous_rates`:
+every other stream of every satellite interferes through the true channels). All schemes in one
+batched call (the scheme is the batch dimension). A satellite holding nothing yet transmits nothing
+(p = 0, b = its UTs' LoS steering vector).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from agents.precoding.problem import Precoders
+from agents.precoding.rates import instantaneous_rates
+
+
+class Evaluator:
+    """Batched over schemes; ``tick`` returns (sum rates [n_schemes], ages, updates, sources)."""
+
+    def __init__(self, schemes):
+        self.schemes = list(schemes)
+
+    def tick(self, csi, h, held: list[dict], t: float):
+        """csi: true StatisticalCSI [1,S,K]; h: channels [1,S,K,N,M]; held[s][scheme] =
+        (version, p [K,M], b [K,N], t_csi, update, complete, source) for satellite s (slot order)."""
+        _, s_num, k, m, n = csi.shape
+        c = len(self.schemes)
+        p = np.zeros((c, s_num, k, m), complex)
+        b = np.broadcast_to(csi.d0[0], (c, s_num, k, n)).copy()
+        ages = [[float("nan")] * s_num for _ in range(c)]
+        updates = [[-1] * s_num for _ in range(c)]
+        sources = [[""] * s_num for _ in range(c)]
+        for j, hs in enumerate(held):
+            for i, name in enumerate(self.schemes):
+                x = hs.get(name)
+                if x is None:
+                    continue
+                p[i, j], b[i, j] = x[1], x[2]
+                ages[i][j] = t - x[3]
+                updates[i][j] = int(x[4])
+                sources[i][j] = x[6]
+        hh = torch.from_numpy(np.asarray(h)[0]).expand(c, *h.shape[1:])
+        rates = instantaneous_rates(hh, Precoders(p=torch.from_numpy(p), b=torch.from_numpy(b)),
+                                    torch.from_numpy(np.broadcast_to(csi.noise_w, (c, k)).copy()))
+        return rates.sum((-2, -1)).numpy(), ages, updates, sources

@@ -1,0 +1,171 @@
+"""What an episode leaves behind: tidy frames, summary.json, the run folder and its figures.
+
+``summary.json`` (also ``satcoop run --json``)::
+
+    {"schemes": [{"scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
+                  "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
+     "events": [...], "config": {...}}
+
+Definitions (per scheme, over the whole episode and every region):
+
+* ``sum_rate_mean_bps_hz``: mean over ticks of the region's sum rate (bit/s/Hz), averaged over regions;
+* ``precoder_age_mean_s``: mean over ticks, regions and satellites of t minus the time of the oldest
+  sCSI the held precoders were computed from (satellites holding none are left out);
+* ``missed_update_share``: share of (update, satellite) pairs where, when the next update started, the
+  satellite did not hold precoders of that update computed with every member's data of that update
+  (a fallback, an older bundle or an incomplete central computation count as missed);
+* ISL figures: the scheme's own messages (sCSI reports and bundles of a centralized lane) plus, for
+  separate and decentralized schemes, the shared SSI broadcast (a centralized lane's reports carry
+  their own SSI), as counted by the bus: payload bits and link bits (payload x hops attempted), per
+  update (all regions together; updates = ceil(duration / update_period)) and per simulated second.
+
+The run folder: ``config.json`` (resolved config), ``steps.parquet`` (tick x region x scheme),
+``messages.parquet`` (one row per message), ``faults.parquet`` (the fault timeline), ``events.json``,
+``computes.parquet`` (every on-board computation: flops, charged and wall time), ``summary.json``,
+``run.json`` (runtime, wall times, real-time factor, start time), ``sum_rate.png``, ``overhead.png``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SUMMARY_FIELDS = ("scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
+                  "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s")
+COMPUTE_COLUMNS = ("region", "sat", "lane", "kind", "scheme", "update", "t_start_s", "t_ready_s", "flops",
+                   "iterations", "wall_s", "flops_source")
+
+
+def messages_frame(bus, meta: dict) -> pd.DataFrame:
+    """The bus's per-message accounting plus region, scheme lane ("" = shared SSI) and update."""
+    df = bus.messages_frame()
+    df["region"] = [meta[i][0] for i in df["msg_id"]]
+    df["scheme"] = [meta[i][1] for i in df["msg_id"]]
+    df["update"] = [int(meta[i][2]) for i in df["msg_id"]]
+    df["lost"] = df["status"] == "lost"
+    return df.rename(columns={"kind": "type", "t_send_s": "sent_s", "t_end_s": "end_s"}).assign(
+        delivered_s=lambda d: np.where(d["status"] == "delivered", d["end_s"], np.nan))
+
+
+def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
+    cfg = episode.config
+    n_updates = math.ceil(episode.n_ticks / episode.upd_ticks)
+    duration = episode.n_ticks * episode.tick_s
+    rows = []
+    for name in episode.schemes:
+        st = steps[steps["scheme"] == name]
+        by_region = st.groupby("region")["sum_rate_bps_hz"].mean()
+        ages = np.concatenate([np.asarray(a, float) for a in st["precoder_age_s"]]) if len(st) else np.zeros(0)
+        ages = ages[np.isfinite(ages)]
+        shared = episode.arch[name] != "centralized"
+        sel = (messages["scheme"] == name) | ((messages["scheme"] == "") & shared)
+        mm = messages[sel]
+        missed, total = episode.missed[name]
+        rows.append({
+            "scheme": name,
+            "sum_rate_mean_bps_hz": float(by_region.mean()) if len(by_region) else float("nan"),
+            "precoder_age_mean_s": float(ages.mean()) if ages.size else float("nan"),
+            "missed_update_share": float(missed / total) if total else float("nan"),
+            "isl_payload_bits_per_update": float(mm["payload_bits"].sum() / n_updates),
+            "isl_link_bits_per_update": float(mm["link_bits"].sum() / n_updates),
+            "isl_bits_per_s": float(mm["link_bits"].sum() / duration),
+        })
+    return {"schemes": rows, "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json")}
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return v if math.isfinite(v) else None
+    return x
+
+
+def format_table(summary: dict) -> str:
+    head = (f"{'scheme':<12} {'sum rate':>10} {'age':>8} {'missed':>7} {'payload':>12} {'link bits':>12} "
+            f"{'ISL':>10}\n{'':<12} {'bit/s/Hz':>10} {'s':>8} {'share':>7} {'bit/update':>12} {'bit/update':>12} "
+            f"{'kbit/s':>10}")
+    lines = [head]
+    for r in summary["schemes"]:
+        f = lambda v, fmt: ("nan" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, fmt))
+        lines.append(f"{r['scheme']:<12} {f(r['sum_rate_mean_bps_hz'], '10.2f')} {f(r['precoder_age_mean_s'], '8.3f')} "
+                     f"{f(r['missed_update_share'], '7.3f')} {f(r['isl_payload_bits_per_update'], '12.0f')} "
+                     f"{f(r['isl_link_bits_per_update'], '12.0f')} {f(r['isl_bits_per_s'] / 1e3, '10.2f')}")
+    return "\n".join(lines)
+
+
+def write_run_folder(out: Path, result) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(result.summary["config"], indent=2) + "\n")
+    steps = result.steps.copy()
+    steps.to_parquet(out / "steps.parquet", index=False)
+    result.messages.to_parquet(out / "messages.parquet", index=False)
+    result.faults.frame().to_parquet(out / "faults.parquet", index=False)
+    result.computes.to_parquet(out / "computes.parquet", index=False)
+    (out / "events.json").write_text(json.dumps(result.summary["events"], indent=1) + "\n")
+    (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    (out / "run.json").write_text(json.dumps(_jsonable(result.info), indent=2) + "\n")
+    plot_sum_rate(result, out / "sum_rate.png")
+    plot_overhead(result.summary, out / "overhead.png")
+
+
+def plot_sum_rate(result, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = result.steps[result.steps["region"] == 0]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for i, (name, st) in enumerate(steps.groupby("scheme", sort=False)):
+        ax.plot(st["t_s"], st["sum_rate_bps_hz"], lw=1.0, label=name, color=f"C{i}")
+    first = steps.drop_duplicates("tick")
+    cut = first["members_cut"].to_numpy(bool)
+    tt = first["t_s"].to_numpy(float)
+    dt = result.summary["config"]["tick_s"]
+    shaded = False
+    i = 0
+    while i < len(cut):
+        if cut[i]:
+            j = i
+            while j + 1 < len(cut) and cut[j + 1]:
+                j += 1
+            ax.axvspan(tt[i], tt[j] + dt, color="0.85", zorder=0, label=None if shaded else "ISL outage among members")
+            shaded = True
+            i = j + 1
+        else:
+            i += 1
+    for ev in result.summary["events"]:
+        if ev["type"] == "handover" and ev.get("region", 0) == 0:
+            ax.axvline(ev["t_s"], color="k", ls=":", lw=0.8)
+    ax.set_xlabel("episode time (s)")
+    ax.set_ylabel("sum rate (bit/s/Hz)")
+    ax.set_title("live episode, region 0 (dotted: handover)", fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_overhead(summary: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = summary["schemes"]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    vals = [r["isl_link_bits_per_update"] / 1e3 for r in rows]
+    bars = ax.bar([r["scheme"] for r in rows], vals, color=[f"C{i}" for i in range(len(rows))])
+    ax.bar_label(bars, labels=[f"{v:.1f}" for v in vals], fontsize=7)
+    ax.set_ylabel("ISL link kbit per update")
+    ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

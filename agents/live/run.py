@@ -1,0 +1,99 @@
+"""``run_episode``: one live episode from a config to its results (the function `satcoop run` and sweeps call)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .config import RunConfig
+from .results import COMPUTE_COLUMNS, messages_frame, summarize, write_run_folder
+
+
+@dataclass
+class EpisodeResult:
+    """summary: exactly summary.json; steps: one row per tick x region x scheme; messages: one row per
+    message; computes: one row per on-board computation; events: list of dicts; faults: FaultTimeline;
+    info: runtime, wall times (never part of the summary), hosts; out_dir: the run folder or None."""
+
+    summary: dict
+    steps: pd.DataFrame
+    messages: pd.DataFrame
+    computes: pd.DataFrame
+    faults: object
+    info: dict = field(default_factory=dict)
+    out_dir: Path | None = None
+
+    @property
+    def events(self) -> list:
+        return self.summary["events"]
+
+
+def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, progress: bool = True,
+                runtime=None) -> EpisodeResult:
+    """Run one episode. ``config``: a RunConfig or a dict (validated; ValueError naming the field).
+    ``out_dir``: write the run folder there (created). ``progress``: a tqdm bar on stderr (simulated
+    time, real-time factor). ``runtime``: an already built runtime to use (default: from the config;
+    it is then closed at the end)."""
+    from .episode import Episode
+    from .runtime import make_runtime
+
+    cfg = config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
+    w0 = time.perf_counter()
+    own = runtime is None
+    rt = make_runtime(cfg) if own else runtime
+    bar = None
+    try:
+        ep = Episode(cfg, rt)
+        w_setup = time.perf_counter() - w0
+        tick_walls = []
+        last = [time.perf_counter()]
+
+        def on_tick(n, t):
+            now = time.perf_counter()
+            tick_walls.append(now - last[0])
+            last[0] = now
+            if bar is not None:
+                bar.update(cfg.tick_s)
+                if n % 10 == 0:
+                    loop = sum(tick_walls[1:]) or 1e-9
+                    bar.set_postfix_str(f"{(len(tick_walls) - 1) * cfg.tick_s / loop:.2f} sim-s/wall-s")
+
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=round(cfg.n_ticks * cfg.tick_s, 9), unit="sim-s", desc=f"satcoop run ({rt.name})",
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} sim-s [{elapsed}<{remaining}, {postfix}]",
+                       leave=False)
+        ep.run(progress=on_tick)
+        hosts = rt.info()
+        stats = dict(rt.stats, hosts_alive=rt.live_hosts)
+    finally:
+        if bar is not None:
+            bar.close()
+        if own:
+            rt.close()
+    steps = pd.DataFrame(ep.rows)
+    msgs = messages_frame(ep.bus, ep.meta)
+    computes = pd.DataFrame([dict(zip(COMPUTE_COLUMNS, c)) for c in ep.computes], columns=list(COMPUTE_COLUMNS))
+    summary = summarize(ep, steps, msgs)
+    loop = sum(tick_walls)
+    sim = ep.n_ticks * ep.tick_s
+    loop_after_first = sum(tick_walls[1:])
+    info = {
+        "runtime": rt.name, "t0_s": ep.world.t0_s, "epoch": ep.world.constellation.epoch.isoformat(),
+        "regions": [{"index": r.index, "center_lat_deg": r.center[0], "center_lon_deg": r.center[1]}
+                    for r in ep.world.regions],
+        "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],
+        "wall_setup_s": w_setup, "wall_loop_s": loop, "wall_first_tick_s": tick_walls[0] if tick_walls else 0.0,
+        "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.n_ticks > 1 else loop / sim,
+        "realtime_factor": (sim - ep.tick_s) / loop_after_first if ep.n_ticks > 1 and loop_after_first > 0 else None,
+        "wall_breakdown_s": dict(ep.wall), "runtime_stats": stats, "hosts": hosts,
+        "flops_source": sorted(set(computes["flops_source"])) if len(computes) else [],
+    }
+    result = EpisodeResult(summary=summary, steps=steps, messages=msgs, computes=computes, faults=ep.timeline,
+                           info=info)
+    if out_dir is not None:
+        result.out_dir = Path(out_dir)
+        write_run_folder(result.out_dir, result)
+    return result

@@ -1,0 +1,303 @@
+"""Runtimes that host the agents: ``local`` (in-process) and ``ray`` (agents in Ray actors). Same interface.
+
+Agents live in *hosts* (:class:`AgentHost`): a plain object for the local runtime, a Ray actor for
+the ray runtime (one agent per actor by default, ``agents_per_actor`` packs several). The driver
+calls :meth:`Runtime.step` once per tick (and once more per round of same-tick deliveries) with
+the inputs of every agent; the runtime makes ONE call per host (Ray: all hosts in parallel, one
+``ray.get``), so Ray's per-call overhead is paid per host per tick, not per message.
+
+Placement and reuse: :meth:`Runtime.add` puts an agent on a host with room, else on an idle host
+(reuse), else on a new one; :meth:`Runtime.remove` (handover: the satellite left the cooperating
+set) frees its slot, and a host left empty is kept idle for reuse (at most ``idle_actors_max``)
+or released (Ray: ``ray.kill``). ``stats`` counts hosts created, reused and released.
+
+Fault tolerance: a host that dies (Ray restarts the actor, ``max_restarts``) comes back empty;
+the next step finds its agents missing, rebuilds each from its spec (its orbit; peers' SSI arrive
+with the next broadcasts), logs a ``restart`` event and steps it again. :meth:`kill` injects that
+failure (``ray.kill(actor, no_restart=False)``; locally, the agent's state is dropped).
+
+Both runtimes set torch to one thread per host (and the driver's local runtime likewise), so
+the same seed gives the same numbers on either.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import torch
+
+from .agent import AgentSpec, SatelliteAgent
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (MB), from /proc (0 if unavailable)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+class AgentHost:
+    """Holds agents by key and steps them (a Ray actor in the ray runtime)."""
+
+    def __init__(self, threads: int = 1):
+        torch.set_num_threads(int(threads))
+        self.agents: dict = {}
+
+    def add(self, key, spec: AgentSpec) -> bool:
+        self.agents[key] = SatelliteAgent(spec)
+        return True
+
+    def remove(self, key) -> bool:
+        return self.agents.pop(key, None) is not None
+
+    def step(self, ticks: dict) -> dict:
+        """{key: tick input} -> {key: output, or None if this host does not hold the agent}."""
+        out = {}
+        for key in sorted(ticks):
+            agent = self.agents.get(key)
+            out[key] = None if agent is None else agent.step(ticks[key])
+        return out
+
+    def drop(self, key) -> bool:
+        """Lose an agent's state as a crash would (local fault injection)."""
+        return self.agents.pop(key, None) is not None
+
+    def info(self) -> dict:
+        return {"pid": os.getpid(), "rss_mb": rss_mb(), "agents": len(self.agents)}
+
+
+class Runtime:
+    """Placement, reuse and restart logic shared by both runtimes (hosts are created by subclasses)."""
+
+    name = "base"
+
+    def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2):
+        self.capacity = int(agents_per_actor)
+        self.idle_max = int(idle_actors_max)
+        self.hosts: dict[int, object] = {}
+        self.load: dict[int, set] = {}
+        self.where: dict = {}
+        self.specs: dict = {}
+        self.idle: list[int] = []
+        self._next = 0
+        self.stats = {"hosts_created": 0, "hosts_reused": 0, "hosts_released": 0, "restarts": 0,
+                      "agents_added": 0, "agents_removed": 0}
+        self.events: list[dict] = []
+
+    # subclass hooks
+    def _new_host(self):
+        raise NotImplementedError
+
+    def _call(self, host, method, *args):
+        raise NotImplementedError
+
+    def _release(self, host):
+        pass
+
+    # placement
+    def add(self, key, spec: AgentSpec, t: float = 0.0) -> None:
+        hid = next((h for h in sorted(self.load) if 0 < len(self.load[h]) < self.capacity), None)
+        if hid is None and self.idle:
+            hid = self.idle.pop(0)
+            self.stats["hosts_reused"] += 1
+            self.events.append({"t_s": t, "type": "reuse", "host": hid, "agent": list(key)})
+        if hid is None:
+            hid = self._next
+            self._next += 1
+            self.hosts[hid] = self._new_host()
+            self.load[hid] = set()
+            self.stats["hosts_created"] += 1
+        self._call(self.hosts[hid], "add", key, spec)
+        self.load[hid].add(key)
+        self.where[key] = hid
+        self.specs[key] = spec
+        self.stats["agents_added"] += 1
+
+    def remove(self, key, t: float = 0.0) -> None:
+        hid = self.where.pop(key)
+        self.specs.pop(key, None)
+        self._call(self.hosts[hid], "remove", key)
+        self.load[hid].discard(key)
+        self.stats["agents_removed"] += 1
+        if not self.load[hid]:
+            if len(self.idle) < self.idle_max:
+                self.idle.append(hid)
+            else:
+                self._release(self.hosts.pop(hid))
+                self.load.pop(hid)
+                self.stats["hosts_released"] += 1
+                self.events.append({"t_s": t, "type": "release", "host": hid, "agent": list(key)})
+
+    @property
+    def live_hosts(self) -> int:
+        return len(self.hosts)
+
+    def _restart(self, keys, t: float, reason: str):
+        for key in keys:
+            hid = self.where[key]
+            self._call(self.hosts[hid], "add", key, self.specs[key])
+            self.stats["restarts"] += 1
+            self.events.append({"t_s": t, "type": "restart", "host": hid, "agent": list(key), "detail": reason})
+
+    def step(self, ticks: dict, t: float) -> dict:
+        by_host: dict[int, dict] = {}
+        for key, tick in ticks.items():
+            by_host.setdefault(self.where[key], {})[key] = tick
+        outs = self._step_hosts(by_host, t)
+        missing = sorted(k for k, v in outs.items() if v is None)
+        if missing:
+            self._restart(missing, t, "agent state lost (host restarted): rebuilt from its orbit")
+            again: dict[int, dict] = {}
+            for key in missing:
+                again.setdefault(self.where[key], {})[key] = ticks[key]
+            outs.update(self._step_hosts(again, t))
+        return outs
+
+    def _step_hosts(self, by_host, t):
+        raise NotImplementedError
+
+    def kill(self, key, t: float) -> None:
+        raise NotImplementedError
+
+    def info(self) -> list[dict]:
+        return [dict(self._call(h, "info"), host=hid) for hid, h in sorted(self.hosts.items())]
+
+    def close(self) -> None:
+        for h in list(self.hosts.values()):
+            self._release(h)
+        self.hosts.clear()
+
+
+class LocalRuntime(Runtime):
+    """Agents in-process (tests, speed)."""
+
+    name = "local"
+
+    def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2, **_):
+        super().__init__(agents_per_actor, idle_actors_max)
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def _new_host(self):
+        return AgentHost.__new__(AgentHost) if False else _LocalHost()
+
+    def _call(self, host, method, *args):
+        return getattr(host, method)(*args)
+
+    def _step_hosts(self, by_host, t):
+        out = {}
+        for hid in sorted(by_host):
+            out.update(self.hosts[hid].step(by_host[hid]))
+        return out
+
+    def kill(self, key, t: float) -> None:
+        self.hosts[self.where[key]].drop(key)
+        self.events.append({"t_s": t, "type": "kill", "host": self.where[key], "agent": list(key)})
+
+    def close(self) -> None:
+        super().close()
+        torch.set_num_threads(self._threads)
+
+
+class _LocalHost(AgentHost):
+    def __init__(self):
+        self.agents = {}
+
+
+class RayRuntime(Runtime):
+    """Agents in Ray actors (``num_cpus`` per actor explicit, one torch thread each)."""
+
+    name = "ray"
+
+    def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2, actor_num_cpus: float = 0.25,
+                 max_restarts: int = 3, address: str | None = None, num_cpus: float | None = None):
+        import ray
+
+        super().__init__(agents_per_actor, idle_actors_max)
+        self.ray = ray
+        self._owns = False
+        if not ray.is_initialized():
+            kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+            if address:
+                ray.init(address=address, **kw)
+            else:
+                ray.init(num_cpus=num_cpus, **kw)
+            self._owns = True
+        self.actor_cls = ray.remote(AgentHost).options(num_cpus=actor_num_cpus, max_restarts=int(max_restarts),
+                                                       max_task_retries=0)
+        self.max_restarts = int(max_restarts)
+
+    def _new_host(self):
+        h = self.actor_cls.remote(1)
+        self.ray.get(h.info.remote())          # started (start-up is not charged to the first tick)
+        return h
+
+    def _call(self, host, method, *args):
+        return self._get(getattr(host, method).remote(*args))
+
+    def _get(self, ref, tries: int = 200):
+        from ray.exceptions import RayActorError
+        try:
+            return self.ray.get(ref)
+        except RayActorError:
+            raise
+
+    def _step_hosts(self, by_host, t):
+        from ray.exceptions import RayActorError
+
+        refs = {hid: self.hosts[hid].step.remote(sub) for hid, sub in by_host.items()}
+        out = {}
+        for hid in sorted(refs):
+            for attempt in range(100):
+                try:
+                    out.update(self.ray.get(refs[hid]))
+                    break
+                except RayActorError as exc:
+                    if attempt >= 99:
+                        raise
+                    # the actor died with this call in flight: wait for Ray to restart it, rebuild its agents
+                    time.sleep(0.05 * min(attempt + 1, 10))
+                    try:
+                        keys = sorted(by_host[hid])
+                        held = sorted(k for k in self.where if self.where[k] == hid)
+                        for key in held:
+                            self.ray.get(self.hosts[hid].add.remote(key, self.specs[key]))
+                        self.stats["restarts"] += len(held)
+                        for key in held:
+                            self.events.append({"t_s": t, "type": "restart", "host": hid, "agent": list(key),
+                                                "detail": f"actor died ({type(exc).__name__}); restarted by Ray, "
+                                                          "agent rebuilt from its orbit"})
+                        refs[hid] = self.hosts[hid].step.remote({k: by_host[hid][k] for k in keys})
+                    except RayActorError:
+                        refs[hid] = self.hosts[hid].step.remote(by_host[hid])
+        return out
+
+    def kill(self, key, t: float) -> None:
+        hid = self.where[key]
+        self.ray.kill(self.hosts[hid], no_restart=False)
+        self.events.append({"t_s": t, "type": "kill", "host": hid, "agent": list(key)})
+
+    def _release(self, host):
+        try:
+            self.ray.kill(host, no_restart=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+    def close(self) -> None:
+        super().close()
+        if self._owns:
+            self.ray.shutdown()
+
+
+def make_runtime(config):
+    """The runtime named by ``config.runtime`` with its ``config.ray`` options."""
+    rc = config.ray
+    if config.runtime == "local":
+        return LocalRuntime(rc.agents_per_actor, rc.idle_actors_max)
+    return RayRuntime(rc.agents_per_actor, rc.idle_actors_max, rc.actor_num_cpus, rc.max_restarts,
+                      config.address, rc.num_cpus)

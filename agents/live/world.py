@@ -1,0 +1,173 @@
+"""The ground truth of an episode (driver side; not an agent): constellation, regions, UTs, ISL fabric.
+
+:class:`EpisodeWorld` holds what no agent owns: the whole constellation propagated once per tick
+(one SGP4 call, shared by the topology, the selection of the cooperating sets and the true
+channels), the service regions with their walking UTs (region r is drop r of the run's seed,
+:meth:`constellation.scenario.World.draw_drops`, all at one start time), the +Grid (or complete)
+ISL topology, and the seeded fault timeline. Times are episode seconds ``t`` (0 at the start);
+SGP4 is asked for ``t0_s + t`` seconds since the constellation epoch.
+
+Randomness is keyed by identity: the regions, UTs and link large-scale draws come from the seed
+(:mod:`constellation.keyed`); the fault timeline from ``SeedSequence([seed, FAULTS])``; the
+instantaneous channels of tick n in region r from ``SeedSequence([seed, CHANNELS, r, n])``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from constellation.ephemeris import Constellation
+from constellation.ground import rank_cooperating
+from constellation.scenario import Drops, World, WorldConfig
+from constellation.walker import WalkerDelta
+from network.faults import FaultTimeline, GilbertElliott, IIDLinkOutage, ScheduledFailure, build_timeline
+from network.topology import GridTopology, TopologySnapshot, TopologyConfig, for_constellation, grazing_range_m
+
+STREAM_FAULTS = 0xFA17
+STREAM_CHANNELS = 0xC4A7
+
+
+def constellation_recipe(config) -> dict:
+    """What every process needs to rebuild the constellation (picklable)."""
+    return {"walker": config.constellation.walker.model_dump()}
+
+
+def build_constellation(recipe: dict) -> Constellation:
+    w = recipe["walker"]
+    return Constellation.walker(WalkerDelta(total=w["total"], planes=w["planes"], phasing=w["phasing"],
+                                            altitude_km=w["altitude_km"], inclination_deg=w["inclination_deg"]))
+
+
+class CompleteTopology:
+    """Every pair of satellites linked (one hop) when in line of sight above the grazing height:
+    the topology ``satcoop overhead`` assumes between cooperating satellites. n(n-1)/2 candidate links."""
+
+    def __init__(self, n: int, config: TopologyConfig | None = None):
+        self.n = n
+        self.config = config or TopologyConfig()
+        iu = np.triu_indices(n, 1)
+        self.edges = np.stack(iu, 1).astype(np.int64)
+
+    def snapshot(self, r_m, v_m_s=None, t_s=None) -> TopologySnapshot:
+        r = np.asarray(r_m, float)
+        a, b = self.edges[:, 0], self.edges[:, 1]
+        length = np.linalg.norm(r[a] - r[b], axis=1)
+        rad = np.linalg.norm(r, axis=1)
+        up = length <= grazing_range_m(rad[a], rad[b], self.config.grazing_height_m, self.config.earth_radius_m)
+        return TopologySnapshot.from_edges(self.n, self.edges, length, up=up, t_s=t_s)
+
+
+@dataclass
+class RegionState:
+    """One service region at the start: its drop (centre, UTs, headings, link key)."""
+
+    index: int
+    drops: Drops
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return float(self.drops.center_lat_deg[0]), float(self.drops.center_lon_deg[0])
+
+
+class EpisodeWorld:
+    """Ground truth of one episode (see module docstring)."""
+
+    def __init__(self, config):
+        self.config = config
+        self.recipe = constellation_recipe(config)
+        self.constellation = build_constellation(self.recipe)
+        rc = config.region
+        self.world = World(WorldConfig(S=config.S, K=config.K, radius_km=rc.radius_km,
+                                       min_elevation_deg=rc.min_elevation_deg), constellation=self.constellation)
+        self.channel = self.world.config.channel
+        seed = int(config.seed)
+        center = None if rc.center_lat_deg is None else (rc.center_lat_deg, rc.center_lon_deg)
+        first = self.world.draw_drops(1, seed, center=center, t_s=config.start_t_s)
+        self.t0_s = float(first.t_s[0])
+        regions = [first]
+        if rc.count > 1:
+            more = self.world.draw_drops(rc.count - 1, seed, first=1, t_s=self.t0_s)
+            regions += [more.take(i) for i in range(rc.count - 1)]
+        self.regions = [RegionState(i, d) for i, d in enumerate(regions)]
+        if config.isl.topology == "complete":
+            self.topology = CompleteTopology(self.constellation.n)
+        else:
+            self.topology = for_constellation(self.constellation)
+        self._state_t = None
+        self._state = None
+        self._snap_t = None
+        self._snap = None
+
+    # ------------------------------------------------------------------ time
+    def states(self, t: float):
+        """ITRS (r [n,3], v [n,3]) of the whole constellation at episode time t (cached per t)."""
+        if self._state_t != t:
+            r, v = self.constellation.state_itrs(self.t0_s + t)
+            self._state_t, self._state = t, (r, v)
+        return self._state
+
+    def snapshot(self, t: float) -> TopologySnapshot:
+        """The ISL topology at episode time t (the bus's topology provider)."""
+        if self._snap_t != t:
+            r, v = self.states(t)
+            self._snap_t, self._snap = t, self.topology.snapshot(r, v, t_s=t)
+        return self._snap
+
+    # ------------------------------------------------------------------ regions
+    def truth(self, region: int, t: float, sat_ids) -> Drops:
+        """Region ``region`` at episode time t with cooperating satellites ``sat_ids`` [S]: true sCSI
+        [1,S,K], UT positions (straight walk from the start), satellite states."""
+        d = self.regions[region].drops
+        return self.world.evolve(d, t, speed_kmh=self.config.region.ut_speed_kmh, states=self.states(t),
+                                 sat_ids=np.asarray(sat_ids)[None])
+
+    def select(self, region: int, t: float, ut_itrs, ut_lat, ut_lon) -> tuple[np.ndarray, int]:
+        """The S satellites nearest the region centre that every UT sees above the mask (the existing
+        rule, :func:`constellation.ground.rank_cooperating`): (ids [S] padded with -1, number qualified)."""
+        r, _ = self.states(t)
+        lat0, lon0 = self.regions[region].center
+        ids, n_q = rank_cooperating(r[None], ut_itrs[None], lat0, lon0, self.config.S,
+                                    self.config.region.min_elevation_deg, ut_lat[None], ut_lon[None])
+        return ids[0], int(n_q[0])
+
+    def channels(self, region: int, tick: int, csi) -> np.ndarray:
+        """Instantaneous channels H [1,S,K,N,M] of tick ``tick`` in ``region`` (eq. (13)), keyed by identity."""
+        rng = np.random.default_rng(np.random.SeedSequence([int(self.config.seed), STREAM_CHANNELS, region, tick]))
+        return csi.sample_channels(rng)
+
+    # ------------------------------------------------------------------ faults
+    def fault_timeline(self, central0: int | None) -> FaultTimeline:
+        """The episode's outage timeline (episode time): the random model over every candidate link plus
+        the scheduled entries (``"central"`` = every link of ``central0``)."""
+        fc = self.config.faults
+        horizon = self.config.n_ticks * self.config.tick_s
+        dt = self.config.tick_s
+        models = []
+        if fc.model == "iid" and fc.outage_prob > 0:
+            models.append(IIDLinkOutage(p=fc.outage_prob, dt_s=dt))
+        elif fc.model == "gilbert-elliott" and fc.outage_prob > 0:
+            mean_down = max(fc.mean_outage_s, dt)
+            mean_up = max(mean_down * (1.0 - fc.outage_prob) / fc.outage_prob, dt)
+            models.append(GilbertElliott(mean_up_s=mean_up, mean_down_s=mean_down, dt_s=dt))
+        entries = []
+        for e in fc.scheduled:
+            target = e.target
+            if target == "central":
+                if central0 is None:
+                    raise ValueError("faults.scheduled.target = 'central': no centralized scheme runs, so there is "
+                                     "no central satellite")
+                target = int(central0)
+            elif isinstance(target, list):
+                target = tuple(int(x) for x in target)
+            n = self.constellation.n
+            for x in (target if isinstance(target, tuple) else (target,)):
+                if not 0 <= int(x) < n:
+                    raise ValueError(f"faults.scheduled.target = {e.target!r}: satellite indices are 0..{n - 1}")
+            entries.append((e.start_s, e.end_s, target))
+        rng = np.random.default_rng(np.random.SeedSequence([int(self.config.seed), STREAM_FAULTS]))
+        tl = build_timeline(models, self.topology.edges, 0.0, max(horizon, dt), rng) if models else FaultTimeline()
+        if entries:
+            tl = tl | ScheduledFailure(tuple(entries)).timeline()
+        return tl

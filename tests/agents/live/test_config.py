@@ -1,0 +1,53 @@
+"""RunConfig: the packaged default equals runs/default.toml and the issue's default episode; bad input is one line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.live.config import RunConfig, default_toml_text
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_packaged_default_is_runs_default():
+    assert default_toml_text() == (ROOT / "runs" / "default.toml").read_text()
+
+
+def test_default_episode_is_the_issues():
+    c = RunConfig.load()
+    w = c.constellation.walker
+    assert (w.total, w.planes, w.altitude_km, w.inclination_deg) == (1680, 28, 600.0, 53.0)
+    assert (c.S, c.K, c.power_dbw, c.duration_s, c.tick_s) == (3, 12, 5.0, 60.0, 0.1)
+    assert (c.update_period_s, c.ssi_period_s, c.schemes, c.runtime) == (1.0, 1.0, "all", "ray")
+    assert c.faults.model == "gilbert-elliott" and c.faults.outage_prob > 0
+    assert c.n_ticks == 600
+
+
+def test_overrides_reach_nested_fields():
+    c = RunConfig.load(None, ["S=4", "faults.model=iid", "faults.outage_prob=0.1", "isl.rate_bps=1e8",
+                              'schemes=["Sep-MRT"]', "runtime=local", "onboard_flops=inf"])
+    assert (c.S, c.faults.model, c.faults.outage_prob, c.isl.rate_bps, c.schemes) == (4, "iid", 0.1, 1e8, ["Sep-MRT"])
+    assert c.onboard_flops == float("inf")
+
+
+@pytest.mark.parametrize("item, field, fragment", [
+    ("S=0", "S = 0", "greater than or equal to 1"),
+    ("K=twelve", "K = 'twelve'", "integer"),
+    ("faults.model=bad", "faults.model = 'bad'", "gilbert-elliott"),
+    ("bogus=1", "bogus = 1", "unknown field; allowed here:"),
+    ("isl.nope=1", "isl.nope = 1", "processing_s"),
+    ("faults.outage_prob=1.5", "faults.outage_prob = 1.5", "less than 1"),
+])
+def test_bad_input_is_one_line_naming_field_value_allowed(item, field, fragment):
+    with pytest.raises(ValueError) as e:
+        RunConfig.load(None, [item])
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(field) and fragment in msg
+
+
+def test_missing_file_and_bad_set_syntax(tmp_path):
+    with pytest.raises(ValueError, match="CONFIG = .*no such file"):
+        RunConfig.load(tmp_path / "nope.toml")
+    with pytest.raises(ValueError, match="--set 'S4': expected FIELD=VALUE"):
+        RunConfig.load(None, ["S4"])
