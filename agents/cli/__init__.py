@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 
-SUBCOMMANDS = ("world", "compare", "overhead", "lpdft", "sweep")
+SUBCOMMANDS = ("run", "world", "compare", "overhead", "lpdft", "sweep", "train")
 
 
 class UserError(Exception):
