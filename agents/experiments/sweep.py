@@ -282,7 +282,7 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
         res = run_compare(config)
         rows = res.summary.to_dict("records")
         for r in rows:
-            r.update({"M": res.config["M"], "N": res.config["N"]})
+            r.update({"M": res.config["M"], "N": res.config["N"], "drops": res.config["drops"]})
         return rows
     from agents.live import RunConfig, run_episode
     summary = run_episode(RunConfig.model_validate(config), out_dir=None, progress=False).summary
