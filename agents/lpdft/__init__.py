@@ -3,10 +3,10 @@
 * :mod:`.dft`        the windowed 2-D DFT codebook ``T F`` and its grid directions
 * :mod:`.scenario`   :class:`LPDFTConfig` (documented defaults), user drops, LoS channels
 * :mod:`.algorithms` Algorithm 1 (LP-DFT), Algorithm 2 (Greedy-ZF), DFT-BF, MF-FDP, MMSE-FDP,
-  the scheme registry :data:`SCHEMES` and the sum-rate results
+  the scheme registry :data:`LPDFT_SCHEMES` and the sum-rate results
 * :mod:`.sweep`      sum rate per scheme along one swept parameter (``satcoop lpdft``)
 """
-from .algorithms import SCHEMES, SchemeResult, lp_dft, run_scheme
+from .algorithms import LPDFT_SCHEMES, SchemeResult, lp_dft, run_scheme
 from .scenario import LPDFTConfig, LPDFTScenario, draw_scenario
 
-__all__ = ["SCHEMES", "LPDFTConfig", "LPDFTScenario", "SchemeResult", "draw_scenario", "lp_dft", "run_scheme"]
+__all__ = ["LPDFT_SCHEMES", "LPDFTConfig", "LPDFTScenario", "SchemeResult", "draw_scenario", "lp_dft", "run_scheme"]

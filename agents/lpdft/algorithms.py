@@ -99,11 +99,12 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from agents.precoding.convergence import relative_change
 from agents.precoding.miso import miso_objective, miso_precoder_update, miso_rates, miso_receive_update, mrt_init
 
 from .scenario import LPDFTScenario
 
-__all__ = ["CANDIDATES", "SCHEMES", "SchemeResult", "assignment_candidates", "assignment_objective", "assignment_step",
+__all__ = ["CANDIDATES", "LPDFT_SCHEMES", "SchemeResult", "assignment_candidates", "assignment_objective", "assignment_step",
            "assignment_terms", "dft_bf", "effective_channel", "greedy_columns", "greedy_zf", "lp_dft",
            "mf_fdp", "mmse_fdp", "run_scheme", "scale_to_radiated_budget", "solve_assignment", "sum_rate_gbps", "zf_precoder"]
 
@@ -403,7 +404,7 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
             hist_choice.append(torch.as_tensor(choice))
         hist_rate.append(rate(h_eff, W))
         hist_obj.append(miso_objective(h_eff, W, noise))
-        change = (hist_rate[-1] - hist_rate[-2]).abs() / hist_rate[-1].abs().clamp_min(1e-12)
+        change = relative_change(hist_rate[-2], hist_rate[-1])       # the shared per-drop policy
         done = active & (change < tol)
         converged_at[done] = it
         active = active & ~done
@@ -458,15 +459,17 @@ def mmse_fdp(scn: LPDFTScenario) -> SchemeResult:
     return _result("MMSE-FDP", scn, _scale_to_power(h.mH @ torch.linalg.inv(gram), power), None, h)
 
 
-SCHEMES = {"LP-DFT": lp_dft, "Greedy-ZF": greedy_zf, "DFT-BF": dft_bf, "MF-FDP": mf_fdp, "MMSE-FDP": mmse_fdp}
+# the LP-DFT paper's single-satellite schemes (scenario -> SchemeResult); the multi-satellite
+# paper's cooperative schemes are agents.precoding.schemes.PRECODING_SCHEMES
+LPDFT_SCHEMES = {"LP-DFT": lp_dft, "Greedy-ZF": greedy_zf, "DFT-BF": dft_bf, "MF-FDP": mf_fdp, "MMSE-FDP": mmse_fdp}
 
 
 def run_scheme(name: str, scn: LPDFTScenario, **options) -> SchemeResult:
-    """Run the scheme registered under ``name`` (one of :data:`SCHEMES`)."""
+    """Run the scheme registered under ``name`` (one of :data:`LPDFT_SCHEMES`)."""
     try:
-        fn = SCHEMES[name]
+        fn = LPDFT_SCHEMES[name]
     except KeyError:
-        raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {name!r}") from None
+        raise ValueError(f"scheme must be one of {list(LPDFT_SCHEMES)}, got {name!r}") from None
     return fn(scn, **options)
 
 

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .algorithms import SCHEMES, run_scheme, scale_to_radiated_budget
+from .algorithms import LPDFT_SCHEMES, run_scheme, scale_to_radiated_budget
 from .scenario import LPDFTConfig, draw_scenario
 
 __all__ = ["RADIATED_RTOL", "SWEEPABLE", "over_budget", "parse_ura", "sweep"]
@@ -47,7 +47,7 @@ def _value_label(param: str, value):
 
 
 def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drops: int = 20, seed: int = 0,
-          schemes: Iterable[str] = tuple(SCHEMES), method: str = "exact", max_iter: int = 50,
+          schemes: Iterable[str] = tuple(LPDFT_SCHEMES), method: str = "exact", max_iter: int = 50,
           radiated_budget: bool = False, progress: Callable | None = None) -> dict:
     """Run ``schemes`` on ``drops`` drops for every value of ``param`` (a key of :data:`SWEEPABLE`).
 
@@ -73,8 +73,8 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
         raise ValueError(f"--{param.replace('_', '-')}: give at least one value")
     schemes = list(schemes)
     for name in schemes:
-        if name not in SCHEMES:
-            raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {name!r}")
+        if name not in LPDFT_SCHEMES:
+            raise ValueError(f"scheme must be one of {list(LPDFT_SCHEMES)}, got {name!r}")
     if isinstance(drops, bool) or int(drops) != drops or drops < 1:
         raise ValueError(f"--drops must be a positive integer, got {drops!r}")
     cfgs = []

@@ -10,9 +10,9 @@ satellites; the receive vectors are the receive steering vectors b_{s,k} = d0_{s
   P_s = c H_s^H (H_s H_s^H + (sum_k sigma_k^2 / P_s) I)^{-1}, c scaling to
   ||P_s||_F^2 = P_s (the budget, W).
 
-Every scheme has the signature ``scheme(problem, **options) -> Precoders`` or
-``-> (Precoders, history)`` (the WMMSE family); :data:`SCHEMES` maps the
-paper's names to them and later issues register the learned schemes.
+These functions return Precoders only; the registered schemes (contract
+``fn(problem, **options) -> (Precoders, history)`` with iterations/objective/flops)
+are in :mod:`agents.precoding.schemes` (``PRECODING_SCHEMES``).
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from typing import Callable
 import torch
 
 from .problem import PrecodingProblem, Precoders
-from .wmmse import cen_opt_wm, mrt_precoders, sep_opt_wm
+from .wmmse import mrt_precoders
 
-__all__ = ["sep_mrt", "sep_mmse", "SCHEMES", "register_scheme", "run_scheme"]
+__all__ = ["sep_mrt", "sep_mmse"]
 
 
 def sep_mrt(problem: PrecodingProblem) -> Precoders:
@@ -49,26 +49,28 @@ def sep_mmse(problem: PrecodingProblem) -> Precoders:
     return Precoders(p=p, b=b.clone())
 
 
-SCHEMES: dict[str, Callable] = {
-    "Sep-MRT": sep_mrt,
-    "Sep-MMSE": sep_mmse,
-    "Sep-Opt-WM": sep_opt_wm,
-    "Cen-Opt-WM": cen_opt_wm,
-}
+# ---------------------------------------------------------------- legacy registry names
+# The registry lives in :mod:`agents.precoding.schemes` (``PRECODING_SCHEMES``, ``register_scheme(name, fn,
+# architecture=...)``, ``run_scheme``). The old names stay importable from here (resolved lazily: schemes
+# imports this module): ``SCHEMES`` is a read-only name -> fn view of the registry.
+_ARCH_BY_PREFIX = {"Sep-": "separate", "Cen-": "centralized", "Dec-": "decentralized"}
 
 
-def register_scheme(name: str, fn: Callable, overwrite: bool = False) -> None:
-    """Add a scheme ``fn(problem, **options) -> Precoders | (Precoders, history)`` to :data:`SCHEMES`."""
-    if name in SCHEMES and not overwrite:
-        raise ValueError(f"register_scheme: {name!r} is already registered")
-    SCHEMES[name] = fn
+def _legacy_register_scheme(name: str, fn: Callable, overwrite: bool = False, architecture: str | None = None):
+    """Old ``register_scheme(name, fn)``: the architecture is taken from the name's prefix
+    (Sep-/Cen-/Dec-) unless given. Prefer :func:`agents.precoding.schemes.register_scheme`."""
+    from . import schemes
+    if architecture is None:
+        architecture = next((a for pre, a in _ARCH_BY_PREFIX.items() if name.startswith(pre)), None)
+        if architecture is None:
+            raise ValueError(f"register_scheme: cannot infer the architecture of {name!r} from its name; "
+                             f"use agents.precoding.schemes.register_scheme(name, fn, architecture=...)")
+    return schemes.register_scheme(name, fn, architecture=architecture, overwrite=overwrite)
 
 
-def run_scheme(name: str, problem: PrecodingProblem, **options) -> tuple[Precoders, dict | None]:
-    """Run a registered scheme; always returns (Precoders, history or None)."""
-    if name not in SCHEMES:
-        raise ValueError(f"unknown scheme {name!r}; registered: {sorted(SCHEMES)}")
-    out = SCHEMES[name](problem, **options)
-    if isinstance(out, tuple):
-        return out[0], out[1]
-    return out, None
+def __getattr__(name):
+    if name in ("SCHEMES", "register_scheme", "run_scheme"):
+        from . import schemes
+        return {"SCHEMES": schemes.LegacySchemeView(), "register_scheme": _legacy_register_scheme,
+                "run_scheme": schemes.run_scheme}[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

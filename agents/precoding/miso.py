@@ -24,6 +24,7 @@ import math
 
 import torch
 
+from .convergence import DropFreezer
 from .power import solve_multiplier_span
 
 __all__ = ["miso_rates", "miso_receive_update", "miso_precoder_update", "miso_wmmse",
@@ -95,32 +96,47 @@ def miso_wmmse(h: torch.Tensor, noise_w: torch.Tensor, power_w, weights=None, in
     """WMMSE for the MISO broadcast channel under a total power budget.
 
     Parameters: ``h`` [B,K,L], ``noise_w`` [B,K] (W), ``power_w`` [B] (W),
-    ``weights`` [B,K] rate weights (default 1), ``init`` W0 [B,L,K] (default MRT),
-    stop when every drop's relative objective change is below ``tol`` or after
-    ``max_iter`` iterations.
+    ``weights`` [B,K] rate weights (default 1), ``init`` W0 [B,L,K] (default MRT).
+    Each drop stops (is frozen, :class:`agents.precoding.convergence.DropFreezer`) when its
+    relative objective change is below ``tol``, or after ``max_iter`` iterations, so its
+    result does not depend on the other drops of the batch.
 
-    Returns (W [B,L,K], history) with history a dict of per-iteration tensors:
-    ``objective`` [I+1, B] (WMMSE objective at optimal u, w; non-increasing),
-    ``wsr`` [I+1, B] (weighted sum rate, bit/s/Hz), ``lam`` [I, B], ``iterations`` int.
+    Returns (W [B,L,K], history) with ``iterations`` long [B] (per drop), ``objective`` [B]
+    (final WMMSE objective at optimal u, w), ``converged_at`` [B], and the per-iteration traces
+    ``objective_trace`` [I+1, B] (non-increasing; constant after a drop froze), ``wsr`` [I+1, B]
+    (weighted sum rate, bit/s/Hz), ``lam`` [I, B].
     """
     rdt = h.real.dtype
     power_w = torch.as_tensor(power_w, dtype=rdt).expand(h.shape[:-2])
-    noise_w = torch.as_tensor(noise_w, dtype=rdt)
+    noise_w = torch.as_tensor(noise_w, dtype=rdt).expand(h.shape[:-1])
     a = torch.ones(h.shape[:-1], dtype=rdt) if weights is None else torch.as_tensor(weights, dtype=rdt)
     W = mrt_init(h, power_w) if init is None else init
+    full_W = W.clone()
     obj = [miso_objective(h, W, noise_w, a)]
     wsr = [(a * miso_rates(h, W, noise_w)).sum(-1)]
+    lam_full = torch.zeros(h.shape[:-2], dtype=rdt)
     lams = []
-    it = 0
-    for it in range(1, max_iter + 1):
-        u, e, w = miso_receive_update(h, W, noise_w, a)
-        W, lam = miso_precoder_update(h, u, w, power_w, method=method)
-        lams.append(lam)
-        obj.append(miso_objective(h, W, noise_w, a))
-        wsr.append((a * miso_rates(h, W, noise_w)).sum(-1))
-        rel = (obj[-2] - obj[-1]).abs() / obj[-1].abs().clamp_min(1e-12)
-        if bool((rel < tol).all()):
+    freezer = DropFreezer(h.shape[0], max_iter, tol)
+    sh, snoise, spow, sa, sobj = h, noise_w, power_w, a, obj[0]
+    for _ in freezer.iterations_range():
+        active = freezer.active
+        u, e, w = miso_receive_update(sh, W, snoise, sa)
+        W, lam = miso_precoder_update(sh, u, w, spow, method=method)
+        o = miso_objective(sh, W, snoise, sa)
+        full_W[active] = W
+        nobj, nwsr, lam_full = obj[-1].clone(), wsr[-1].clone(), lam_full.clone()
+        nobj[active], lam_full[active] = o, lam
+        nwsr[active] = (sa * miso_rates(sh, W, snoise)).sum(-1)
+        obj.append(nobj)
+        wsr.append(nwsr)
+        lams.append(lam_full)
+        keep = freezer.update(sobj, o)
+        if freezer.finished:
             break
-    history = {"objective": torch.stack(obj), "wsr": torch.stack(wsr),
-               "lam": torch.stack(lams), "iterations": it}
-    return W, history
+        if not bool(keep.all()):
+            sh, snoise, spow, sa, W, o = sh[keep], snoise[keep], spow[keep], sa[keep], W[keep], o[keep]
+        sobj = o
+    history = {"iterations": freezer.iterations.clone(), "objective": obj[-1].clone(),
+               "converged_at": freezer.converged_at.clone(), "objective_trace": torch.stack(obj),
+               "wsr": torch.stack(wsr), "lam": torch.stack(lams)}
+    return full_W, history

@@ -90,7 +90,8 @@ def _secular_root(d, c, power_w, max_iter=100, tol=1e-13, skip=None):
     the iterates then increase monotonically and quadratically to the root. A
     step leaving the bracket (round-off) is replaced by bisection; converged
     elements are frozen, as are those in the mask ``skip`` (no root: budget slack).
-    Returns (lam [...], iterations int).
+    Returns (lam [...], iterations int (batch maximum), steps long [...] (Newton/bisection
+    steps each element took: its own count, independent of the batch)).
     """
     ctot = c.sum(-1)
     hi = torch.sqrt(ctot / power_w)
@@ -99,8 +100,10 @@ def _secular_root(d, c, power_w, max_iter=100, tol=1e-13, skip=None):
     p_isqrt = power_w.rsqrt()
     eps = torch.finfo(d.dtype).eps
     conv = torch.zeros_like(lam, dtype=torch.bool) if skip is None else skip.clone()
+    steps = torch.zeros_like(lam, dtype=torch.long)
     it = 0
     for it in range(1, max_iter + 1):
+        steps += (~conv).long()
         s = secular_power(d, c, lam)
         f = s - power_w                                 # decreasing in lam
         lo = torch.where(f > 0, lam, lo)
@@ -114,7 +117,7 @@ def _secular_root(d, c, power_w, max_iter=100, tol=1e-13, skip=None):
         newton = lam - psi / dpsi
         ok = (newton >= lo) & (newton <= hi) & torch.isfinite(newton)
         lam = torch.where(conv, lam, torch.where(ok, newton, 0.5 * (lo + hi)))
-    return lam, it
+    return lam, it, steps
 
 
 def apply_regularised_inverse(a: torch.Tensor, v: torch.Tensor, lam: torch.Tensor,
@@ -135,10 +138,11 @@ def apply_regularised_inverse(a: torch.Tensor, v: torch.Tensor, lam: torch.Tenso
 
 
 def multiplier(a: torch.Tensor, v: torch.Tensor, power_w, *, max_iter: int = 100, tol: float = 1e-13,
-               rtol_zero: float = 1e-12, _return_internals: bool = False):
+               rtol_zero: float = 1e-12, return_steps: bool = False, _return_internals: bool = False):
     """The exact multiplier lam [...] of :func:`solve_multiplier` without forming p
     (``a`` [..., M, M] Hermitian PSD, ``v`` [..., M, K], ``power_w`` [...] W).
-    Differentiable (implicit-function gradient) when ``a``/``v``/``power_w`` require grad."""
+    Differentiable (implicit-function gradient) when ``a``/``v``/``power_w`` require grad.
+    ``return_steps``: also the Newton/bisection steps of each element, long [...] (for flop counts)."""
     rdt = _real_dtype(a.dtype)
     power_w = torch.as_tensor(power_w, dtype=rdt, device=a.device).expand(a.shape[:-2])
     if bool((power_w <= 0).any()) or not bool(torch.isfinite(power_w).all()):
@@ -149,12 +153,12 @@ def multiplier(a: torch.Tensor, v: torch.Tensor, power_w, *, max_iter: int = 100
         # Newton/bisection only where the budget binds; avoid 0/0 for all-zero v
         empty = c.sum(-1) <= 0
         c_safe = torch.where(empty[..., None], torch.ones_like(c), c)
-        lam0, iters = _secular_root(d, c_safe, power_w, max_iter=max_iter, tol=tol, skip=free | empty)
+        lam0, iters, steps = _secular_root(d, c_safe, power_w, max_iter=max_iter, tol=tol, skip=free | empty)
         lam0 = torch.where(free | empty, torch.zeros_like(lam0), lam0)
     lam = _implicit_step(a, v, power_w, lam0, free | (lam0 <= 0))
     if _return_internals:
         return lam, iters, free, (d, u, uv)
-    return lam
+    return (lam, steps) if return_steps else lam
 
 
 def solve_multiplier(a: torch.Tensor, v: torch.Tensor, power_w, *, max_iter: int = 100,
@@ -209,7 +213,8 @@ def _implicit_step(a, v, power_w, lam0, fixed):
 
 
 def solve_multiplier_subgradient(a: torch.Tensor, v: torch.Tensor, power_w, *, step=None,
-                                 lam_init=None, max_iter: int = 20000, tol: float = 1e-8):
+                                 lam_init=None, max_iter: int = 20000, tol: float = 1e-8,
+                                 return_steps: bool = False):
     """Dual subgradient ascent on the multiplier, for comparison with :func:`solve_multiplier`.
 
     lam <- proj(lam + step (sum ||p(lam)||^2 - P)), with p(lam) from the cached
@@ -224,7 +229,8 @@ def solve_multiplier_subgradient(a: torch.Tensor, v: torch.Tensor, power_w, *, s
     |S - P| <= tol P (or lam = 0 with S <= P), or after ``max_iter`` steps: then p may
     miss the budget in either direction (callers scale it, see ``cen_opt_wm``). No autograd.
 
-    Returns (lam [...], p [..., M, K], iterations int).
+    Returns (lam [...], p [..., M, K], iterations int) (plus, with ``return_steps``, the
+    subgradient steps each element took, long [...]).
     """
     rdt = _real_dtype(a.dtype)
     power_w = torch.as_tensor(power_w, dtype=rdt, device=a.device).expand(a.shape[:-2])
@@ -246,6 +252,7 @@ def solve_multiplier_subgradient(a: torch.Tensor, v: torch.Tensor, power_w, *, s
             return torch.where(x > 0, 1.0 / torch.where(x > 0, x, torch.ones_like(x)), torch.zeros_like(x))
 
         it = 0
+        steps = torch.zeros_like(power_w, dtype=torch.long)
         for it in range(1, max_iter + 1):
             x = d + lam[..., None]
             # S(lam); a null direction (d + lam = 0) with weight c > 0 makes it +inf
@@ -253,9 +260,10 @@ def solve_multiplier_subgradient(a: torch.Tensor, v: torch.Tensor, power_w, *, s
             done = ((s - power_w).abs() <= tol * power_w) | ((lam <= 0) & (s <= power_w))
             if bool(done.all()):
                 break
+            steps += (~done).long()
             lam = torch.where(done, lam, torch.minimum(torch.maximum(lam + step * (s - power_w), lo), hi))
         p = u @ (inverse(lam).to(a.dtype)[..., None] * uv)
-    return lam, p, it
+    return (lam, p, it, steps) if return_steps else (lam, p, it)
 
 
 def solve_multiplier_span(g: torch.Tensor, rho: torch.Tensor, coef: torch.Tensor, power_w, *,

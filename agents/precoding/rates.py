@@ -82,15 +82,26 @@ def stream_terms(problem: PrecodingProblem, prec: Precoders) -> dict[str, torch.
 
 
 def ergodic_rates(problem: PrecodingProblem, prec: Precoders, samples: int = 1024,
-                  generator: torch.Generator | None = None, chunk: int = 256) -> ErgodicRates:
+                  generator: torch.Generator | None = None, chunk: int = 256,
+                  normals: torch.Tensor | None = None) -> ErgodicRates:
     """Ergodic rates (16) of every stream by Monte Carlo over the NLoS component.
 
     ``samples`` T draws of x_{s,k} per stream (independent over streams), in chunks
     of ``chunk``; ``generator`` a seeded torch.Generator (required for T > 0 with
     NLoS; a fresh ``torch.Generator().manual_seed(0)`` is used if None so the
-    result is reproducible, never the global RNG).
+    result is reproducible, never the global RNG). ``normals``: instead of drawing,
+    use these standard complex normals z ~ CN(0, 1), complex [T,B,S,K] (T = their
+    count; ``samples``/``generator``/``chunk`` are then ignored) -- e.g. drawn per drop
+    from per-drop generators, so a drop's estimate does not depend on its batch.
     Returns :class:`ErgodicRates` (bit/s/Hz).
     """
+    if normals is not None:
+        b, s, k = problem.shape[:3]
+        if normals.dim() != 4 or tuple(normals.shape[1:]) != (b, s, k) or not normals.is_complex() \
+                or normals.shape[0] < 2:
+            raise ValueError(f"ergodic_rates: normals must be complex [T>=2,B,S,K] = [T,{b},{s},{k}], "
+                             f"got {tuple(normals.shape)} {normals.dtype}")
+        samples = chunk = int(normals.shape[0])
     if isinstance(samples, bool) or int(samples) != samples or samples < 2:
         raise ValueError(f"ergodic_rates: samples must be an integer >= 2, got {samples!r}")
     if isinstance(chunk, bool) or int(chunk) != chunk or chunk < 1:
@@ -114,8 +125,11 @@ def ergodic_rates(problem: PrecodingProblem, prec: Precoders, samples: int = 102
     done = 0
     while done < samples:
         n = min(chunk, samples - done)
-        z = torch.randn((n,) + tuple(sd.shape) + (2,), generator=generator, dtype=rdt) * math.sqrt(0.5)
-        zc = torch.complex(z[..., 0], z[..., 1])
+        if normals is not None:
+            zc = normals.to(t["mean"].dtype)
+        else:
+            z = torch.randn((n,) + tuple(sd.shape) + (2,), generator=generator, dtype=rdt) * math.sqrt(0.5)
+            zc = torch.complex(z[..., 0], z[..., 1])
         x2 = (t["mean"] + sd * zc).abs() ** 2                                # [T,B,S,K]
         num = (t["sig"] + t["intra"]) * x2 + t["inter"]
         den = t["intra"] * x2 + t["inter"]

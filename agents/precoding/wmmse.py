@@ -25,6 +25,8 @@ import math
 
 import torch
 
+from . import flops as flopcount
+from .convergence import DropFreezer, check_iteration_options
 from .power import apply_regularised_inverse, multiplier, solve_multiplier_subgradient
 from .problem import PrecodingProblem, Precoders
 from .rates import link_gains as _gain
@@ -92,17 +94,19 @@ def _span_system(problem, w, u, rho, b):
     return q, a_small, v_small
 
 
-def optimal_multiplier(problem: PrecodingProblem, w, u, rho, b, method: str = "exact") -> torch.Tensor:
+def optimal_multiplier(problem: PrecodingProblem, w, u, rho, b, method: str = "exact",
+                       return_steps: bool = False):
     """Exact lam_s [B,S] of problem (25) for given (w, u, rho, b): the root of
-    sum_k ||p_{s,k}(lam_s)||^2 = P_s, or 0 where the budget does not bind."""
+    sum_k ||p_{s,k}(lam_s)||^2 = P_s, or 0 where the budget does not bind.
+    ``return_steps``: also the root-finding (or subgradient) steps per satellite, long [B,S]."""
     q, a_small, v_small = _span_system(problem, w, u, rho, b)
     if method == "exact":
-        lam = multiplier(a_small, v_small, problem.power_w)
+        lam, steps = multiplier(a_small, v_small, problem.power_w, return_steps=True)
     elif method == "subgradient":
-        lam, _, _ = solve_multiplier_subgradient(a_small, v_small, problem.power_w)
+        lam, _, _, steps = solve_multiplier_subgradient(a_small, v_small, problem.power_w, return_steps=True)
     else:
         raise ValueError(f"optimal_multiplier: method must be 'exact' or 'subgradient', got {method!r}")
-    return lam
+    return (lam, steps) if return_steps else lam
 
 
 def recover_precoders(problem: PrecodingProblem, w: torch.Tensor, u: torch.Tensor, lam: torch.Tensor,
@@ -157,23 +161,31 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     scaled onto the budget where it exceeds it and the objective is no longer guaranteed
     monotone); p by :func:`recover_precoders` (26); b (23). A drop stops when its relative
     change of the objective, |F_n - F_{n-1}| / (sum a log(1/e)), falls below
-    ``tol`` (it is then frozen and removed from the batch, so a batch costs the
-    sum of its drops' iterations and every drop's result does not depend on the
-    others in the batch), or after ``max_iter`` iterations.
+    ``tol`` (:class:`agents.precoding.convergence.DropFreezer`: it is then frozen and removed from
+    the batch, so a batch costs the sum of its drops' iterations and every drop's result does
+    not depend on the others in the batch), or after ``max_iter`` iterations.
 
-    Returns (Precoders, history) with history: ``objective`` [I+1,B] (18) (nats,
-    non-increasing; constant after a drop froze), ``wsr_surrogate`` [I+1,B]
-    (bit/s/Hz), ``lam`` [I,B,S] (multiplier of the current p), ``iterations``
-    (int, outer iterations run), ``converged_at`` [B] (iteration at which each
-    drop met ``tol``; max_iter if never).
+    Returns (Precoders, history); history has the scheme contract's keys
+    (:mod:`agents.precoding.schemes`): ``iterations`` long [B] (outer iterations each drop ran),
+    ``objective`` [B] (final (18), nats; lower is better), ``flops`` [B] (real flops this drop
+    cost), and ``objective_trace`` [I+1,B] ((18) per iteration, non-increasing; constant after a
+    drop froze), ``wsr_surrogate`` [I+1,B] (bit/s/Hz), ``lam`` [I,B,S] (multiplier of the current
+    p), ``converged_at`` [B] (iteration at which each drop met ``tol``; max_iter if never),
+    ``multiplier_steps`` long [B] (secular Newton / subgradient steps, summed over satellites
+    and iterations).
+
+    Flops per drop (:mod:`agents.precoding.flops`, R = min(M, K))::
+
+        flops = wmmse_setup_flops(S,K,M,N) + iterations * wmmse_iteration_flops(S,K,M,N)
+                + multiplier_steps * secular_step_flops(R)
+
+    i.e. per outer iteration about S (ceigh(R) + csolve(R,K) + cmatmul(M,R,K) + cmatmul(K,M,K) + ...):
+    the precoder step solves R x R systems in the span of the steering vectors instead of the
+    M x M systems of the paper's Table II (O(I S K M^3)); the count is what this code runs.
     """
-    if isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"cen_opt_wm: max_iter must be an integer >= 1, got {max_iter!r}")
-    if not (math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"cen_opt_wm: tol must be a finite number >= 0, got {tol!r}")
+    max_iter = check_iteration_options("cen_opt_wm", max_iter, tol)
     if method not in ("exact", "subgradient"):
         raise ValueError(f"cen_opt_wm: method must be 'exact' or 'subgradient', got {method!r}")
-    max_iter = int(max_iter)
     prec = mrt_precoders(problem) if init is None else init
     if prec.p.shape != problem.g.shape or prec.b.shape != problem.d0.shape:
         raise ValueError(f"cen_opt_wm: init has p {tuple(prec.p.shape)}, b {tuple(prec.b.shape)}; expected "
@@ -181,16 +193,17 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     st = receive_statistics(problem, prec)
     obj, sur = wmmse_objective(problem, prec, st)
     objs, surs, lams = [obj], [sur], []
-    bsz, s_num = problem.shape[:2]
-    converged_at = torch.full((bsz,), max_iter, dtype=torch.long)
+    bsz, s_num, k_num, m_num, n_num = problem.shape
+    mult_steps = torch.zeros(bsz, dtype=torch.long)
     full_p, full_b = prec.p.clone(), prec.b.clone()
     lam_full = torch.zeros((bsz, s_num), dtype=problem.power_w.dtype)
-    active = torch.arange(bsz)
+    freezer = DropFreezer(bsz, max_iter, tol)
     sub, sprec, sobj = problem, prec, obj
-    it = 0
-    for it in range(1, max_iter + 1):
+    for _ in freezer.iterations_range():
+        active = freezer.active
         rho = rho_weights(sub, st["w"], st["u"], sprec.b, quad=st["quad"])
-        lam = optimal_multiplier(sub, st["w"], st["u"], rho, sprec.b, method=method)
+        lam, steps = optimal_multiplier(sub, st["w"], st["u"], rho, sprec.b, method=method, return_steps=True)
+        mult_steps[active] += steps.sum(-1)
         # a finite dual subgradient run may miss the budget: scale any satellite above it onto it
         p = recover_precoders(sub, st["w"], st["u"], lam, rho, sprec.b, scale_to_power=method == "subgradient")
         gain = _gain(sub, p)
@@ -198,42 +211,55 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
         sprec = Precoders(p=p, b=b)
         st = receive_statistics(sub, sprec, gain=gain)               # reused by the next iteration
         o, su = wmmse_objective(sub, sprec, st)
-        rel = (sobj - o).abs() / (su * math.log(2.0)).abs().clamp_min(1e-12)
-        sobj = o
         obj, sur, lam_full = objs[-1].clone(), surs[-1].clone(), lam_full.clone()
         obj[active], sur[active], lam_full[active] = o, su, lam
         full_p[active], full_b[active] = p, b
         objs.append(obj)
         surs.append(sur)
         lams.append(lam_full)
-        done = rel < tol
-        converged_at[active[done]] = it
-        if bool(done.all()):
+        keep = freezer.update(sobj, o, scale=su * math.log(2.0))
+        if freezer.finished:
             break
-        if bool(done.any()):
-            keep = ~done
-            active = active[keep]
-            sub, sprec, sobj = sub.take(batch=keep), sprec.take(batch=keep), sobj[keep]
+        if not bool(keep.all()):
+            sub, sprec, o = sub.take(batch=keep), sprec.take(batch=keep), o[keep]
             st = {key: val[keep] for key, val in st.items()}
-    history = {"objective": torch.stack(objs), "wsr_surrogate": torch.stack(surs),
-               "lam": torch.stack(lams), "iterations": it, "converged_at": converged_at}
+        sobj = o
+    r = min(m_num, k_num)
+    flops = (flopcount.wmmse_setup_flops(s_num, k_num, m_num, n_num)
+             + freezer.iterations.double() * flopcount.wmmse_iteration_flops(s_num, k_num, m_num, n_num)
+             + mult_steps.double() * flopcount.secular_step_flops(r))
+    history = {"iterations": freezer.iterations.clone(), "objective": objs[-1].double(), "flops": flops,
+               "objective_trace": torch.stack(objs), "wsr_surrogate": torch.stack(surs),
+               "lam": torch.stack(lams), "converged_at": freezer.converged_at.clone(),
+               "multiplier_steps": mult_steps}
     return Precoders(p=full_p, b=full_b), history
 
 
 def sep_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_iter: int = 100,
                tol: float = 1e-4, method: str = "exact"):
     """Sep-Opt-WM: every satellite runs Cen-Opt-WM alone (S = 1 subproblem, its own budget,
-    options as :func:`cen_opt_wm`), ignoring the other satellites' interference. Returns
-    (Precoders [B,S,...], history) with per-satellite histories reshaped to [I+1, B, S]
-    (``lam`` [I, B, S], ``converged_at`` [B, S])."""
+    options as :func:`cen_opt_wm`), ignoring the other satellites' interference.
+
+    Returns (Precoders [B,S,...], history) with the contract keys per drop: ``iterations`` long [B]
+    (the largest outer-iteration count over the satellites: they run in parallel), ``objective``
+    [B] (sum over satellites of each one's final (18), nats), ``flops`` [B] (sum over satellites),
+    ``flops_per_satellite`` [B,S] (each satellite's own on-board cost, :func:`cen_opt_wm`'s count
+    at S = 1); per-satellite traces ``objective_trace`` / ``wsr_surrogate`` [I+1,B,S], ``lam``
+    [I,B,S], ``converged_at`` / ``iterations_per_satellite`` [B,S]. Satellite s's result equals
+    ``sep_opt_wm(problem.take(sats=[s]))`` (each satellite-drop converges on its own).
+    """
     bsz, s, k, m, n = problem.shape
     sub = problem.per_satellite()
     sub_init = None if init is None else Precoders(p=init.p.reshape(bsz * s, 1, k, m),
                                                    b=init.b.reshape(bsz * s, 1, k, n))
     prec, hist = cen_opt_wm(sub, init=sub_init, max_iter=max_iter, tol=tol, method=method)
     out = Precoders(p=prec.p.reshape(bsz, s, k, m), b=prec.b.reshape(bsz, s, k, n))
-    history = {"objective": hist["objective"].reshape(-1, bsz, s),
+    iters = hist["iterations"].reshape(bsz, s)
+    fl = hist["flops"].reshape(bsz, s)
+    history = {"iterations": iters.amax(-1), "objective": hist["objective"].reshape(bsz, s).sum(-1),
+               "flops": fl.sum(-1), "flops_per_satellite": fl, "iterations_per_satellite": iters,
+               "objective_trace": hist["objective_trace"].reshape(-1, bsz, s),
                "wsr_surrogate": hist["wsr_surrogate"].reshape(-1, bsz, s),
-               "lam": hist["lam"].reshape(-1, bsz, s), "iterations": hist["iterations"],
+               "lam": hist["lam"].reshape(-1, bsz, s),
                "converged_at": hist["converged_at"].reshape(bsz, s)}
     return out, history
