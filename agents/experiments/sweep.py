@@ -157,7 +157,7 @@ def point_config_class(kind: str):
         from .compare import CompareConfig
         return CompareConfig
     try:
-        from agents.live import RunConfig
+        from agents.live.config import RunConfig
     except ImportError as exc:
         raise ValueError(f"kind 'run' needs the live simulation (agents.live.RunConfig), "
                          f"not available here: {exc}") from None
@@ -179,7 +179,7 @@ def _point_data(kind: str, data: dict) -> dict:
     the sweep's parallelism is across episodes."""
     if kind != "run":
         return data
-    from agents.live import RunConfig
+    from agents.live.config import RunConfig
     default = RunConfig.load(None).model_dump(mode="json")
     default["runtime"] = "local"
     return _deep_merge(default, data)
@@ -284,7 +284,8 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
         for r in rows:
             r.update({"M": res.config["M"], "N": res.config["N"], "drops": res.config["drops"]})
         return rows
-    from agents.live import RunConfig, run_episode
+    from agents.live.config import RunConfig
+    from agents.live.run import run_episode
     summary = run_episode(RunConfig.model_validate(config), out_dir=None, progress=False).summary
     return [dict(r) for r in summary["schemes"]]
 
