@@ -23,6 +23,7 @@ satellite for Sep-Opt-WM; ``max_iter`` when it never met ``tol``)).
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import time
@@ -30,6 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agents.constellation_spec import ConstellationSpec
+
+from agents.constellation_spec import ConstellationSpec
 
 from .errors import config_error
 
@@ -67,7 +72,9 @@ class CompareConfig(BaseModel):
     max_iter, tol: outer iterations and relative objective tolerance of the iterative schemes;
     batch: drops per batched scheme call; schemes: subset of the registry (None: all, in
     registration order; a single name is accepted); threads: torch intra-op threads;
-    sat_upa: the satellite UPA (nx, ny), M = nx ny antennas (Table I: 8 x 8).
+    sat_upa: the satellite UPA (nx, ny), M = nx ny antennas (Table I: 8 x 8);
+    constellation: :class:`agents.constellation_spec.ConstellationSpec` (default: the Walker-Delta
+    1680/28/1 at 600 km, 53 deg; Walker shells or TLE/OMM files), recorded in the output.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -85,6 +92,8 @@ class CompareConfig(BaseModel):
     schemes: list[str] | None = None
     threads: int = Field(1, ge=1)
     sat_upa: tuple[int, int] = (8, 8)
+    constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
+    constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)   # H5: orbits + provenance
 
     @field_validator("sat_upa")
     @classmethod
@@ -118,6 +127,9 @@ class CompareConfig(BaseModel):
             return v
         if not v:
             raise ValueError("give at least one scheme (or leave it out for all)")
+        dup = sorted({n for n in v if v.count(n) > 1})
+        if dup:
+            raise ValueError(f"{dup} given more than once; give each scheme once")
         reg = registered_schemes()
         unknown = [n for n in v if n not in reg]
         if unknown:
@@ -222,7 +234,11 @@ def _run(config: CompareConfig, progress) -> CompareResult:
 
     registry, run_scheme = _registry()
     names = config.scheme_names()
-    world = World(WorldConfig(S=config.S, K=config.K, channel=ChannelConfig(sat_upa=tuple(config.sat_upa))))
+    orbits, provenance = config.constellation.build()
+    world_cfg = WorldConfig(S=config.S, K=config.K, channel=ChannelConfig(sat_upa=tuple(config.sat_upa)))
+    if orbits.walker is not None:
+        world_cfg = dataclasses.replace(world_cfg, walker=orbits.walker)
+    world = World(world_cfg, constellation=orbits)
     drops = _draw_drops(world, config.drops, config.seed, config.first)
     csi = drops.csi
     b_all, s, k, m, n = csi.shape
@@ -294,8 +310,10 @@ def _run(config: CompareConfig, progress) -> CompareResult:
             "power_dbw": [float(p) for p in config.power_dbw], "samples": config.samples,
             "max_iter": config.max_iter, "tol": config.tol, "batch": config.batch, "schemes": names,
             "torch_threads": config.threads,
-            "rate": "ergodic sum rate (16), Monte Carlo over NLoS, bit/s/Hz, rate weights 1"}
+            "rate": "ergodic sum rate (16), Monte Carlo over NLoS, bit/s/Hz, rate weights 1",
+            "constellation": provenance}
     if config.first:
         meta["first"] = config.first
+    meta["constellation"] = provenance
     return CompareResult(drops=pd.DataFrame(per_drop), summary=pd.DataFrame(summary, columns=list(SUMMARY_COLUMNS)),
                          config=meta)

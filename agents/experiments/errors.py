@@ -35,6 +35,8 @@ def one_line(exc: ValidationError, prefix: str = "", rename: Callable[[str], str
 def config_error(exc: ValidationError, prefix: str = "", rename=None, allowed: list[str] | None = None) -> ValueError:
     """A ValueError carrying :func:`one_line` (``allowed``: the field names, listed for unknown fields)."""
     text = one_line(exc, prefix, rename)
-    if allowed is not None and text.endswith(": unknown field"):
+    errs = exc.errors(include_url=False)
+    top_level = bool(errs) and len(errs[0].get("loc", ())) == 1
+    if allowed is not None and top_level and text.endswith(": unknown field"):
         text += f"; allowed: {sorted(allowed)}"
     return ValueError(text)
