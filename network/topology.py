@@ -620,9 +620,13 @@ def link_dynamics(topology, constellation, t_s, survival_s: float = 60.0) -> dic
     t = np.asarray(t_s, float)
     if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) <= 0):
         raise ValueError("t_s must be an ascending 1-D array of at least two times (s)")
-    r_all, v_all = constellation.state_itrs(t)
-    _, omega = constellation.earth_rotation(t)
-    snaps = [topology.snapshot(r_all[i], v_all[i], t_s=float(t[i])) for i in range(t.size)]
+    _, omega = constellation.earth_rotation(t[:1])
+    snaps = []
+    for lo in range(0, t.size, 32):                        # propagate in chunks of times (bounded memory)
+        r_c, v_c = constellation.state_itrs(t[lo:lo + 32])
+        if lo == 0:
+            r0, v0 = r_c[0], v_c[0]
+        snaps += [topology.snapshot(r_c[i], v_c[i], t_s=float(t[lo + i])) for i in range(r_c.shape[0])]
     s0 = snaps[0]
     e0 = s0.edges[s0.up]
     n_links = int(e0.shape[0])
@@ -642,7 +646,6 @@ def link_dynamics(topology, constellation, t_s, survival_s: float = 60.0) -> dic
             survival = float(up_now.mean()) if n_links else float("nan")
     horizon = t[-1] - t[0]
     life = np.where(np.isnan(down_at), horizon, down_at)
-    r0, v0 = r_all[0], v_all[0]
     w = omega[0]
     v_in = v0 + w * np.stack([-r0[:, 1], r0[:, 0], np.zeros(len(r0))], axis=1)
     dv = v_in[e0[:, 0]] - v_in[e0[:, 1]]

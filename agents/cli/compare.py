@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import check_plot_path
+from .common import add_constellation_args, check_plot_path, constellation_spec_from_args
 
 
 def register(subparsers) -> None:
@@ -52,6 +52,7 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="save sum rate vs power (one line per scheme)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
+    add_constellation_args(p)
     p.set_defaults(func=run)
     if hasattr(p, "_negative_number_matcher"):           # let "--power-dbw -10 -5" through
         import re
@@ -73,6 +74,7 @@ def config_from_args(args):
     from agents.experiments.compare import CompareConfig
 
     data = {f: getattr(args, f) for f in OPTIONS if hasattr(args, f)}
+    data["constellation"] = constellation_spec_from_args(args)        # one-line error naming --tle etc.
     return CompareConfig.parse(data, rename=_option)
 
 

@@ -34,8 +34,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agents.constellation_spec import ConstellationSpec
 
-from agents.constellation_spec import ConstellationSpec
-
 from .errors import config_error
 
 __all__ = ["CompareConfig", "CompareResult", "run_compare", "registered_schemes", "mc_generator_seed",
@@ -93,7 +91,6 @@ class CompareConfig(BaseModel):
     threads: int = Field(1, ge=1)
     sat_upa: tuple[int, int] = (8, 8)
     constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
-    constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)   # H5: orbits + provenance
 
     @field_validator("sat_upa")
     @classmethod
@@ -310,8 +307,7 @@ def _run(config: CompareConfig, progress) -> CompareResult:
             "power_dbw": [float(p) for p in config.power_dbw], "samples": config.samples,
             "max_iter": config.max_iter, "tol": config.tol, "batch": config.batch, "schemes": names,
             "torch_threads": config.threads,
-            "rate": "ergodic sum rate (16), Monte Carlo over NLoS, bit/s/Hz, rate weights 1",
-            "constellation": provenance}
+            "rate": "ergodic sum rate (16), Monte Carlo over NLoS, bit/s/Hz, rate weights 1"}
     if config.first:
         meta["first"] = config.first
     meta["constellation"] = provenance
