@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .algorithms import LPDFT_SCHEMES, run_scheme, scale_to_radiated_budget
+from .fdp import FDP_VARIANTS
 from .scenario import LPDFTConfig, draw_scenario
 
 __all__ = ["RADIATED_RTOL", "SWEEPABLE", "over_budget", "parse_ura", "sweep"]
@@ -51,6 +52,10 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
           radiated_budget: bool = False, progress: Callable | None = None) -> dict:
     """Run ``schemes`` on ``drops`` drops for every value of ``param`` (a key of :data:`SWEEPABLE`).
 
+    ``schemes``: names of :data:`agents.lpdft.algorithms.LPDFT_SCHEMES` and of the FDP power
+    normalisations of the paper's ref. [10], :data:`agents.lpdft.fdp.FDP_VARIANTS`
+    (``MMSE-FDP-SPC`` = ``MMSE-FDP``, ``MMSE-FDP-MPC``, ``MMSE-FDP-PAC``, and the MF analogues).
+
     ``radiated_budget``: scale every scheme's W down (if needed) so that its *radiated* power
     ``||B A W||_F^2`` is within P (only matters for a window smaller than the FFT).
     ``progress(n_total)`` may return a tqdm-like object with ``update()`` and ``close()``.
@@ -73,8 +78,8 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
         raise ValueError(f"--{param.replace('_', '-')}: give at least one value")
     schemes = list(schemes)
     for name in schemes:
-        if name not in LPDFT_SCHEMES:
-            raise ValueError(f"scheme must be one of {list(LPDFT_SCHEMES)}, got {name!r}")
+        if name not in LPDFT_SCHEMES and name not in FDP_VARIANTS:
+            raise ValueError(f"scheme must be one of {list(LPDFT_SCHEMES) + list(FDP_VARIANTS)}, got {name!r}")
     if isinstance(drops, bool) or int(drops) != drops or drops < 1:
         raise ValueError(f"--drops must be a positive integer, got {drops!r}")
     cfgs = []
@@ -89,7 +94,7 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
         scn = draw_scenario(cfg, int(drops), np.random.default_rng(seed))
         for name in schemes:
             opts = {"method": method, "max_iter": max_iter} if name == "LP-DFT" else {}
-            res = run_scheme(name, scn, **opts)
+            res = FDP_VARIANTS[name](scn) if name in FDP_VARIANTS else run_scheme(name, scn, **opts)
             if radiated_budget:
                 res = scale_to_radiated_budget(res, scn)
             sr = res.sum_rate_bps_hz
