@@ -81,6 +81,7 @@ class AgentSpec:
     bits_per_real: int = 32
     sigma_packing: str = "full"
     quantize: bool = True
+    warm_start: bool = True
     scheme_options: tuple = ()
 
 
@@ -104,6 +105,7 @@ class _Lane:
     bundle: _Held | None = None                          # newest bundle received (centralized member)
     fallback: _Held | None = None
     reports: dict = field(default_factory=dict)          # central: sat -> LiveReport (newest)
+    warm: tuple | None = None                            # (satellites, Precoders) of the lane's last solution
     collect: dict | None = None                          # central: the update being collected
     version: int = 0
     last_out: tuple | None = None
@@ -164,12 +166,22 @@ class SatelliteAgent:
         lane.pending.append((t_ready, self._seq, kind, payload))
         self._seq += 1
 
-    def _run(self, scheme: str, problem):
-        return registry.run(scheme, problem, self.options.get(scheme))
+    def _run(self, scheme: str, problem, lane: _Lane | None = None, sats: tuple = ()):
+        """Run ``scheme``; with ``warm_start`` an iterative scheme starts from the lane's last solution
+        for the same satellites (the satellites move little between updates)."""
+        opts = dict(self.options.get(scheme) or {})
+        if lane is not None and self.spec.warm_start and registry.accepts_init(scheme) and lane.warm is not None \
+                and lane.warm[0] == sats and "init" not in opts:
+            opts["init"] = lane.warm[1]
+        out = registry.run(scheme, problem, opts)
+        if lane is not None and registry.accepts_init(scheme):
+            lane.warm = (sats, out[0])
+        return out
 
     def _compute_local(self, lane: _Lane, t: float, update: int, kind: str, scheme: str, out):
         """Separate scheme (or the fallback) on this satellite's own S=1 problem."""
-        prec, flops, it, wall, src = self._run(scheme, self.state["problem"])
+        own_lane = lane if kind == "own" else None
+        prec, flops, it, wall, src = self._run(scheme, self.state["problem"], own_lane, (self.sat,))
         held = _Held(prec.p[0, 0].numpy(), prec.b[0, 0].numpy(), t, update, True, kind)
         ready = self._charge(lane, t, flops)
         self._push(lane, ready, kind, held)
@@ -239,7 +251,7 @@ class SatelliteAgent:
             else:
                 both = csi
             prob = PrecodingProblem.from_csi(both, power_w=self.spec.power_w)
-            prec, flops, it, wall, src = self._run(lane.scheme, prob)
+            prec, flops, it, wall, src = self._run(lane.scheme, prob, lane, (self.sat,) + tuple(ids))
             p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
         held = _Held(p, b, t, update, True, "own")
         ready = self._charge(lane, t, flops)
@@ -267,7 +279,7 @@ class SatelliteAgent:
         lat, lon, itrs = ut
         prob = problem_from_reports(reps, itrs, self.spec.channel, ut_lat_deg=lat, ut_lon_deg=lon,
                                     quantize=self.spec.quantize)
-        prec, flops, it, wall, src = self._run(lane.scheme, prob)
+        prec, flops, it, wall, src = self._run(lane.scheme, prob, lane, tuple(reps))
         t_csi = min(r.t_meas_s for r in reps.values())
         bundles = {}
         for i, s in enumerate(reps):

@@ -88,7 +88,7 @@ class IslConfig(_Strict):
 
     processing_s: float = Field(1e-3, ge=0.0, le=10.0)
     rate_bps: float = Field(1e9, gt=0.0)
-    topology: Literal["grid", "complete"] = "grid"
+    topology: Literal["grid", "complete", "ideal"] = "grid"   # ideal: every pair one zero-length hop (limit case)
     on_failure: Literal["drop", "reroute"] = "drop"
     bits_per_real: int = Field(32, ge=1, le=128)
     sigma_packing: Literal["full", "hermitian"] = "full"
@@ -152,7 +152,8 @@ class RunConfig(_Strict):
     power_dbw: float = Field(5.0, ge=-100.0, le=100.0)
     update_period_s: float = Field(1.0, gt=0.0)
     ssi_period_s: float = Field(1.0, gt=0.0)
-    onboard_flops: float = Field(1e10, gt=0.0)
+    onboard_flops: float = Field(1e10, gt=0.0)       # inf = instant compute
+    warm_start: bool = True                           # iterative schemes start from the lane's last precoders
     schemes: Union[Literal["all"], list[str]] = "all"
     runtime: Literal["ray", "local"] = "ray"
     address: str | None = None
@@ -181,7 +182,7 @@ class RunConfig(_Strict):
         n = self.duration_s / self.tick_s
         if n > 10_000_000:
             raise ValueError(f"duration_s / tick_s = {n:.0f} ticks: at most 1e7")
-        if self.isl.topology == "complete" and self.faults.model in ("iid", "gilbert-elliott"):
+        if self.isl.topology != "grid" and self.faults.model in ("iid", "gilbert-elliott"):
             raise ValueError("faults.model: random link faults need isl.topology = \"grid\" "
                              "(\"complete\" has n(n-1)/2 links); use none or scheduled")
         return self

@@ -68,6 +68,9 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
         ep.run(progress=on_tick)
         hosts = rt.info()
         stats = dict(rt.stats, hosts_alive=rt.live_hosts)
+        host_events = list(rt.host_events)
+        for key in sorted(rt.where):            # leave the runtime empty (a shared runtime is reused)
+            rt.remove(key, ep.n_ticks * ep.tick_s)
     finally:
         if bar is not None:
             bar.close()
@@ -88,7 +91,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
         "wall_setup_s": w_setup, "wall_loop_s": loop, "wall_first_tick_s": tick_walls[0] if tick_walls else 0.0,
         "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.n_ticks > 1 else loop / sim,
         "realtime_factor": (sim - ep.tick_s) / loop_after_first if ep.n_ticks > 1 and loop_after_first > 0 else None,
-        "wall_breakdown_s": dict(ep.wall), "runtime_stats": stats, "hosts": hosts,
+        "wall_breakdown_s": dict(ep.wall), "runtime_stats": stats, "hosts": hosts, "host_events": host_events,
         "flops_source": sorted(set(computes["flops_source"])) if len(computes) else [],
     }
     result = EpisodeResult(summary=summary, steps=steps, messages=msgs, computes=computes, faults=ep.timeline,

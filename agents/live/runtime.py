@@ -28,6 +28,9 @@ import torch
 
 from .agent import AgentSpec, SatelliteAgent
 
+KILL_DETAIL = "chaos: the agent's host killed (Ray actor killed / in-process state dropped)"
+RESTART_DETAIL = "agent state lost with its host; rebuilt from its orbit, peers' SSI arrive with the next broadcast"
+
 
 def rss_mb() -> float:
     """Resident memory of this process (MB), from /proc (0 if unavailable)."""
@@ -87,7 +90,8 @@ class Runtime:
         self._next = 0
         self.stats = {"hosts_created": 0, "hosts_reused": 0, "hosts_released": 0, "restarts": 0,
                       "agents_added": 0, "agents_removed": 0}
-        self.events: list[dict] = []
+        self.events: list[dict] = []          # kill / restart: part of the episode's events (runtime-independent)
+        self.host_events: list[dict] = []     # create / reuse / release of hosts: runtime bookkeeping
 
     # subclass hooks
     def _new_host(self):
@@ -100,23 +104,39 @@ class Runtime:
         pass
 
     # placement
-    def add(self, key, spec: AgentSpec, t: float = 0.0) -> None:
+    def _place(self, key, t: float) -> int:
         hid = next((h for h in sorted(self.load) if 0 < len(self.load[h]) < self.capacity), None)
         if hid is None and self.idle:
             hid = self.idle.pop(0)
             self.stats["hosts_reused"] += 1
-            self.events.append({"t_s": t, "type": "reuse", "host": hid, "agent": list(key)})
+            self.host_events.append({"t_s": t, "type": "reuse", "host": hid, "agent": list(key)})
         if hid is None:
             hid = self._next
             self._next += 1
             self.hosts[hid] = self._new_host()
             self.load[hid] = set()
             self.stats["hosts_created"] += 1
-        self._call(self.hosts[hid], "add", key, spec)
+            self.host_events.append({"t_s": t, "type": "create", "host": hid, "agent": list(key)})
         self.load[hid].add(key)
-        self.where[key] = hid
-        self.specs[key] = spec
-        self.stats["agents_added"] += 1
+        return hid
+
+    def add(self, key, spec: AgentSpec, t: float = 0.0) -> None:
+        self.add_many([(key, spec)], t)
+
+    def add_many(self, items, t: float = 0.0) -> None:
+        """Place several agents, then build them on their hosts in one round (Ray: in parallel)."""
+        calls = []
+        for key, spec in items:
+            hid = self._place(key, t)
+            self.where[key] = hid
+            self.specs[key] = spec
+            self.stats["agents_added"] += 1
+            calls.append((hid, key, spec))
+        self._add_calls(calls)
+
+    def _add_calls(self, calls):
+        for hid, key, spec in calls:
+            self._call(self.hosts[hid], "add", key, spec)
 
     def remove(self, key, t: float = 0.0) -> None:
         hid = self.where.pop(key)
@@ -131,18 +151,22 @@ class Runtime:
                 self._release(self.hosts.pop(hid))
                 self.load.pop(hid)
                 self.stats["hosts_released"] += 1
-                self.events.append({"t_s": t, "type": "release", "host": hid, "agent": list(key)})
+                self.host_events.append({"t_s": t, "type": "release", "host": hid, "agent": list(key)})
 
     @property
     def live_hosts(self) -> int:
         return len(self.hosts)
 
-    def _restart(self, keys, t: float, reason: str):
+    def _restart(self, keys, t: float):
         for key in keys:
             hid = self.where[key]
             self._call(self.hosts[hid], "add", key, self.specs[key])
-            self.stats["restarts"] += 1
-            self.events.append({"t_s": t, "type": "restart", "host": hid, "agent": list(key), "detail": reason})
+            self._log_restart(key, t)
+
+    def _log_restart(self, key, t: float):
+        self.stats["restarts"] += 1
+        self.events.append({"t_s": t, "type": "restart", "region": key[0], "sat": key[1],
+                            "detail": RESTART_DETAIL})
 
     def step(self, ticks: dict, t: float) -> dict:
         by_host: dict[int, dict] = {}
@@ -151,7 +175,7 @@ class Runtime:
         outs = self._step_hosts(by_host, t)
         missing = sorted(k for k, v in outs.items() if v is None)
         if missing:
-            self._restart(missing, t, "agent state lost (host restarted): rebuilt from its orbit")
+            self._restart(missing, t)
             again: dict[int, dict] = {}
             for key in missing:
                 again.setdefault(self.where[key], {})[key] = ticks[key]
@@ -184,7 +208,7 @@ class LocalRuntime(Runtime):
         torch.set_num_threads(1)
 
     def _new_host(self):
-        return AgentHost.__new__(AgentHost) if False else _LocalHost()
+        return _LocalHost()
 
     def _call(self, host, method, *args):
         return getattr(host, method)(*args)
@@ -197,7 +221,8 @@ class LocalRuntime(Runtime):
 
     def kill(self, key, t: float) -> None:
         self.hosts[self.where[key]].drop(key)
-        self.events.append({"t_s": t, "type": "kill", "host": self.where[key], "agent": list(key)})
+        self.events.append({"t_s": t, "type": "kill", "region": key[0], "sat": key[1],
+                            "detail": KILL_DETAIL})
 
     def close(self) -> None:
         super().close()
@@ -233,19 +258,16 @@ class RayRuntime(Runtime):
         self.max_restarts = int(max_restarts)
 
     def _new_host(self):
-        h = self.actor_cls.remote(1)
-        self.ray.get(h.info.remote())          # started (start-up is not charged to the first tick)
-        return h
+        return self.actor_cls.remote(1)
+
+    def _add_calls(self, calls):
+        self.ray.get([self.hosts[hid].add.remote(key, spec) for hid, key, spec in calls])
 
     def _call(self, host, method, *args):
         return self._get(getattr(host, method).remote(*args))
 
-    def _get(self, ref, tries: int = 200):
-        from ray.exceptions import RayActorError
-        try:
-            return self.ray.get(ref)
-        except RayActorError:
-            raise
+    def _get(self, ref):
+        return self.ray.get(ref)
 
     def _step_hosts(self, by_host, t):
         from ray.exceptions import RayActorError
@@ -257,7 +279,7 @@ class RayRuntime(Runtime):
                 try:
                     out.update(self.ray.get(refs[hid]))
                     break
-                except RayActorError as exc:
+                except RayActorError:
                     if attempt >= 99:
                         raise
                     # the actor died with this call in flight: wait for Ray to restart it, rebuild its agents
@@ -267,11 +289,7 @@ class RayRuntime(Runtime):
                         held = sorted(k for k in self.where if self.where[k] == hid)
                         for key in held:
                             self.ray.get(self.hosts[hid].add.remote(key, self.specs[key]))
-                        self.stats["restarts"] += len(held)
-                        for key in held:
-                            self.events.append({"t_s": t, "type": "restart", "host": hid, "agent": list(key),
-                                                "detail": f"actor died ({type(exc).__name__}); restarted by Ray, "
-                                                          "agent rebuilt from its orbit"})
+                            self._log_restart(key, t)
                         refs[hid] = self.hosts[hid].step.remote({k: by_host[hid][k] for k in keys})
                     except RayActorError:
                         refs[hid] = self.hosts[hid].step.remote(by_host[hid])
@@ -280,7 +298,8 @@ class RayRuntime(Runtime):
     def kill(self, key, t: float) -> None:
         hid = self.where[key]
         self.ray.kill(self.hosts[hid], no_restart=False)
-        self.events.append({"t_s": t, "type": "kill", "host": hid, "agent": list(key)})
+        self.events.append({"t_s": t, "type": "kill", "region": key[0], "sat": key[1],
+                            "detail": KILL_DETAIL})
 
     def _release(self, host):
         try:

@@ -82,6 +82,18 @@ def local_entry(name: str):
     return getattr(entry, "local", None) or getattr(entry.fn, "local", None)
 
 
+@lru_cache(maxsize=None)
+def accepts_init(name: str) -> bool:
+    """Whether the scheme takes ``init=Precoders`` (a warm start: the iterative WMMSE family)."""
+    import inspect
+    contract, legacy = _registry()
+    fn = contract.PRECODING_SCHEMES[name].fn if contract is not None else legacy.SCHEMES[name]
+    try:
+        return "init" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _table2_flops(name: str, problem, history) -> float:
     b, s, k, m, n = problem.shape
     it = history.get("iterations") if history else None

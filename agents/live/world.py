@@ -44,13 +44,20 @@ class CompleteTopology:
     """Every pair of satellites linked (one hop) when in line of sight above the grazing height:
     the topology ``satcoop overhead`` assumes between cooperating satellites. n(n-1)/2 candidate links."""
 
-    def __init__(self, n: int, config: TopologyConfig | None = None):
+    def __init__(self, n: int, config: TopologyConfig | None = None, ideal: bool = False):
         self.n = n
         self.config = config or TopologyConfig()
         iu = np.triu_indices(n, 1)
         self.edges = np.stack(iu, 1).astype(np.int64)
+        self.ideal = ideal
+        self._ideal = None
 
     def snapshot(self, r_m, v_m_s=None, t_s=None) -> TopologySnapshot:
+        if self.ideal:
+            # the zero-latency limit: every pair one hop of zero length, always up (one snapshot for all t)
+            if self._ideal is None:
+                self._ideal = TopologySnapshot.from_edges(self.n, self.edges, np.zeros(len(self.edges)))
+            return self._ideal
         r = np.asarray(r_m, float)
         a, b = self.edges[:, 0], self.edges[:, 1]
         length = np.linalg.norm(r[a] - r[b], axis=1)
@@ -91,8 +98,8 @@ class EpisodeWorld:
             more = self.world.draw_drops(rc.count - 1, seed, first=1, t_s=self.t0_s)
             regions += [more.take(i) for i in range(rc.count - 1)]
         self.regions = [RegionState(i, d) for i, d in enumerate(regions)]
-        if config.isl.topology == "complete":
-            self.topology = CompleteTopology(self.constellation.n)
+        if config.isl.topology in ("complete", "ideal"):
+            self.topology = CompleteTopology(self.constellation.n, ideal=config.isl.topology == "ideal")
         else:
             self.topology = for_constellation(self.constellation)
         self._state_t = None

@@ -1,0 +1,88 @@
+"""The Ray runtime (2 CPUs, as in CI) against the local one, fault tolerance and handover accounting.
+
+One Ray instance and one RayRuntime (its idle actors reused between episodes) serve the module.
+"""
+from __future__ import annotations
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from agents.live.run import run_episode  # noqa: E402
+from agents.live.runtime import LocalRuntime, RayRuntime  # noqa: E402
+
+from .conftest import tiny  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ray_runtime():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    rt = RayRuntime(idle_actors_max=4, actor_num_cpus=0.25, max_restarts=3)
+    yield rt
+    rt.close()
+    ray.shutdown()
+
+
+def _without_runtime(summary):
+    s = dict(summary)
+    s["config"] = {k: v for k, v in summary["config"].items() if k != "runtime"}
+    return s
+
+
+def test_ray_and_local_give_identical_summaries(ray_runtime):
+    a = run_episode(tiny(duration_s=1.2, runtime="ray"), runtime=ray_runtime, progress=False)
+    b = run_episode(tiny(duration_s=1.2, runtime="local"), progress=False)
+    assert a.info["runtime"] == "ray" and b.info["runtime"] == "local"
+    assert _without_runtime(a.summary) == _without_runtime(b.summary)
+    assert (a.steps["sum_rate_bps_hz"].to_numpy() == b.steps["sum_rate_bps_hz"].to_numpy()).all()
+    # the agents really ran in other processes
+    import os
+    assert all(h["pid"] != os.getpid() for h in a.info["hosts"])
+
+
+def test_killing_an_agent_actor_mid_episode(ray_runtime):
+    cfg = tiny(duration_s=2.0, runtime="ray", chaos={"kill_agent_at_s": 0.5, "target": "central"})
+    res = run_episode(cfg, runtime=ray_runtime, progress=False)
+    ev = res.summary["events"]
+    kills = [e for e in ev if e["type"] == "kill"]
+    restarts = [e for e in ev if e["type"] == "restart"]
+    assert len(kills) == 1 and kills[0]["t_s"] == pytest.approx(0.5)
+    assert restarts and restarts[0]["sat"] == kills[0]["sat"] and restarts[0]["t_s"] >= 0.5
+    # the run completed: every tick evaluated for every scheme, and the centralized lane recovered
+    assert res.steps["tick"].nunique() == 20
+    cen = res.steps[res.steps["scheme"] == "Cen-Opt-WM"]
+    assert set(cen[cen["tick"] == 19]["update"].iloc[0]) == {1}
+    # the local runtime injects the same failure and takes the same path
+    loc = run_episode(tiny(duration_s=2.0, chaos={"kill_agent_at_s": 0.5, "target": "central"}), progress=False)
+    assert _without_runtime(loc.summary) == _without_runtime(res.summary)
+
+
+def test_handover_reuses_or_releases_every_leaving_actor(ray_runtime):
+    # seed 2: the cooperating set of the seeded region changes at t = 9 s
+    cfg = tiny(seed=2, duration_s=10.0, tick_s=0.5, K=4, schemes=["Sep-MRT"], runtime="ray")
+    before = dict(ray_runtime.stats)
+    res = run_episode(cfg, runtime=ray_runtime, progress=False)
+    ev = res.summary["events"]
+    leaves = [e for e in ev if e["type"] == "leave"]
+    joins = [e for e in ev if e["type"] == "join"]
+    assert any(e["type"] == "handover" for e in ev) and leaves and len(joins) == len(leaves)
+    hev = res.info["host_events"]
+    during = [e for e in hev if e["t_s"] > 0]
+    # every agent that joined after a leave found an actor: reused (the leaver's) or newly created
+    assert len([e for e in during if e["type"] in ("reuse", "create")]) == len(joins)
+    assert [e["type"] for e in during if e["type"] == "reuse"], "the leaving agent's actor was not reused"
+    delta = {k: ray_runtime.stats[k] - before[k] for k in before}
+    assert delta["agents_added"] == 3 + len(joins) and delta["agents_removed"] == 3 + len(leaves)
+    # no actor leaked: after the episode every live actor is an idle one, and each answers
+    assert not ray_runtime.where and len(ray_runtime.hosts) == len(ray_runtime.idle) <= 4
+    pids = {ray.get(h.info.remote())["pid"] for h in ray_runtime.hosts.values()}
+    assert len(pids) == len(ray_runtime.hosts)
+    # the summary covers the whole episode (20 ticks, 10 updates x 3 satellites)
+    assert res.steps["tick"].nunique() == 20
+    # the release path: without an idle pool the leaver's host is released, a new one created
+    rt = LocalRuntime(idle_actors_max=0)
+    loc = run_episode(cfg.replace(runtime="local"), runtime=rt, progress=False)
+    kinds = [e["type"] for e in loc.info["host_events"] if e["t_s"] > 0]
+    assert kinds.count("release") == len(leaves) and kinds.count("create") == len(joins)
+    assert rt.stats["hosts_created"] - rt.stats["hosts_released"] == len(rt.hosts) == 0
+    rt.close()
