@@ -26,8 +26,22 @@ import json
 import sys
 
 from .common import check_plot_path
+from .validate import SEED, check_args, integer, real, unique
 
 _SWEEP_OPTIONS = (("power_w", "--power-w"), ("users", "--users"), ("ura", "--ura"), ("spacing", "--spacing"))
+MAX_ABS_T_S = 100 * 365.25 * 86400.0
+
+# Every numeric option's documented range (checked before any work; see --help).
+RULES = {
+    "power_w": real(0.0, 1e6, "W", lo_open=True),          # beyond ~1e7 W the Gram matrices lose precision
+    "users": integer(1, 256),
+    "spacing": real(0.0, 10.0, "wavelengths", lo_open=True),
+    "drops": integer(1, 100_000),
+    "seed": SEED,
+    "altitude_km": real(100.0, 100_000.0, "km"),
+    "t_s": real(-MAX_ABS_T_S, MAX_ABS_T_S, "s (100 years either side of the epoch)"),
+    "max_iter": integer(1, 10_000),
+}
 
 
 def _run(args) -> int:
@@ -39,12 +53,10 @@ def _run(args) -> int:
         names = ", ".join(opt for _, opt, _ in given) or "none"
         raise ValueError(f"give exactly one swept parameter of --power-w, --users, --ura, --spacing (got {names})")
     key, opt, values = given[0]
+    check_args(args, RULES)
+    values = unique(opt, values)
     if args.plot is not None:
         check_plot_path(args.plot)
-    if args.drops < 1:
-        raise ValueError(f"--drops = {args.drops}: must be an integer >= 1")
-    if args.max_iter < 1:
-        raise ValueError(f"--max-iter = {args.max_iter}: must be an integer >= 1")
     base = _base_config(args)
 
     progress = None
@@ -145,15 +157,16 @@ def register(subparsers) -> None:
                               "one swept parameter (Figs. 3-6)", description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--power-w", type=float, nargs="+", default=None, metavar="W",
-                   help="sweep the total power budget P (W)")
-    p.add_argument("--users", type=int, nargs="+", default=None, metavar="K", help="sweep the number of users")
+                   help="sweep the total power budget P (W, each in (0, 1e6])")
+    p.add_argument("--users", type=int, nargs="+", default=None, metavar="K",
+                   help="sweep the number of users (each in [1, 256], at most the DFT columns)")
     p.add_argument("--ura", nargs="+", default=None, metavar="NxM", help="sweep the URA size, e.g. 8x8 16x16")
     p.add_argument("--spacing", type=float, nargs="+", default=None, metavar="D",
-                   help="sweep the element spacing (wavelengths)")
-    p.add_argument("--drops", type=int, default=20, help="seeded user drops per value (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the drops (default 0)")
+                   help="sweep the element spacing (wavelengths, each in (0, 10])")
+    p.add_argument("--drops", type=int, default=20, help="seeded user drops per value (default 20; in [1, 100000])")
+    p.add_argument("--seed", type=int, default=0, help="seed of the drops (default 0; >= 0)")
     p.add_argument("--altitude-km", type=float, default=None,
-                   help="satellite altitude (km, default 10000: MEO); not with --orbit leo")
+                   help="satellite altitude (km, default 10000: MEO; in [100, 100000]); not with --orbit leo")
     p.add_argument("--orbit", choices=("meo", "leo"), default="meo",
                    help="meo (default): the fixed --altitude-km; leo: the altitude of satellite --sat of the "
                         "world model's Walker constellation (1680/28/1, 600 km, 53 deg) propagated with SGP4 "
@@ -161,10 +174,10 @@ def register(subparsers) -> None:
     p.add_argument("--sat", default=None, metavar="ID",
                    help="with --orbit leo: satellite index (0..1679) or name, e.g. WALKER-P003-S017 (default 0)")
     p.add_argument("--t-s", dest="t_s", type=float, default=None, metavar="T",
-                   help="with --orbit leo: seconds since the constellation epoch (default 0)")
+                   help="with --orbit leo: seconds since the constellation epoch (default 0; within +-100 years)")
     p.add_argument("--method", choices=("exact", "subgradient"), default="exact",
                    help="LP-DFT multiplier: exact root finding (default) or dual subgradient")
-    p.add_argument("--max-iter", type=int, default=50, help="LP-DFT iterations (default 50)")
+    p.add_argument("--max-iter", type=int, default=50, help="LP-DFT iterations (default 50; in [1, 10000])")
     p.add_argument("--radiated-budget", action="store_true",
                    help="hold the radiated power ||TFAW||^2 (not the DFT-input ||W||^2) within P")
     p.add_argument("--json", action="store_true", help="print JSON")

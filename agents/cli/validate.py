@@ -35,12 +35,19 @@ class Range:
     def describe(self) -> str:
         kind = "an integer" if self.integer else "a finite number"
         u = f" {self.unit}" if self.unit else ""
-        if self.lo is not None and self.hi is not None:
-            return f"{kind} in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}]{u}"
-        if self.lo is not None:
-            return f"{kind} {'>' if self.lo_open else '>='} {self.lo:g}{u}"
-        if self.hi is not None:
-            return f"{kind} <= {self.hi:g}{u}"
+        if self.integer:
+            fmt = "{:d}".format
+            lo = None if self.lo is None else fmt(int(self.lo))
+            hi = None if self.hi is None else fmt(int(self.hi))
+        else:
+            lo = None if self.lo is None else f"{self.lo:g}"
+            hi = None if self.hi is None else f"{self.hi:g}"
+        if lo is not None and hi is not None:
+            return f"{kind} in {'(' if self.lo_open else '['}{lo}, {hi}]{u}"
+        if lo is not None:
+            return f"{kind} {'>' if self.lo_open else '>='} {lo}{u}"
+        if hi is not None:
+            return f"{kind} <= {hi}{u}"
         return kind
 
     def ok(self, value) -> bool:
