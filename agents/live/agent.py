@@ -12,8 +12,8 @@ Scheme lanes (one per scheme, all side by side on the same satellite and world):
 
 * separate (Sep-*): at each update the agent computes its own precoders from its local sCSI alone.
 * decentralized (Dec-*): from its local sCSI plus its view of the peers built from their SSI
-  (position and attitude -> steering vectors toward the UTs); a peer whose SSI is older than
-  ``ssi_stale_s`` is placed where its element set (common knowledge) puts it now. With the
+  (position and attitude -> steering vectors toward the UTs), each peer's last SSI carried forward
+  to now by the motion of its element set (common knowledge; ``ssi_propagate``). With the
   scheme's on-board entry point (``local``) the agent calls it with its S=1 problem and that view;
   otherwise it solves the problem it believes in (its own row measured, the peers' rows from SSI
   geometry with median large-scale fading) and keeps its own row.
@@ -78,6 +78,7 @@ class AgentSpec:
     fallback_scheme: str = "Sep-MMSE"
     max_bundle_age_s: float = 2.0
     ssi_stale_s: float = 1.5
+    ssi_propagate: bool = True
     bits_per_real: int = 32
     sigma_packing: str = "full"
     quantize: bool = True
@@ -122,6 +123,7 @@ class SatelliteAgent:
         self.lanes = {name: _Lane(name, arch) for name, arch in spec.lanes}
         self.options = {k: dict(v) for k, v in spec.scheme_options}
         self.peers: dict[int, LiveSSI] = {}
+        self._subsets: dict = {}
         self._large = None
         self._seq = 0
         self.state = None
@@ -187,25 +189,39 @@ class SatelliteAgent:
         self._push(lane, ready, kind, held)
         out["computes"].append((lane.scheme, kind, scheme, update, t, ready, flops, it, wall, src))
 
+    def _peer_state(self, m: int, t: float):
+        """SGP4 state of peer ``m`` from its element set (common knowledge) at episode time t: (r, v, axes)."""
+        sub = self._subsets.get(m)
+        if sub is None:
+            sub = self._subsets[m] = self.constellation.subset([m])
+        ta = np.array([self.spec.t0_s + t])
+        r, v = sub.state_itrs(ta)
+        _, om = sub.earth_rotation(ta)
+        return r[0, 0], v[0, 0], axes_from_state(r[0, 0], v[0, 0], om[0])
+
     def _others(self, t: float, members, ut):
-        """The peers' positions and body axes as this agent believes them now (from SSI, or from
-        their element sets where the SSI is stale or missing). Returns (ids, r [O,3], axes [O,3,3], ages [O])."""
+        """The peers' positions and body axes as this agent believes them now. From a peer's last SSI
+        (measured at t_meas), carried forward to t by the motion of its element set (dead reckoning:
+        r = r_SSI + r_sgp4(t) - r_sgp4(t_meas); nadir-pointing axes at the propagated state) when
+        ``ssi_propagate``, else the SSI as it is however old; a peer never heard from is placed by its
+        element set. Returns (ids, r [O,3], axes [O,3,3], SSI ages [O] (inf = never))."""
         ids, rs, axs, ages = [], [], [], []
         for m in members:
             if m == self.sat:
                 continue
             ssi = self.peers.get(m)
             age = math.inf if ssi is None else t - ssi.t_meas_s
-            if ssi is not None and age <= self.spec.ssi_stale_s:
-                rs.append(ssi.position_m)
-                axs.append(axes_from_quaternion(ssi.attitude_q))
+            if ssi is None:
+                r, _, ax = self._peer_state(m, t)
+            elif self.spec.ssi_propagate and age > 0:
+                r_now, _, ax = self._peer_state(m, t)
+                r_then, _, _ = self._peer_state(m, ssi.t_meas_s)
+                r = ssi.position_m + (r_now - r_then)
             else:
-                sub = self.constellation.subset([m])
-                r, v = sub.state_itrs(np.array([self.spec.t0_s + t]))
-                _, om = sub.earth_rotation(np.array([self.spec.t0_s + t]))
-                rs.append(r[0, 0])
-                axs.append(axes_from_state(r[0, 0], v[0, 0], om[0]))
+                r, ax = ssi.position_m, axes_from_quaternion(ssi.attitude_q)
             ids.append(m)
+            rs.append(r)
+            axs.append(ax)
             ages.append(age)
         return ids, np.array(rs).reshape(-1, 3), np.array(axs).reshape(-1, 3, 3), np.array(ages)
 
@@ -299,7 +315,7 @@ class SatelliteAgent:
         """One tick. ``tick``: t (episode s), ut (lat [K], lon [K], itrs [K,3]), members (ids), central
         (id or None), update (index if an update starts now, else -1), update_index (current),
         ssi (bool), inbox [(msg, src, t_arrive)]. Returns sends [(msg, dst)], held {scheme: (version,
-        p, b, t_csi, update, complete, source) if changed}, computes, events, ssi_age_max_s."""
+        p, b, t_csi, update, complete, source, t_data) if changed; t_data: see :meth:`_select`}, computes, events, ssi_age_max_s."""
         t = float(tick["t"])
         members = tick["members"]
         central = tick.get("central")
@@ -372,23 +388,33 @@ class SatelliteAgent:
                         lane.fallback = payload
                     else:
                         lane.own = payload
-            held = self._select(lane, t, central)
+            held, t_data = self._select(lane, t, central)
             if held is not None:
-                key = (id(held), held.update, held.source)
+                key = (id(held), held.update, held.source, t_data)
                 if key != lane.last_out:
                     lane.last_out = key
                     lane.version += 1
                     out["held"][lane.scheme] = (lane.version, held.p, held.b, held.t_csi_s, held.update, held.complete,
-                                                held.source)
+                                                held.source, t_data)
         ages = [t - self.peers[m].t_meas_s if m in self.peers else math.inf for m in members if m != self.sat]
         out["ssi_age_max_s"] = max(ages) if ages else 0.0
         return out
 
-    def _select(self, lane: _Lane, t: float, central) -> _Held | None:
+    def _select(self, lane: _Lane, t: float, central):
+        """(precoders in use, time of the data of the lane's newest own/centralized precoders). A
+        centralized member uses its newest bundle unless older than ``max_bundle_age_s``, then its
+        fallback; the age it reports is that of its newest centralized precoders all the same (how old
+        the scheme's information is), or of the fallback before any centralized precoders arrived."""
         if lane.arch != "centralized":
-            return lane.own
-        best = None
+            return lane.own, (lane.own.t_csi_s if lane.own is not None else None)
+        newest = None
         for h in (lane.own if central == self.sat else None, lane.bundle):
-            if h is not None and t - h.t_csi_s <= self.spec.max_bundle_age_s and (best is None or h.update > best.update):
-                best = h
-        return best if best is not None else lane.fallback
+            if h is not None and (newest is None or h.update > newest.update or
+                                  (h.update == newest.update and h.t_csi_s > newest.t_csi_s)):
+                newest = h
+        if newest is not None and t - newest.t_csi_s <= self.spec.max_bundle_age_s:
+            return newest, newest.t_csi_s
+        fb = lane.fallback
+        if newest is not None:
+            return fb if fb is not None else newest, newest.t_csi_s
+        return fb, (fb.t_csi_s if fb is not None else None)

@@ -53,7 +53,8 @@ class ConstellationConfig(_Strict):
 
 class ScheduledOutage(_Strict):
     """A deterministic outage [start_s, end_s) (episode time) of a satellite (its index), of a link
-    [a, b], or of ``"central"`` (every link of region 0's central satellite as elected at the start)."""
+    [a, b], or of ``"central"`` (every link of region 0's central satellite as elected at the start by
+    the election rule, whether or not a centralized scheme runs)."""
 
     start_s: float = Field(ge=0.0)
     end_s: float = Field(ge=0.0)
@@ -154,6 +155,7 @@ class RunConfig(_Strict):
     ssi_period_s: float = Field(1.0, gt=0.0)
     onboard_flops: float = Field(1e10, gt=0.0)       # inf = instant compute
     warm_start: bool = True                           # iterative schemes start from the lane's last precoders
+    ssi_propagate: bool = True                        # carry a peer's last SSI forward with its element set
     schemes: Union[Literal["all"], list[str]] = "all"
     runtime: Literal["ray", "local"] = "ray"
     address: str | None = None

@@ -72,9 +72,9 @@ class Episode:
             tr = reg.drops
             self._initial[reg.index] = [int(x) for x in tr.sat_ids[0]]
         self._snap0 = self.world.snapshot(0.0)
-        central0 = None
-        if self.has_central:
-            central0 = self._elect(self._initial[0], 0.0, faults=False)
+        # region 0's central by the election rule at the start (the "central" fault target; elected even
+        # when no centralized scheme runs, so the same satellite is cut in comparable runs)
+        central0 = self._elect(self._initial[0], 0.0, faults=False)
         self.timeline = self.world.fault_timeline(central0)
         self.bus = Bus(self.world.snapshot, self.link, faults=self.timeline, on_failure=config.isl.on_failure,
                        step_s=config.tick_s)
@@ -118,7 +118,7 @@ class Episode:
             power_w=10.0 ** (c.power_dbw / 10.0), channel=self.world.channel, onboard_flops=c.onboard_flops,
             update_period_s=c.update_period_s, report_timeout_s=c.centralized.report_timeout_s,
             fallback_scheme=c.centralized.fallback_scheme, max_bundle_age_s=c.centralized.max_bundle_age_s,
-            ssi_stale_s=1.5 * c.ssi_period_s, bits_per_real=c.isl.bits_per_real, sigma_packing=c.isl.sigma_packing,
+            ssi_stale_s=1.5 * c.ssi_period_s, ssi_propagate=c.ssi_propagate, bits_per_real=c.isl.bits_per_real, sigma_packing=c.isl.sigma_packing,
             quantize=c.isl.quantize, warm_start=c.warm_start, scheme_options=tuple(sorted((k, tuple(sorted(v.items())))
                                                                  for k, v in c.scheme_options.items())))
 

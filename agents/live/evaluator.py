@@ -25,7 +25,8 @@ class Evaluator:
 
     def tick(self, csi, h, held: list[dict], t: float):
         """csi: true StatisticalCSI [1,S,K]; h: channels [1,S,K,N,M]; held[s][scheme] =
-        (version, p [K,M], b [K,N], t_csi, update, complete, source) for satellite s (slot order)."""
+        (version, p [K,M], b [K,N], t_csi, update, complete, source, t_data) for satellite s (slot
+        order); the precoder age is t - t_data (the time of the lane's newest own/centralized data)."""
         _, s_num, k, m, n = csi.shape
         c = len(self.schemes)
         p = np.zeros((c, s_num, k, m), complex)
@@ -39,7 +40,7 @@ class Evaluator:
                 if x is None:
                     continue
                 p[i, j], b[i, j] = x[1], x[2]
-                ages[i][j] = t - x[3]
+                ages[i][j] = t - (x[7] if len(x) > 7 and x[7] is not None else x[3])
                 updates[i][j] = int(x[4])
                 sources[i][j] = x[6]
         hh = torch.from_numpy(np.asarray(h)[0]).expand(c, *h.shape[1:])

@@ -162,9 +162,6 @@ class EpisodeWorld:
         for e in fc.scheduled:
             target = e.target
             if target == "central":
-                if central0 is None:
-                    raise ValueError("faults.scheduled.target = 'central': no centralized scheme runs, so there is "
-                                     "no central satellite")
                 target = int(central0)
             elif isinstance(target, list):
                 target = tuple(int(x) for x in target)
