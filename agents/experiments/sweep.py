@@ -282,7 +282,7 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
         res = run_compare(config)
         rows = res.summary.to_dict("records")
         for r in rows:
-            r.update({"M": res.config["M"], "N": res.config["N"], "drops": res.config["drops"]})
+            r.update({k: res.config[k] for k in ("S", "K", "M", "N", "drops")})
         return rows
     from agents.live.config import RunConfig
     from agents.live.run import run_episode
