@@ -5,7 +5,9 @@ growth with K (runs/fig5_K.toml: S = 3, M = 64) and with M (runs/fig5_M.toml: S 
 
 runtime_s_per_drop is the wall time of the batched scheme call divided by the drops (rate
 evaluation excluded), one torch thread per Ray task, on whatever else the machine was doing:
-read ratios between schemes of the same unit, not absolute times. Writes
+read ratios between schemes of the same unit, not absolute times. The second row is the flop
+count each scheme reports from what it ran (deterministic, the live simulation's compute model).
+Writes
 docs/figures/fig5_runtime.png and .csv (sweep, scheme, K, M, runtime, iterations).
 """
 from __future__ import annotations
@@ -24,33 +26,37 @@ def main(argv=None):
     args = ap.parse_args(argv)
     tk = load(args.config, args.sweep_dir, args.run).assign(sweep="K")
     tm = load(args.config_m, args.sweep_dir_m, args.run).assign(sweep="M")
-    cols = ["sweep", "scheme", "K", "M", "runtime_s_per_drop", "iterations", "sum_rate_bps_hz"]
+    cols = ["sweep", "scheme", "K", "M", "runtime_s_per_drop", "flops_per_drop", "iterations", "sum_rate_bps_hz"]
     df = pd.concat([tk[cols], tm[cols]], ignore_index=True)
     # one unit per grid point here (replicates = 1): the mean is that unit's batched time per drop
     df = df.groupby(["sweep", "scheme", "K", "M"], as_index=False).mean()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8))
     base = df[(df["sweep"] == "K") & (df["K"] == 12)]
     names = scheme_order(base["scheme"])
-    axes[0].bar(range(len(names)), [float(base[base["scheme"] == n]["runtime_s_per_drop"].iloc[0]) for n in names])
-    axes[0].set_xticks(range(len(names)), names, rotation=30, ha="right")
-    axes[0].set_yscale("log")
-    axes[0].set_ylabel("running time per drop (s)")
-    axes[0].set_title("S=3, K=12, M=64, 0 dBW")
-    for ax, sw, x, lab in ((axes[1], "K", "K", "K (UTs), S=3, M=64"), (axes[2], "M", "M", "M (antennas), S=3, K=12")):
-        d = df[df["sweep"] == sw]
-        for n in scheme_order(d["scheme"]):
-            g = d[d["scheme"] == n].sort_values(x)
-            ax.plot(g[x], g["runtime_s_per_drop"], marker="o", label=n)
-        ax.set_xlabel(lab)
+    for row, (col, ylab) in enumerate((("runtime_s_per_drop", "wall time per drop (s)"),
+                                       ("flops_per_drop", "flops per drop (counted)"))):
+        ax = axes[row, 0]
+        ax.bar(range(len(names)), [float(base[base["scheme"] == n][col].iloc[0]) for n in names])
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
         ax.set_yscale("log")
-        ax.set_xscale("log" if sw == "M" else "linear")
-        ax.set_ylabel("running time per drop (s)")
-        ax.grid(True, alpha=0.3, which="both")
-    axes[2].legend(fontsize=8)
+        ax.set_ylabel(ylab)
+        ax.set_title("S=3, K=12, M=64, 0 dBW")
+        for ax, sw, lab in ((axes[row, 1], "K", "K (UTs), S=3, M=64"), (axes[row, 2], "M", "M (antennas), S=3, K=12")):
+            d = df[df["sweep"] == sw]
+            for n in scheme_order(d["scheme"]):
+                g = d[d["scheme"] == n].sort_values(sw)
+                ax.plot(g[sw], g[col], marker="o", label=n)
+            ax.set_xlabel(lab)
+            ax.set_yscale("log")
+            ax.set_xscale("log" if sw == "M" else "linear")
+            ax.set_ylabel(ylab)
+            ax.grid(True, alpha=0.3, which="both")
+    axes[0, 2].legend(fontsize=8)
     save(fig, df, args.figures, "fig5_runtime")
-    print(df.pivot_table(index=["sweep", "K", "M"], columns="scheme", values="runtime_s_per_drop").to_string(
-        float_format=lambda v: f"{v:.2e}"))
-
+    for col in ("runtime_s_per_drop", "flops_per_drop", "iterations"):
+        print(col)
+        print(df.pivot_table(index=["sweep", "K", "M"], columns="scheme", values=col).to_string(
+            float_format=lambda v: f"{v:.3g}"))
 
 if __name__ == "__main__":
     main()

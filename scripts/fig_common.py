@@ -35,9 +35,11 @@ def load(config: str, sweep_dir: str, run: bool) -> pd.DataFrame:
         resume = (Path(sweep_dir) / "manifest.jsonl").exists()
         run_sweep(load_sweep_config(config), sweep_dir, resume=resume)
     t = pd.read_parquet(path)
-    if "drops" not in t.columns and "sum_rate_bps_hz" in t.columns:
-        import tomllib
-        t["drops"] = tomllib.loads(Path(config).read_text())["base"].get("drops", 50)
+    import tomllib
+    base = tomllib.loads(Path(config).read_text()).get("base", {})
+    for k, v in base.items():                    # fields fixed by [base]: columns too (e.g. K of an M sweep)
+        if k not in t.columns and isinstance(v, (int, float, str)):
+            t[k] = v
     bad = t[t["status"] != "ok"]
     for _, r in bad.drop_duplicates("uid").iterrows():
         print(f"failed unit {r['uid']}: {r['error']}", file=sys.stderr)
