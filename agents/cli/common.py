@@ -11,9 +11,19 @@ def check_plot_path(path: str) -> None:
     """
     if not str(path).strip():
         raise ValueError("--plot: give a file name, e.g. figure.png")
+    if os.path.isdir(path):
+        raise ValueError(f"--plot {path!r}: is a directory; give a file name inside it, e.g. {os.path.join(path, 'figure.png')}")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ValueError(f"--plot {path!r}: directory {parent!r} does not exist")
+    existed = os.path.exists(path)
+    try:                                   # the only reliable writability test (root, /proc, read-only mounts)
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"--plot {path!r}: cannot write there ({exc.strerror or exc})") from None
+    if not existed:
+        os.remove(path)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
