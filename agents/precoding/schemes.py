@@ -176,3 +176,7 @@ from .ergodic import cen_opt_er  # noqa: E402  (registers after the WMMSE scheme
 
 register_scheme("Cen-Opt-ER", cen_opt_er, architecture="centralized",
                 description="stochastic projected ascent on the ergodic sum rate (16), warm-started from Cen-Opt-WM")
+
+from agents.nets.schemes import register as _register_learned  # noqa: E402  (H4: Cen-TFC-WM, Dec-TFC-WM; weights load lazily)
+
+_register_learned()

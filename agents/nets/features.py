@@ -1,0 +1,119 @@
+"""Input tensors of the TFC networks, built from a :class:`~agents.precoding.problem.PrecodingProblem`.
+
+Multi-satellite paper, eq. (28) (centralized) and (43)-(44) (decentralized). Per link (s, k):
+
+* A (6): the four angles as array-frame direction cosines -- (u_x, u_y) of the AoD in the
+  satellite array frame and of the LoS AoA in the UT array frame (the arguments
+  ``sin(theta)cos(phi)``, ``cos(theta)`` of the UPA responses (4)-(5), see
+  :mod:`constellation.antenna`) -- then the noise power sigma_k^2 and the budget P_s.
+  The direction cosines are read off the phase progression of the unit-norm steering
+  vectors g, d0 (exact for element spacing <= lambda/2; no wrap-around, unlike raw
+  angles). They are the paper's angles Phi, Theta, re-expressed.
+* R (2N^2 + 2M^2): Re/Im vec of R_ut (14) and of R_sat = beta g g^H (15), each divided by
+  beta (their scale is in B) and multiplied by N resp. M so entries are O(1):
+  ``N R_ut / beta = N (kappa d0 d0^H + Sigma)/(kappa+1)``, ``M g g^H``.
+* B (2): beta and kappa, in dB.
+
+Scalars enter in dB with fixed affine normalisations (constants below, not fitted to data):
+``(10 log10 beta - BETA_DB0)/10``, ``10 log10 kappa / 10`` (clipped to [-3, 6]),
+``(10 log10 sigma^2 - NOISE_DB0)/10``, ``P_dBW/10``.
+
+Decentralized inputs for satellite s: local rows as above (A_loc, R_loc, B_loc), and per
+other satellite t != s and UT m the SSI-derivable row (44):
+``[A_oth (6), Re/Im vec(N d0 d0^H), Re/Im vec(M g g^H)]`` -- the steering vectors of t
+(functions of t's position and attitude from its SSI and the UT's GNSS position), the
+UT noise power and t's budget. No beta, kappa, Sigma or R_ut of another satellite is used.
+
+Feature sizes: D_cen = D_loc = 8 + 2M^2 + 2N^2, D_oth = 6 + 2M^2 + 2N^2. Float32 output,
+returned as a pair (small, big) whose concatenation is the input row: small = [A, B, R_ut part]
+(8 + 2N^2) or [A_oth, d0 d0^H part] (6 + 2N^2), big = the 2M^2 satellite-side block; Re and Im
+interleaved per matrix entry (a fixed reordering of (28)/(44), free for the input Linear, and
+it avoids copying the 8k-wide rows).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["direction_cosines", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0", "NOISE_DB0"]
+
+BETA_DB0 = -130.0      # dB, centre of the beta normalisation (world drops span about -145 .. -110 dB)
+NOISE_DB0 = -150.0     # dBW, centre of the noise normalisation (-152 dBW per 30 kHz subcarrier)
+
+
+def d_cen(m: int, n: int) -> int:
+    return 8 + 2 * m * m + 2 * n * n
+
+
+def d_oth(m: int, n: int) -> int:
+    return 6 + 2 * m * m + 2 * n * n
+
+
+def _db(x: torch.Tensor) -> torch.Tensor:
+    return 10.0 * torch.log10(x.clamp_min(1e-300))
+
+
+def direction_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5) -> torch.Tensor:
+    """(u_x, u_y) [..., 2] of unit-norm UPA responses ``a [..., nx*ny]`` (index i*ny + j, phase
+    -2 pi d (i u_x + j u_y), :func:`constellation.antenna.upa_steering`); 0 along a 1-element axis."""
+    nx, ny = upa
+    if a.shape[-1] != nx * ny:
+        raise ValueError(f"direction_cosines: vector length {a.shape[-1]} != nx*ny = {nx}*{ny}")
+    g = a.reshape(*a.shape[:-1], nx, ny)
+    out = []
+    for axis, size in ((-2, nx), (-1, ny)):
+        if size < 2:
+            out.append(torch.zeros(a.shape[:-1], dtype=a.real.dtype))
+            continue
+        hi = g.narrow(axis, 1, size - 1)
+        lo = g.narrow(axis, 0, size - 1)
+        psi = torch.angle((hi * lo.conj()).sum((-2, -1)))
+        out.append(-psi / (2.0 * math.pi * spacing_wl))
+    return torch.stack(out, -1)
+
+
+def _outer_feats(v: torch.Tensor, scale: float) -> torch.Tensor:
+    """Re/Im (interleaved) of vec(scale v v^H) [..., 2 n^2] (float32)."""
+    v = v.to(torch.complex64)
+    o = (v * scale)[..., :, None] * v[..., None, :].conj()
+    return torch.view_as_real(o).reshape(*o.shape[:-2], -1)
+
+
+def _matrix_feats(a: torch.Tensor) -> torch.Tensor:
+    """Re/Im (interleaved) of vec(a) [..., 2 n^2] (float32) for a [..., n, n]."""
+    a = a.to(torch.complex64).contiguous()
+    return torch.view_as_real(a).reshape(*a.shape[:-2], -1)
+
+
+def _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl):
+    return torch.cat([direction_cosines(g, sat_upa, spacing_wl), direction_cosines(d0, ut_upa, spacing_wl)], -1)
+
+
+def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Centralized / local input (28) as (small [B,S,K,8+2N^2] = [A, B, R_ut], big [B,S,K,2M^2] = R_sat), float32."""
+    bsz, s, k, m, n = problem.shape
+    ang = _angle_feats(problem.g, problem.d0, sat_upa, ut_upa, spacing_wl).float()
+    noise = ((_db(problem.noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, s, k).float()
+    power = (_db(problem.power_w) / 10.0)[:, :, None].expand(bsz, s, k).float()
+    beta = problem.beta
+    r_ut = problem.r_ut / beta.clamp_min(1e-300).to(problem.dtype)[..., None, None] * n
+    b_feats = torch.stack([(_db(beta) - BETA_DB0) / 10.0, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0)], -1).float()
+    return (torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut)], -1),
+            _outer_feats(problem.g, float(m)))
+
+
+def ssi_features(g: torch.Tensor, d0: torch.Tensor, noise_w: torch.Tensor, power_w: torch.Tensor,
+                 sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Other-satellite rows (44) as (small [B,T,K,6+2N^2] = [A_oth, d0 d0^H], big [B,T,K,2M^2] = g g^H), float32, from SSI-derivable
+    quantities only: steering vectors ``g [B,T,K,M]``, ``d0 [B,T,K,N]``, UT noise ``noise_w [B,K]`` (W)
+    and budgets ``power_w [B,T]`` (W)."""
+    bsz, t, k, m = g.shape
+    n = d0.shape[-1]
+    ang = _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl).float()
+    noise = ((_db(noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, t, k).float()
+    power = (_db(power_w) / 10.0)[:, :, None].expand(bsz, t, k).float()
+    return (torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n))], -1),
+            _outer_feats(g, float(m)))

@@ -1,0 +1,162 @@
+"""Cen-TFC-WM and Dec-TFC-WM as registered schemes (:mod:`agents.precoding.schemes` contract).
+
+``cen_tfc_wm(problem, weights=None)`` / ``dec_tfc_wm(problem, weights=None)`` ->
+``(Precoders, history)``, history with the contract keys: ``iterations`` 0 (one forward
+pass), ``objective`` NaN (the nets have no objective of their own at inference), ``flops``
+= one forward pass + recovery for that drop (:meth:`CenTFC.flops`, all satellites; Dec:
+``S * DecTFC.flops(S-1, K)``, and ``flops_per_satellite`` [B,S] = what each satellite
+computes on board).
+
+Weights: the shipped files ``agents/nets/weights/{cen,dec}_tfc_wm.pt`` (installed with the
+package; produced by ``satcoop train``, the invocation, data seed and reference figures in
+the ``.json`` next to each), or ``weights``: a path or a list of paths to files written by
+``satcoop train`` (``best.pt``); each file knows its architecture, and the one matching the
+scheme is used. Loaded nets are cached per path.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from agents.precoding.problem import PrecodingProblem, Precoders
+
+__all__ = ["WEIGHTS_DIR", "SHIPPED", "shipped_weights", "shipped_metadata", "resolve_weights", "load_net",
+           "cen_tfc_wm", "dec_tfc_wm", "dec_tfc_wm_local", "register", "training_overlap_note"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+SHIPPED = {"cen": "cen_tfc_wm", "dec": "dec_tfc_wm"}
+SCHEME_NAMES = {"cen": "Cen-TFC-WM", "dec": "Dec-TFC-WM"}
+
+
+def shipped_weights(arch: str) -> Path:
+    if arch not in SHIPPED:
+        raise ValueError(f"arch must be 'cen' or 'dec', got {arch!r}")
+    return WEIGHTS_DIR / f"{SHIPPED[arch]}.pt"
+
+
+def shipped_metadata(arch: str) -> dict:
+    """The JSON next to the shipped weights (invocation, data seed, training metrics, reference figures)."""
+    path = shipped_weights(arch).with_suffix(".json")
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, mtime: float):
+    from .train import load_weights
+    return load_weights(path)
+
+
+def load_net(path):
+    """The net stored at ``path`` (cached per path and modification time), eval mode."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"weights: no file {str(p)!r}")
+    return _load(str(p.resolve()), p.stat().st_mtime)
+
+
+def _arch_of(path) -> str:
+    return load_net(path).config.arch
+
+
+def resolve_weights(arch: str, weights=None) -> Path:
+    """The weights file for ``arch``: the one of ``weights`` (path or list of paths) with that
+    architecture, else the shipped one. ValueError if none exists."""
+    if weights is not None:
+        paths = [weights] if isinstance(weights, (str, Path)) else list(weights)
+        for p in paths:
+            if _arch_of(p) == arch:
+                return Path(p)
+    path = shipped_weights(arch)
+    if not path.exists():
+        raise ValueError(f"weights: no shipped weights for {SCHEME_NAMES[arch]} at {path}; "
+                         f"train them with `satcoop train --arch {arch}` and pass --weights <out>/best.pt")
+    return path
+
+
+def _history(b: int, total: float, per_sat: torch.Tensor | None = None) -> dict:
+    h = {"iterations": torch.zeros(b, dtype=torch.long), "objective": torch.full((b,), float("nan"), dtype=torch.float64),
+         "flops": torch.full((b,), float(total), dtype=torch.float64)}
+    if per_sat is not None:
+        h["flops_per_satellite"] = per_sat
+    return h
+
+
+def cen_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict]:
+    """Cen-TFC-WM (Section III, Algorithm 2): one forward pass of the centralized net + (26)."""
+    net = load_net(resolve_weights("cen", weights))
+    b, s, k = problem.shape[:3]
+    with torch.no_grad():
+        prec, _ = net(problem)
+    return prec.detach(), _history(b, net.flops(s, k))
+
+
+def dec_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict]:
+    """Dec-TFC-WM (Section V, Algorithm 3): every satellite's own inference from its sCSI and
+    the others' SSI (batched over satellites; row s equals
+    :func:`agents.nets.dec_tfc.dec_tfc_local` of satellite s)."""
+    net = load_net(resolve_weights("dec", weights))
+    b, s, k = problem.shape[:3]
+    with torch.no_grad():
+        prec, _ = net(problem)
+    per_sat = float(net.flops(s - 1, k))
+    return prec.detach(), _history(b, s * per_sat, torch.full((b, s), per_sat, dtype=torch.float64))
+
+
+def dec_tfc_wm_local(local: PrecodingProblem, others, weights=None) -> tuple[Precoders, dict]:
+    """On-board Dec-TFC-WM of ONE satellite (the live simulation's entry point, also reachable as
+    ``dec_tfc_wm.local``): ``local`` its own S=1 problem, ``others`` an
+    :class:`agents.nets.dec_tfc.OthersView` built from the SSI it holds. Returns (Precoders
+    [B,1,K,...], contract history with ``flops`` = that satellite's inference, counted for the
+    others it knows)."""
+    from .dec_tfc import dec_tfc_local
+
+    net = load_net(resolve_weights("dec", weights))
+    b, _, k = local.shape[:3]
+    with torch.no_grad():
+        prec = dec_tfc_local(net, local, others)
+    known = others.mask.sum(-1) if others.mask.numel() else torch.zeros(b, dtype=torch.long)
+    fl = torch.tensor([float(net.flops(int(o), k)) for o in known], dtype=torch.float64)
+    return prec.detach(), {"iterations": torch.zeros(b, dtype=torch.long),
+                           "objective": torch.full((b,), float("nan"), dtype=torch.float64), "flops": fl}
+
+
+dec_tfc_wm.local = dec_tfc_wm_local
+
+
+def training_overlap_note(seed: int, first: int, drops: int, weights=None, names=()) -> str | None:
+    """A one-line note if drops ``[first, first+drops)`` of ``seed`` include drops a learned
+    scheme in ``names`` was trained or validated on (its weights' data seed and splits)."""
+    notes = []
+    for arch, name in SCHEME_NAMES.items():
+        if name not in names:
+            continue
+        try:
+            path = resolve_weights(arch, weights)
+        except ValueError:
+            continue
+        meta = torch.load(path, map_location="cpu", weights_only=True).get("meta", {})
+        data = meta.get("data") or {}
+        if data.get("seed") != seed:
+            continue
+        lo, hi = data.get("train", [0, 0])[0], data.get("val", [0, 0])[1]
+        if first < hi and first + drops > lo:
+            notes.append(f"{name} was trained/validated on drops [{lo}, {hi}) of seed {seed}")
+    if not notes:
+        return None
+    return ("warning: evaluating on training data: " + "; ".join(notes)
+            + " -- use another --seed (or --first at or beyond the test split) for held-out figures")
+
+
+def register() -> None:
+    """Register both schemes in :data:`agents.precoding.schemes.PRECODING_SCHEMES` (idempotent)."""
+    from agents.precoding import schemes as reg
+
+    if "Cen-TFC-WM" not in reg.PRECODING_SCHEMES:
+        reg.register_scheme("Cen-TFC-WM", cen_tfc_wm, architecture="centralized",
+                            description="learned: tensor-equivariant TFC net (TEN-FDA-CFR) + closed form (26)")
+    if "Dec-TFC-WM" not in reg.PRECODING_SCHEMES:
+        reg.register_scheme("Dec-TFC-WM", dec_tfc_wm, architecture="decentralized",
+                            description="learned: dual-branch TFC net per satellite, others' SSI only, + (26)")

@@ -1,0 +1,74 @@
+"""Ship trained weights inside the package: ``agents/nets/weights/{cen,dec}_tfc_wm.{pt,json}``.
+
+``ship(run_dir, arch)`` copies ``run_dir/best.pt`` (written by ``satcoop train``; the tensors
+are not touched), adds to its metadata the data seed and splits, and writes the JSON record
+next to it: the exact ``satcoop train`` invocation(s), data seed, training metrics (epochs,
+wall time, validation curve) and reference figures -- the mean ergodic WSR of the shipped
+net on a fixed small set of test-split drops (:data:`REFERENCE`), which
+``tests/agents/nets/test_shipped.py`` recomputes.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from agents.precoding.rates import ergodic_rates
+
+from .dataset import load_drops
+from .schemes import SHIPPED, WEIGHTS_DIR
+from .train import load_weights
+
+__all__ = ["REFERENCE", "reference_figures", "ship"]
+
+REFERENCE = {"first": 9000, "drops": 8, "power_dbw": [-10.0, 0.0, 10.0], "samples": 512, "mc_seed": 7}
+
+
+def reference_figures(net, data_seed: int, ref: dict = REFERENCE, s: int = 3, k: int = 12) -> dict:
+    """Mean WSR (bit/s/Hz) and its Monte Carlo standard error per power on drops
+    ``[first, first+drops)`` of ``data_seed`` (drawn directly from the world, no cache)."""
+    from agents.precoding.problem import PrecodingProblem
+    from constellation.scenario import World, WorldConfig
+
+    csi = World(WorldConfig(S=s, K=k)).draw_drops(ref["drops"], data_seed, first=ref["first"]).csi
+    out = {}
+    for pdb in ref["power_dbw"]:
+        prob = PrecodingProblem.from_csi(csi, power_dbw=pdb)
+        with torch.no_grad():
+            prec, _ = net(prob)
+            est = ergodic_rates(prob, prec, samples=ref["samples"], generator=torch.Generator().manual_seed(ref["mc_seed"]))
+        out[f"{pdb:g}"] = {"wsr_mean": float(est.wsr.mean()),
+                           "mc_stderr": float(torch.sqrt((est.wsr_stderr ** 2).sum()) / len(est.wsr))}
+    return out
+
+
+def ship(run_dir, arch: str, dest: Path = WEIGHTS_DIR) -> dict:
+    run = Path(run_dir)
+    metrics = json.loads((run / "metrics.json").read_text())
+    if metrics["arch"] != arch:
+        raise ValueError(f"ship: {run} holds a {metrics['arch']!r} run, not {arch!r}")
+    blob = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
+    data = metrics["data"]
+    blob["meta"] = dict(blob.get("meta", {}), data=data, invocations=metrics["invocations"])
+    dest.mkdir(parents=True, exist_ok=True)
+    pt = dest / f"{SHIPPED[arch]}.pt"
+    torch.save(blob, pt)
+    net = load_weights(pt)
+    torch.set_num_threads(1)
+    record = {
+        "scheme": {"cen": "Cen-TFC-WM", "dec": "Dec-TFC-WM"}[arch],
+        "produced_by": metrics["invocations"],
+        "data": data,
+        "net_config": metrics["net_config"],
+        "train_config": metrics["train_config"],
+        "training": {"epochs_run": metrics["epochs_run"], "best_epoch": metrics["best_epoch"],
+                     "best_val_wsr": metrics["best_val_wsr"], "train_seconds": metrics["train_seconds"],
+                     "stopped": metrics["stopped"],
+                     "val_curve": [[h["epoch"], h["val_wsr"]] for h in metrics["history"]]},
+        "parameters": int(sum(v.numel() for v in net.state_dict().values())),
+        "reference": dict(REFERENCE, data_seed=data["seed"], figures=reference_figures(net, data["seed"])),
+    }
+    pt.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    return record

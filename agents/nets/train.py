@@ -1,0 +1,278 @@
+"""Unsupervised training of Cen-TFC-WM / Dec-TFC-WM (multi-satellite paper, Section V-B/C, Algorithms 2-3).
+
+Loss (60): the negative weighted sum of the ergodic rates (16) of the recovered precoders,
+``-mean_b sum_{s,k} a_{s,k} R_{s,k}``, estimated by :func:`agents.precoding.rates.ergodic_rates`
+(differentiable; ``samples`` fresh NLoS draws per step from a generator keyed by
+(seed, epoch, step)). Each training sample's per-satellite budget is drawn from
+{-10, -5, 0, 5, 10} dBW (keyed by (seed, epoch)). Adam; learning rate halved when the
+validation rate stalls (ReduceLROnPlateau, patience 2); gradient norm clipped at 10.
+
+Validation after every epoch (and once before training, the untrained net) on the
+validation split: drop i at power index i mod 5, ``val_samples`` draws from fixed
+generators, so the figure is comparable across epochs. The best epoch's weights are kept
+(``best.pt``); a full checkpoint (net, optimizer, scheduler, history) is written after every
+epoch (``checkpoint.pt``), so ``resume=True`` continues an interrupted run exactly where the
+last finished epoch left it. ``max_minutes`` stops before an epoch that would not finish
+within that wall-clock budget (counted in this process). Outputs in ``out_dir``:
+``best.pt`` / ``checkpoint.pt`` / ``metrics.json`` / ``curve.png``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from agents.precoding.rates import ergodic_rates
+
+from .cen_tfc import CenTFC, NetConfig
+from .dataset import DATA_SEED, POWERS_DBW, load_drops
+from .dec_tfc import DecTFC
+
+__all__ = ["TrainConfig", "build_net", "train", "save_weights", "load_weights", "evaluate"]
+
+
+@dataclass
+class TrainConfig:
+    """Training options (see module docstring). ``drops``: total drops of the data seed (the
+    splits scale with it: 70 / 20 / 10 %); ``seed``: initialisation, shuffling, budgets and
+    Monte Carlo of training (the data has its own ``data_seed``)."""
+
+    arch: str = "cen"
+    S: int = 3
+    K: int = 12
+    epochs: int = 30
+    batch: int = 32
+    lr: float = 1e-3
+    samples: int = 32
+    val_samples: int = 64
+    data_seed: int = DATA_SEED
+    drops: int = 10_000
+    seed: int = 0
+    max_minutes: float | None = None
+    d_hidden: int = 64
+    layers: int = 3
+    features: int = 64
+    threads: int = 1
+    net: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.arch not in ("cen", "dec"):
+            raise ValueError(f"arch must be 'cen' or 'dec', got {self.arch!r}")
+        for name, lo in (("S", 1), ("K", 1), ("epochs", 1), ("batch", 1), ("samples", 2), ("val_samples", 2),
+                         ("drops", 10), ("seed", 0), ("data_seed", 0), ("d_hidden", 1), ("layers", 1),
+                         ("features", 1), ("threads", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise ValueError(f"max_minutes must be a positive number of minutes, got {self.max_minutes!r}")
+
+
+def build_net(config: NetConfig):
+    return CenTFC(config) if config.arch == "cen" else DecTFC(config)
+
+
+def save_weights(net, path, meta: dict | None = None) -> None:
+    """Weights (float32 state dict) + net config (+ metadata) in one torch file."""
+    torch.save({"config": net.config.to_dict(), "state_dict": {k: v.detach().float().clone() for k, v in net.state_dict().items()},
+                "meta": meta or {}}, path)
+
+
+def load_weights(path):
+    """The net stored by :func:`save_weights`, in eval mode."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    net = build_net(NetConfig.from_dict(blob["config"]))
+    net.load_state_dict(blob["state_dict"])
+    net.eval()
+    return net
+
+
+def _splits(cfg: TrainConfig, progress: bool):
+    ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops, progress=progress)
+    n_tr, n_va = int(0.7 * cfg.drops), int(0.2 * cfg.drops)
+    sub = lambda lo, hi: type(ds)(ds.g[lo:hi], ds.d0[lo:hi], ds.beta[lo:hi], ds.kappa[lo:hi], ds.sigma[lo:hi],
+                                  ds.noise_w[lo:hi], ds.seed, lo)
+    return sub(0, n_tr), sub(n_tr, n_tr + n_va)
+
+
+def evaluate(net, drops, samples: int = 64, seed: int = 0, batch: int = 200) -> dict:
+    """Mean ergodic WSR (bit/s/Hz) of ``net`` on a DropSet, drop i at power index i mod 5 (and per power).
+    Monte Carlo generators keyed by (seed, block) so the figure is fixed for fixed weights."""
+    was = net.training
+    net.eval()
+    wsr = np.zeros(len(drops))
+    pidx = np.arange(len(drops)) % len(POWERS_DBW)
+    with torch.no_grad():
+        for bi, lo in enumerate(range(0, len(drops), batch)):
+            idx = np.arange(lo, min(lo + batch, len(drops)))
+            prob = drops.problem(idx, np.asarray(POWERS_DBW)[pidx[idx]])
+            prec, _ = net(prob)
+            gen = torch.Generator().manual_seed(seed * 1_000_003 + bi)
+            wsr[idx] = ergodic_rates(prob, prec, samples=samples, generator=gen).wsr.numpy()
+    net.train(was)
+    return {"wsr": float(wsr.mean()),
+            "wsr_by_power": {f"{p:g}": float(wsr[pidx == i].mean()) for i, p in enumerate(POWERS_DBW) if (pidx == i).any()}}
+
+
+def _plot(history: list[dict], path: Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ep, [h["val_wsr"] for h in history], "o-", label="validation WSR")
+    tr = [(h["epoch"], -h["train_loss"]) for h in history if h.get("train_loss") is not None]
+    if tr:
+        ax.plot(*zip(*tr), "s--", label="training WSR (-loss, running)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("weighted sum rate (bit/s/Hz)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, invocation: str | None = None,
+          log=None) -> dict:
+    """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``)."""
+    cfg.validate()
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads)
+    try:
+        return _train(cfg, out, resume, progress, invocation, log)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train(cfg, out, resume, progress, invocation, log):
+    from tqdm import tqdm
+
+    t_start = time.perf_counter()
+    train_set, val_set = _splits(cfg, progress)
+    ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features, **cfg.net)
+    if (train_set.shape[3], train_set.shape[4]) != (ncfg.m, ncfg.n):
+        raise ValueError(f"the world's M={train_set.shape[3]}, N={train_set.shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
+    torch.manual_seed(cfg.seed)
+    net = build_net(ncfg)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=2)
+    ckpt_path, best_path = out / "checkpoint.pt", out / "best.pt"
+    history, best, start_epoch, prior_s = [], -math.inf, 1, 0.0
+    invocations = [invocation]
+    if resume:
+        if not ckpt_path.exists():
+            raise ValueError(f"--resume: no checkpoint at {ckpt_path}")
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
+            raise ValueError(f"--resume: the checkpoint in {out} was made with another configuration "
+                             f"({ck['train_config']}); use another --out")
+        net.load_state_dict(ck["net"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        history, best, start_epoch, prior_s = ck["history"], ck["best"], ck["epoch"] + 1, ck["train_seconds"]
+        invocations = ck.get("invocations", []) + [invocation]
+        log(f"resumed from epoch {ck['epoch']} (best validation WSR {best:.3f})")
+    else:
+        ev = evaluate(net, val_set, cfg.val_samples, seed=cfg.seed)
+        history.append({"epoch": 0, "train_loss": None, "val_wsr": ev["wsr"], "val_wsr_by_power": ev["wsr_by_power"],
+                        "lr": cfg.lr, "epoch_seconds": 0.0, "skipped_steps": 0})
+        log(f"epoch 0 (untrained): validation WSR {ev['wsr']:.3f} bit/s/Hz")
+    powers = np.asarray(POWERS_DBW)
+    n_train = len(train_set)
+    steps = math.ceil(n_train / cfg.batch)
+    last_epoch_s = None
+    stopped = "epochs"
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        elapsed_min = (time.perf_counter() - t_start) / 60.0
+        if cfg.max_minutes is not None and last_epoch_s is not None and \
+                elapsed_min + 1.1 * last_epoch_s / 60.0 > cfg.max_minutes:
+            stopped = "max_minutes"
+            log(f"stopping before epoch {epoch}: wall-clock budget of {cfg.max_minutes} min")
+            break
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([cfg.seed, epoch])
+        perm = rng.permutation(n_train)
+        pdb = powers[rng.integers(0, len(powers), n_train)]
+        net.train()
+        total, count, skipped = 0.0, 0, 0
+        bar = tqdm(range(steps), desc=f"{cfg.arch} epoch {epoch}", unit="step", file=sys.stderr, disable=not progress,
+                   mininterval=5.0)
+        for step in bar:
+            idx = perm[step * cfg.batch:(step + 1) * cfg.batch]
+            prob = train_set.problem(idx, pdb[idx])
+            prec, _ = net(prob)
+            gen = torch.Generator().manual_seed((cfg.seed * 100_003 + epoch) * 1_000_003 + step)
+            loss = -ergodic_rates(prob, prec, samples=cfg.samples, generator=gen).wsr.mean()
+            if not torch.isfinite(loss):
+                skipped += 1
+                opt.zero_grad(set_to_none=True)
+                continue
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+            if not torch.isfinite(gnorm):
+                skipped += 1
+                opt.zero_grad(set_to_none=True)
+                continue
+            opt.step()
+            total += loss.item() * len(idx)
+            count += len(idx)
+            if step % 20 == 0:
+                bar.set_postfix_str(f"wsr {-total / max(count, 1):.2f}")
+        bar.close()
+        ev = evaluate(net, val_set, cfg.val_samples, seed=cfg.seed)
+        sched.step(ev["wsr"])
+        last_epoch_s = time.perf_counter() - t0
+        rec = {"epoch": epoch, "train_loss": total / max(count, 1), "val_wsr": ev["wsr"],
+               "val_wsr_by_power": ev["wsr_by_power"], "lr": opt.param_groups[0]["lr"],
+               "epoch_seconds": last_epoch_s, "skipped_steps": skipped}
+        history.append(rec)
+        improved = ev["wsr"] > best
+        if improved:
+            best = ev["wsr"]
+            save_weights(net, best_path, {"epoch": epoch, "val_wsr": best})
+        train_s = prior_s + (time.perf_counter() - t_start)
+        torch.save({"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                    "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
+                    "train_config": asdict(cfg), "net_config": ncfg.to_dict(), "invocations": invocations},
+                   out / "checkpoint.tmp")
+        (out / "checkpoint.tmp").replace(ckpt_path)
+        log(f"epoch {epoch}: train WSR {-rec['train_loss']:.3f}, validation WSR {ev['wsr']:.3f} "
+            f"({'best' if improved else f'best {best:.3f}'}), lr {rec['lr']:.1e}, {last_epoch_s:.0f} s")
+        _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped="running")
+    if start_epoch > cfg.epochs:
+        stopped = "epochs"
+    train_s = prior_s + (time.perf_counter() - t_start)
+    if not best_path.exists():
+        save_weights(net, best_path, {"epoch": history[-1]["epoch"], "val_wsr": history[-1]["val_wsr"]})
+    return _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped)
+
+
+def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped) -> dict:
+    best_epoch = max((h for h in history), key=lambda h: h["val_wsr"])["epoch"]
+    rec = {"arch": cfg.arch, "invocations": invocations, "train_config": asdict(cfg), "net_config": ncfg.to_dict(),
+           "data": {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
+                    "val": [int(0.7 * cfg.drops), int(0.9 * cfg.drops)], "test": [int(0.9 * cfg.drops), cfg.drops],
+                    "source": "constellation.scenario.World(WorldConfig(S, K)).draw_drops(n, data_seed, first=i)"},
+           "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
+           "train_seconds": train_s, "stopped": stopped, "history": history}
+    (out / "metrics.json").write_text(json.dumps(rec, indent=2))
+    try:
+        _plot(history, out / "curve.png", f"{'Cen' if cfg.arch == 'cen' else 'Dec'}-TFC-WM, S={cfg.S}, K={cfg.K}")
+    except Exception as exc:            # a plotting failure must not lose a training run
+        print(f"curve.png not written: {exc}", file=sys.stderr)
+    return rec

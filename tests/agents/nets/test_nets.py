@@ -1,0 +1,151 @@
+"""Cen-TFC-WM / Dec-TFC-WM forward passes: permutation symmetries, any (S, K), exact budgets,
+the on-board entry point, partial knowledge of the others."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from agents.nets.dec_tfc import OthersView, dec_tfc_local
+from agents.nets.features import ssi_features
+
+from .conftest import random_net
+
+
+def _close(a, b, rtol=2e-4):
+    return (a - b).abs().max() <= rtol * b.abs().max()
+
+
+def _cen_equivariance(net, world_problem):
+    prob = world_problem(3, 5)
+    ps, pk = [2, 0, 1], [3, 1, 4, 0, 2]
+    with torch.no_grad():
+        ref, _ = net(prob)
+        out, _ = net(prob.take(sats=ps, uts=pk))
+        out_s, _ = net(prob.take(sats=ps))
+    assert _close(out.p, ref.p[:, ps][:, :, pk]) and _close(out.b, ref.b[:, ps][:, :, pk])
+    assert _close(out_s.p, ref.p[:, ps])
+
+
+def _dec_symmetries(net, world_problem):
+    prob = world_problem(4, 5)
+    with torch.no_grad():
+        ref, _ = net(prob)
+        # satellite 0 keeps its place, its three others are permuted: its output must not change
+        other_perm, _ = net(prob.take(sats=[0, 3, 1, 2]))
+        # UT permutation: equivariant
+        pk = [4, 2, 0, 1, 3]
+        ut_perm, _ = net(prob.take(uts=pk))
+        # a full satellite permutation: each row follows its satellite
+        ps = [2, 0, 3, 1]
+        sat_perm, _ = net(prob.take(sats=ps))
+    assert _close(other_perm.p[:, 0], ref.p[:, 0]) and _close(other_perm.b[:, 0], ref.b[:, 0])
+    assert _close(ut_perm.p, ref.p[:, :, pk]) and _close(ut_perm.b, ref.b[:, :, pk])
+    assert _close(sat_perm.p, ref.p[:, ps])
+
+
+def test_cen_tfc_is_equivariant_random_weights(world_problem, small_config):
+    _cen_equivariance(random_net(small_config("cen")), world_problem)
+
+
+def test_dec_tfc_symmetries_random_weights(world_problem, small_config):
+    _dec_symmetries(random_net(small_config("dec")), world_problem)
+
+
+def _shipped(arch):
+    from agents.nets.schemes import load_net, shipped_weights
+    path = shipped_weights(arch)
+    if not path.exists():
+        pytest.fail(f"shipped weights missing: {path}")
+    return load_net(path)
+
+
+def test_cen_tfc_is_equivariant_shipped_weights(world_problem):
+    _cen_equivariance(_shipped("cen"), world_problem)
+
+
+def test_dec_tfc_symmetries_shipped_weights(world_problem):
+    _dec_symmetries(_shipped("dec"), world_problem)
+
+
+def test_cen_output_depends_on_other_satellites_and_uts(world_problem, small_config):
+    """Equivariance is not vacuous: a change in satellite 2 / UT 4 moves satellite 0's precoder for UT 0."""
+    net = random_net(small_config("cen"))
+    prob = world_problem(3, 5)
+    prob2 = world_problem(3, 5)
+    prob2.beta[:, 2, 4] *= 10.0
+    with torch.no_grad():
+        a, _ = net(prob)
+        b, _ = net(prob2)
+    assert (a.p[:, 0, 0] - b.p[:, 0, 0]).abs().max() > 1e-4 * a.p.abs().max()
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+@pytest.mark.parametrize("s,k", [(1, 4), (2, 12), (4, 12), (3, 6), (3, 30)])
+def test_forward_any_size_meets_every_budget_exactly(world_problem, small_config, arch, s, k):
+    net = random_net(small_config(arch))
+    prob = world_problem(s, k, power_dbw=5.0)
+    with torch.no_grad():
+        prec, _ = net(prob)
+    assert prec.p.shape == prob.g.shape and prec.b.shape == prob.d0.shape
+    assert torch.isfinite(prec.p).all() and torch.isfinite(prec.b).all()
+    assert torch.allclose(prec.power_w, prob.power_w, rtol=1e-10, atol=0)
+    assert torch.allclose(torch.linalg.vector_norm(prec.b, dim=-1), torch.ones(prob.beta.shape, dtype=torch.float64))
+
+
+def test_dec_local_entry_point_equals_batched_row_and_uses_only_ssi(world_problem, small_config):
+    net = random_net(small_config("dec"))
+    prob = world_problem(3, 6)
+    with torch.no_grad():
+        ref, _ = net(prob)
+        for s in range(3):
+            got = dec_tfc_local(net, prob.take(sats=[s]), OthersView.from_problem(prob, s))
+            assert _close(got.p[:, 0], ref.p[:, s], 1e-5) and _close(got.b[:, 0], ref.b[:, s], 1e-5)
+        # the others' CSI (beta, kappa, Sigma) is not an input: changing it leaves satellite 0 unchanged
+        other = world_problem(3, 6)
+        other.beta[:, 1:] *= 7.0
+        other.kappa[:, 1:] *= 0.1
+        changed, _ = net(other)
+    assert _close(changed.p[:, 0], ref.p[:, 0], 1e-6)
+    assert (changed.p[:, 1] - ref.p[:, 1]).abs().max() > 1e-6 * ref.p.abs().max()
+
+
+def test_dec_with_only_some_others_known(world_problem, small_config):
+    """Masked others are ignored (their content is irrelevant) and equal leaving them out."""
+    net = random_net(small_config("dec"))
+    prob = world_problem(4, 5)
+    local = prob.take(sats=[0])
+    full = OthersView.from_problem(prob, 0)
+    masked = OthersView.from_problem(prob, 0, known=[True, False, True])
+    garbage = OthersView(g=masked.g.clone(), d0=masked.d0.clone(), power_w=masked.power_w.clone(), mask=masked.mask)
+    garbage.g[:, 1] = torch.flip(garbage.g[:, 1], dims=[-1])
+    garbage.power_w[:, 1] *= 100.0
+    subset = OthersView(g=full.g[:, [0, 2]], d0=full.d0[:, [0, 2]], power_w=full.power_w[:, [0, 2]],
+                        mask=full.mask[:, [0, 2]])
+    nobody = OthersView(g=full.g[:, :0], d0=full.d0[:, :0], power_w=full.power_w[:, :0], mask=full.mask[:, :0])
+    with torch.no_grad():
+        a = dec_tfc_local(net, local, masked)
+        b = dec_tfc_local(net, local, garbage)
+        c = dec_tfc_local(net, local, subset)
+        d = dec_tfc_local(net, local, full)
+        e = dec_tfc_local(net, local, nobody)
+        f, _ = net(prob.take(sats=[0]))                # S = 1 problem: nobody else exists
+    assert _close(a.p, b.p, 1e-6) and _close(a.p, c.p, 1e-5)
+    assert not _close(a.p, d.p, 1e-3)
+    assert _close(e.p, f.p, 1e-6)
+    assert torch.allclose(a.power_w, local.power_w, rtol=1e-10)
+
+
+def test_ssi_rows_carry_no_csi_of_the_others(world_problem):
+    """The other-satellite rows (44) are functions of steering vectors, noise and budgets only."""
+    prob = world_problem(3, 4)
+    small, big = ssi_features(prob.g, prob.d0, prob.noise_w, prob.power_w, (8, 8), (2, 2))
+    assert small.shape[-1] == 6 + 2 * 4 * 4 and big.shape[-1] == 2 * 64 * 64
+
+
+def test_flops_grow_with_problem_size(small_config):
+    from agents.nets.train import build_net
+    cen, dec = build_net(small_config("cen")), build_net(small_config("dec"))
+    assert cen.flops(3, 24) > cen.flops(3, 12) > cen.flops(2, 12) > 0
+    assert dec.flops(3, 12) > dec.flops(2, 12) > 0
+    # the per-satellite decentralized inference costs less than the centralized one at S = 3
+    assert dec.flops(2, 12) < cen.flops(3, 12)
