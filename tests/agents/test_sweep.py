@@ -194,3 +194,60 @@ def test_two_node_cluster_gives_the_same_table(reference, tmp_path):
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+_DRIVER = r'''
+import sys, time
+from agents.experiments.sweep import run_sweep
+import ray
+
+def evaluate(kind, config):
+    time.sleep(0.3)
+    return [{"scheme": "X", "power_dbw": config["power_dbw"][0], "sum_rate_bps_hz": config["seed"] % 1000 / 7}]
+
+ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+run_sweep({"kind": "compare", "seed": 5, "replicates": 12, "base": {"S": 1, "K": 1, "drops": 1},
+           "grid": {"power_dbw": [0.0]}}, sys.argv[1], chunk_size=1, progress=False, evaluate=evaluate)
+'''
+
+
+@pytest.mark.slow
+def test_killed_driver_then_resume(local_ray, tmp_path):
+    """SIGKILL the driver process (its whole process group) once two shards are on disk; resume."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    script = tmp_path / "driver.py"
+    script.write_text(_DRIVER)
+    proc = subprocess.Popen([sys.executable, str(script), str(out)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            m = out / "manifest.jsonl"
+            if m.exists() and m.read_text().count('"type": "shard"') >= 2:
+                break
+            assert proc.poll() is None, "the driver ended before it could be killed"
+            time.sleep(0.05)
+        else:
+            pytest.fail("no shard written within 120 s")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = {u for line in (out / "manifest.jsonl").read_text().splitlines() if '"shard"' in line
+            for u in json.loads(line)["units"]}
+    assert 2 <= len(done) < 12 and not (out / "results.parquet").exists()
+
+    def evaluate(kind, config):
+        return [{"scheme": "X", "power_dbw": config["power_dbw"][0], "sum_rate_bps_hz": config["seed"] % 1000 / 7}]
+
+    cfg = {"kind": "compare", "seed": 5, "replicates": 12, "base": {"S": 1, "K": 1, "drops": 1},
+           "grid": {"power_dbw": [0.0]}}
+    o = run_sweep(cfg, out, resume=True, progress=False, evaluate=evaluate)
+    assert o.points_reused == len(done) and o.points_computed == 12 - len(done)
+    fresh = run_sweep(cfg, tmp_path / "fresh", progress=False, evaluate=evaluate)
+    pd.testing.assert_frame_equal(_table(o), _table(fresh))
