@@ -16,8 +16,9 @@ Examples::
     satcoop lpdft --power-w 50 200 1000 --orbit leo --sat WALKER-P003-S017 --t-s 600
 
 ``--orbit leo`` takes the altitude (SGP4 geodetic height) of one satellite of the
-world model's Walker constellation at ``--t-s``; everything else stays the
-single-satellite model of this command (see ``LPDFTConfig.from_constellation``).
+world model's Walker constellation (or of ``--tle`` / ``--omm`` / ``--walker``) at
+``--t-s``; everything else stays the single-satellite model of this command (see
+``LPDFTConfig.from_constellation``).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import argparse
 import json
 import sys
 
-from .common import check_plot_path
+from .common import add_constellation_args, check_plot_path, constellation_spec_from_args
 from .validate import SEED, check_args, integer, real, unique
 
 _SWEEP_OPTIONS = (("power_w", "--power-w"), ("users", "--users"), ("ura", "--ura"), ("spacing", "--spacing"))
@@ -98,15 +99,26 @@ def _base_config(args):
     """The fixed-altitude (MEO default) or constellation (``--orbit leo``) configuration."""
     from agents.lpdft.scenario import LPDFTConfig
 
+    given = [opt for dest, opt in (("tle", "--tle"), ("omm", "--omm"), ("walker", "--walker"),
+                                   ("shell", "--shell"), ("name_pattern", "--name-pattern"),
+                                   ("max_epoch_age_days", "--max-epoch-age-days"),
+                                   ("min_altitude_km", "--min-altitude-km")) if getattr(args, dest, None) is not None]
     if args.orbit == "leo":
         if args.altitude_km is not None:
             raise ValueError("--altitude-km: not with --orbit leo (the altitude comes from the orbit)")
         sat = 0 if args.sat is None else args.sat
         t_s = 0.0 if args.t_s is None else args.t_s
+        constellation, _ = constellation_spec_from_args(args).build()
+        index = _sat_index(constellation, sat)
+        if index is not None and not constellation.present(t_s)[index]:
+            raise ValueError(f"--sat {sat} is absent at --t-s {t_s:g} (SGP4 failure or below the "
+                             f"{constellation.min_altitude_km:g} km altitude floor)")
         try:
-            return LPDFTConfig.from_constellation(sat=sat, t_s=t_s)
+            return LPDFTConfig.from_constellation(constellation, sat=sat, t_s=t_s)
         except ValueError as exc:
             raise ValueError(f"--orbit leo --sat {sat} --t-s {t_s:g}: {exc}") from None
+    if given:
+        raise ValueError(f"{given[0]}: only with --orbit leo (the constellation the satellite comes from)")
     for opt, value in (("--sat", args.sat), ("--t-s", args.t_s)):
         if value is not None:
             raise ValueError(f"{opt}: only with --orbit leo (a satellite of the constellation)")
@@ -116,6 +128,16 @@ def _base_config(args):
                            else "fixed altitude (--altitude-km)")
     except ValueError as exc:
         raise ValueError(f"--altitude-km {altitude}: {exc}") from None
+
+
+def _sat_index(constellation, sat):
+    """Index of ``--sat`` (index or name) in the constellation, None if it does not resolve (the
+    constellation's own check then names the problem)."""
+    text = str(sat).strip()
+    if text.isdigit():
+        i = int(text)
+        return i if i < constellation.n else None
+    return constellation.names.index(text) if text in constellation.names else None
 
 
 def _plot(result: dict, key: str, opt: str, path: str) -> None:
@@ -183,4 +205,5 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="plot sum rate vs the swept parameter")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_constellation_args(p)
     p.set_defaults(func=_run)

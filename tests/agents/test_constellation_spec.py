@@ -169,3 +169,20 @@ def test_validate_ranges_and_unique():
     assert unique("--schemes", ["a", "b"]) == ["a", "b"]
     with pytest.raises(ValueError, match="--schemes: 'a' given more than once"):
         unique("--schemes", ["a", "b", "a"])
+
+
+def test_lpdft_leo_takes_the_altitude_from_a_tle_satellite(tle_file, capsys):
+    argv = ["lpdft", "--power-w", "100", "--orbit", "leo", "--tle", str(tle_file), "--drops", "1",
+            "--no-progress", "--json"]
+    c, _ = ConstellationSpec.parse({"tle": [str(tle_file)]}).build()
+    name = next(n for n in c.names if n.startswith("SYN1"))            # the 780 km star shell
+    assert cli.main([*argv, "--sat", name]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert 770 < rec["config"]["altitude_km"] < 820 and name in rec["config"]["orbit"]
+    assert cli.main(["lpdft", "--power-w", "100", "--tle", str(tle_file)]) == 2
+    assert "--tle: only with --orbit leo" in capsys.readouterr().err
+    decay = [n for n in c.names if n.startswith("DECAY")]
+    if decay:                                # still above the floor at the reference epoch: absent later
+        assert cli.main([*argv, "--sat", decay[0], "--t-s", "172800"]) == 2
+        err = capsys.readouterr().err
+        assert f"--sat {decay[0]} is absent at --t-s 172800" in err and len(err.strip().splitlines()) == 1
