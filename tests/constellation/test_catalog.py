@@ -275,3 +275,37 @@ def test_multi_shell_walker():
     assert np.allclose(alt[:40], 550) and np.allclose(alt[40:], 780)
     with pytest.raises(ValueError, match="kind must be one of"):
         WalkerDelta(kind="polar")
+
+
+def test_gappy_planes_and_satellites_in_transit():
+    """Real shells have holes (failed or not yet raised satellites) and satellites in transit between
+    insertion and the shell. With 15% of a 53 deg shell missing and 40 satellites spread over
+    350-530 km at 53 deg, the shell and its 12 planes are still found, the transit satellites are left
+    unassigned, and the +Grid joins only adjacent planes of the shell."""
+    from datetime import datetime, timezone
+
+    from network.topology import KIND_INTER, GridTopology
+
+    rng = np.random.default_rng(21)
+    w = WalkerDelta(total=240, planes=12, phasing=1, altitude_km=550.0, inclination_deg=53.0)
+    syn = synthetic_catalog([w], rng, n_decaying=0)
+    keep = np.sort(rng.choice(240, size=204, replace=False))
+    ep = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    transit = [element_set(1000 + j, ep, inclination_deg=53.0 + float(rng.normal(0, 0.02)),
+                           raan_deg=float(rng.uniform(0, 360)), arg_lat_deg=float(rng.uniform(0, 360)),
+                           altitude_km=float(rng.uniform(350, 530))) for j in range(40)]
+    sats = [syn.satrecs[i] for i in keep] + transit
+    c = Constellation(sats, epoch=ep)
+    r, v = c.state_teme(0.0)
+    st = infer_shells(sats, r, v)
+    assert len(st.shells) == 1 and st.shells[0]["planes"] == 12 and st.shells[0]["satellites"] == 204
+    assert np.all(st.shell[204:] == -1)
+    truth_plane = syn.plane[keep]
+    pairs = set(zip(truth_plane.tolist(), st.plane[:204].tolist()))
+    assert len(pairs) == 12                                  # planes recovered as a bijection despite the holes
+    g = GridTopology.from_structure(st.shell, st.plane, st.slot, r)
+    inter = g.edges[g.kind == KIND_INTER]
+    dp = np.abs(st.plane[inter[:, 0]] - st.plane[inter[:, 1]])
+    assert set(np.unique(dp).tolist()) <= {1, 11}
+    deg = np.bincount(g.edges.ravel(), minlength=c.n)
+    assert deg[:204].min() >= 3 and np.all(deg[204:] == 0)
