@@ -50,7 +50,7 @@ from .messages import LiveBundle, LiveReport, LiveSSI
 @lru_cache(maxsize=4)
 def _constellation_from_recipe(recipe: bytes) -> Constellation:
     from .world import build_constellation
-    return build_constellation(pickle.loads(recipe))
+    return build_constellation(pickle.loads(recipe))[0]
 
 
 @dataclass(frozen=True)

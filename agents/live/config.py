@@ -19,36 +19,14 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agents.constellation_spec import ConstellationSpec
+
 DEFAULT_CONFIG_RESOURCE = "default.toml"
 FAULT_MODELS = ("none", "iid", "gilbert-elliott", "scheduled")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class WalkerConfig(_Strict):
-    """Walker-Delta pattern i: T/P/F at ``altitude_km`` (the default: 28 planes x 60, 600 km, 53 deg)."""
-
-    total: int = Field(1680, ge=1, le=100_000)
-    planes: int = Field(28, ge=1)
-    phasing: int = Field(1, ge=0)
-    altitude_km: float = Field(600.0, ge=100.0, le=100_000.0)
-    inclination_deg: float = Field(53.0, ge=0.0, le=180.0)
-
-    @model_validator(mode="after")
-    def _pattern(self):
-        if self.total % self.planes:
-            raise ValueError(f"total = {self.total} must be a multiple of planes = {self.planes}")
-        if self.phasing >= self.planes:
-            raise ValueError(f"phasing = {self.phasing} must be < planes = {self.planes}")
-        return self
-
-
-class ConstellationConfig(_Strict):
-    """Which constellation (a Walker-Delta pattern; real TLE/OMM sets come with the constellation spec)."""
-
-    walker: WalkerConfig = Field(default_factory=WalkerConfig)
 
 
 class ScheduledOutage(_Strict):
@@ -161,7 +139,7 @@ class RunConfig(_Strict):
     address: str | None = None
     start_t_s: float | None = Field(None, ge=0.0)
     scheme_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    constellation: ConstellationConfig = Field(default_factory=ConstellationConfig)
+    constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
     region: RegionConfig = Field(default_factory=RegionConfig)
     faults: FaultsConfig = Field(default_factory=FaultsConfig)
     isl: IslConfig = Field(default_factory=IslConfig)
@@ -208,8 +186,14 @@ class RunConfig(_Strict):
         """Read ``path`` (TOML; None: the packaged default episode), apply ``overrides``
         (``"a.b=value"``), validate. ValueError (one line) on any bad input."""
         data = read_toml(path)
+        keys = []
         for item in overrides or ():
             apply_override(data, item)
+            keys.append(item.split("=", 1)[0].strip())
+        # --set constellation.tle=FILE (or omm) replaces the file's Walker pattern instead of clashing with it
+        files = any(k.startswith(("constellation.tle", "constellation.omm")) for k in keys)
+        if files and not any(k.startswith("constellation.walker") for k in keys):
+            (data.get("constellation") or {}).pop("walker", None)
         return cls.from_dict(data)
 
     def replace(self, **changes) -> "RunConfig":
@@ -291,18 +275,32 @@ def one_line(exc: ValidationError, data: dict) -> str:
         value = _lookup(data, loc)
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    if isinstance(value, dict):
-        value = "{...}"
-    return f"{field} = {value!r}: {msg}"
+    elif loc and loc[0] == "schemes":
+        field, value = "schemes", _lookup(data, ["schemes"])
+        msg = 'a list of registered scheme names (strings), or "all"'
+    elif loc and loc[-1] == "target":
+        msg = 'a satellite index, a link [a, b], or "central"'
+    text = repr(value)
+    if isinstance(value, (dict, list)):
+        import json
+        text = json.dumps(value, default=str)
+        text = text if len(text) <= 120 else text[:117] + "..."
+    return f"{field} = {text}: {msg}"
 
 
 def _allowed_fields(loc) -> list[str]:
+    import typing
+
+    def models_in(ann):
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return [ann]
+        return [m for a in typing.get_args(ann) for m in models_in(a)]
+
     model: type[BaseModel] = RunConfig
     for k in loc:
         f = model.model_fields.get(str(k))
-        ann = getattr(f, "annotation", None)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
-        else:
+        found = models_in(getattr(f, "annotation", None))
+        if not found:
             break
+        model = found[0]
     return sorted(model.model_fields)

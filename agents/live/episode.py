@@ -35,6 +35,20 @@ MAX_ROUNDS = 16
 ROUND_S = 1e-9      # same-tick rounds act 1 ns apart on the bus (a zero-latency message is seen in the same tick)
 
 
+def check_schemes(config) -> tuple[list[str], dict[str, str]]:
+    """The episode's schemes and their architectures; ValueError (one line naming the field) for an
+    unregistered scheme or a fallback that is not a separate scheme. Cheap: called before any work."""
+    schemes = registry.resolve(config.schemes)
+    arch = registry.registered()
+    fb = config.centralized.fallback_scheme
+    if fb not in arch:
+        raise ValueError(f"centralized.fallback_scheme = {fb!r}: not a registered scheme; registered: {', '.join(arch)}")
+    if arch[fb] != "separate":
+        raise ValueError(f"centralized.fallback_scheme = {fb!r}: must be a separate scheme (it runs on the member "
+                         f"alone); separate: {', '.join(n for n, a in arch.items() if a == 'separate')}")
+    return schemes, {s: arch[s] for s in schemes}
+
+
 class Episode:
     """One live episode (build, then :meth:`run`)."""
 
@@ -43,15 +57,7 @@ class Episode:
         self.runtime = runtime
         runtime.events.clear()
         runtime.host_events.clear()
-        self.schemes = registry.resolve(config.schemes)
-        arch = registry.registered()
-        self.arch = {s: arch[s] for s in self.schemes}
-        if config.centralized.fallback_scheme not in arch:
-            raise ValueError(f"centralized.fallback_scheme = {config.centralized.fallback_scheme!r}: not a registered "
-                             f"scheme; registered: {', '.join(arch)}")
-        if any(a == "centralized" for a in self.arch.values()) and arch[config.centralized.fallback_scheme] != "separate":
-            raise ValueError(f"centralized.fallback_scheme = {config.centralized.fallback_scheme!r}: must be a separate "
-                             "scheme (it runs on the member alone)")
+        self.schemes, self.arch = check_schemes(config)
         self.has_central = any(a == "centralized" for a in self.arch.values())
         self.world = EpisodeWorld(config)
         from network.bus import Bus
@@ -297,14 +303,21 @@ class Episode:
                               "precoder_age_s": ages[i], "sat_ids": list(members), "update": updates[i],
                               "source": sources[i], "precoder_age_mean_s": float(np.mean(ages[i])),
                               "ssi_age_max_s": float(max((ssi_age.get((r, m), 0.0) for m in members), default=0.0)),
-                              "members_cut": outage})
+                              "member_link_down": outage})
 
     def _members_cut(self, r: int, t: float) -> bool:
-        """Some pair of members cannot reach each other over the links up at t (outage shading)."""
-        m = self.members[r]
-        if len(m) < 2:
+        """An ISL fault touches the cooperating set at t: one of the members' own links (or a member)
+        is down in the fault timeline (the outage shading of the figures)."""
+        if not len(self.timeline):
             return False
-        return bool(np.any(~np.isfinite(self._latency(m, t))))
+        snap = self.world.snapshot(t)
+        rows = getattr(self, "_incident", None)
+        key = (id(snap), tuple(self.members[r]))
+        if rows is None or rows[0] != key:
+            e = snap.edges
+            sel = np.flatnonzero(np.isin(e[:, 0], self.members[r]) | np.isin(e[:, 1], self.members[r]))
+            rows = self._incident = (key, e[sel])
+        return bool(self.timeline.is_down(t, rows[1]).any())
 
     def _account_missed(self, u: int) -> None:
         """After update u's period: for every member and scheme, did it hold precoders from update u,

@@ -127,7 +127,7 @@ def plot_sum_rate(result, path: Path) -> None:
     for i, (name, st) in enumerate(steps.groupby("scheme", sort=False)):
         ax.plot(st["t_s"], st["sum_rate_bps_hz"], lw=1.0, label=name, color=f"C{i}")
     first = steps.drop_duplicates("tick")
-    cut = first["members_cut"].to_numpy(bool)
+    cut = first["member_link_down"].to_numpy(bool)
     tt = first["t_s"].to_numpy(float)
     dt = result.summary["config"]["tick_s"]
     shaded = False
@@ -137,7 +137,7 @@ def plot_sum_rate(result, path: Path) -> None:
             j = i
             while j + 1 < len(cut) and cut[j + 1]:
                 j += 1
-            ax.axvspan(tt[i], tt[j] + dt, color="0.85", zorder=0, label=None if shaded else "ISL outage among members")
+            ax.axvspan(tt[i], tt[j] + dt, color="0.85", zorder=0, label=None if shaded else "ISL fault at a member")
             shaded = True
             i = j + 1
         else:

@@ -40,6 +40,8 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     from .runtime import make_runtime
 
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
+    from .episode import check_schemes
+    check_schemes(cfg)                          # bad scheme names fail before any work (Ray, the world)
     w0 = time.perf_counter()
     own = runtime is None
     rt = make_runtime(cfg) if own else runtime
@@ -84,7 +86,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     sim = ep.n_ticks * ep.tick_s
     loop_after_first = sum(tick_walls[1:])
     info = {
-        "runtime": rt.name, "t0_s": ep.world.t0_s, "epoch": ep.world.constellation.epoch.isoformat(),
+        "runtime": rt.name, "t0_s": ep.world.t0_s, "constellation": ep.world.provenance, "epoch": ep.world.constellation.epoch.isoformat(),
         "regions": [{"index": r.index, "center_lat_deg": r.center[0], "center_lon_deg": r.center[1]}
                     for r in ep.world.regions],
         "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],

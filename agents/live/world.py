@@ -21,7 +21,6 @@ import numpy as np
 from constellation.ephemeris import Constellation
 from constellation.ground import rank_cooperating
 from constellation.scenario import Drops, World, WorldConfig
-from constellation.walker import WalkerDelta
 from network.faults import FaultTimeline, GilbertElliott, IIDLinkOutage, ScheduledFailure, build_timeline
 from network.topology import GridTopology, TopologySnapshot, TopologyConfig, for_constellation, grazing_range_m
 
@@ -30,14 +29,15 @@ STREAM_CHANNELS = 0xC4A7
 
 
 def constellation_recipe(config) -> dict:
-    """What every process needs to rebuild the constellation (picklable)."""
-    return {"walker": config.constellation.walker.model_dump()}
+    """What every process needs to rebuild the constellation (picklable): the validated
+    :class:`agents.constellation_spec.ConstellationSpec` as JSON (element-set files are read by path)."""
+    return config.constellation.model_dump(mode="json")
 
 
-def build_constellation(recipe: dict) -> Constellation:
-    w = recipe["walker"]
-    return Constellation.walker(WalkerDelta(total=w["total"], planes=w["planes"], phasing=w["phasing"],
-                                            altitude_km=w["altitude_km"], inclination_deg=w["inclination_deg"]))
+def build_constellation(recipe: dict):
+    """(Constellation, provenance) from a recipe (:meth:`ConstellationSpec.build`)."""
+    from agents.constellation_spec import ConstellationSpec
+    return ConstellationSpec.parse(recipe).build()
 
 
 class CompleteTopology:
@@ -84,7 +84,7 @@ class EpisodeWorld:
     def __init__(self, config):
         self.config = config
         self.recipe = constellation_recipe(config)
-        self.constellation = build_constellation(self.recipe)
+        self.constellation, self.provenance = build_constellation(self.recipe)
         rc = config.region
         self.world = World(WorldConfig(S=config.S, K=config.K, radius_km=rc.radius_km,
                                        min_elevation_deg=rc.min_elevation_deg), constellation=self.constellation)

@@ -1,0 +1,127 @@
+"""Benchmark of the live episode (issue 8): wall time per simulated second on each runtime, the ray/local
+ratio (start-up excluded), the real-time factor, where the time goes, and the largest episode this
+machine holds (regions x S agents) with the memory per actor. Prints measured figures; asserts nothing.
+
+    .venv/bin/python scripts/bench_live.py [--duration-s 60] [--skip-scale] [--scale-regions 1 4 8 16]
+
+Start-up (Ray init, actor processes importing torch, first tick) is reported separately and
+excluded from the per-second figures (which are measured from the second tick on).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+
+def episode(overrides, runtime=None):
+    from agents.live.config import RunConfig
+    from agents.live.run import run_episode
+
+    cfg = RunConfig.load(None, overrides)
+    t0 = time.perf_counter()
+    res = run_episode(cfg, progress=False, runtime=runtime)
+    return res, time.perf_counter() - t0
+
+
+def describe(name, res, total):
+    i = res.info
+    print(f"  {name:<6} total {total:7.1f} s = start-up {i['wall_setup_s']:.1f} s + first tick "
+          f"{i['wall_first_tick_s']:.1f} s + loop; wall per simulated s {i['wall_per_sim_s']:.3f} s, "
+          f"real-time factor {i['realtime_factor']:.2f}")
+
+
+def profile(res):
+    i = res.info
+    br = i["wall_breakdown_s"]
+    loop = i["wall_loop_s"]
+    print("  where the driver's loop time goes (s; 'agents' = waiting for the agents' step calls):")
+    print("   " + ", ".join(f"{k} {v:.1f}" for k, v in br.items()) + f"; loop {loop:.1f}")
+    c = res.computes
+    by = c.groupby(["lane", "kind"])[["wall_s", "flops"]].agg(["sum", "count", "mean"])
+    print("  on-board computations (wall s summed over agents, count, mean flops):")
+    for (lane, kind), row in by.iterrows():
+        print(f"   {lane:<12} {kind:<9} wall {row[('wall_s', 'sum')]:7.2f} s  n {int(row[('wall_s', 'count')]):4d}  "
+              f"flops/computation {row[('flops', 'mean')]:.3g}")
+
+
+def scale(regions_list, duration_s, schemes, packs):
+    import ray
+
+    from agents.live.runtime import RayRuntime, rss_mb
+
+    print("\nlargest episode (ray, S=3, short episodes; RSS from /proc of each actor):")
+    for pack in packs:
+        for regions in regions_list:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            try:
+                rt = RayRuntime(agents_per_actor=pack, idle_actors_max=0, actor_num_cpus=0.01, max_restarts=0)
+                t0 = time.perf_counter()
+                res, total = episode(["runtime=ray", f"duration_s={duration_s}", f"region.count={regions}",
+                                      f"schemes={json.dumps(schemes)}", "faults.model=none"], runtime=rt)
+                hosts = res.info["hosts"]
+                rss = [h["rss_mb"] for h in hosts]
+                agents = sum(h["agents"] for h in hosts)
+                vm = _available_mb()
+                print(f"  regions {regions:3d} x S 3 = {agents:3d} agents in {len(hosts):3d} actors "
+                      f"({pack}/actor): actor RSS mean {np.mean(rss):.0f} MB (max {np.max(rss):.0f}), "
+                      f"driver {rss_mb():.0f} MB, machine available {vm:.0f} MB; wall per sim s "
+                      f"{res.info['wall_per_sim_s']:.2f}, start-up+first tick "
+                      f"{res.info['wall_setup_s'] + res.info['wall_first_tick_s']:.1f} s")
+                rt.close()
+            except Exception as exc:  # noqa: BLE001 - report the limit
+                print(f"  regions {regions:3d} x S 3 ({pack}/actor): FAILED {type(exc).__name__}: {exc}"[:300])
+                ray.shutdown()
+                break
+            finally:
+                if ray.is_initialized():
+                    ray.shutdown()
+
+
+def _available_mb() -> float:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration-s", type=float, default=60.0)
+    ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--skip-default", action="store_true")
+    ap.add_argument("--scale-regions", type=int, nargs="+", default=[1, 4, 8, 16])
+    ap.add_argument("--scale-pack", type=int, nargs="+", default=[1, 8])
+    ap.add_argument("--scale-duration-s", type=float, default=3.0)
+    args = ap.parse_args()
+    print(f"bench_live: {os.cpu_count()} CPUs, default episode ({args.duration_s:g} s simulated, every registered "
+          "scheme, Gilbert-Elliott faults)")
+    if not args.skip_default:
+        import ray
+
+        loc, t_loc = episode(["runtime=local", f"duration_s={args.duration_s}"])
+        describe("local", loc, t_loc)
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray_res, t_ray = episode(["runtime=ray", f"duration_s={args.duration_s}"])
+        ray.shutdown()
+        describe("ray", ray_res, t_ray)
+        same = loc.summary["schemes"] == ray_res.summary["schemes"]
+        print(f"  ray / local wall per simulated s: {ray_res.info['wall_per_sim_s'] / loc.info['wall_per_sim_s']:.2f} "
+              f"(start-up excluded); identical per-scheme summaries: {same}")
+        print("  local:")
+        profile(loc)
+        print("  ray:")
+        profile(ray_res)
+        print("  actors:", ", ".join(f"pid {h['pid']} {h['rss_mb']:.0f} MB" for h in ray_res.info["hosts"]))
+        from agents.live.results import format_table
+        print(format_table(loc.summary))
+    if not args.skip_scale:
+        scale(args.scale_regions, args.scale_duration_s, ["Sep-MMSE", "Cen-Opt-WM"], args.scale_pack)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""`satcoop run`: --json prints summary.json (the issue's schema), the run folder, bad input exit 2."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from agents.cli import main
+from agents.live.results import SUMMARY_FIELDS
+
+
+def test_run_json_prints_summary(tmp_path, capsys):
+    out = tmp_path / "r"
+    rc = main(["run", "--runtime", "local", "--duration-s", "0.3", "--seed", "3", "--out", str(out), "--json",
+               "--set", "K=4", "--set", 'schemes=["Sep-MRT","Cen-Opt-WM"]', "--set", "faults.model=none"])
+    assert rc == 0
+    s = json.loads(capsys.readouterr().out)
+    assert set(s) == {"schemes", "events", "config"}
+    assert [tuple(r) for r in s["schemes"]] == [SUMMARY_FIELDS] * 2
+    assert s["config"]["seed"] == 3 and s["config"]["K"] == 4 and s["config"]["duration_s"] == 0.3
+    assert json.loads((out / "summary.json").read_text()) == s
+
+
+def test_run_table_and_bad_input(tmp_path, capsys):
+    rc = main(["run", "--runtime", "local", "--duration-s", "0.2", "--out", str(tmp_path / "t"), "--set", "K=4",
+               "--set", 'schemes=["Sep-MRT"]'])
+    text = capsys.readouterr().out
+    assert rc == 0 and "Sep-MRT" in text and "run folder" in text
+    for argv, fragment in ((["--set", "S=0"], "S = 0"), (["--runtime", "mpi"], "runtime = 'mpi'"),
+                           (["--set", "faults.model=sometimes"], "faults.model = 'sometimes'"),
+                           (["--set", 'schemes=["Nope"]'], "schemes = 'Nope': not a registered scheme")):
+        assert main(["run", "--out", str(tmp_path / "x"), *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and fragment in err, err
+
+
+def test_help_lists_run():
+    out = subprocess.run([sys.executable, "-m", "agents.cli", "run", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--runtime" in out.stdout and "--set FIELD=VALUE" in out.stdout
