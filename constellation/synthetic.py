@@ -60,7 +60,15 @@ def element_set(satnum: int, epoch: datetime, *, inclination_deg: float, raan_de
                       (argp - sat.argpdot * dt_min) % TWO_PI, inc, (mo - sat.mdot * dt_min) % TWO_PI, no,
                       (node - sat.nodedot * dt_min) % TWO_PI)
         sat = back
+    _designate(sat, epoch)
     return sat
+
+
+def _designate(sat: Satrec, epoch: datetime) -> None:
+    """A plausible international designator (launch year, launch number, piece) and classification,
+    so that TLE and OMM exports carry them as real records do."""
+    sat.intldesg = f"{epoch.year % 100:02d}{sat.satnum // 60 % 999 + 1:03d}A"
+    sat.classification = "U"
 
 
 @dataclass
@@ -174,6 +182,7 @@ def synthetic_catalog(shells, rng: np.random.Generator, *, epoch: datetime | Non
                          src.bstar, 0.0, 0.0, src.ecco, (src.argpo - src.argpdot * dt_min) % TWO_PI, src.inclo,
                          (src.mo - src.mdot * dt_min) % TWO_PI, src.no_kozai,
                          (src.nodeo - src.nodedot * dt_min) % TWO_PI)
+            dup.intldesg, dup.classification = src.intldesg, src.classification
             pos = int(rng.integers(0, len(satrecs) + 1))
             satrecs.insert(pos, dup)
             names.insert(pos, name_of[src.satnum])

@@ -309,3 +309,22 @@ def test_gappy_planes_and_satellites_in_transit():
     assert set(np.unique(dp).tolist()) <= {1, 11}
     deg = np.bincount(g.edges.ravel(), minlength=c.n)
     assert deg[:204].min() >= 3 and np.all(deg[204:] == 0)
+
+
+def test_tle_and_omm_files_merge_into_one_catalogue(synthetic, tmp_path):
+    """The same satellites as OMM JSON (newer) and TLE (older copies included): merged by NORAD id,
+    the kind says both, and the shells come out the same as from the TLE file alone."""
+    import json as _json
+
+    from sgp4.exporter import export_omm
+
+    syn, path, c, prov = synthetic
+    star = [i for i, n in enumerate(syn.names) if n.startswith("SYN2") and syn.role[i] == "operational"]
+    p = tmp_path / "star.json"
+    p.write_text(_json.dumps([export_omm(syn.satrecs[i], syn.names[i]) for i in star]))
+    c2, prov2 = load_catalog(tle=[path], omm=[p])
+    assert prov2["kind"] == "tle+omm" and [f["format"] for f in prov2["files"]] == ["tle", "omm"]
+    assert c2.n == c.n and prov2["dropped"]["duplicates"] == prov["dropped"]["duplicates"] + len(star)
+    assert [s["satellites"] for s in prov2["shells"]] == [s["satellites"] for s in prov["shells"]]
+    c3, prov3 = load_catalog(omm=[p])
+    assert prov3["kind"] == "omm" and c3.n == 66 and prov3["shells"][0]["planes"] == 6
