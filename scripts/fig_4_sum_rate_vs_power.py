@@ -1,5 +1,6 @@
 """The multi-satellite paper's Fig. 4 from a sweep: ergodic sum rate vs per-satellite power P_s,
-S = 3, K = 12, every scheme the sweep ran, mean over replicates with 95% Student-t intervals.
+S = 3, K = 12, every scheme the sweep ran, mean over every drop of every replicate with its 95%
+confidence interval (pooled per-drop variance; replicates have independent keyed drops).
 
     .venv/bin/python scripts/fig_4_sum_rate_vs_power.py [--run] [--sweep-dir runs/sweep-fig4]
 
@@ -8,13 +9,13 @@ drops per replicate).
 """
 from __future__ import annotations
 
-from fig_common import aggregate, drops_note, load, parser, plt, save, scheme_order
+from fig_common import aggregate_drops, drops_note, load, parser, plt, save, scheme_order
 
 
 def main(argv=None):
     args = parser(__doc__, "fig4.toml", "sweep-fig4").parse_args(argv)
     t = load(args.config, args.sweep_dir, args.run)
-    agg = aggregate(t, ["scheme", "power_dbw"], "sum_rate_bps_hz")
+    agg = aggregate_drops(t, ["scheme", "power_dbw"])
     agg["drops_per_replicate"] = int(t["drops"].iloc[0])
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for name in scheme_order(agg["scheme"]):
@@ -22,7 +23,7 @@ def main(argv=None):
         ax.errorbar(g["power_dbw"], g["mean"], yerr=g["ci"], marker="o", capsize=3, label=name)
     ax.set_xlabel("per-satellite power budget $P^{sat}$ (dBW)")
     ax.set_ylabel("ergodic sum rate (bit/s/Hz)")
-    ax.set_title(f"Fig. 4: S=3, K=12, {drops_note(t)} x {agg['drops_per_replicate'].iloc[0]} drops, 95% CI")
+    ax.set_title(f"Fig. 4: S=3, K=12, {drops_note(t)} x {agg['drops_per_replicate'].iloc[0]} drops, 95% CI of the mean")
     ax.grid(True, alpha=0.3)
     ax.legend()
     save(fig, agg, args.figures, "fig4_sum_rate_vs_power")

@@ -1,7 +1,7 @@
 """The multi-satellite paper's Figs. 6 and 7 from sweeps: sum rate vs K (S = 3) and vs S (K = 12) at
 P_s = 5 dBW (runs/fig6_K.toml, runs/fig7_S.toml), every registered scheme; the learned nets (when
-registered) are those trained at S = 3, K = 12, evaluated without retraining. Mean over replicates
-with 95% Student-t intervals.
+registered) are those trained at S = 3, K = 12, evaluated without retraining. Mean over every drop
+of every replicate with its 95% confidence interval (pooled per-drop variance).
 
     .venv/bin/python scripts/fig_6_7_vs_K_and_S.py [--run]
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fig_common import ROOT, aggregate, load, parser, plt, save, scheme_order
+from fig_common import ROOT, aggregate_drops, load, parser, plt, save, scheme_order
 
 
 def main(argv=None):
@@ -21,8 +21,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     tk = load(args.config, args.sweep_dir, args.run)
     ts = load(args.config_s, args.sweep_dir_s, args.run)
-    ak = aggregate(tk, ["scheme", "K"], "sum_rate_bps_hz").assign(figure="6 (vs K, S=3)")
-    as_ = aggregate(ts, ["scheme", "S"], "sum_rate_bps_hz").assign(figure="7 (vs S, K=12)")
+    ak = aggregate_drops(tk, ["scheme", "K"]).assign(figure="6 (vs K, S=3)")
+    as_ = aggregate_drops(ts, ["scheme", "S"]).assign(figure="7 (vs S, K=12)")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, a, x, t in ((axes[0], ak, "K", tk), (axes[1], as_, "S", ts)):
         for n in scheme_order(a["scheme"]):

@@ -65,6 +65,27 @@ def aggregate(t: pd.DataFrame, by: list[str], value: str, level: float = 0.95) -
     return pd.DataFrame(rows)
 
 
+def aggregate_drops(t: pd.DataFrame, by: list[str], value: str = "sum_rate_bps_hz", std: str = "sum_rate_std",
+                    level: float = 0.95) -> pd.DataFrame:
+    """Mean over every drop of every replicate per ``by`` group, with a normal confidence interval
+    of that mean from the pooled per-drop variance (within-replicate ``std`` over ``drops`` drops
+    plus the spread of the replicate means): the drops of different replicates are independent
+    (different keyed seeds), so this is the CI of a mean over ``sum(drops)`` i.i.d. drops."""
+    from scipy.stats import norm
+    z = float(norm.ppf(0.5 + level / 2))
+    rows = []
+    for key, g in t.groupby(by, sort=True):
+        d = g["drops"].to_numpy(float)
+        m = g[value].to_numpy(float)
+        sd = g[std].to_numpy(float)
+        n = d.sum()
+        mean = float((d * m).sum() / n)
+        var = float(((d - 1) * sd ** 2).sum() + (d * (m - mean) ** 2).sum()) / (n - 1) if n > 1 else float("nan")
+        rows.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))), "mean": mean,
+                     "ci": z * math.sqrt(var / n), "replicates": len(g), "drops_total": int(n)})
+    return pd.DataFrame(rows)
+
+
 def save(fig, df: pd.DataFrame, figures: str, name: str) -> tuple[Path, Path]:
     out = Path(figures)
     out.mkdir(parents=True, exist_ok=True)
