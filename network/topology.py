@@ -480,10 +480,17 @@ class NearestTopology:
     max_range_m : optional extra range limit (m); the grazing line-of-sight limit always applies
     mutual : keep a link only if each end is among the other's k nearest (degree <= k)
     config : TopologyConfig (only the grazing height and Earth radius are used)
+    groups : int [n], optional: link only within a group (e.g. the inferred shells); -1 = no links
+    max_velocity_angle_deg : optional: only neighbours whose velocity direction is within this angle
+        (deg) of the satellite's own (the k nearest among those *co-moving* ones; needs velocities).
+        In a shell, the nearest satellite is often on a crossing pass (ascending vs descending), and
+        such a link closes at several km/s and breaks within a minute; this keeps the neighbours
+        flying alongside.
     """
 
     def __init__(self, n: int, k: int = 4, max_range_m: float | None = None, mutual: bool = False,
-                 config: TopologyConfig | None = None, names=None, groups=None):
+                 config: TopologyConfig | None = None, names=None, groups=None,
+                 max_velocity_angle_deg: float | None = None):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"NearestTopology.n = {n!r}: must be an integer number of satellites >= 1")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -499,6 +506,10 @@ class NearestTopology:
                 raise ValueError(f"NearestTopology.groups must be an integer array of shape ({self.n},), "
                                  f"got {groups.dtype} {groups.shape}")
         self.groups = groups
+        if max_velocity_angle_deg is not None and not 0.0 < _as_real(max_velocity_angle_deg) <= 180.0:
+            raise ValueError(f"NearestTopology.max_velocity_angle_deg = {max_velocity_angle_deg!r}: must be in "
+                             "(0, 180] deg or None")
+        self.max_velocity_angle_deg = max_velocity_angle_deg
 
     def snapshot(self, r_m, v_m_s=None, t_s: float | None = None) -> TopologySnapshot:
         r = np.asarray(r_m, float)
@@ -511,8 +522,16 @@ class NearestTopology:
         if self.max_range_m is not None:
             bound = min(bound, float(self.max_range_m))
         present = np.isfinite(r).all(axis=1)
+        co_moving = self.max_velocity_angle_deg is not None
         if v_m_s is not None:
-            present &= np.isfinite(np.asarray(v_m_s, float)).all(axis=1)
+            v = np.asarray(v_m_s, float)
+            present &= np.isfinite(v).all(axis=1)
+        elif co_moving:
+            raise ValueError("NearestTopology with max_velocity_angle_deg needs the velocities v_m_s")
+        if co_moving:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                vhat = v / np.linalg.norm(v, axis=1, keepdims=True)
+            cos_max = math.cos(math.radians(float(self.max_velocity_angle_deg)))
         group = np.zeros(self.n, int) if self.groups is None else self.groups
         srcs, nbs = [], []
         for g in np.unique(group[present & (group >= 0)]).tolist():
@@ -520,10 +539,14 @@ class NearestTopology:
             k = min(self.k, idx.size - 1)
             if k < 1:
                 continue
-            dist, nb = cKDTree(r[idx]).query(r[idx], k=k + 1, distance_upper_bound=bound * (1 + 1e-12))
-            src = np.repeat(np.arange(idx.size), k + 1)
-            nb, dist = nb.ravel(), dist.ravel()
+            kq = min(idx.size - 1, 4 * k) if co_moving else k      # co-moving: look further, keep k
+            dist, nb = cKDTree(r[idx]).query(r[idx], k=kq + 1, distance_upper_bound=bound * (1 + 1e-12))
+            src = np.repeat(np.arange(idx.size), kq + 1).reshape(idx.size, kq + 1)
             ok = (nb < idx.size) & (nb != src)
+            if co_moving:
+                nbc = np.minimum(nb, idx.size - 1)
+                ok &= np.einsum("ij,ikj->ik", vhat[idx], vhat[idx][nbc]) >= cos_max
+                ok &= np.cumsum(ok, axis=1) <= k                    # the k nearest co-moving ones
             src, nb, dist = idx[src[ok]], idx[nb[ok]], dist[ok]
             ok = dist <= grazing_range_m(radius[src], radius[nb], cfg.grazing_height_m, cfg.earth_radius_m)
             srcs.append(src[ok])
@@ -575,14 +598,16 @@ def _pair_planes(a: np.ndarray, b: np.ndarray, unit: np.ndarray) -> np.ndarray:
     return np.stack([a, b[np.argmin(d, axis=1)]], 1)
 
 
-def for_constellation(constellation, config: TopologyConfig | None = None, k: int = 4, mode: str = "grid"):
+def for_constellation(constellation, config: TopologyConfig | None = None, k: int = 4, mode: str = "grid",
+                      max_velocity_angle_deg: float | None = None):
     """The natural builder for a constellation.
 
     ``mode="grid"`` (default): :class:`GridTopology` when the constellation has a Walker pattern
     (one or several shells) or inferred shells / planes / slots (element sets loaded through
     :func:`constellation.catalog.load_catalog`), else :class:`NearestTopology` with ``k`` neighbours.
     ``mode="knn"``: :class:`NearestTopology` with ``k`` neighbours, within a shell when the shells are
-    known (satellites in no shell get no links)."""
+    known (satellites in no shell get no links), only among co-moving satellites when
+    ``max_velocity_angle_deg`` is given (see :class:`NearestTopology`)."""
     if mode not in ("grid", "knn"):
         raise ValueError(f"mode must be 'grid' or 'knn', got {mode!r}")
     names = getattr(constellation, "names", None)
@@ -594,7 +619,7 @@ def for_constellation(constellation, config: TopologyConfig | None = None, k: in
                 known and np.any(np.asarray(constellation.plane) >= 0)):
             return GridTopology.from_constellation(constellation, config)
     return NearestTopology(constellation.n, k, config=config, names=names,
-                           groups=np.asarray(shell) if known else None)
+                           groups=np.asarray(shell) if known else None, max_velocity_angle_deg=max_velocity_angle_deg)
 
 
 def link_dynamics(topology, constellation, t_s, survival_s: float = 60.0) -> dict:

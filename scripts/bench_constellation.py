@@ -145,16 +145,17 @@ def main(argv=None) -> int:
     raw = Constellation(*read_tle(path))
     raw.min_altitude_km = None
     cases = [("+Grid (inferred shells)", grid, c), ("k-nearest within a shell", knn, c),
+             ("k-nearest within a shell, co-moving 30 deg", for_constellation(c, mode="knn", max_velocity_angle_deg=30.0), c),
              ("k-nearest, whole raw file (old)", NearestTopology(raw.n, 4), raw),
              ("k-nearest mutual, whole raw file (old)", NearestTopology(raw.n, 4, mutual=True), raw)]
     print(f"\n[4] link dynamics over one orbit at {args.dynamics_step_s:g} s steps ({tt.size} rebuilds each)")
-    print(f"    {'mode':<40}{'links':>7}{'deg':>6}{'comp':>6}{'surv60':>8}{'life_med_s':>11}{'life_mean_s':>12}"
+    print(f"    {'mode':<44}{'links':>7}{'deg':>6}{'comp':>6}{'surv60':>8}{'life_med_s':>11}{'life_mean_s':>12}"
           f"{'|dv| med':>9}{'|dv| p90':>9}{'rdot med':>9}{'x-shell':>8}{'inc>5':>7}")
     for label, topo, con in cases:
         t1 = time.perf_counter()
         d = link_dynamics(topo, con, tt)
         el = time.perf_counter() - t1
-        print(f"    {label:<40}{d['links']:>7}{d['mean_degree']:>6.2f}{d['components']:>6}{d['survival']:>8.3f}"
+        print(f"    {label:<44}{d['links']:>7}{d['mean_degree']:>6.2f}{d['components']:>6}{d['survival']:>8.3f}"
               f"{d['lifetime_s_median']:>11.0f}{d['lifetime_s_mean']:>12.0f}{d['relative_speed_km_s_median']:>9.2f}"
               f"{d['relative_speed_km_s_p90']:>9.2f}{d['range_rate_km_s_median']:>9.3f}"
               f"{d.get('cross_shell', float('nan')):>8.3f}{d['inclination_mismatch_5deg']:>7.3f}   ({el:.1f} s)")

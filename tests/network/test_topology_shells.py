@@ -133,6 +133,17 @@ def test_link_dynamics_grid_vs_knn_on_mixed_shells(mixed, tmp_path):
     assert k["range_rate_km_s_median"] > 10 * g["range_rate_km_s_median"]
     kn = link_dynamics(for_constellation(c, mode="knn"), c, t)          # k-nearest within a shell
     assert kn["cross_shell"] == 0.0 and kn["inclination_mismatch_5deg"] == 0.0
+    # co-moving k-nearest: only neighbours flying within 30 deg of one's own direction
+    co_topo = for_constellation(c, mode="knn", max_velocity_angle_deg=30.0)
+    co = link_dynamics(co_topo, c, t)
+    assert co["survival"] > kn["survival"] and co["relative_speed_km_s_median"] < kn["relative_speed_km_s_median"]
+    r, v = c.state_itrs(0.0)
+    snap = co_topo.snapshot(r, v)
+    vh = v / np.linalg.norm(v, axis=1, keepdims=True)
+    cos = np.sum(vh[snap.edges[:, 0]] * vh[snap.edges[:, 1]], axis=1)
+    assert np.all(cos >= np.cos(np.radians(30.0)) - 1e-12)
+    with pytest.raises(ValueError, match="needs the velocities"):
+        co_topo.snapshot(r)
     with pytest.raises(ValueError, match="ascending 1-D array"):
         link_dynamics(for_constellation(c), c, [0.0])
 
