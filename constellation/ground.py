@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .checks import check_int
 from .frames import EARTH_MEAN_RADIUS_M, enu_basis, geodetic_to_itrs, itrs_to_geodetic
 
 
@@ -71,8 +72,7 @@ def sample_cap(center_lat_deg, center_lon_deg, radius_km, k: int, rng: np.random
     ``center_lat_deg``, ``center_lon_deg`` [B]; ``radius_km`` scalar or [B] (great-circle radius).
     The central angle c has ``cos c ~ U[cos alpha, 1]`` (uniform area), the bearing ``U[0, 2 pi)``.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"K must be a positive integer number of UTs, got {k!r}")
+    check_int("K", k, 1)                                  # UTs per drop
     _check_rng(rng, "sample_cap")
     lat0 = np.atleast_1d(np.asarray(center_lat_deg, float))
     lon0 = np.atleast_1d(np.asarray(center_lon_deg, float))
@@ -209,8 +209,7 @@ def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: i
         sat = np.broadcast_to(sat, (b,) + sat.shape)
     if sat.ndim != 3 or sat.shape[-1] != 3 or sat.shape[0] != b:
         raise ValueError(f"sat_r_itrs must have shape [n,3] or [B,n,3] with B={b}, got {np.shape(sat_r_itrs)}")
-    if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-        raise ValueError(f"S must be a positive integer number of satellites, got {s!r}")
+    check_int("S", s, 1)                                  # cooperating satellites
     if not (np.isfinite(min_elevation_deg) and -90 <= min_elevation_deg < 90):
         raise ValueError(f"min_elevation_deg must be in [-90, 90), got {min_elevation_deg!r}")
     if ut_lat_deg is None or ut_lon_deg is None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .checks import check_int, check_real
 from .walker import MU_WGS72_KM3_S2, R_WGS72_KM
 
 DEFAULT_INC_TOL_DEG = 0.25
@@ -159,11 +160,10 @@ def infer_shells(satrecs, r_teme, v_teme, *, inc_tol_deg: float = DEFAULT_INC_TO
     ``inc_tol_deg`` / ``alt_tol_km``: half-widths of a shell; ``min_shell_size``: fewest satellites
     a shell may have; ``plane_gap_deg``: RAAN gap separating two planes of a shell.
     """
-    for name, val in (("inc_tol_deg", inc_tol_deg), ("alt_tol_km", alt_tol_km), ("plane_gap_deg", plane_gap_deg)):
-        if not (isinstance(val, (int, float)) and math.isfinite(val) and val > 0):
-            raise ValueError(f"{name} must be a positive number, got {val!r}")
-    if isinstance(min_shell_size, bool) or not isinstance(min_shell_size, (int, np.integer)) or min_shell_size < 1:
-        raise ValueError(f"min_shell_size must be an integer >= 1, got {min_shell_size!r}")
+    inc_tol_deg = check_real("inc_tol_deg", inc_tol_deg, 0.0, 90.0, "deg", lo_open=True)
+    alt_tol_km = check_real("alt_tol_km", alt_tol_km, 0.0, 1e5, "km", lo_open=True)
+    plane_gap_deg = check_real("plane_gap_deg", plane_gap_deg, 0.0, 180.0, "deg", lo_open=True)
+    min_shell_size = check_int("min_shell_size", min_shell_size, 1)
     n = len(satrecs)
     r = np.asarray(r_teme, float).reshape(n, 3)
     v = np.asarray(v_teme, float).reshape(n, 3)

@@ -51,6 +51,8 @@ import numpy as np
 from sgp4.api import WGS72, Satrec
 from sgp4.earth_gravity import wgs72 as _WGS72_CONSTANTS
 
+from .checks import check_int, check_real
+
 MU_WGS72_KM3_S2 = _WGS72_CONSTANTS.mu                # 398600.8 km^3/s^2
 R_WGS72_KM = _WGS72_CONSTANTS.radiusearthkm          # 6378.135 km
 _SGP4_EPOCH0_JD = 2433281.5                           # 1949-12-31 00:00 UTC, origin of sgp4init's epoch
@@ -61,19 +63,11 @@ MAX_ALTITUDE_KM = 100_000.0
 
 
 def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    check_int(name, value, minimum)
 
 
 def _check_real(name, value, lo, hi, unit):
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number in [{lo}, {hi}] {unit}, got {value!r}") from None
-    if not (math.isfinite(x) and lo <= x <= hi):
-        raise ValueError(f"{name} must be a real number in [{lo}, {hi}] {unit}, got {value!r}")
+    check_real(name, value, lo, hi, unit)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

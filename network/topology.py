@@ -80,6 +80,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from constellation.checks import check_int
 from constellation.frames import EARTH_MEAN_RADIUS_M, itrs_to_geodetic
 from network.links import LinkConfig
 
@@ -291,8 +292,7 @@ class GridTopology:
     def __init__(self, planes: int, sats_per_plane: int, phasing: int = 0,
                  config: TopologyConfig | None = None, names=None):
         for name, val, lo in (("planes", planes, 1), ("sats_per_plane", sats_per_plane, 1), ("phasing", phasing, 0)):
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
-                raise ValueError(f"GridTopology.{name} = {val!r}: must be an integer >= {lo}")
+            check_int(f"GridTopology.{name}", val, lo)
         self.planes, self.sats_per_plane, self.phasing = int(planes), int(sats_per_plane), int(phasing)
         self.config = config or TopologyConfig()
         self.n = self.planes * self.sats_per_plane
@@ -491,10 +491,8 @@ class NearestTopology:
     def __init__(self, n: int, k: int = 4, max_range_m: float | None = None, mutual: bool = False,
                  config: TopologyConfig | None = None, names=None, groups=None,
                  max_velocity_angle_deg: float | None = None):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"NearestTopology.n = {n!r}: must be an integer number of satellites >= 1")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"NearestTopology.k = {k!r}: must be an integer >= 1")
+        check_int("NearestTopology.n", n, 1)
+        check_int("NearestTopology.k", k, 1)
         if max_range_m is not None and not _as_real(max_range_m) > 0:
             raise ValueError(f"NearestTopology.max_range_m = {max_range_m!r}: must be > 0 m or None")
         self.n, self.k, self.max_range_m, self.mutual = int(n), int(k), max_range_m, bool(mutual)

@@ -231,7 +231,7 @@ def test_infer_shells_leaves_sparse_debris_unassigned():
     st = infer_shells(c.satrecs, r, v)
     assert len(st.shells) == 1 and st.shells[0]["satellites"] == 120 and st.shells[0]["planes"] == 12
     assert np.all(st.shell[-6:] == -1) and st.unassigned == 6
-    with pytest.raises(ValueError, match="inc_tol_deg must be a positive number"):
+    with pytest.raises(ValueError, match=r"inc_tol_deg must be a real number in \(0, 90\] deg, got 0"):
         infer_shells(c.satrecs, r, v, inc_tol_deg=0)
 
 

@@ -1,0 +1,58 @@
+"""One way to check numeric arguments in the library layers (constellation/, network/).
+
+``check_int("planes", planes, 1)`` / ``check_real("altitude_km", h, 100, 1e5, "km")`` return the
+value (as int / float) or raise ``ValueError`` with one line naming the argument, the value and
+the allowed range::
+
+    planes must be an integer >= 1, got 0
+    altitude_km must be a real number in [100, 100000] km, got nan
+
+Booleans are not integers here, NaN and infinities are not real numbers in range. (The command
+line has its own front end with the same wording and the option names: ``agents/cli/validate.py``;
+configuration files use pydantic in ``agents/``.)
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+
+def _range(lo, hi, unit: str, lo_open: bool, fmt) -> str:
+    u = f" {unit}" if unit else ""
+    if lo is not None and hi is not None:
+        return f"in {'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}]{u}"
+    if lo is not None:
+        return f"{'>' if lo_open else '>='} {fmt(lo)}{u}"
+    if hi is not None:
+        return f"<= {fmt(hi)}{u}"
+    return ""
+
+
+def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
+    """``value`` as an int if it is an integer (not a bool) in [lo, hi]; else ValueError naming ``name``."""
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if ok and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        ok = False
+    if not ok:
+        rng = _range(lo, hi, "", False, lambda x: f"{int(x):d}")
+        raise ValueError(f"{name} must be an integer{' ' + rng if rng else ''}, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value, lo: float | None = None, hi: float | None = None, unit: str = "",
+               lo_open: bool = False) -> float:
+    """``value`` as a float if it is a finite real number in [lo, hi] (``lo_open``: lo excluded);
+    else ValueError naming ``name``."""
+    try:
+        x = float(value) if not isinstance(value, (bool, str, bytes)) else math.nan
+    except (TypeError, ValueError):
+        x = math.nan
+    ok = math.isfinite(x) and not (lo is not None and (x <= lo if lo_open else x < lo)) \
+        and not (hi is not None and x > hi)
+    if not ok:
+        rng = _range(lo, hi, unit, lo_open, lambda v: f"{v:g}")
+        raise ValueError(f"{name} must be a real number{' ' + rng if rng else ''}, got {value!r}")
+    return x
+
+
+__all__ = ["check_int", "check_real"]
