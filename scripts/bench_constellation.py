@@ -120,6 +120,12 @@ def main(argv=None) -> int:
     print(f"\n[2] propagation: {c.n} satellites x {times.size} times (one orbit, {period:.0f} s, at 60 s) = "
           f"{c.n * times.size:,} states in {t_prop:.2f} s ({c.n * times.size / t_prop / 1e6:.2f} M states/s); "
           f"absent satellite-times {int((~ok).sum())}")
+    later = np.arange(0.0, 2 * 86400.0 + 1, 1800.0)
+    t_later, okl = best_of(lambda: c.present(later), 1)
+    gone = np.flatnonzero(~okl.all(axis=0))
+    print(f"    masking over the next 2 days (30 min steps, {t_later:.2f} s): {gone.size} satellites absent at some "
+          f"time ({', '.join(c.names[i] for i in gone[:6])}), first at t = "
+          f"{later[np.argmax(~okl.all(axis=1))]:.0f} s; nothing raised")
 
     # 3. topology rebuilds
     t_build, grid = best_of(lambda: GridTopology.from_constellation(c), 1)

@@ -328,3 +328,16 @@ def test_tle_and_omm_files_merge_into_one_catalogue(synthetic, tmp_path):
     assert [s["satellites"] for s in prov2["shells"]] == [s["satellites"] for s in prov["shells"]]
     c3, prov3 = load_catalog(omm=[p])
     assert prov3["kind"] == "omm" and c3.n == 66 and prov3["shells"][0]["planes"] == 6
+
+
+def test_floor_height_matches_the_geodetic_height():
+    """The altitude floor's first-order ellipsoid height is within 50 m of the exact WGS84 geodetic
+    height (Bowring, constellation.frames) over all latitudes at LEO radii."""
+    from constellation.ephemeris import height_km
+    from constellation.frames import geodetic_to_itrs, itrs_to_geodetic
+
+    lat = np.linspace(-90, 90, 181)
+    for h in (150e3, 300e3, 550e3, 1200e3):
+        r = geodetic_to_itrs(lat, 17.0, h)
+        _, _, h_exact = itrs_to_geodetic(r)
+        assert np.max(np.abs(height_km(r / 1e3) * 1e3 - h_exact)) < 50.0
