@@ -9,7 +9,7 @@ drops per replicate).
 """
 from __future__ import annotations
 
-from fig_common import aggregate_drops, drops_note, load, parser, plt, save, scheme_order
+from fig_common import aggregate_drops, color, drops_note, load, parser, plt, save, scheme_order
 
 
 def main(argv=None):
@@ -20,7 +20,7 @@ def main(argv=None):
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for name in scheme_order(agg["scheme"]):
         g = agg[agg["scheme"] == name].sort_values("power_dbw")
-        ax.errorbar(g["power_dbw"], g["mean"], yerr=g["ci"], marker="o", capsize=3, label=name)
+        ax.errorbar(g["power_dbw"], g["mean"], yerr=g["ci"], marker="o", capsize=3, label=name, color=color(name))
     ax.set_xlabel("per-satellite power budget $P^{sat}$ (dBW)")
     ax.set_ylabel("ergodic sum rate (bit/s/Hz)")
     ax.set_title(f"Fig. 4: S=3, K=12, {drops_note(t)} x {agg['drops_per_replicate'].iloc[0]} drops, 95% CI of the mean")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fig_common import ROOT, load, parser, plt, save, scheme_order
+from fig_common import ROOT, color, load, parser, plt, save, scheme_order
 
 
 def main(argv=None):
@@ -36,7 +36,8 @@ def main(argv=None):
     for row, (col, ylab) in enumerate((("runtime_s_per_drop", "wall time per drop (s)"),
                                        ("flops_per_drop", "flops per drop (counted)"))):
         ax = axes[row, 0]
-        ax.bar(range(len(names)), [float(base[base["scheme"] == n][col].iloc[0]) for n in names])
+        ax.bar(range(len(names)), [float(base[base["scheme"] == n][col].iloc[0]) for n in names],
+               color=[color(n) for n in names])
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
         ax.set_yscale("log")
         ax.set_ylabel(ylab)
@@ -45,13 +46,16 @@ def main(argv=None):
             d = df[df["sweep"] == sw]
             for n in scheme_order(d["scheme"]):
                 g = d[d["scheme"] == n].sort_values(sw)
-                ax.plot(g[sw], g[col], marker="o", label=n)
+                ax.plot(g[sw], g[col], marker="o", label=n, color=color(n))
             ax.set_xlabel(lab)
             ax.set_yscale("log")
-            ax.set_xscale("log" if sw == "M" else "linear")
+            if sw == "M":
+                ax.set_xscale("log")
+                ax.set_xticks([16, 64, 144, 256], ["16", "64", "144", "256"])
+                ax.minorticks_off()
             ax.set_ylabel(ylab)
             ax.grid(True, alpha=0.3, which="both")
-    axes[0, 2].legend(fontsize=8)
+    axes[0, 1].legend(fontsize=8)
     save(fig, df, args.figures, "fig5_runtime")
     for col in ("runtime_s_per_drop", "flops_per_drop", "iterations"):
         print(col)

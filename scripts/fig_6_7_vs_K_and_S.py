@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fig_common import ROOT, aggregate_drops, load, parser, plt, save, scheme_order
+from fig_common import ROOT, aggregate_drops, color, load, parser, plt, save, scheme_order
 
 
 def main(argv=None):
@@ -27,7 +27,7 @@ def main(argv=None):
     for ax, a, x, t in ((axes[0], ak, "K", tk), (axes[1], as_, "S", ts)):
         for n in scheme_order(a["scheme"]):
             g = a[a["scheme"] == n].sort_values(x)
-            ax.errorbar(g[x], g["mean"], yerr=g["ci"], marker="o", capsize=3, label=n)
+            ax.errorbar(g[x], g["mean"], yerr=g["ci"], marker="o", capsize=3, label=n, color=color(n))
         ax.set_xlabel(x)
         ax.set_ylabel("ergodic sum rate (bit/s/Hz)")
         ax.set_title(f"Fig. {a['figure'].iloc[0]}, 5 dBW, {int(a['replicates'].min())} x "

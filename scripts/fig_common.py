@@ -102,6 +102,14 @@ def scheme_order(names) -> list[str]:
     return [n for n in order if n in set(names)] + sorted(set(names) - set(order))
 
 
+def color(name: str):
+    """A fixed colour per scheme, the same in every figure."""
+    order = ["Sep-MRT", "Sep-MMSE", "Sep-Opt-WM", "Dec-TFC-WM", "Cen-TFC-WM", "Cen-Opt-WM", "Cen-Opt-ER"]
+    base = name.split(" ")[0]
+    i = order.index(base) if base in order else 7 + sum(map(ord, base)) % 3
+    return plt.get_cmap("tab10")(i)
+
+
 def drops_note(t: pd.DataFrame) -> str:
     """e.g. '4 replicates x 16 drops' (from the sweep's resolved configs)."""
     reps = t.groupby("point_id")["replicate"].nunique()

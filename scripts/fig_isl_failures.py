@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fig_common import ROOT, aggregate, load, parser, plt, save, scheme_order
+from fig_common import ROOT, aggregate, color, load, parser, plt, save, scheme_order
 
 STUDIES = [("isl_outage", "faults.outage_prob", "ISL outage probability", "linear"),
            ("isl_duration", "faults.mean_outage_s", "mean outage duration (s), 10 % outage", "log"),
@@ -64,7 +64,7 @@ def main(argv=None):
             for s in series:
                 g = d[d["series"] == s].sort_values("x")
                 ax.errorbar(g["x"], g["mean"], yerr=g["ci"], marker="o", capsize=3, label=s,
-                            linestyle="--" if "no failover" in s else "-")
+                            linestyle="--" if "no failover" in s else "-", color=color(s))
             ax.set_xscale(xscale)
             ax.set_xlabel(xlabel)
             ax.set_ylabel(ylabel)
