@@ -121,3 +121,19 @@ def constellation_spec_from_args(args):
             msg = msg.replace("walker", "--walker").replace("tle/omm", "--tle/--omm").replace(
                 "shell / name filters", "--shell / --name-pattern")
         raise ValueError(msg) from None
+
+
+def describe_constellation(prov: dict) -> str:
+    """One line: what the constellation is and what was dropped."""
+    if prov["kind"] == "walker":
+        parts = [f"Walker-{'Star' if w['kind'] == 'star' else 'Delta'} {w['inclination_deg']:g} deg: "
+                 f"{w['total']}/{w['planes']}/{w['phasing']} at {w['altitude_km']:g} km" for w in prov["walker"]]
+        return " + ".join(parts)
+    d = prov["dropped"]
+    files = ", ".join(f["name"] for f in prov["files"])
+    shells = "; ".join(f"{s['inclination_deg']:.1f} deg {s['altitude_km']:.0f} km x{s['satellites']} "
+                       f"({s['planes']} planes)" for s in prov["shells"])
+    return (f"{prov['satellites']} satellites from {prov['kind'].upper()} {files} (epochs {prov['epoch_min'][:19]} .. "
+            f"{prov['epoch_max'][:19]}); dropped {d['duplicates']} duplicates, {d['decayed']} below "
+            f"{prov['min_altitude_km']:g} km, {d['filtered']} filtered, {d['failed']} failed; shells: {shells or 'none'}"
+            f"; {prov['unassigned']} in no shell")

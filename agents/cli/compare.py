@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import add_constellation_args, check_plot_path, constellation_spec_from_args
+from .common import add_constellation_args, check_plot_path, constellation_spec_from_args, describe_constellation
 
 
 def register(subparsers) -> None:
@@ -108,6 +108,8 @@ def format_table(record: dict) -> str:
     c = record["config"]
     lines.append(f"(S={c['S']}, K={c['K']}, M={c['M']}, N={c['N']}, {c['drops']} drops, seed {c['seed']}, "
                  f"{c['samples']} MC samples; sum rate in bit/s/Hz, mean over drops)")
+    if "constellation" in c:
+        lines.append(f"(orbits: {describe_constellation(c['constellation'])})")
     return "\n".join(lines)
 
 

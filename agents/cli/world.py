@@ -21,7 +21,7 @@ import math
 import re
 from datetime import timedelta
 
-from .common import add_constellation_args, constellation_spec_from_args
+from .common import add_constellation_args, constellation_spec_from_args, describe_constellation
 from .validate import SEED, check_args, integer, real
 
 REFERENCE_POWER_DBW = 10.0      # per-subcarrier transmit power used for the single-link SNR column
@@ -155,22 +155,6 @@ def _table(headers: list[str], rows: list[list], fmts: list[str]) -> list[str]:
 RULES = {"S": integer(1, MAX_S_K), "K": integer(1, MAX_S_K), "seed": SEED,
          "t_s": real(-MAX_ABS_T_S, MAX_ABS_T_S, "s (100 years either side of the epoch)"),
          "radius_km": real(0.0, 10_000.0, "km", lo_open=True), "min_elevation_deg": real(0.0, 89.9, "deg")}
-
-
-def describe_constellation(prov: dict) -> str:
-    """One line: what the constellation is and what was dropped."""
-    if prov["kind"] == "walker":
-        parts = [f"Walker-{'Star' if w['kind'] == 'star' else 'Delta'} {w['inclination_deg']:g} deg: "
-                 f"{w['total']}/{w['planes']}/{w['phasing']} at {w['altitude_km']:g} km" for w in prov["walker"]]
-        return " + ".join(parts)
-    d = prov["dropped"]
-    files = ", ".join(f["name"] for f in prov["files"])
-    shells = "; ".join(f"{s['inclination_deg']:g} deg {s['altitude_km']:.0f} km x{s['satellites']} "
-                       f"({s['planes']} planes)" for s in prov["shells"])
-    return (f"{prov['satellites']} satellites from {prov['kind'].upper()} {files} (epochs {prov['epoch_min'][:19]} .. "
-            f"{prov['epoch_max'][:19]}); dropped {d['duplicates']} duplicates, {d['decayed']} below "
-            f"{prov['min_altitude_km']:g} km, {d['filtered']} filtered, {d['failed']} failed; shells: {shells or 'none'}"
-            f"; {prov['unassigned']} in no shell")
 
 
 def format_text(rec: dict) -> str:
