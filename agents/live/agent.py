@@ -31,6 +31,7 @@ bundle sent) at the first tick at or after it is ready.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import pickle
 from dataclasses import dataclass, field
@@ -86,6 +87,9 @@ class AgentSpec:
     scheme_options: tuple = ()
 
 
+_SERIAL = itertools.count()
+
+
 @dataclass
 class _Held:
     p: np.ndarray
@@ -94,6 +98,7 @@ class _Held:
     update: int
     complete: bool
     source: str
+    serial: int = field(default_factory=lambda: next(_SERIAL))   # identity (never id(): ids are recycled)
 
 
 @dataclass
@@ -143,9 +148,20 @@ class SatelliteAgent:
         return statistical_csi(r[None, None], axes[None, None], itrs[None], lat[None], lon[None], self._large,
                                self.spec.channel)
 
-    def _problem(self, csi):
+    def _csi(self):
+        """This tick's local sCSI [1,1,K] (measured on first use in the tick: a tick where nothing uses
+        it does not need the numbers)."""
+        st = self.state
+        if "csi" not in st:
+            st["csi"] = self._local_csi(st["r"], st["axes"], st["ut"])
+        return st["csi"]
+
+    def _problem(self):
         from agents.precoding.problem import PrecodingProblem
-        return PrecodingProblem.from_csi(csi, power_w=self.spec.power_w)
+        st = self.state
+        if "problem" not in st:
+            st["problem"] = PrecodingProblem.from_csi(self._csi(), power_w=self.spec.power_w)
+        return st["problem"]
 
     def _ssi(self, t):
         r, _, axes = self.state["r"], self.state["v"], self.state["axes"]
@@ -183,7 +199,7 @@ class SatelliteAgent:
     def _compute_local(self, lane: _Lane, t: float, update: int, kind: str, scheme: str, out):
         """Separate scheme (or the fallback) on this satellite's own S=1 problem."""
         own_lane = lane if kind == "own" else None
-        prec, flops, it, wall, src = self._run(scheme, self.state["problem"], own_lane, (self.sat,))
+        prec, flops, it, wall, src = self._run(scheme, self._problem(), own_lane, (self.sat,))
         held = _Held(prec.p[0, 0].numpy(), prec.b[0, 0].numpy(), t, update, True, kind)
         ready = self._charge(lane, t, flops)
         self._push(lane, ready, kind, held)
@@ -230,7 +246,7 @@ class SatelliteAgent:
         ids, r_o, ax_o, _ = self._others(t, members, ut)
         entry = registry.local_entry(lane.scheme)
         cfg = self.spec.channel
-        local = self.state["problem"]
+        local = self._problem()
         if entry is not None:
             from agents.nets.dec_tfc import OthersView
             if ids:
@@ -255,7 +271,7 @@ class SatelliteAgent:
             p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
         else:
             from agents.precoding.problem import PrecodingProblem
-            csi = self.state["csi"]
+            csi = self._csi()
             if ids:
                 zero = LinkLargeScale(np.zeros((1, len(ids), len(lat))), np.zeros((1, len(ids), len(lat))))
                 peer_axes = ax_o[None]
@@ -324,8 +340,7 @@ class SatelliteAgent:
         first = self.state is None
         if tick.get("measure", True) or first:
             r, v, axes = self._propagate(self.spec.t0_s + t)
-            csi = self._local_csi(r, axes, ut)
-            self.state = {"r": r, "v": v, "axes": axes, "csi": csi, "problem": self._problem(csi), "t": t}
+            self.state = {"r": r, "v": v, "axes": axes, "t": t, "ut": ut}
 
         for msg, src, _t_arr in tick.get("inbox", ()):
             if isinstance(msg, LiveSSI):
@@ -363,7 +378,7 @@ class SatelliteAgent:
                     self._compute_local(lane, t, u, "fallback", self.spec.fallback_scheme, out)
                 if central == self.sat:
                     if upd >= 0:
-                        lane.collect = {"update": u, "t0": t, "own": self._report(t, self.state["csi"], lane.scheme, u)}
+                        lane.collect = {"update": u, "t0": t, "own": self._report(t, self._csi(), lane.scheme, u)}
                     if lane.collect is not None:
                         cu = lane.collect["update"]
                         fresh = all(m == self.sat or (m in lane.reports and lane.reports[m].update == cu)
@@ -371,7 +386,7 @@ class SatelliteAgent:
                         if fresh or t >= lane.collect["t0"] + self.spec.report_timeout_s - 1e-9:
                             self._compute_central(lane, t, members, ut, out)
                 elif central is not None and upd >= 0 and central in members:
-                    out["sends"].append((self._report(t, self.state["csi"], lane.scheme, u), central))
+                    out["sends"].append((self._report(t, self._csi(), lane.scheme, u), central))
             # results that are ready by now
             if lane.pending:
                 lane.pending.sort(key=lambda x: (x[0], x[1]))
@@ -390,7 +405,7 @@ class SatelliteAgent:
                         lane.own = payload
             held, t_data = self._select(lane, t, central)
             if held is not None:
-                key = (id(held), held.update, held.source, t_data)
+                key = (held.serial, t_data)
                 if key != lane.last_out:
                     lane.last_out = key
                     lane.version += 1
