@@ -8,7 +8,6 @@ against the generator's ground truth and independent geometry.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
 import numpy as np
 import pytest
