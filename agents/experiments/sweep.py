@@ -276,7 +276,8 @@ def parse_sweep_config(data: dict) -> SweepConfig:
 def evaluate_point(kind: str, config: dict) -> list[dict]:
     """The result rows of one unit: for ``compare`` one row per scheme x power (the summary of
     :func:`agents.experiments.compare.run_compare`), for ``run`` one row per scheme of the
-    episode's summary (``summary.json``'s ``schemes``)."""
+    episode's summary (``summary.json``'s ``schemes``) plus the episode's event counts by type
+    (``events_election``, ``events_handover``, ..., ``events_failover``)."""
     if kind == "compare":
         from .compare import run_compare
         res = run_compare(config)
@@ -287,7 +288,15 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
     from agents.live.config import RunConfig
     from agents.live.run import run_episode
     summary = run_episode(RunConfig.model_validate(config), out_dir=None, progress=False).summary
-    return [dict(r) for r in summary["schemes"]]
+    # the episode's events, counted by type (the same for every scheme row of the episode);
+    # failovers are the elections that replaced an unreachable central
+    counts: dict[str, int] = {}
+    for e in summary.get("events", []):
+        kind_ = str(e.get("type", "other"))
+        counts[f"events_{kind_}"] = counts.get(f"events_{kind_}", 0) + 1
+        if kind_ == "election" and str(e.get("detail", "")).startswith("failover"):
+            counts["events_failover"] = counts.get("events_failover", 0) + 1
+    return [{**dict(r), **counts} for r in summary["schemes"]]
 
 
 def _run_chunk(kind: str, units: list[dict], evaluate) -> list[dict]:
