@@ -19,7 +19,7 @@ import pandas as pd
 from fig_common import ROOT, aggregate, color, load, parser, plt, save, scheme_order
 
 STUDIES = [("isl_outage", "faults.outage_prob", "ISL outage probability", "linear"),
-           ("isl_duration", "faults.mean_outage_s", "mean outage duration (s), 10 % outage", "log"),
+           ("isl_duration", "faults.mean_outage_s", "mean outage duration (s), 40 % outage", "log"),
            ("isl_processing", "isl.processing_s", "ISL processing delay per hop (s)", "log"),
            ("isl_flops", "onboard_flops", "on-board compute (FLOP/s)", "log")]
 METRICS = [("sum_rate_mean_bps_hz", "sum rate (bit/s/Hz)"), ("precoder_age_mean_s", "precoder age (s)"),
