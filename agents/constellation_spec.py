@@ -96,6 +96,18 @@ class ConstellationSpec(BaseModel):
     def _one_or_many(cls, v):
         return [v] if isinstance(v, (str, Path)) else v
 
+    @field_validator("tle", "omm")
+    @classmethod
+    def _files_exist(cls, v):
+        # checked at validation, before any work (a run must not start Ray / a sweep must not
+        # launch tasks to find out); the content is checked when the files are read (build)
+        for p in v:
+            if not p.exists():
+                raise ValueError(f"{p}: no such file")
+            if p.is_dir():
+                raise ValueError(f"{p}: is a directory, expected an element-set file")
+        return v
+
     @field_validator("shell", mode="before")
     @classmethod
     def _shells(cls, v):

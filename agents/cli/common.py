@@ -95,6 +95,12 @@ def constellation_spec_from_args(args):
 
     check_args(args, {"max_epoch_age_days": real(0.0, 36_525.0, "days"),
                       "min_altitude_km": real(0.0, 100_000.0, "km")})
+    for opt, paths in (("--tle", getattr(args, "tle", None)), ("--omm", getattr(args, "omm", None))):
+        for path in paths or []:
+            if not os.path.exists(path):
+                raise ValueError(f"{opt} {path!r}: no such file")
+            if os.path.isdir(path):
+                raise ValueError(f"{opt} {path!r}: is a directory, expected an element-set file")
     data = {}
     if getattr(args, "tle", None):
         data["tle"] = list(args.tle)

@@ -33,6 +33,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: runs/run-<UTC time>-seed<N>)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .common import add_constellation_args
+    add_constellation_args(p)            # --tle/--omm/--walker/...: replace the config's constellation
     p.set_defaults(func=_run)
 
 
@@ -47,6 +49,12 @@ def _run(args) -> int:
         if v is not None:
             overrides.append(f"{name}={json.dumps(v)}")
     cfg = RunConfig.load(args.config, overrides)
+    if any(getattr(args, d, None) is not None for d in ("tle", "omm", "walker", "shell", "name_pattern",
+                                                         "max_epoch_age_days", "min_altitude_km")):
+        from .common import constellation_spec_from_args
+        data = cfg.model_dump()
+        data["constellation"] = constellation_spec_from_args(args).model_dump()
+        cfg = RunConfig.from_dict(data)
     if args.out is not None:
         out = Path(args.out)
         if out.exists() and not out.is_dir():

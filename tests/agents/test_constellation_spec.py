@@ -53,12 +53,13 @@ def test_walker_shells_aliases_and_multi_shell():
     ({"walker": {"T": 5, "P": 2}}, "constellation.walker = {'T': 5, 'P': 2}: total (T) must be a multiple of planes"),
     ({"walker": [{"T": 5, "P": 2}]}, "constellation.walker.0 = "),
     ({"walker": {"kind": "polar"}}, "constellation.walker.kind = 'polar': Input should be 'delta' or 'star'"),
-    ({"walker": {}, "tle": ["a.tle"]}, "constellation: give either walker or tle/omm files, not both"),
+    ({"walker": {}, "tle": [__file__]}, "constellation: give either walker or tle/omm files, not both"),
     ({"shell": ["53:540-570"]}, "shell / name filters apply to tle/omm element sets only"),
-    ({"tle": ["a.tle"], "shell": ["53:5"]}, "constellation.shell = ['53:5']: shell '53:5': expected INC"),
+    ({"tle": [__file__], "shell": ["53:5"]}, "constellation.shell = ['53:5']: shell '53:5': expected INC"),
+    ({"tle": ["/nonexistent/a.tle"]}, "constellation.tle = ['/nonexistent/a.tle']: /nonexistent/a.tle: no such file"),
     ({"min_altitude_km": -1}, "constellation.min_altitude_km = -1: Input should be greater than or equal to 0"),
     ({"walker": {"altitude_km": 250}}, "altitude_km=250 is below min_altitude_km=300"),
-    ({"tle": ["a.tle"], "max_epoch_age_days": 0}, "constellation.max_epoch_age_days = 0"),
+    ({"tle": [__file__], "max_epoch_age_days": 0}, "constellation.max_epoch_age_days = 0"),
     ({"bogus": 1}, "constellation.bogus = 1: Extra inputs are not permitted"),
 ])
 def test_bad_specs_one_line_naming_the_field(data, expect):
@@ -122,7 +123,7 @@ def test_world_walker_star_option(capsys):
 
 
 @pytest.mark.parametrize("argv, expect", [
-    (["--tle", "/nonexistent/starlink.txt"], "/nonexistent/starlink.txt: no such TLE file"),
+    (["--tle", "/nonexistent/starlink.txt"], "--tle '/nonexistent/starlink.txt': no such file"),
     (["--shell", "53:540-570"], "--shell / --name-pattern apply to --tle/--omm element sets only"),
     (["--min-altitude-km", "-1"], "--min-altitude-km = -1.0: must be a finite number in [0, 100000] km"),
     (["--walker", "66/6:780:86.4"], "--walker '66/6:780:86.4': expected T/P/F:ALT_KM:INC_DEG"),
@@ -138,7 +139,7 @@ def test_world_bad_constellation_options_exit_2_one_line(argv, expect, capsys):
 def test_world_tle_directory_is_named(tmp_path, capsys):
     assert cli.main(["world", "--tle", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert "is a directory" in err and len(err.splitlines()) == 1
+    assert f"--tle {str(tmp_path)!r}: is a directory" in err and len(err.splitlines()) == 1
 
 
 def test_compare_on_a_tle_file_records_the_constellation(tle_file, capsys):
@@ -186,3 +187,16 @@ def test_lpdft_leo_takes_the_altitude_from_a_tle_satellite(tle_file, capsys):
         assert cli.main([*argv, "--sat", decay[0], "--t-s", "172800"]) == 2
         err = capsys.readouterr().err
         assert f"--sat {decay[0]} is absent at --t-s 172800" in err and len(err.strip().splitlines()) == 1
+
+
+def test_run_takes_the_constellation_options(tle_file, tmp_path, capsys):
+    """satcoop run --tle: the episode runs on the file's satellites and run.json records the provenance."""
+    out = tmp_path / "run"
+    argv = ["run", "--runtime", "local", "--duration-s", "0.5", "--tle", str(tle_file), "--set",
+            'schemes=["Sep-MRT"]', "--no-progress", "--out", str(out), "--json"]
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    prov = json.loads((out / "run.json").read_text())["constellation"]
+    assert prov["kind"] == "tle" and prov["files"][0]["name"] == str(tle_file) and prov["dropped"]["duplicates"] == 6
+    assert cli.main(["run", "--tle", str(tmp_path / "missing.tle")]) == 2
+    assert "--tle" in capsys.readouterr().err
