@@ -340,3 +340,25 @@ def test_floor_height_matches_the_geodetic_height():
         r = geodetic_to_itrs(lat, 17.0, h)
         _, _, h_exact = itrs_to_geodetic(r)
         assert np.max(np.abs(height_km(r / 1e3) * 1e3 - h_exact)) < 50.0
+
+
+def test_world_never_selects_a_satellite_below_the_floor():
+    """A satellite at 290 km directly over the region would be the nearest one; with the 300 km floor
+    it is absent, World.draw_drops takes the next ones; without the floor it is selected."""
+    from datetime import datetime, timezone
+
+    from constellation.frames import itrs_to_geodetic
+    from constellation.scenario import World, WorldConfig
+
+    ep = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    w = WalkerDelta(total=240, planes=12, phasing=1, altitude_km=550.0, inclination_deg=53.0, epoch=ep)
+    low = element_set(10_000, ep, inclination_deg=53.0, raan_deg=3.0, arg_lat_deg=40.0, altitude_km=290.0)
+    sats = Constellation.walker(w).satrecs + [low]
+    c = Constellation(sats, epoch=ep, min_altitude_km=300.0)
+    c_nofloor = Constellation(sats, epoch=ep)
+    lat, lon, _ = itrs_to_geodetic(c_nofloor.state_itrs(0.0)[0][-1])
+    cfg = WorldConfig(S=2, K=3, radius_km=200.0)
+    d = World(cfg, constellation=c_nofloor).draw_drops(1, 0, center=(float(lat), float(lon)), t_s=0.0)
+    assert d.sat_ids[0, 0] == 240                          # no floor: the low satellite is the nearest
+    d = World(cfg, constellation=c).draw_drops(1, 0, center=(float(lat), float(lon)), t_s=0.0)
+    assert 240 not in d.sat_ids[0] and np.isfinite(d.csi.beta).all()
