@@ -44,7 +44,7 @@ def register(subparsers) -> None:
     p.add_argument("--t-s", dest="t_s", type=float, default=None,
                    help="seconds after the constellation epoch, within +-100 years (default: drawn from the seed)")
     p.add_argument("--radius-km", type=float, default=800.0,
-                   help="service-region radius (km, default 800; in (0, 10000))")
+                   help="service-region radius (km, default 800; in (0, 10000])")
     p.add_argument("--min-elevation-deg", type=float, default=10.0, help="elevation mask (deg, default 10; in [0, 89.9])")
     p.add_argument("--scenario", default="urban", choices=("urban", "dense_urban", "suburban"),
                    help="TR 38.811 LOS scenario: urban | dense_urban | suburban")
