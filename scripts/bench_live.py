@@ -53,7 +53,8 @@ def scale(regions_list, duration_s, schemes, packs):
 
     from agents.live.runtime import RayRuntime, rss_mb
 
-    print("\nlargest episode (ray, S=3, short episodes; RSS from /proc of each actor):")
+    print("\nlargest episode (ray, S=3, short episodes; RSS and PSS (shared library pages split among the "
+          "processes mapping them) from /proc of each actor):")
     for pack in packs:
         for regions in regions_list:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -64,10 +65,12 @@ def scale(regions_list, duration_s, schemes, packs):
                                       f"schemes={json.dumps(schemes)}", "faults.model=none"], runtime=rt)
                 hosts = res.info["hosts"]
                 rss = [h["rss_mb"] for h in hosts]
+                pss = [h.get("pss_mb", float("nan")) for h in hosts]
                 agents = sum(h["agents"] for h in hosts)
                 vm = _available_mb()
                 print(f"  regions {regions:3d} x S 3 = {agents:3d} agents in {len(hosts):3d} actors "
-                      f"({pack}/actor): actor RSS mean {np.mean(rss):.0f} MB (max {np.max(rss):.0f}), "
+                      f"({pack}/actor): actor RSS mean {np.mean(rss):.0f} MB (max {np.max(rss):.0f}), PSS mean "
+                      f"{np.mean(pss):.0f} MB, "
                       f"driver {rss_mb():.0f} MB, machine available {vm:.0f} MB; wall per sim s "
                       f"{res.info['wall_per_sim_s']:.2f}, start-up+first tick "
                       f"{res.info['wall_setup_s'] + res.info['wall_first_tick_s']:.1f} s")

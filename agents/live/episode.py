@@ -310,13 +310,13 @@ class Episode:
         is down in the fault timeline (the outage shading of the figures)."""
         if not len(self.timeline):
             return False
-        snap = self.world.snapshot(t)
-        rows = getattr(self, "_incident", None)
-        key = (id(snap), tuple(self.members[r]))
+        cache = self.__dict__.setdefault("_incident", {})
+        key = tuple(self.members[r])
+        rows = cache.get(r)
         if rows is None or rows[0] != key:
-            e = snap.edges
+            e = self.world.candidate_edges()            # the candidate links (what the fault timeline is over)
             sel = np.flatnonzero(np.isin(e[:, 0], self.members[r]) | np.isin(e[:, 1], self.members[r]))
-            rows = self._incident = (key, e[sel])
+            rows = cache[r] = (key, e[sel])
         return bool(self.timeline.is_down(t, rows[1]).any())
 
     def _account_missed(self, u: int) -> None:

@@ -44,6 +44,19 @@ def rss_mb() -> float:
     return 0.0
 
 
+def pss_mb() -> float:
+    """Proportional set size of this process (MB): its private pages plus its share of pages shared with
+    other processes (the torch / numpy libraries every actor maps), from /proc/self/smaps_rollup."""
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
 class AgentHost:
     """Holds agents by key and steps them (a Ray actor in the ray runtime)."""
 
@@ -71,7 +84,7 @@ class AgentHost:
         return self.agents.pop(key, None) is not None
 
     def info(self) -> dict:
-        return {"pid": os.getpid(), "rss_mb": rss_mb(), "agents": len(self.agents)}
+        return {"pid": os.getpid(), "rss_mb": rss_mb(), "pss_mb": pss_mb(), "agents": len(self.agents)}
 
 
 class Runtime:
@@ -256,8 +269,15 @@ class RayRuntime(Runtime):
         self.actor_cls = ray.remote(AgentHost).options(num_cpus=actor_num_cpus, max_restarts=int(max_restarts),
                                                        max_task_retries=0)
         self.max_restarts = int(max_restarts)
+        self.actor_num_cpus = float(actor_num_cpus)
 
     def _new_host(self):
+        need = (len(self.hosts) + 1) * self.actor_num_cpus
+        have = float(self.ray.cluster_resources().get("CPU", 0.0))
+        if need > have + 1e-9:
+            raise ValueError(f"ray.actor_num_cpus = {self.actor_num_cpus:g}: {len(self.hosts) + 1} actors would need "
+                             f"{need:g} CPUs but the Ray cluster has {have:g} (actors beyond it would wait forever); "
+                             "lower ray.actor_num_cpus or pack agents with ray.agents_per_actor")
         return self.actor_cls.remote(1)
 
     def _add_calls(self, calls):

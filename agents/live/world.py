@@ -122,6 +122,19 @@ class EpisodeWorld:
             self._snap_t, self._snap = t, self.topology.snapshot(r, v, t_s=t)
         return self._snap
 
+    def candidate_edges(self) -> np.ndarray:
+        """int [E,2]: every link the fabric can have in this episode (what link faults are drawn over):
+        the fixed candidate list of a +Grid / complete topology, or for k-nearest topologies (element
+        sets) the union of the links seen every 10 s over the episode."""
+        edges = getattr(self.topology, "edges", None)
+        if edges is not None:
+            return np.asarray(edges)
+        if getattr(self, "_union", None) is None:
+            from network.topology import union_edges
+            horizon = self.config.n_ticks * self.config.tick_s
+            self._union = union_edges([self.snapshot(float(t)) for t in np.arange(0.0, horizon + 10.0, 10.0)])
+        return self._union
+
     # ------------------------------------------------------------------ regions
     def truth(self, region: int, t: float, sat_ids) -> Drops:
         """Region ``region`` at episode time t with cooperating satellites ``sat_ids`` [S]: true sCSI
@@ -171,7 +184,7 @@ class EpisodeWorld:
                     raise ValueError(f"faults.scheduled.target = {e.target!r}: satellite indices are 0..{n - 1}")
             entries.append((e.start_s, e.end_s, target))
         rng = np.random.default_rng(np.random.SeedSequence([int(self.config.seed), STREAM_FAULTS]))
-        tl = build_timeline(models, self.topology.edges, 0.0, max(horizon, dt), rng) if models else FaultTimeline()
+        tl = build_timeline(models, self.candidate_edges(), 0.0, max(horizon, dt), rng) if models else FaultTimeline()
         if entries:
             tl = tl | ScheduledFailure(tuple(entries)).timeline()
         return tl
