@@ -99,7 +99,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from agents.precoding.convergence import relative_change
+from agents.precoding.convergence import DropFreezer
 from agents.precoding.miso import miso_objective, miso_precoder_update, miso_rates, miso_receive_update, mrt_init
 
 from .scenario import LPDFTScenario
@@ -335,7 +335,8 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
     Returns a :class:`SchemeResult` whose ``history`` has ``sum_rate`` [I+1, B] (bit/s/Hz,
     non-decreasing for the exact multiplier), ``objective`` [I+1, B] (WMMSE objective at optimal
     u, w), ``lam`` [I, B], ``assignment_choice`` [I, B] (0 kept, 1 paper, 2 mm, 3 local, 4 single), ``iterations``
-    (run for the batch) and ``converged_at`` [B] (iteration at which each drop met ``tol``; max_iter if never).
+    (run for the batch), ``drop_iterations`` [B] (iterations each drop ran) and ``converged_at`` [B] (iteration at
+    which each drop met ``tol``; max_iter if never): :class:`agents.precoding.convergence.DropFreezer`.
     """
     if method not in ("exact", "subgradient"):
         raise ValueError(f"method must be 'exact' or 'subgradient', got {method!r}")
@@ -376,10 +377,10 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
         return miso_rates(h, W_, noise).sum(-1)
 
     hist_rate, hist_obj, hist_lam, hist_choice = [rate(h_eff, W)], [miso_objective(h_eff, W, noise)], [], []
-    active = torch.ones(b, dtype=torch.bool)             # drops still iterating (converged ones are frozen)
-    converged_at = torch.full((b,), max_iter, dtype=torch.long)
+    freezer = DropFreezer(b, max_iter, tol)              # the shared per-drop policy (converged drops frozen)
+    active = torch.ones(b, dtype=torch.bool)             # drops still iterating
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in freezer.iterations_range():
         # (i) receive coefficients and MSE weights
         u, _, w = miso_receive_update(h_eff, W, noise)
         # (ii) linear precoder by the Lagrangian dual (the precoding module's update)
@@ -404,14 +405,15 @@ def lp_dft(scn: LPDFTScenario, *, method: str = "exact", max_iter: int = 50, tol
             hist_choice.append(torch.as_tensor(choice))
         hist_rate.append(rate(h_eff, W))
         hist_obj.append(miso_objective(h_eff, W, noise))
-        change = relative_change(hist_rate[-2], hist_rate[-1])       # the shared per-drop policy
-        done = active & (change < tol)
-        converged_at[done] = it
-        active = active & ~done
-        if not bool(active.any()):
+        idx = freezer.active                                          # relative change of the sum rate
+        freezer.update(hist_rate[-2][idx], hist_rate[-1][idx])
+        active = torch.zeros(b, dtype=torch.bool)
+        active[freezer.active] = True
+        if freezer.finished:
             break
     history = {"sum_rate": torch.stack(hist_rate), "objective": torch.stack(hist_obj),
-               "lam": torch.stack(hist_lam), "iterations": it, "converged_at": converged_at,
+               "lam": torch.stack(hist_lam), "iterations": it, "converged_at": freezer.converged_at.clone(),
+               "drop_iterations": freezer.iterations.clone(),
                "assignment_choice": torch.stack(hist_choice) if hist_choice else None}
     return _result("LP-DFT", scn, W, cols, h_eff, history)
 
