@@ -39,7 +39,10 @@ def timed(name, prob, **opts):
 
 
 def opts_for(name, max_iter, tol):
-    return {"max_iter": max_iter, "tol": tol} if name.endswith("-WM") or name == "Cen-Opt-ER" else {}
+    """max_iter/tol for the schemes whose function takes them (the iterative ones)."""
+    import inspect
+    params = inspect.signature(SCHEMES[name].fn).parameters
+    return {k: v for k, v in (("max_iter", max_iter), ("tol", tol)) if k in params}
 
 
 def main(argv=None):
