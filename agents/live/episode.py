@@ -202,79 +202,108 @@ class Episode:
         return inbox
 
     # ------------------------------------------------------------------ the loop
+    def _prepare(self, n: int, kill_tick) -> dict:
+        """Everything before the agents act at tick n: missed-update accounting, truth, roles (handover,
+        election), fault injection, deliveries; returns the tick's inputs."""
+        t = n * self.tick_s
+        w0 = time.perf_counter()
+        update = n % self.upd_ticks == 0
+        ssi = n % self.ssi_ticks == 0
+        u_index = n // self.upd_ticks
+        if update and n > 0:
+            self._account_missed(u_index - 1)
+        truths = {}
+        for reg in self.world.regions:
+            r = reg.index
+            members = self.members.get(r, self._initial[r])
+            tr = self.world.truth(r, t, members)
+            if update:
+                w1 = time.perf_counter()
+                self._update_roles(r, t, tr)
+                self.wall["control"] += time.perf_counter() - w1
+                if self.members[r] != members:
+                    tr = self.world.truth(r, t, self.members[r])
+            truths[r] = tr
+        if kill_tick is not None and n == kill_tick:
+            self._chaos(t)
+        w2 = time.perf_counter()
+        self.wall["world"] += w2 - w0
+        inbox = self._deliveries(t)
+        self.wall["bus"] += time.perf_counter() - w2
+        ticks = {}
+        for r, tr in truths.items():
+            ut = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
+            for s in self.members[r]:
+                ticks[(r, s)] = {"t": t, "ut": ut, "members": tuple(self.members[r]), "central": self.central.get(r),
+                                 "update": u_index if update else -1, "update_index": u_index, "ssi": ssi,
+                                 "inbox": inbox.get((r, s), [])}
+        return {"n": n, "t": t, "u_index": u_index, "truths": truths, "ticks": ticks}
+
+    def _absorb(self, outs: dict, t_bus: float, ssi_age: dict | None) -> None:
+        for key in sorted(outs):
+            out = outs[key]
+            r, s = key
+            self._send(r, s, out["sends"], t_bus)
+            if out["held"]:
+                self.held.setdefault(key, {}).update(out["held"])
+            self.computes.extend((r, s) + tuple(x) for x in out["computes"])
+            for ev in out["events"]:
+                self.events.append(dict(ev, region=r))
+            if ssi_age is not None:
+                ssi_age[key] = out["ssi_age_max_s"]
+
+    def _finish(self, prep: dict, outs: dict) -> dict:
+        """The agents' round-0 outputs of tick n on the bus, then further rounds for same-tick deliveries;
+        returns what the evaluator needs for tick n (members and held precoders as of now)."""
+        t, truths, ticks = prep["t"], prep["truths"], prep["ticks"]
+        ssi_age: dict = {}
+        w5 = time.perf_counter()
+        self._absorb(outs, t, ssi_age)
+        for rnd in range(1, MAX_ROUNDS):
+            more = self._deliveries(t + rnd * ROUND_S)
+            if not more:
+                break
+            ticks = {k: {"t": t, "ut": (truths[k[0]].ut_lat_deg[0], truths[k[0]].ut_lon_deg[0],
+                                        truths[k[0]].ut_itrs_m[0]),
+                         "members": tuple(self.members[k[0]]), "central": self.central.get(k[0]), "update": -1,
+                         "update_index": prep["u_index"], "ssi": False, "inbox": v, "measure": False}
+                     for k, v in more.items()}
+            w4 = time.perf_counter()
+            outs = self.runtime.step(ticks, t)
+            self.wall["agents"] += time.perf_counter() - w4
+            self._absorb(outs, t + rnd * ROUND_S, None)
+        self.wall["bus"] += time.perf_counter() - w5
+        members = {r: list(m) for r, m in self.members.items()}
+        held = {r: [dict(self.held.get((r, s), {})) for s in m] for r, m in members.items()}
+        return {"n": prep["n"], "t": t, "truths": truths, "members": members, "held": held, "ssi_age": ssi_age}
+
     def run(self, progress=None):
+        """The loop. The driver evaluates tick n while the agents (Ray: other processes) step tick n+1:
+        the evaluator needs only what the agents held at the end of tick n, captured before."""
         c = self.config
         kill_tick = None
         if c.chaos.kill_agent_at_s is not None:
             kill_tick = int(round(c.chaos.kill_agent_at_s / self.tick_s))
+        prep = self._prepare(0, kill_tick)
+        w = time.perf_counter()
+        token = self.runtime.submit(prep["ticks"], prep["t"])
+        self.wall["agents"] += time.perf_counter() - w
         for n in range(self.n_ticks):
-            t = n * self.tick_s
-            w0 = time.perf_counter()
-            update = n % self.upd_ticks == 0
-            ssi = n % self.ssi_ticks == 0
-            u_index = n // self.upd_ticks
-            if update and n > 0:
-                self._account_missed(u_index - 1)
-            truths = {}
-            for reg in self.world.regions:
-                r = reg.index
-                members = self.members.get(r, self._initial[r])
-                tr = self.world.truth(r, t, members)
-                if update:
-                    w1 = time.perf_counter()
-                    self._update_roles(r, t, tr)
-                    self.wall["control"] += time.perf_counter() - w1
-                    if self.members[r] != members:
-                        tr = self.world.truth(r, t, self.members[r])
-                truths[r] = tr
-            if kill_tick is not None and n == kill_tick:
-                self._chaos(t)
-            w2 = time.perf_counter()
-            self.wall["world"] += w2 - w0
-            inbox = self._deliveries(t)
-            w3 = time.perf_counter()
-            self.wall["bus"] += w3 - w2
-            ticks = {}
-            for r, tr in truths.items():
-                ut = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
-                for s in self.members[r]:
-                    ticks[(r, s)] = {"t": t, "ut": ut, "members": tuple(self.members[r]), "central": self.central.get(r),
-                                     "update": u_index if update else -1, "update_index": u_index, "ssi": ssi,
-                                     "inbox": inbox.get((r, s), [])}
-            ssi_age = {}
-            for rnd in range(MAX_ROUNDS):
-                w4 = time.perf_counter()
-                outs = self.runtime.step(ticks, t)
-                w5 = time.perf_counter()
-                self.wall["agents"] += w5 - w4
-                for key in sorted(outs):
-                    out = outs[key]
-                    r, s = key
-                    self._send(r, s, out["sends"], t + rnd * ROUND_S)
-                    if out["held"]:
-                        self.held.setdefault(key, {}).update(out["held"])
-                    self.computes.extend((r, s) + tuple(x) for x in out["computes"])
-                    for ev in out["events"]:
-                        self.events.append(dict(ev, region=r))
-                    if rnd == 0:
-                        ssi_age[key] = out["ssi_age_max_s"]
-                more = self._deliveries(t + (rnd + 1) * ROUND_S)
-                self.wall["bus"] += time.perf_counter() - w5
-                if not more:
-                    break
-                ticks = {k: {"t": t, "ut": ticks[k]["ut"] if k in ticks else None, "members": tuple(self.members[k[0]]),
-                             "central": self.central.get(k[0]), "update": -1, "update_index": u_index, "ssi": False,
-                             "inbox": v, "measure": False} for k, v in more.items()}
-                for k, v in ticks.items():
-                    if v["ut"] is None:
-                        tr = truths[k[0]]
-                        v["ut"] = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
+            w = time.perf_counter()
+            outs = self.runtime.collect(token)
+            self.wall["agents"] += time.perf_counter() - w
+            done = self._finish(prep, outs)
+            if n + 1 < self.n_ticks:
+                prep = self._prepare(n + 1, kill_tick)
+                w = time.perf_counter()
+                token = self.runtime.submit(prep["ticks"], prep["t"])
+                self.wall["agents"] += time.perf_counter() - w
             w6 = time.perf_counter()
-            for r, tr in truths.items():
-                self._evaluate(r, n, t, tr, ssi_age)
+            for r, tr in done["truths"].items():
+                self._evaluate(r, done, tr)
             self.wall["evaluator"] += time.perf_counter() - w6
             if progress is not None:
-                progress(n, t)
+                progress(n, done["t"])
         self._account_missed((self.n_ticks - 1) // self.upd_ticks)
         self.events.extend(self.runtime.events)
         self.events.sort(key=lambda e: (e["t_s"], e["type"]))
@@ -292,12 +321,12 @@ class Episode:
                                  f"(members {self.members[0]})")
         self.runtime.kill((0, sat), t)
 
-    def _evaluate(self, r: int, n: int, t: float, tr, ssi_age: dict) -> None:
-        members = self.members[r]
-        held = [self.held.get((r, s), {}) for s in members]
-        rates, ages, updates, sources = self.evaluator.tick(
-            tr.csi, self.world.channels(r, n, tr.csi), held, t)
-        outage = bool(self._members_cut(r, t))
+    def _evaluate(self, r: int, done: dict, tr) -> None:
+        n, t, ssi_age = done["n"], done["t"], done["ssi_age"]
+        members = done["members"][r]
+        rates, ages, updates, sources = self.evaluator.tick(tr.csi, self.world.channels(r, n, tr.csi),
+                                                            done["held"][r], t)
+        outage = bool(self._members_cut(r, t, members))
         for i, s in enumerate(self.schemes):
             self.rows.append({"tick": n, "t_s": t, "region": r, "scheme": s, "sum_rate_bps_hz": float(rates[i]),
                               "precoder_age_s": ages[i], "sat_ids": list(members), "update": updates[i],
@@ -305,17 +334,17 @@ class Episode:
                               "ssi_age_max_s": float(max((ssi_age.get((r, m), 0.0) for m in members), default=0.0)),
                               "member_link_down": outage})
 
-    def _members_cut(self, r: int, t: float) -> bool:
+    def _members_cut(self, r: int, t: float, members) -> bool:
         """An ISL fault touches the cooperating set at t: one of the members' own links (or a member)
         is down in the fault timeline (the outage shading of the figures)."""
         if not len(self.timeline):
             return False
         cache = self.__dict__.setdefault("_incident", {})
-        key = tuple(self.members[r])
+        key = tuple(members)
         rows = cache.get(r)
         if rows is None or rows[0] != key:
             e = self.world.candidate_edges()            # the candidate links (what the fault timeline is over)
-            sel = np.flatnonzero(np.isin(e[:, 0], self.members[r]) | np.isin(e[:, 1], self.members[r]))
+            sel = np.flatnonzero(np.isin(e[:, 0], members) | np.isin(e[:, 1], members))
             rows = cache[r] = (key, e[sel])
         return bool(self.timeline.is_down(t, rows[1]).any())
 

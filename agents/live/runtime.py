@@ -182,10 +182,21 @@ class Runtime:
                             "detail": RESTART_DETAIL})
 
     def step(self, ticks: dict, t: float) -> dict:
+        return self.collect(self.submit(ticks, t))
+
+    def submit(self, ticks: dict, t: float):
+        """Start one step of these agents (one call per host); :meth:`collect` returns the outputs."""
         by_host: dict[int, dict] = {}
         for key, tick in ticks.items():
             by_host.setdefault(self.where[key], {})[key] = tick
-        outs = self._step_hosts(by_host, t)
+        return (ticks, t, by_host, self._start_hosts(by_host))
+
+    def _start_hosts(self, by_host):
+        return None
+
+    def collect(self, token) -> dict:
+        ticks, t, by_host, started = token
+        outs = self._step_hosts(by_host, t, started)
         missing = sorted(k for k, v in outs.items() if v is None)
         if missing:
             self._restart(missing, t)
@@ -195,7 +206,7 @@ class Runtime:
             outs.update(self._step_hosts(again, t))
         return outs
 
-    def _step_hosts(self, by_host, t):
+    def _step_hosts(self, by_host, t, started=None):
         raise NotImplementedError
 
     def kill(self, key, t: float) -> None:
@@ -226,7 +237,7 @@ class LocalRuntime(Runtime):
     def _call(self, host, method, *args):
         return getattr(host, method)(*args)
 
-    def _step_hosts(self, by_host, t):
+    def _step_hosts(self, by_host, t, started=None):
         out = {}
         for hid in sorted(by_host):
             out.update(self.hosts[hid].step(by_host[hid]))
@@ -289,10 +300,13 @@ class RayRuntime(Runtime):
     def _get(self, ref):
         return self.ray.get(ref)
 
-    def _step_hosts(self, by_host, t):
+    def _start_hosts(self, by_host):
+        return {hid: self.hosts[hid].step.remote(sub) for hid, sub in by_host.items()}
+
+    def _step_hosts(self, by_host, t, started=None):
         from ray.exceptions import RayActorError
 
-        refs = {hid: self.hosts[hid].step.remote(sub) for hid, sub in by_host.items()}
+        refs = dict(started) if started is not None else self._start_hosts(by_host)
         out = {}
         for hid in sorted(refs):
             for attempt in range(100):
