@@ -52,6 +52,9 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--plot", metavar="FILE.png", default=None, help="save sum rate vs power (one line per scheme)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
+    p.add_argument("--weights", nargs="+", default=[], metavar="FILE.pt",
+                   help="weights of the learned schemes written by `satcoop train` (best.pt; the file's architecture "
+                        "picks Cen-TFC-WM or Dec-TFC-WM); default: the weights shipped in agents/nets/weights")
     add_constellation_args(p)
     p.set_defaults(func=run)
     if hasattr(p, "_negative_number_matcher"):           # let "--power-dbw -10 -5" through
@@ -62,7 +65,7 @@ def register(subparsers) -> None:
 # CLI option -> CompareConfig field (the dotted field name an error names -> the option the user typed)
 OPTIONS = {"S": "--S", "K": "--K", "power_dbw": "--power-dbw", "drops": "--drops", "seed": "--seed",
            "samples": "--samples", "max_iter": "--max-iter", "tol": "--tol", "batch": "--batch",
-           "schemes": "--schemes", "threads": "--threads"}
+           "schemes": "--schemes", "threads": "--threads", "weights": "--weights"}
 
 
 def _option(field_name: str) -> str:
@@ -138,6 +141,8 @@ def run(args) -> int:
     if args.plot is not None:
         check_plot_path(args.plot)
     record = compare(args)
+    for warning in record["config"].get("warnings", []):
+        print(warning, file=sys.stderr)
     if args.plot:
         plot(record, args.plot)
     if args.json:

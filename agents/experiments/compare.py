@@ -93,6 +93,21 @@ class CompareConfig(BaseModel):
     threads: int = Field(1, ge=1)
     sat_upa: tuple[int, int] = (8, 8)
     constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
+    weights: list[str] = Field(default_factory=list)   # H4: `satcoop train` weight files for the learned schemes
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights_list(cls, v):
+        return [] if v is None else ([v] if isinstance(v, str) else v)
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_exist(cls, v):
+        import os
+        for path in v:
+            if not os.path.isfile(path):
+                raise ValueError(f"no weights file {path!r} (give the best.pt written by satcoop train)")
+        return v
 
     @field_validator("sat_upa")
     @classmethod
@@ -198,6 +213,8 @@ def _scheme_options(fn, config: CompareConfig) -> dict:
     fn = getattr(fn, "fn", fn)
     params = inspect.signature(fn).parameters
     opts = {"max_iter": config.max_iter, "tol": config.tol}
+    if "weights" in params and config.weights:           # learned schemes: override the shipped weights
+        return {"weights": list(config.weights)}
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return opts
     return {k: v for k, v in opts.items() if k in params}
@@ -318,5 +335,11 @@ def _run(config: CompareConfig, progress) -> CompareResult:
     if config.first:
         meta["first"] = config.first
     meta["constellation"] = provenance
+    if config.weights:
+        meta["weights"] = list(config.weights)
+    from agents.nets.schemes import training_overlap_note        # H4: say so when evaluating on training drops
+    note = training_overlap_note(config.seed, config.first, config.drops, config.weights or None, names)
+    if note:
+        meta["warnings"] = [note]
     return CompareResult(drops=pd.DataFrame(per_drop), summary=pd.DataFrame(summary, columns=list(SUMMARY_COLUMNS)),
                          config=meta)

@@ -139,6 +139,9 @@ def training_overlap_note(seed: int, first: int, drops: int, weights=None, names
             continue
         meta = torch.load(path, map_location="cpu", weights_only=True).get("meta", {})
         data = meta.get("data") or {}
+        metrics = Path(path).parent / "metrics.json"          # a `satcoop train` output directory
+        if not data and metrics.exists():
+            data = json.loads(metrics.read_text()).get("data", {})
         if data.get("seed") != seed:
             continue
         lo, hi = data.get("train", [0, 0])[0], data.get("val", [0, 0])[1]

@@ -162,6 +162,8 @@ def _train(cfg, out, resume, progress, invocation, log):
     from tqdm import tqdm
 
     t_start = time.perf_counter()
+    if resume and not (out / "checkpoint.pt").exists():
+        raise ValueError(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
     train_set, val_set = _splits(cfg, progress)
     ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features, **cfg.net)
     if (train_set.shape[3], train_set.shape[4]) != (ncfg.m, ncfg.n):
@@ -244,7 +246,7 @@ def _train(cfg, out, resume, progress, invocation, log):
         improved = ev["wsr"] > best
         if improved:
             best = ev["wsr"]
-            save_weights(net, best_path, {"epoch": epoch, "val_wsr": best})
+            save_weights(net, best_path, {"epoch": epoch, "val_wsr": best, "data": _data_record(cfg)})
         train_s = prior_s + (time.perf_counter() - t_start)
         torch.save({"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                     "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
@@ -262,12 +264,16 @@ def _train(cfg, out, resume, progress, invocation, log):
     return _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped)
 
 
+def _data_record(cfg) -> dict:
+    return {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
+            "val": [int(0.7 * cfg.drops), int(0.9 * cfg.drops)], "test": [int(0.9 * cfg.drops), cfg.drops],
+            "source": "constellation.scenario.World(WorldConfig(S, K)).draw_drops(n, data_seed, first=i)"}
+
+
 def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped) -> dict:
     best_epoch = max((h for h in history), key=lambda h: h["val_wsr"])["epoch"]
     rec = {"arch": cfg.arch, "invocations": invocations, "train_config": asdict(cfg), "net_config": ncfg.to_dict(),
-           "data": {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
-                    "val": [int(0.7 * cfg.drops), int(0.9 * cfg.drops)], "test": [int(0.9 * cfg.drops), cfg.drops],
-                    "source": "constellation.scenario.World(WorldConfig(S, K)).draw_drops(n, data_seed, first=i)"},
+           "data": _data_record(cfg),
            "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
            "train_seconds": train_s, "stopped": stopped, "history": history}
     (out / "metrics.json").write_text(json.dumps(rec, indent=2))
