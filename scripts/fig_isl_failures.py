@@ -66,6 +66,10 @@ def main(argv=None):
                 ax.errorbar(g["x"], g["mean"], yerr=g["ci"], marker="o", capsize=3, label=s,
                             linestyle="--" if "no failover" in s else "-", color=color(s))
             ax.set_xscale(xscale)
+            if xscale == "log":
+                xs = sorted(set(d["x"]))
+                ax.set_xticks(xs, [f"{v:g}" for v in xs])
+                ax.minorticks_off()
             ax.set_xlabel(xlabel)
             ax.set_ylabel(ylabel)
             ax.grid(True, alpha=0.3)
