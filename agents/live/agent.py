@@ -35,7 +35,6 @@ import itertools
 import math
 import pickle
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -48,10 +47,23 @@ from . import schemes as registry
 from .messages import LiveBundle, LiveReport, LiveSSI
 
 
-@lru_cache(maxsize=4)
+_CONSTELLATIONS: dict[bytes, Constellation] = {}
+
+
 def _constellation_from_recipe(recipe: bytes) -> Constellation:
-    from .world import build_constellation
-    return build_constellation(pickle.loads(recipe))[0]
+    """The whole constellation (every element set is common knowledge), built once per process."""
+    c = _CONSTELLATIONS.get(recipe)
+    if c is None:
+        from .world import build_constellation
+        if len(_CONSTELLATIONS) >= 4:
+            _CONSTELLATIONS.clear()
+        c = _CONSTELLATIONS[recipe] = build_constellation(pickle.loads(recipe))[0]
+    return c
+
+
+def share_constellation(recipe: bytes, constellation: Constellation) -> None:
+    """Hand an already built constellation to the agents of this process (the local runtime)."""
+    _CONSTELLATIONS[recipe] = constellation
 
 
 @dataclass(frozen=True)

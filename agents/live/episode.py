@@ -68,6 +68,8 @@ class Episode:
         self.upd_ticks = max(1, int(round(config.update_period_s / config.tick_s)))
         self.ssi_ticks = max(1, int(round(config.ssi_period_s / config.tick_s)))
         self.recipe = pickle.dumps(self.world.recipe)
+        from .agent import share_constellation
+        share_constellation(self.recipe, self.world.constellation)
         self.events: list[dict] = []
         self.members: dict[int, list[int]] = {}
         self.central: dict[int, int | None] = {}

@@ -36,3 +36,20 @@ def test_two_regions_share_one_fabric():
     # region 0 is the same drop whether or not region 1 exists (identity-keyed draws)
     one = run_episode(tiny(duration_s=0.5), progress=False)
     assert list(one.steps[one.steps["region"] == 0]["sat_ids"].iloc[0]) == list(st[st["region"] == 0]["sat_ids"].iloc[0])
+
+
+def test_episode_on_element_sets_from_a_tle_file(tmp_path):
+    """The constellation from a TLE file (the Walker pattern written out): the episode runs on it and
+    records where it came from."""
+    import json
+
+    from constellation.ephemeris import Constellation
+
+    path = tmp_path / "walker.tle"
+    path.write_text(Constellation.walker().to_tle())
+    res = run_episode(tiny(duration_s=0.3, constellation={"tle": [str(path)]}, faults={"model": "iid"}),
+                      out_dir=tmp_path / "run", progress=False)
+    prov = json.loads((tmp_path / "run" / "run.json").read_text())["constellation"]
+    assert prov["kind"] == "tle" and prov["satellites"] == 1680
+    assert res.summary["config"]["constellation"]["tle"] == [str(path)]
+    assert (res.steps[res.steps["tick"] > 0]["sum_rate_bps_hz"] > 0).all()
