@@ -97,7 +97,7 @@ class CenTFC(nn.Module):
         """FDA outputs C [B,S,K,5+2N] (float32)."""
         self._check(problem)
         c = self.config
-        x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl)
+        x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=self.ten.inp.weight.dtype)
         return self.fda(self.ten(x))
 
     def forward(self, problem: PrecodingProblem) -> tuple[Precoders, dict]:

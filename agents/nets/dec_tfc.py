@@ -127,8 +127,10 @@ class DecTFC(nn.Module):
         b, s, k, m, n = problem.shape
         self._check(m, n)
         c = self.config
-        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl)
-        rows = ssi_features(problem.g, problem.d0, problem.noise_w, problem.power_w, c.sat_upa, c.ut_upa, c.spacing_wl)
+        dt = self.loc.inp.weight.dtype
+        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt)
+        rows = ssi_features(problem.g, problem.d0, problem.noise_w, problem.power_w, c.sat_upa, c.ut_upa, c.spacing_wl,
+                            dtype=dt)
         h_rows = self.oth.embed(rows)                 # the input Linear acts per (t, m) row: embed once, gather per s
         if s > 1:
             idx = others_index(s)
@@ -136,7 +138,7 @@ class DecTFC(nn.Module):
             mk = torch.ones((b, s, s - 1), dtype=torch.bool) if mask is None else mask.to(torch.bool).expand(b, s, s - 1)
             d0_oth, p_oth = problem.d0[:, idx], problem.power_w[:, idx]
         else:                                        # nobody else: one masked dummy
-            h_oth = torch.zeros((b, 1, 1, k, c.d_hidden), dtype=h_rows.dtype)
+            h_oth = torch.zeros((b, 1, 1, k, c.d_hidden), dtype=dt)
             mk = torch.zeros((b, 1, 1), dtype=torch.bool)
             d0_oth, p_oth = torch.zeros((b, 1, 1, k, n), dtype=problem.dtype), torch.ones((b, 1, 1), dtype=problem.power_w.dtype)
         c_out, nu = self._head(x_loc, h_oth, mk)
@@ -155,16 +157,17 @@ class DecTFC(nn.Module):
             raise ValueError(f"dec_tfc_local: OthersView g {tuple(others.g.shape)} / d0 {tuple(others.d0.shape)} "
                              f"do not match the local problem (B={b}, K={k}, M={m}, N={n})")
         c = self.config
-        x_loc = link_features(local, c.sat_upa, c.ut_upa, c.spacing_wl)
+        dt = self.loc.inp.weight.dtype
+        x_loc = link_features(local, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt)
         o = others.g.shape[1]
         if o == 0:
-            h_oth = torch.zeros((b, 1, 1, k, c.d_hidden))
+            h_oth = torch.zeros((b, 1, 1, k, c.d_hidden), dtype=dt)
             mk = torch.zeros((b, 1, 1), dtype=torch.bool)
             d0_oth, p_oth = torch.zeros((b, 1, 1, k, n), dtype=local.dtype), torch.ones((b, 1, 1), dtype=local.power_w.dtype)
         else:
             pw = torch.where(others.mask, others.power_w.to(local.power_w.dtype), torch.ones_like(others.power_w, dtype=local.power_w.dtype))
             rows = ssi_features(others.g.to(local.dtype), others.d0.to(local.dtype), local.noise_w, pw,
-                                c.sat_upa, c.ut_upa, c.spacing_wl)
+                                c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt)
             rows = tuple(torch.where(others.mask[:, :, None, None], r, torch.zeros_like(r)) for r in rows)
             h_oth = self.oth.embed(rows)[:, None]
             mk = others.mask[:, None, :]

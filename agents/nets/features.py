@@ -24,7 +24,9 @@ other satellite t != s and UT m the SSI-derivable row (44):
 (functions of t's position and attitude from its SSI and the UT's GNSS position), the
 UT noise power and t's budget. No beta, kappa, Sigma or R_ut of another satellite is used.
 
-Feature sizes: D_cen = D_loc = 8 + 2M^2 + 2N^2, D_oth = 6 + 2M^2 + 2N^2. Float32 output,
+Feature sizes: D_cen = D_loc = 8 + 2M^2 + 2N^2, D_oth = 6 + 2M^2 + 2N^2. Real ``dtype`` output
+(float32 in training; the registered schemes run the nets in float64 so that a drop's result
+does not depend on its batch-mates to better than ~1e-12),
 returned as a pair (small, big) whose concatenation is the input row: small = [A, B, R_ut part]
 (8 + 2N^2) or [A_oth, d0 d0^H part] (6 + 2N^2), big = the 2M^2 satellite-side block; Re and Im
 interleaved per matrix entry (a fixed reordering of (28)/(44), free for the input Linear, and
@@ -73,16 +75,20 @@ def direction_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float =
     return torch.stack(out, -1)
 
 
-def _outer_feats(v: torch.Tensor, scale: float) -> torch.Tensor:
-    """Re/Im (interleaved) of vec(scale v v^H) [..., 2 n^2] (float32)."""
-    v = v.to(torch.complex64)
+def _complex(dtype: torch.dtype) -> torch.dtype:
+    return torch.complex128 if dtype == torch.float64 else torch.complex64
+
+
+def _outer_feats(v: torch.Tensor, scale: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Re/Im (interleaved) of vec(scale v v^H) [..., 2 n^2] (real ``dtype``)."""
+    v = v.to(_complex(dtype))
     o = (v * scale)[..., :, None] * v[..., None, :].conj()
     return torch.view_as_real(o).reshape(*o.shape[:-2], -1)
 
 
-def _matrix_feats(a: torch.Tensor) -> torch.Tensor:
-    """Re/Im (interleaved) of vec(a) [..., 2 n^2] (float32) for a [..., n, n]."""
-    a = a.to(torch.complex64).contiguous()
+def _matrix_feats(a: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Re/Im (interleaved) of vec(a) [..., 2 n^2] (real ``dtype``) for a [..., n, n]."""
+    a = a.to(_complex(dtype)).contiguous()
     return torch.view_as_real(a).reshape(*a.shape[:-2], -1)
 
 
@@ -90,30 +96,30 @@ def _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl):
     return torch.cat([direction_cosines(g, sat_upa, spacing_wl), direction_cosines(d0, ut_upa, spacing_wl)], -1)
 
 
-def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
+def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
+                  dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
     """Centralized / local input (28) as (small [B,S,K,8+2N^2] = [A, B, R_ut], big [B,S,K,2M^2] = R_sat), float32."""
     bsz, s, k, m, n = problem.shape
-    ang = _angle_feats(problem.g, problem.d0, sat_upa, ut_upa, spacing_wl).float()
-    noise = ((_db(problem.noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, s, k).float()
-    power = (_db(problem.power_w) / 10.0)[:, :, None].expand(bsz, s, k).float()
+    ang = _angle_feats(problem.g, problem.d0, sat_upa, ut_upa, spacing_wl).to(dtype)
+    noise = ((_db(problem.noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, s, k).to(dtype)
+    power = (_db(problem.power_w) / 10.0)[:, :, None].expand(bsz, s, k).to(dtype)
     beta = problem.beta
     r_ut = problem.r_ut / beta.clamp_min(1e-300).to(problem.dtype)[..., None, None] * n
-    b_feats = torch.stack([(_db(beta) - BETA_DB0) / 10.0, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0)], -1).float()
-    return (torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut)], -1),
-            _outer_feats(problem.g, float(m)))
+    b_feats = torch.stack([(_db(beta) - BETA_DB0) / 10.0, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0)], -1).to(dtype)
+    return (torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut, dtype)], -1),
+            _outer_feats(problem.g, float(m), dtype))
 
 
 def ssi_features(g: torch.Tensor, d0: torch.Tensor, noise_w: torch.Tensor, power_w: torch.Tensor,
-                 sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+                 sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
+                 dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
     """Other-satellite rows (44) as (small [B,T,K,6+2N^2] = [A_oth, d0 d0^H], big [B,T,K,2M^2] = g g^H), float32, from SSI-derivable
     quantities only: steering vectors ``g [B,T,K,M]``, ``d0 [B,T,K,N]``, UT noise ``noise_w [B,K]`` (W)
     and budgets ``power_w [B,T]`` (W)."""
     bsz, t, k, m = g.shape
     n = d0.shape[-1]
-    ang = _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl).float()
-    noise = ((_db(noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, t, k).float()
-    power = (_db(power_w) / 10.0)[:, :, None].expand(bsz, t, k).float()
-    return (torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n))], -1),
-            _outer_feats(g, float(m)))
+    ang = _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl).to(dtype)
+    noise = ((_db(noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, t, k).to(dtype)
+    power = (_db(power_w) / 10.0)[:, :, None].expand(bsz, t, k).to(dtype)
+    return (torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n), dtype)], -1),
+            _outer_feats(g, float(m), dtype))

@@ -18,8 +18,7 @@ import torch
 from agents.precoding.rates import ergodic_rates
 
 from .dataset import load_drops
-from .schemes import SHIPPED, WEIGHTS_DIR
-from .train import load_weights
+from .schemes import SHIPPED, WEIGHTS_DIR, load_net
 
 __all__ = ["REFERENCE", "reference_figures", "ship"]
 
@@ -55,7 +54,7 @@ def ship(run_dir, arch: str, dest: Path = WEIGHTS_DIR) -> dict:
     dest.mkdir(parents=True, exist_ok=True)
     pt = dest / f"{SHIPPED[arch]}.pt"
     torch.save(blob, pt)
-    net = load_weights(pt)
+    net = load_net(pt)
     torch.set_num_threads(1)
     record = {
         "scheme": {"cen": "Cen-TFC-WM", "dec": "Dec-TFC-WM"}[arch],

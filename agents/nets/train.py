@@ -149,6 +149,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     cfg.validate()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(out_dir)
+    if resume and not (out / "checkpoint.pt").exists():
+        raise ValueError(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
     out.mkdir(parents=True, exist_ok=True)
     threads_before = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)

@@ -36,7 +36,8 @@ def test_learned_schemes_follow_the_contract(world_problem, name):
     assert torch.allclose(prec.power_w, prob.power_w, rtol=1e-10)
     # a drop's result does not depend on its batch-mates
     one, _ = run_scheme(name, prob.take(batch=[1]))
-    assert torch.allclose(one.p[0], prec.p[1], rtol=0, atol=1e-6 * prec.p.abs().max().item())
+    assert torch.allclose(one.p[0], prec.p[1], rtol=0, atol=1e-10 * prec.p.abs().max().item())
+    assert torch.allclose(one.b[0], prec.b[1], rtol=0, atol=1e-10)
 
 
 def test_weights_override_and_training_seed_note(tmp_path, world_problem):
