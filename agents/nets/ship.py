@@ -5,11 +5,12 @@ are not touched), adds to its metadata the data seed and splits, and writes the 
 next to it: the exact ``satcoop train`` invocation(s), data seed, training metrics (epochs,
 wall time, validation curve) and reference figures -- the mean ergodic WSR of the shipped
 net on a fixed small set of test-split drops (:data:`REFERENCE`), which
-``tests/agents/nets/test_shipped.py`` recomputes.
+``tests/agents/nets/test_shipped.py`` recomputes -- and copies the training curve (``*_curve.png``).
 """
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from .schemes import SHIPPED, WEIGHTS_DIR, load_net
 
 __all__ = ["REFERENCE", "reference_figures", "ship"]
 
-REFERENCE = {"first": 9000, "drops": 8, "power_dbw": [-10.0, 0.0, 10.0], "samples": 512, "mc_seed": 7}
+REFERENCE = {"first": 9000, "drops": 6, "power_dbw": [-10.0, 0.0, 10.0], "samples": 256, "mc_seed": 7}
 
 
 def reference_figures(net, data_seed: int, ref: dict = REFERENCE, s: int = 3, k: int = 12) -> dict:
@@ -70,4 +71,6 @@ def ship(run_dir, arch: str, dest: Path = WEIGHTS_DIR) -> dict:
         "reference": dict(REFERENCE, data_seed=data["seed"], figures=reference_figures(net, data["seed"])),
     }
     pt.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    if (run / "curve.png").exists():
+        shutil.copyfile(run / "curve.png", dest / f"{SHIPPED[arch]}_curve.png")
     return record
