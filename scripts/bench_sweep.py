@@ -4,9 +4,10 @@
 
 1. Offline throughput (drops/s) of Cen-Opt-WM and of the learned schemes (when registered) through
    the sweep machinery on local Ray with 1 and with 2 workers (``num_cpus``), S = 3, K = 12, 0 dBW:
-   ``--units`` units of ``--drops`` drops each, one scheme per sweep; the scaling ratio is
-   rate(2 workers) / rate(1 worker). Ray start-up and worker imports are excluded (a warm-up sweep
-   runs first on the same Ray session).
+   ``--units`` units of ``--drops`` (``--drops-learned``) drops each, one scheme per sweep; the
+   scaling ratio is rate(2 workers) / rate(1 worker), best of ``--rounds`` alternating rounds (the
+   machine is shared: the best round is the least disturbed). Ray start-up and worker imports are
+   excluded (a warm-up sweep runs first on the same Ray session).
 2. Ray scheduling overhead per task: a sweep of no-op units (``evaluate`` returns at once), one unit
    per task, on 2 workers: (wall x workers) / tasks is what a task costs beyond its work, compared
    with the in-task time of a real chunk of section 1 (its share of the task time).
@@ -65,7 +66,9 @@ def ray_session(workers: int):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=8, help="units per throughput sweep (default 8)")
-    ap.add_argument("--drops", type=int, default=8, help="drops per unit (default 8)")
+    ap.add_argument("--drops", type=int, default=8, help="drops per unit of Cen-Opt-WM (default 8)")
+    ap.add_argument("--drops-learned", type=int, default=64, help="drops per unit of the learned schemes (default 64)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating 1/2-worker rounds, best kept (default 2)")
     ap.add_argument("--noop-tasks", type=int, default=200)
     ap.add_argument("--episodes", type=int, default=4)
     ap.add_argument("--episode-s", type=float, default=10.0)
@@ -81,12 +84,18 @@ def main(argv=None):
     schemes = [s for s in ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM") if s in registered_schemes()]
     tmp = Path(TemporaryDirectory().name).parent
     rates, task_s = {}, {}
-    for workers in (1, 2):
-        ray_session(workers)
-        throughput("Sep-MRT", 2, 1, workers, tmp)                       # warm-up: workers start, import torch
-        for s in schemes:
-            rates[(s, workers)], task_s[(s, workers)] = throughput(s, args.units, args.drops, workers, tmp)
-    print("\n1. offline throughput (drops/s, S=3, K=12, 0 dBW, rate evaluation with 64 samples included)")
+    drops_of = {s: (args.drops if s == "Cen-Opt-WM" else args.drops_learned) for s in schemes}
+    for rnd in range(args.rounds):                 # alternate 1 and 2 workers; keep each one's best round
+        for workers in (1, 2):
+            ray_session(workers)
+            throughput("Sep-MRT", 2, 1, workers, tmp)                   # warm-up: workers start, import torch
+            for s in schemes:
+                r, ts = throughput(s, args.units, drops_of[s], workers, tmp)
+                if r > rates.get((s, workers), 0.0):
+                    rates[(s, workers)], task_s[(s, workers)] = r, ts
+    print(f"\n1. offline throughput (drops/s, S=3, K=12, 0 dBW, rate evaluation with 64 samples included; "
+          f"{args.units} units of {args.drops} (Cen-Opt-WM) / {args.drops_learned} (nets) drops, best of "
+          f"{args.rounds} alternating rounds)")
     print(f"{'scheme':<12}{'1 worker':>12}{'2 workers':>12}{'ratio':>8}")
     for s in schemes:
         r1, r2 = rates[(s, 1)], rates[(s, 2)]
@@ -140,11 +149,14 @@ def main(argv=None):
             fig_s += per_drop * args.campaign_drops
         total_core_s += fig_s
         print(f"   {name:<8} {len(points)} points: {fig_s / 3600:.2f} core-hours for {args.campaign_drops} drops per point")
-    eff = min(1.0, min(rates[(s, 2)] / rates[(s, 1)] for s in schemes) / 2)
+    # the campaign's cost is dominated by the iterative schemes (Cen-Opt-ER, Cen-Opt-WM, Sep-Opt-WM):
+    # take Cen-Opt-WM's measured 2-worker efficiency (capped at 1) as the per-core efficiency
+    eff = min(1.0, rates[("Cen-Opt-WM", 2)] / rates[("Cen-Opt-WM", 1)] / 2)
     cores = math.ceil(total_core_s / (600.0 * eff))
     print(f"   total {total_core_s / 3600:.2f} core-hours; at the measured 2-worker efficiency {eff:.0%} per core, "
           f"10 minutes need {cores} cores = {math.ceil(cores / 2)} machines like this one "
           f"({math.ceil(cores / 32)} 32-core nodes)")
+    print("   (per-drop costs measured on this shared machine: a dedicated core is faster, so this is an upper bound)")
     print(f"load average at end: {os.getloadavg()}")
 
 
