@@ -38,16 +38,13 @@ def test_compare_json_and_plot(tmp_path, capsys):
     assert png.stat().st_size > 1000
     assert "compare" in out.err                      # the progress bar went to stderr
     # same seed -> same numbers whatever --batch (converged WMMSE drops are frozen, and the Monte
-    # Carlo normals are drawn per drop, keyed by (seed, drop)); table mode prints every scheme.
-    # Tolerance: float64 schemes agree to ~1e-15; the learned nets run in float32, whose batched
-    # kernels round differently with the batch size (~1e-8 relative)
+    # Carlo normals are drawn per drop, keyed by (seed, drop)); table mode prints every scheme
     args2 = _parse(["--S", "2", "--K", "4", "--power-dbw", "-5", "5", "--drops", "3", "--seed", "1",
                     "--samples", "16", "--max-iter", "5", "--batch", "3", "--no-progress"])
     rec2 = compare.compare(args2)
     for a, b in zip(rec["results"], rec2["results"]):
         assert (a["scheme"], a["power_dbw"]) == (b["scheme"], b["power_dbw"])
-        rel = 1e-6 if "TFC" in a["scheme"] else 1e-9
-        assert a["sum_rate_bps_hz"] == pytest.approx(b["sum_rate_bps_hz"], rel=rel)
+        assert a["sum_rate_bps_hz"] == pytest.approx(b["sum_rate_bps_hz"], rel=1e-9)
         assert a["sum_rate_std"] == pytest.approx(b["sum_rate_std"], rel=1e-6)
     table = compare.format_table(rec2)
     assert all(n in table for n in names)
@@ -86,8 +83,7 @@ def test_drop_rows_are_keyed_by_drop_index():
     whole = whole[whole["drop"] >= 3].reset_index(drop=True)
     assert list(part["drop"].unique()) == [3, 4] and len(part) == len(whole)
     cols = ["drop", "scheme", "power_dbw", "sum_rate_bps_hz", "mc_stderr", "iterations"]
-    # rtol: the learned nets run in float32, whose batched kernels round differently by batch size
-    pd.testing.assert_frame_equal(part[cols], whole[cols], rtol=1e-6)
+    pd.testing.assert_frame_equal(part[cols], whole[cols], rtol=1e-9)
     # and a different seed gives different drops
     other = run_compare({**common, "seed": 5, "drops": 2, "first": 3, "batch": 1}).drops
     assert not (other["sum_rate_bps_hz"].to_numpy() == part["sum_rate_bps_hz"].to_numpy()).any()
