@@ -224,12 +224,13 @@ def expand_units(config: SweepConfig) -> list[Unit]:
         if top not in cls.model_fields:
             raise ValueError(f"grid.{a}: unknown field of the {cls.__name__}; allowed: {sorted(cls.model_fields)}")
     units = []
+    base = _resolved_base(config)
     for p, values in enumerate(itertools.product(*(config.grid[a] for a in axes))):
         assignment = dict(zip(axes, values))
         point_id = _hash(_canon(assignment), 12)
         for r in range(config.replicates):
             seed = unit_seed(config.seed, assignment, config.crn_axes, r)
-            data = copy.deepcopy(config.base)
+            data = copy.deepcopy(base)
             for a, v in assignment.items():
                 _set_dotted(data, a, v)
             data["seed"] = seed
@@ -239,9 +240,20 @@ def expand_units(config: SweepConfig) -> list[Unit]:
     return units
 
 
+def _resolved_base(config: SweepConfig) -> dict:
+    """``base`` with what "every registered scheme" means today written out (compare points), so a
+    unit records the schemes it ran and a resume after the registry changed is refused."""
+    base = copy.deepcopy(config.base)
+    if config.kind == "compare" and base.get("schemes") is None and "schemes" not in config.grid:
+        from .compare import registered_schemes
+        base["schemes"] = list(registered_schemes())
+    return base
+
+
 def campaign_key(config: SweepConfig) -> str:
-    """What a unit's result depends on besides its own grid values: kind, seed, base, crn axes."""
-    return _hash(_canon({"kind": config.kind, "seed": config.seed, "base": config.base,
+    """What a unit's result depends on besides its own grid values: kind, seed, base (with the
+    scheme list resolved), crn axes."""
+    return _hash(_canon({"kind": config.kind, "seed": config.seed, "base": _resolved_base(config),
                          "crn_axes": sorted(config.crn_axes)}), 16)
 
 
