@@ -114,7 +114,17 @@ def main():
         describe("ray", ray_res, t_ray)
         same = loc.summary["schemes"] == ray_res.summary["schemes"]
         print(f"  ray / local wall per simulated s: {ray_res.info['wall_per_sim_s'] / loc.info['wall_per_sim_s']:.2f} "
-              f"(start-up excluded); identical per-scheme summaries: {same}")
+              f"(start-up excluded); identical per-scheme summaries: {same}, identical events: "
+              f"{loc.summary['events'] == ray_res.summary['events']}; ray restarts "
+              f"{ray_res.info['runtime_stats']['restarts']}")
+        if not same:
+            for x, y in zip(loc.summary["schemes"], ray_res.summary["schemes"]):
+                if x != y:
+                    print(f"   differs: local {x}\n            ray   {y}")
+            m = loc.computes.merge(ray_res.computes, on=["region", "sat", "lane", "kind", "update", "t_start_s"],
+                                   suffixes=("_local", "_ray"), how="outer")
+            d = m[(m["flops_local"] != m["flops_ray"]) | (m["iterations_local"] != m["iterations_ray"])]
+            print("   first differing computations:\n" + d.head(5).to_string())
         print("  local:")
         profile(loc)
         print("  ray:")
