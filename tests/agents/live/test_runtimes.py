@@ -16,11 +16,14 @@ from .conftest import tiny  # noqa: E402
 
 @pytest.fixture(scope="module")
 def ray_runtime():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    owns = not ray.is_initialized()
+    if owns:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     rt = RayRuntime(idle_actors_max=4, actor_num_cpus=0.25, max_restarts=3)
     yield rt
     rt.close()
-    ray.shutdown()
+    if owns:
+        ray.shutdown()
 
 
 def _without_runtime(summary):
