@@ -66,7 +66,7 @@ def ray_session(workers: int):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=8, help="units per throughput sweep (default 8)")
-    ap.add_argument("--drops", type=int, default=8, help="drops per unit of Cen-Opt-WM (default 8)")
+    ap.add_argument("--drops", type=int, default=24, help="drops per unit of Cen-Opt-WM (default 24)")
     ap.add_argument("--drops-learned", type=int, default=64, help="drops per unit of the learned schemes (default 64)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating 1/2-worker rounds, best kept (default 2)")
     ap.add_argument("--noop-tasks", type=int, default=200)
@@ -156,6 +156,9 @@ def main(argv=None):
     print(f"   total {total_core_s / 3600:.2f} core-hours; at the measured 2-worker efficiency {eff:.0%} per core, "
           f"10 minutes need {cores} cores = {math.ceil(cores / 2)} machines like this one "
           f"({math.ceil(cores / 32)} 32-core nodes)")
+    ideal = math.ceil(total_core_s / 600.0)
+    print(f"   with ideal scaling (efficiency 100%): {ideal} cores = {math.ceil(ideal / 2)} machines like this one "
+          f"({math.ceil(ideal / 32)} 32-core nodes)")
     print("   (per-drop costs measured on this shared machine: a dedicated core is faster, so this is an upper bound)")
     print(f"load average at end: {os.getloadavg()}")
 
