@@ -90,7 +90,6 @@ class AgentSpec:
     report_timeout_s: float = 0.5
     fallback_scheme: str = "Sep-MMSE"
     max_bundle_age_s: float = 2.0
-    ssi_stale_s: float = 1.5
     ssi_propagate: bool = True
     bits_per_real: int = 32
     sigma_packing: str = "full"
@@ -343,7 +342,8 @@ class SatelliteAgent:
         """One tick. ``tick``: t (episode s), ut (lat [K], lon [K], itrs [K,3]), members (ids), central
         (id or None), update (index if an update starts now, else -1), update_index (current),
         ssi (bool), inbox [(msg, src, t_arrive)]. Returns sends [(msg, dst)], held {scheme: (version,
-        p, b, t_csi, update, complete, source, t_data) if changed; t_data: see :meth:`_select`}, computes, events, ssi_age_max_s."""
+        p, b, t_csi, update, complete, source, t_data) if changed; t_data: see :meth:`_select`}, computes, events,
+        peers {id: t_meas of its newest SSI}, wake_s (:meth:`_wake`)."""
         t = float(tick["t"])
         members = tick["members"]
         central = tick.get("central")
@@ -423,9 +423,26 @@ class SatelliteAgent:
                     lane.version += 1
                     out["held"][lane.scheme] = (lane.version, held.p, held.b, held.t_csi_s, held.update, held.complete,
                                                 held.source, t_data)
-        ages = [t - self.peers[m].t_meas_s if m in self.peers else math.inf for m in members if m != self.sat]
-        out["ssi_age_max_s"] = max(ages) if ages else 0.0
+        out["peers"] = {m: ssi.t_meas_s for m, ssi in self.peers.items()}
+        out["wake_s"] = self._wake(t, central)
         return out
+
+    def _wake(self, t: float, central) -> float:
+        """The earliest time at which this agent would act without new input: a computation becoming ready,
+        a central's report timeout, or its newest centralized precoders expiring (then the fallback is used).
+        The driver skips the agent at ticks before it that bring no update, SSI or message (waking it a
+        little early is harmless; never late)."""
+        wake = math.inf
+        for lane in self.lanes.values():
+            if lane.pending:
+                wake = min(wake, min(x[0] for x in lane.pending))
+            if lane.collect is not None:
+                wake = min(wake, lane.collect["t0"] + self.spec.report_timeout_s)
+            if lane.arch == "centralized":
+                for h in (lane.own if central == self.sat else None, lane.bundle):
+                    if h is not None and t - h.t_csi_s <= self.spec.max_bundle_age_s:
+                        wake = min(wake, h.t_csi_s + self.spec.max_bundle_age_s)
+        return wake
 
     def _select(self, lane: _Lane, t: float, central):
         """(precoders in use, time of the data of the lane's newest own/centralized precoders). A

@@ -88,6 +88,8 @@ class Episode:
                        step_s=config.tick_s)
         self.meta: dict[int, tuple] = {}
         self.held: dict[tuple, dict] = {}
+        self.wake: dict[tuple, float] = {}          # agent -> earliest time it acts on its own
+        self.peer_meas: dict[tuple, dict] = {}      # agent -> {peer: t_meas of the newest SSI it holds}
         self.evaluator = Evaluator(self.schemes)
         self.rows: list[dict] = []
         self.computes: list[tuple] = []
@@ -126,7 +128,7 @@ class Episode:
             power_w=10.0 ** (c.power_dbw / 10.0), channel=self.world.channel, onboard_flops=c.onboard_flops,
             update_period_s=c.update_period_s, report_timeout_s=c.centralized.report_timeout_s,
             fallback_scheme=c.centralized.fallback_scheme, max_bundle_age_s=c.centralized.max_bundle_age_s,
-            ssi_stale_s=1.5 * c.ssi_period_s, ssi_propagate=c.ssi_propagate, bits_per_real=c.isl.bits_per_real, sigma_packing=c.isl.sigma_packing,
+            ssi_propagate=c.ssi_propagate, bits_per_real=c.isl.bits_per_real, sigma_packing=c.isl.sigma_packing,
             quantize=c.isl.quantize, warm_start=c.warm_start, scheme_options=tuple(sorted((k, tuple(sorted(v.items())))
                                                                  for k, v in c.scheme_options.items())))
 
@@ -136,6 +138,8 @@ class Episode:
             if s not in new:
                 self.runtime.remove((region, s), t)
                 self.held.pop((region, s), None)
+                self.wake.pop((region, s), None)
+                self.peer_meas.pop((region, s), None)
                 self.events.append({"t_s": t, "type": "leave", "region": region, "sat": s})
         joining = [s for s in new if s not in old]
         self.runtime.add_many([((region, s), self._spec(region, s)) for s in joining], t)
@@ -236,12 +240,17 @@ class Episode:
         for r, tr in truths.items():
             ut = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
             for s in self.members[r]:
-                ticks[(r, s)] = {"t": t, "ut": ut, "members": tuple(self.members[r]), "central": self.central.get(r),
-                                 "update": u_index if update else -1, "update_index": u_index, "ssi": ssi,
-                                 "inbox": inbox.get((r, s), [])}
+                key = (r, s)
+                box = inbox.get(key, [])
+                # an agent with nothing to do at this tick (no update, SSI, message, due result) is not called
+                if not (update or ssi or box or self.wake.get(key, -math.inf) <= t + 1e-9):
+                    continue
+                ticks[key] = {"t": t, "ut": ut, "members": tuple(self.members[r]), "central": self.central.get(r),
+                              "update": u_index if update else -1, "update_index": u_index, "ssi": ssi,
+                              "inbox": box}
         return {"n": n, "t": t, "u_index": u_index, "truths": truths, "ticks": ticks}
 
-    def _absorb(self, outs: dict, t_bus: float, ssi_age: dict | None) -> None:
+    def _absorb(self, outs: dict, t_bus: float) -> None:
         for key in sorted(outs):
             out = outs[key]
             r, s = key
@@ -251,16 +260,21 @@ class Episode:
             self.computes.extend((r, s) + tuple(x) for x in out["computes"])
             for ev in out["events"]:
                 self.events.append(dict(ev, region=r))
-            if ssi_age is not None:
-                ssi_age[key] = out["ssi_age_max_s"]
+            self.wake[key] = out["wake_s"]
+            self.peer_meas[key] = out["peers"]
+
+    def _ssi_age(self, r: int, s: int, t: float) -> float:
+        """Age at t of the oldest peer SSI agent (r, s) holds (inf if it never heard from a member)."""
+        meas = self.peer_meas.get((r, s), {})
+        ages = [t - meas.get(m, -math.inf) for m in self.members[r] if m != s]
+        return max(ages) if ages else 0.0
 
     def _finish(self, prep: dict, outs: dict) -> dict:
         """The agents' round-0 outputs of tick n on the bus, then further rounds for same-tick deliveries;
         returns what the evaluator needs for tick n (members and held precoders as of now)."""
         t, truths, ticks = prep["t"], prep["truths"], prep["ticks"]
-        ssi_age: dict = {}
         w5 = time.perf_counter()
-        self._absorb(outs, t, ssi_age)
+        self._absorb(outs, t)
         for rnd in range(1, MAX_ROUNDS):
             more = self._deliveries(t + rnd * ROUND_S)
             if not more:
@@ -273,10 +287,11 @@ class Episode:
             w4 = time.perf_counter()
             outs = self.runtime.step(ticks, t)
             self.wall["agents"] += time.perf_counter() - w4
-            self._absorb(outs, t + rnd * ROUND_S, None)
+            self._absorb(outs, t + rnd * ROUND_S)
         self.wall["bus"] += time.perf_counter() - w5
         members = {r: list(m) for r, m in self.members.items()}
         held = {r: [dict(self.held.get((r, s), {})) for s in m] for r, m in members.items()}
+        ssi_age = {(r, s): self._ssi_age(r, s, t) for r, m in members.items() for s in m}
         return {"n": prep["n"], "t": t, "truths": truths, "members": members, "held": held, "ssi_age": ssi_age}
 
     def run(self, progress=None):
