@@ -89,3 +89,13 @@ def test_handover_reuses_or_releases_every_leaving_actor(ray_runtime):
     assert kinds.count("release") == len(leaves) and kinds.count("create") == len(joins)
     assert rt.stats["hosts_created"] - rt.stats["hosts_released"] == len(rt.hosts) == 0
     rt.close()
+
+
+def test_agents_per_actor_packs_agents_and_keeps_the_numbers():
+    """Packing three agents into one host changes where they run, not what they compute."""
+    one = run_episode(tiny(duration_s=0.6), progress=False)
+    rt = LocalRuntime(agents_per_actor=3)
+    packed = run_episode(tiny(duration_s=0.6), runtime=rt, progress=False)
+    assert rt.stats["hosts_created"] == 1 and packed.info["hosts"][0]["agents"] == 3
+    assert packed.summary == one.summary
+    rt.close()
