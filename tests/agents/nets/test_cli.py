@@ -14,9 +14,10 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_train_cli_writes_weights_metrics_curve(cache, capsys):
     out = cache / "run"
-    rc = main(["train", "--arch", "cen", "--S", "2", "--K", "3", "--drops", "20", "--epochs", "1", "--batch", "7",
+    rc = main(["train", "--arch", "cen", "--S", "2", "--K", "3", "--drops", "10", "--epochs", "1", "--batch", "7",
                "--samples", "8", "--out", str(out), "--no-progress"])
     assert rc == 0
     assert "best validation WSR" in capsys.readouterr().out

@@ -22,6 +22,7 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["cen", "dec"])
 def test_short_training_improves_the_rate(cache, arch):
     rec = train(_cfg(arch=arch), cache / arch, progress=False, log=lambda m: None)
@@ -38,6 +39,7 @@ def test_short_training_improves_the_rate(cache, arch):
     assert (cache / arch / "curve.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(cache):
     small = dict(S=2, K=4, drops=20)
     straight = train(_cfg(epochs=2, **small), cache / "a", progress=False, log=lambda m: None)
