@@ -43,10 +43,15 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     from .episode import check_schemes
     check_schemes(cfg)                          # bad scheme names fail before any work (Ray, the world)
     w0 = time.perf_counter()
+    # the driver's own numerics (truth, channels, evaluator) on one torch thread on every runtime: with several,
+    # MKL may pick its thread count from the machine's load, and the last bits of the rates would vary
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     own = runtime is None
-    rt = make_runtime(cfg) if own else runtime
     bar = None
     try:
+        rt = make_runtime(cfg) if own else runtime
         ep = Episode(cfg, rt)
         w_setup = time.perf_counter() - w0
         tick_walls = []
@@ -76,8 +81,9 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     finally:
         if bar is not None:
             bar.close()
-        if own:
+        if own and "rt" in locals():
             rt.close()
+        torch.set_num_threads(threads)
     steps = pd.DataFrame(ep.rows)
     msgs = messages_frame(ep.bus, ep.meta)
     computes = pd.DataFrame([dict(zip(COMPUTE_COLUMNS, c)) for c in ep.computes], columns=list(COMPUTE_COLUMNS))
