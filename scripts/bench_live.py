@@ -57,7 +57,7 @@ def scale(regions_list, duration_s, schemes, packs):
           "processes mapping them) from /proc of each actor):")
     for pack in packs:
         for regions in regions_list:
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
             try:
                 rt = RayRuntime(agents_per_actor=pack, idle_actors_max=0, actor_num_cpus=0.01, max_restarts=0)
                 t0 = time.perf_counter()
@@ -108,7 +108,7 @@ def main():
 
         loc, t_loc = episode(["runtime=local", f"duration_s={args.duration_s}"])
         describe("local", loc, t_loc)
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
         ray_res, t_ray = episode(["runtime=ray", f"duration_s={args.duration_s}"])
         ray.shutdown()
         describe("ray", ray_res, t_ray)

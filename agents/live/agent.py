@@ -326,7 +326,8 @@ class SatelliteAgent:
         t_csi = min(r.t_meas_s for r in reps.values())
         bundles = {}
         for i, s in enumerate(reps):
-            bundles[s] = LiveBundle(p=prec.p[0, i].numpy(), b=prec.b[0, i].numpy(), bits_per_real=self.spec.bits_per_real,
+            bundles[s] = LiveBundle(p=prec.p[0, i].numpy(), b=prec.b[0, i].numpy(),
+                                    bits_per_real=self.spec.bits_per_real,
                                     sat=s, scheme=lane.scheme, update=u, t_csi_s=t_csi, complete=complete)
         ready = self._charge(lane, t, flops)
         self._push(lane, ready, "central", bundles)

@@ -42,7 +42,8 @@ def check_schemes(config) -> tuple[list[str], dict[str, str]]:
     arch = registry.registered()
     fb = config.centralized.fallback_scheme
     if fb not in arch:
-        raise ValueError(f"centralized.fallback_scheme = {fb!r}: not a registered scheme; registered: {', '.join(arch)}")
+        raise ValueError(f"centralized.fallback_scheme = {fb!r}: not a registered scheme; "
+                         f"registered: {', '.join(arch)}")
     if arch[fb] != "separate":
         raise ValueError(f"centralized.fallback_scheme = {fb!r}: must be a separate scheme (it runs on the member "
                          f"alone); separate: {', '.join(n for n, a in arch.items() if a == 'separate')}")

@@ -70,7 +70,8 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
         if progress:
             from tqdm import tqdm
             bar = tqdm(total=round(cfg.n_ticks * cfg.tick_s, 9), unit="sim-s", desc=f"satcoop run ({rt.name})",
-                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} sim-s [{elapsed}<{remaining}, {postfix}]",
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} sim-s "
+                                  "[{elapsed}<{remaining}, {postfix}]",
                        leave=False)
         ep.run(progress=on_tick)
         hosts = rt.info()
@@ -92,7 +93,8 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     sim = ep.n_ticks * ep.tick_s
     loop_after_first = sum(tick_walls[1:])
     info = {
-        "runtime": rt.name, "t0_s": ep.world.t0_s, "constellation": ep.world.provenance, "epoch": ep.world.constellation.epoch.isoformat(),
+        "runtime": rt.name, "t0_s": ep.world.t0_s, "constellation": ep.world.provenance,
+        "epoch": ep.world.constellation.epoch.isoformat(),
         "regions": [{"index": r.index, "center_lat_deg": r.center[0], "center_lon_deg": r.center[1]}
                     for r in ep.world.regions],
         "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],

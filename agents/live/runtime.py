@@ -275,7 +275,7 @@ class RayRuntime(Runtime):
             if address:
                 ray.init(address=address, **kw)
             else:
-                ray.init(num_cpus=num_cpus, **kw)
+                ray.init(address="local", num_cpus=num_cpus, **kw)   # a new instance, never a stranger's cluster
             self._owns = True
         self.actor_cls = ray.remote(AgentHost).options(num_cpus=actor_num_cpus, max_restarts=int(max_restarts),
                                                        max_task_retries=0)

@@ -13,7 +13,6 @@ instantaneous channels of tick n in region r from ``SeedSequence([seed, CHANNELS
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,7 @@ from constellation.ephemeris import Constellation
 from constellation.ground import rank_cooperating
 from constellation.scenario import Drops, World, WorldConfig
 from network.faults import FaultTimeline, GilbertElliott, IIDLinkOutage, ScheduledFailure, build_timeline
-from network.topology import GridTopology, TopologySnapshot, TopologyConfig, for_constellation, grazing_range_m
+from network.topology import TopologyConfig, TopologySnapshot, for_constellation, grazing_range_m
 
 STREAM_FAULTS = 0xFA17
 STREAM_CHANNELS = 0xC4A7

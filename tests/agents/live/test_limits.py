@@ -3,13 +3,12 @@ Cen-Opt-WM equals the offline Cen-Opt-WM on the same drop and channels; one upda
 topology -> messages.parquet sums to the figures of `satcoop overhead` (agents.protocol)."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from agents.live.episode import Episode
 from agents.live.run import run_episode
 from agents.live.runtime import LocalRuntime
-from agents.precoding.problem import PrecodingProblem, Precoders
+from agents.precoding.problem import PrecodingProblem
 from agents.precoding.rates import instantaneous_rates
 from agents.precoding.wmmse import cen_opt_wm
 

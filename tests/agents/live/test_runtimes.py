@@ -18,7 +18,8 @@ from .conftest import tiny  # noqa: E402
 def ray_runtime():
     owns = not ray.is_initialized()
     if owns:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
     rt = RayRuntime(idle_actors_max=4, actor_num_cpus=0.25, max_restarts=3)
     yield rt
     rt.close()
