@@ -21,7 +21,7 @@ from torch import nn
 from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cfr import cfr, cfr_flops, g_out
-from .features import d_cen, link_features
+from .features import d_cen, is_upa, lag_count, link_features
 from .layers import FDA, TEN
 
 __all__ = ["NetConfig", "CenTFC"]
@@ -86,6 +86,8 @@ class CenTFC(nn.Module):
         c = config
         self.ten = TEN(d_cen(c.m, c.n), c.d_hidden, c.features, c.layers, dims=(-3, -2))
         self.fda = FDA(c.features, g_out(c.n), dropout=c.dropout)
+        self.use_lags = True          # exact lag form of the g g^H block when g are UPA responses (features.is_upa)
+        self.last_used_lags = False
 
     def _check(self, problem: PrecodingProblem):
         m, n = problem.shape[3:]
@@ -97,16 +99,22 @@ class CenTFC(nn.Module):
         """FDA outputs C [B,S,K,5+2N] (float32)."""
         self._check(problem)
         c = self.config
-        x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=self.ten.inp.weight.dtype)
+        lags = self.use_lags and is_upa(problem.g, c.sat_upa, c.spacing_wl)
+        self.last_used_lags = lags
+        x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=self.ten.inp.weight.dtype, lags=lags)
         return self.fda(self.ten(x))
 
     def forward(self, problem: PrecodingProblem) -> tuple[Precoders, dict]:
         return cfr(problem, self.outputs(problem), receiver=self.config.receiver)
 
-    def flops(self, s: int, k: int) -> int:
+    def flops(self, s: int, k: int, lags: bool | None = None) -> int:
         """Real flops of one forward pass + recovery for S satellites and K UTs (network layers
         counted from their shapes: 2 per multiply-add, plus activations/normalisations; input
-        feature construction ~ 8(M^2 + N^2) per link; CFR as :func:`.cfr.cfr_flops`)."""
+        feature construction 8 per complex product (g g^H: M^2 entries, or its L lags); CFR as
+        :func:`.cfr.cfr_flops`). ``lags``: input in lag form (default: as :attr:`use_lags`)."""
         c = self.config
-        feats = s * k * 8 * (c.m * c.m + c.n * c.n)
-        return feats + self.ten.flops((s, k)) + self.fda.flops(s * k) + cfr_flops(s, k, c.m, c.n)
+        lags = self.use_lags if lags is None else lags
+        big = lag_count(c.sat_upa) if lags else c.m * c.m
+        feats = s * k * 8 * (big + c.n * c.n)
+        d_in = d_cen(c.m, c.n) - 2 * c.m * c.m + 2 * big
+        return feats + self.ten.flops((s, k), d_in=d_in) + self.fda.flops(s * k) + cfr_flops(s, k, c.m, c.n)

@@ -33,7 +33,7 @@ from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cen_tfc import NetConfig
 from .cfr import cfr, cfr_flops, g_out, interference_aware_receivers
-from .features import d_cen, d_oth, link_features, ssi_features
+from .features import d_cen, d_oth, is_upa, lag_count, link_features, ssi_features
 from .layers import FDA, MDI, TEN
 
 __all__ = ["OthersView", "DecTFC", "dec_tfc_local", "others_index"]
@@ -95,6 +95,8 @@ class DecTFC(nn.Module):
         self.oth = TEN(d_oth(c.m, c.n), c.d_hidden, c.features, c.layers, dims=(-3, -2))
         self.mdi = MDI(c.features, heads=c.heads, dim=-3)
         self.fda = FDA(2 * c.features, g_out(c.n), dropout=c.dropout)
+        self.use_lags = True          # exact lag form of the g g^H block when g are UPA responses (features.is_upa)
+        self.last_used_lags = False
         self.nu = nn.Linear(c.features, 1)          # per (other t, UT k) interference weight of the receiver
         with torch.no_grad():
             self.nu.weight.mul_(0.1)
@@ -128,9 +130,11 @@ class DecTFC(nn.Module):
         self._check(m, n)
         c = self.config
         dt = self.loc.inp.weight.dtype
-        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt)
+        lags = self.use_lags and is_upa(problem.g, c.sat_upa, c.spacing_wl)
+        self.last_used_lags = lags
+        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags)
         rows = ssi_features(problem.g, problem.d0, problem.noise_w, problem.power_w, c.sat_upa, c.ut_upa, c.spacing_wl,
-                            dtype=dt)
+                            dtype=dt, lags=lags)
         h_rows = self.oth.embed(rows)                 # the input Linear acts per (t, m) row: embed once, gather per s
         if s > 1:
             idx = others_index(s)
@@ -158,7 +162,11 @@ class DecTFC(nn.Module):
                              f"do not match the local problem (B={b}, K={k}, M={m}, N={n})")
         c = self.config
         dt = self.loc.inp.weight.dtype
-        x_loc = link_features(local, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt)
+        og = torch.where(others.mask[:, :, None, None], others.g.to(local.dtype), local.g[:, :1].expand_as(others.g)) \
+            if others.g.shape[1] else others.g
+        lags = self.use_lags and is_upa(local.g, c.sat_upa, c.spacing_wl) and is_upa(og, c.sat_upa, c.spacing_wl)
+        self.last_used_lags = lags
+        x_loc = link_features(local, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags)
         o = others.g.shape[1]
         if o == 0:
             h_oth = torch.zeros((b, 1, 1, k, c.d_hidden), dtype=dt)
@@ -166,9 +174,9 @@ class DecTFC(nn.Module):
             d0_oth, p_oth = torch.zeros((b, 1, 1, k, n), dtype=local.dtype), torch.ones((b, 1, 1), dtype=local.power_w.dtype)
         else:
             pw = torch.where(others.mask, others.power_w.to(local.power_w.dtype), torch.ones_like(others.power_w, dtype=local.power_w.dtype))
-            rows = ssi_features(others.g.to(local.dtype), others.d0.to(local.dtype), local.noise_w, pw,
-                                c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt)
-            rows = tuple(torch.where(others.mask[:, :, None, None], r, torch.zeros_like(r)) for r in rows)
+            rows = ssi_features(og, others.d0.to(local.dtype), local.noise_w, pw,
+                                c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags)
+            rows = tuple(torch.where(others.mask[:, :, None, None], r, torch.zeros_like(r)) for r in rows[:2]) + rows[2:]
             h_oth = self.oth.embed(rows)[:, None]
             mk = others.mask[:, None, :]
             d0_oth = torch.where(others.mask[:, :, None, None], others.d0.to(local.dtype), 0)[:, None]
@@ -176,14 +184,18 @@ class DecTFC(nn.Module):
         c_out, nu = self._head(x_loc, h_oth, mk)
         return c_out, nu, d0_oth, p_oth, mk
 
-    def flops(self, others: int, k: int) -> int:
+    def flops(self, others: int, k: int, lags: bool | None = None) -> int:
         """Real flops of ONE satellite's inference (local branch, other branch over ``others``
         satellites, MDI, FDA, CFR for one satellite); counted from the layer shapes as in
-        :meth:`agents.nets.cen_tfc.CenTFC.flops`."""
+        :meth:`agents.nets.cen_tfc.CenTFC.flops` (``lags``: input in lag form, default :attr:`use_lags`)."""
         c = self.config
+        lags = self.use_lags if lags is None else lags
+        big = lag_count(c.sat_upa) if lags else c.m * c.m
         o = max(others, 1)
-        feats = k * 8 * (c.m * c.m + c.n * c.n) + o * k * 8 * (c.m * c.m + c.n * c.n)
-        return (feats + self.loc.flops((k,)) + self.oth.flops((o, k)) + self.mdi.flops(k, o)
+        feats = (1 + o) * k * 8 * (big + c.n * c.n)
+        shrink = 2 * c.m * c.m - 2 * big
+        return (feats + self.loc.flops((k,), d_in=d_cen(c.m, c.n) - shrink)
+                + self.oth.flops((o, k), d_in=d_oth(c.m, c.n) - shrink) + self.mdi.flops(k, o)
                 + self.fda.flops(k) + cfr_flops(1, k, c.m, c.n))
 
 

@@ -30,11 +30,16 @@ does not depend on its batch-mates to better than ~1e-12),
 returned as a pair (small, big) whose concatenation is the input row: small = [A, B, R_ut part]
 (8 + 2N^2) or [A_oth, d0 d0^H part] (6 + 2N^2), big = the 2M^2 satellite-side block; Re and Im
 interleaved per matrix entry (a fixed reordering of (28)/(44), free for the input Linear, and
-it avoids copying the 8k-wide rows).
+it avoids copying the 8k-wide rows). With ``lags=True`` (steering vectors that are exact UPA
+responses, :func:`is_upa`) the big block is given as its L = (2nx-1)(2ny-1) distinct entries
+(v v^H of a UPA response depends only on the index lag) plus the map of the 2M^2 features onto
+them; :meth:`agents.nets.layers.TEN.embed` then sums the input weights per lag -- the same
+linear map, exactly, at 2L instead of 2M^2 inputs (225 vs 4096 complex entries for 8 x 8).
 """
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
@@ -86,6 +91,52 @@ def _outer_feats(v: torch.Tensor, scale: float, dtype: torch.dtype = torch.float
     return torch.view_as_real(o).reshape(*o.shape[:-2], -1)
 
 
+@lru_cache(maxsize=8)
+def upa_lags(nx: int, ny: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Lag structure of vec(v v^H) for a UPA response v (index p = i*ny + j).
+
+    Entry (p, q) of v v^H depends only on the lag (i - i', j - j') when v is a UPA response
+    (phase linear in i and j): L = (2nx-1)(2ny-1) distinct values instead of M^2. Returns
+    (``feat_map`` long [2 M^2]: lag feature of every interleaved Re/Im feature of
+    :func:`_outer_feats`, ``rep_p``, ``rep_q`` long [L]: one (p, q) pair of each lag)."""
+    m = nx * ny
+    idx = torch.arange(m)
+    i, j = idx // ny, idx % ny
+    lag = (i[:, None] - i[None, :] + nx - 1) * (2 * ny - 1) + (j[:, None] - j[None, :] + ny - 1)   # [M, M]
+    n_lags = (2 * nx - 1) * (2 * ny - 1)
+    flat = lag.reshape(-1)
+    first = torch.full((n_lags,), m * m, dtype=torch.long).scatter_reduce(0, flat, torch.arange(m * m), "amin")
+    feat_map = torch.stack([2 * flat, 2 * flat + 1], -1).reshape(-1)
+    return feat_map, first // m, first % m
+
+
+def lag_count(upa: tuple[int, int]) -> int:
+    """L = (2nx-1)(2ny-1) distinct entries of v v^H for a UPA response v."""
+    return (2 * upa[0] - 1) * (2 * upa[1] - 1)
+
+
+def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5) -> bool:
+    """True if every vector of ``a [..., nx*ny]`` is a UPA response (up to a common phase), so that
+    :func:`upa_lags` holds exactly: reconstructed from its direction cosines within ``rtol``."""
+    nx, ny = upa
+    if a.numel() == 0:
+        return True
+    u = direction_cosines(a, upa, spacing_wl).to(a.real.dtype)
+    ax = torch.exp(-2j * math.pi * spacing_wl * u[..., 0, None] * torch.arange(nx, dtype=a.real.dtype))
+    ay = torch.exp(-2j * math.pi * spacing_wl * u[..., 1, None] * torch.arange(ny, dtype=a.real.dtype))
+    rec = (ax[..., :, None] * ay[..., None, :]).reshape(*a.shape[:-1], nx * ny) / math.sqrt(nx * ny)
+    ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
+    return bool(((rec.to(a.dtype) * ph - a).abs() <= rtol / math.sqrt(nx * ny)).all())
+
+
+def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch.dtype) -> torch.Tensor:
+    """Re/Im (interleaved) of the L distinct entries of scale v v^H of UPA responses, [..., 2L]."""
+    _, rep_p, rep_q = upa_lags(*upa)
+    v = v.to(_complex(dtype))
+    o = (v[..., rep_p] * scale) * v[..., rep_q].conj()
+    return torch.view_as_real(o).reshape(*o.shape[:-1], -1)
+
+
 def _matrix_feats(a: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Re/Im (interleaved) of vec(a) [..., 2 n^2] (real ``dtype``) for a [..., n, n]."""
     a = a.to(_complex(dtype)).contiguous()
@@ -97,7 +148,7 @@ def _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl):
 
 
 def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
-                  dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+                  dtype: torch.dtype = torch.float32, lags: bool = False):
     """Centralized / local input (28) as (small [B,S,K,8+2N^2] = [A, B, R_ut], big [B,S,K,2M^2] = R_sat), float32."""
     bsz, s, k, m, n = problem.shape
     ang = _angle_feats(problem.g, problem.d0, sat_upa, ut_upa, spacing_wl).to(dtype)
@@ -106,13 +157,15 @@ def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], sp
     beta = problem.beta
     r_ut = problem.r_ut / beta.clamp_min(1e-300).to(problem.dtype)[..., None, None] * n
     b_feats = torch.stack([(_db(beta) - BETA_DB0) / 10.0, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0)], -1).to(dtype)
-    return (torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut, dtype)], -1),
-            _outer_feats(problem.g, float(m), dtype))
+    small = torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut, dtype)], -1)
+    if lags:        # exact for UPA steering vectors: the big block as its L distinct lags (+ their feature map)
+        return small, _lag_feats(problem.g, sat_upa, float(m), dtype), upa_lags(*sat_upa)[0]
+    return small, _outer_feats(problem.g, float(m), dtype)
 
 
 def ssi_features(g: torch.Tensor, d0: torch.Tensor, noise_w: torch.Tensor, power_w: torch.Tensor,
                  sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
-                 dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+                 dtype: torch.dtype = torch.float32, lags: bool = False):
     """Other-satellite rows (44) as (small [B,T,K,6+2N^2] = [A_oth, d0 d0^H], big [B,T,K,2M^2] = g g^H), float32, from SSI-derivable
     quantities only: steering vectors ``g [B,T,K,M]``, ``d0 [B,T,K,N]``, UT noise ``noise_w [B,K]`` (W)
     and budgets ``power_w [B,T]`` (W)."""
@@ -121,5 +174,7 @@ def ssi_features(g: torch.Tensor, d0: torch.Tensor, noise_w: torch.Tensor, power
     ang = _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl).to(dtype)
     noise = ((_db(noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, t, k).to(dtype)
     power = (_db(power_w) / 10.0)[:, :, None].expand(bsz, t, k).to(dtype)
-    return (torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n), dtype)], -1),
-            _outer_feats(g, float(m), dtype))
+    small = torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n), dtype)], -1)
+    if lags:
+        return small, _lag_feats(g, sat_upa, float(m), dtype), upa_lags(*sat_upa)[0]
+    return small, _outer_feats(g, float(m), dtype)

@@ -136,12 +136,16 @@ class TEN(nn.Module):
 
     def embed(self, x) -> torch.Tensor:
         """The input Linear; ``x`` a tensor or a pair (small, big) whose concatenation is the input
-        (computed blockwise, without materialising the concatenation)."""
+        (computed blockwise, without materialising the concatenation), or a triple (small, lags,
+        feat_map) with the big block in lag form (:func:`agents.nets.features.upa_lags`)."""
         if isinstance(x, tuple):
-            small, big = x
+            small, big = x[0], x[1]
             ds = small.shape[-1]
             w = self.inp.weight
-            return nn.functional.linear(small, w[:, :ds], self.inp.bias) + nn.functional.linear(big, w[:, ds:])
+            w_big = w[:, ds:]
+            if len(x) == 3:          # big given as lags: sum the weights of the features sharing a lag (exact)
+                w_big = w_big.new_zeros((w.shape[0], big.shape[-1])).index_add(1, x[2], w_big)
+            return nn.functional.linear(small, w[:, :ds], self.inp.bias) + nn.functional.linear(big, w_big)
         return self.inp(x)
 
     def forward(self, x, mask: torch.Tensor | None = None, embedded: bool = False) -> torch.Tensor:
@@ -151,9 +155,10 @@ class TEN(nn.Module):
             h = ln(torch.relu(mde(h, mask)))
         return self.out(h)
 
-    def flops(self, shape: tuple[int, ...], embedded: bool = False) -> int:
+    def flops(self, shape: tuple[int, ...], embedded: bool = False, d_in: int | None = None) -> int:
+        """``d_in``: effective input width (lag form), default the layer's."""
         n = math.prod(shape)
-        total = 0 if embedded else 2 * n * self.d_in * self.d_hidden
+        total = 0 if embedded else 2 * n * (self.d_in if d_in is None else d_in) * self.d_hidden
         for mde in self.mde:
             total += mde.flops(shape, self.d_hidden, self.d_hidden) + 10 * n * self.d_hidden
         return total + 2 * n * self.d_hidden * self.d_out

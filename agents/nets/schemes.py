@@ -92,7 +92,7 @@ def cen_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict
     b, s, k = problem.shape[:3]
     with torch.no_grad():
         prec, _ = net(problem)
-    return prec.detach(), _history(b, net.flops(s, k))
+    return prec.detach(), _history(b, net.flops(s, k, lags=net.last_used_lags))
 
 
 def dec_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict]:
@@ -103,7 +103,7 @@ def dec_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict
     b, s, k = problem.shape[:3]
     with torch.no_grad():
         prec, _ = net(problem)
-    per_sat = float(net.flops(s - 1, k))
+    per_sat = float(net.flops(s - 1, k, lags=net.last_used_lags))
     return prec.detach(), _history(b, s * per_sat, torch.full((b, s), per_sat, dtype=torch.float64))
 
 
@@ -120,7 +120,7 @@ def dec_tfc_wm_local(local: PrecodingProblem, others, weights=None) -> tuple[Pre
     with torch.no_grad():
         prec = dec_tfc_local(net, local, others)
     known = others.mask.sum(-1) if others.mask.numel() else torch.zeros(b, dtype=torch.long)
-    fl = torch.tensor([float(net.flops(int(o), k)) for o in known], dtype=torch.float64)
+    fl = torch.tensor([float(net.flops(int(o), k, lags=net.last_used_lags)) for o in known], dtype=torch.float64)
     return prec.detach(), {"iterations": torch.zeros(b, dtype=torch.long),
                            "objective": torch.full((b,), float("nan"), dtype=torch.float64), "flops": fl}
 

@@ -149,3 +149,29 @@ def test_flops_grow_with_problem_size(small_config):
     assert dec.flops(3, 12) > dec.flops(2, 12) > 0
     # the per-satellite decentralized inference costs less than the centralized one at S = 3
     assert dec.flops(2, 12) < cen.flops(3, 12)
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_lag_form_of_the_steering_block_is_exact(world_problem, small_config, arch):
+    """v v^H of a UPA response depends only on the index lag: the net's lag-form input gives the
+    same output as the full 2M^2 block (exact), and non-UPA vectors fall back to the full block."""
+    from agents.nets.features import is_upa, upa_lags, _lag_feats, _outer_feats
+    net = random_net(small_config(arch)).double()
+    prob = world_problem(3, 5)
+    fm, _, _ = upa_lags(8, 8)
+    assert torch.allclose(_lag_feats(prob.g, (8, 8), 64.0, torch.float64)[..., fm],
+                          _outer_feats(prob.g, 64.0, torch.float64), atol=1e-12)
+    with torch.no_grad():
+        net.use_lags = False
+        full, _ = net(prob)
+        net.use_lags = True
+        lag, _ = net(prob)
+        assert net.last_used_lags
+        assert _close(lag.p, full.p, 1e-10) and _close(lag.b, full.b, 1e-10)
+        bent = world_problem(3, 5)
+        bent.g[0, 0, 0] = torch.roll(bent.g[0, 0, 0], 1)              # not a UPA response any more
+        assert not is_upa(bent.g, (8, 8))
+        net(bent)
+        assert not net.last_used_lags
+    assert net.flops(3, 5, lags=True) < net.flops(3, 5, lags=False) if arch == "cen" else \
+        net.flops(2, 5, lags=True) < net.flops(2, 5, lags=False)
