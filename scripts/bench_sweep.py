@@ -27,7 +27,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -60,7 +59,7 @@ def ray_session(workers: int):
     import ray
     if ray.is_initialized():
         ray.shutdown()
-    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False)
 
 
 def main(argv=None):

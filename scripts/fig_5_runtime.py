@@ -12,7 +12,6 @@ docs/figures/fig5_runtime.png and .csv (sweep, scheme, K, M, runtime, iterations
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 

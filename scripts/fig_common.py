@@ -11,7 +11,6 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,4 +123,3 @@ def _matplotlib():
 
 
 plt = _matplotlib()
-np = np

@@ -12,7 +12,6 @@ Failover only changes the centralized schemes; for the others the "none" rows ar
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 

@@ -445,7 +445,10 @@ def _ray_init(address: str | None, num_cpus: int | None):
     if address:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     else:
-        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+        # address="local": always a new local instance, never silently joining a cluster that
+        # someone else started on this machine (``ray start``)
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
+                 log_to_driver=False)
     return True
 
 

@@ -3,7 +3,6 @@ retries and recorded failures, bad configs rejected before any work (tiny compar
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -25,7 +24,7 @@ def _table(outcome) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def local_ray():
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
@@ -205,7 +204,7 @@ def evaluate(kind, config):
     time.sleep(0.3)
     return [{"scheme": "X", "power_dbw": config["power_dbw"][0], "sum_rate_bps_hz": config["seed"] % 1000 / 7}]
 
-ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
 run_sweep({"kind": "compare", "seed": 5, "replicates": 12, "base": {"S": 1, "K": 1, "drops": 1},
            "grid": {"power_dbw": [0.0]}}, sys.argv[1], chunk_size=1, progress=False, evaluate=evaluate)
 '''
