@@ -411,6 +411,10 @@ def _assemble(out: Path, units: list[Unit], manifest: list[dict]):
     if not frames:
         return pd.DataFrame()
     table = pd.concat(frames, ignore_index=True)
+    # ``point`` is a position in the current grid: recomputed here, so units reused from a run of a
+    # smaller or reordered grid sort where a fresh run of this grid puts them
+    point_of = {u.uid: u.point for u in units}
+    table["point"] = table["uid"].map(point_of).astype("int64")
     table = table.sort_values(["point", "replicate", "row"], kind="mergesort").reset_index(drop=True)
     return table
 

@@ -271,3 +271,21 @@ def test_run_kind_sweeps_live_episodes(local_ray, tmp_path):
     with pytest.raises(ValueError, match="outage_prob"):
         run_sweep({**cfg, "grid": {"faults.outage_prob": [0.0, 2.0]}}, tmp_path / "never", progress=False)
     assert not (tmp_path / "never").exists()
+
+
+def test_extending_a_finished_sweep_computes_only_the_new_units(local_ray, tmp_path):
+    def evaluate(kind, config):
+        return [{"scheme": "X", "power_dbw": config["power_dbw"][0], "sum_rate_bps_hz": config["seed"] % 997}]
+
+    cfg = {"kind": "compare", "seed": 2, "replicates": 2, "base": {"S": 1, "K": 1, "drops": 1},
+           "grid": {"power_dbw": [0.0, 5.0]}}
+    first = run_sweep(cfg, tmp_path / "o", progress=False, evaluate=evaluate)
+    bigger = {**cfg, "replicates": 3, "grid": {"power_dbw": [-5.0, 0.0, 5.0]}}
+    o = run_sweep(bigger, tmp_path / "o", resume=True, progress=False, evaluate=evaluate)
+    assert (o.points_total, o.points_reused, o.points_computed) == (9, 4, 5)
+    t, t0 = _table(o), _table(first)
+    old = t[t["uid"].isin(t0["uid"])].sort_values("uid").reset_index(drop=True)
+    pd.testing.assert_frame_equal(old.drop(columns=["point"]),
+                                  t0.sort_values("uid").reset_index(drop=True).drop(columns=["point"]))
+    fresh = run_sweep(bigger, tmp_path / "fresh", progress=False, evaluate=evaluate)
+    pd.testing.assert_frame_equal(t, _table(fresh))
