@@ -2,7 +2,8 @@
 
     satcoop train --arch cen|dec [--S 3] [--K 12] [--epochs 30] [--out DIR] [--resume]
                   [--max-minutes M] [--batch 32] [--lr 1e-3] [--samples 32] [--seed 0]
-                  [--data-seed 2026] [--drops 10000] [--threads 1] [--no-progress]
+                  [--data-seed 2026] [--drops 10000] [--hidden 64] [--features 64] [--layers 3]
+                  [--threads 1] [--no-progress]
 
 Writes to ``--out`` (default ``runs/train-<arch>``): ``best.pt`` (weights of the best
 validation epoch, loadable with ``satcoop compare --weights``), ``checkpoint.pt`` (resumable),
@@ -36,6 +37,9 @@ def register(subparsers) -> None:
     p.add_argument("--data-seed", dest="data_seed", type=int, default=None,
                    help="seed of the world drops (default agents.nets.dataset.DATA_SEED = 2026)")
     p.add_argument("--drops", type=int, default=10_000, help="drops in the data set, split 70/20/10 %% (default 10000)")
+    p.add_argument("--hidden", type=int, default=64, help="hidden size d_h of the TEN layers (default 64)")
+    p.add_argument("--features", type=int, default=64, help="TEN output features F (default 64)")
+    p.add_argument("--layers", type=int, default=3, help="MDE blocks L (default 3)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars on stderr")
     p.set_defaults(func=run)
@@ -47,7 +51,8 @@ def run(args) -> int:
 
     cfg = TrainConfig(arch=args.arch, S=args.S, K=args.K, epochs=args.epochs, batch=args.batch, lr=args.lr,
                       samples=args.samples, seed=args.seed, data_seed=DATA_SEED if args.data_seed is None else args.data_seed,
-                      drops=args.drops, max_minutes=args.max_minutes, threads=args.threads)
+                      drops=args.drops, max_minutes=args.max_minutes, threads=args.threads,
+                      d_hidden=args.hidden, features=args.features, layers=args.layers)
     cfg.validate()
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
