@@ -17,7 +17,8 @@ CONFIG = {"kind": "compare", "seed": 7, "replicates": 2, "base": BASE, "grid": {
 
 
 def _table(outcome) -> pd.DataFrame:
-    t = pd.read_parquet(outcome.results)
+    """The results table without its wall-time columns (from a SweepOutcome or a parquet path)."""
+    t = pd.read_parquet(getattr(outcome, "results", outcome))
     return t.drop(columns=[c for c in MEASUREMENT_COLUMNS if c in t.columns])
 
 
@@ -185,6 +186,13 @@ def test_two_node_cluster_gives_the_same_table(reference, tmp_path):
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     try:
         cluster.add_node(num_cpus=1)
+        # the CLI joins the running cluster with --address
+        from agents.cli import main
+        toml = tmp_path / "s.toml"
+        toml.write_text(_to_toml(CONFIG))
+        assert main(["sweep", str(toml), "--out", str(tmp_path / "cli"), "--address", cluster.address,
+                     "--chunk-size", "3", "--no-progress", "--json"]) == 0
+        pd.testing.assert_frame_equal(_table(tmp_path / "cli" / "results.parquet"), table)
         ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False)
         nodes = [n for n in ray.nodes() if n["Alive"]]
         assert len(nodes) == 2
