@@ -52,7 +52,7 @@ def test_table_is_tidy_and_does_not_depend_on_chunk_size(reference, tmp_path):
     assert seeds.nunique() == 8
     other = run_sweep(CONFIG, tmp_path / "c1", chunk_size=1, progress=False)
     assert other.chunks == 8
-    pd.testing.assert_frame_equal(_table(other), table)
+    pd.testing.assert_frame_equal(_table(other), table, check_exact=True)
 
 
 def test_unit_seed_is_keyed_by_identity_not_position():
@@ -85,7 +85,7 @@ def test_stop_then_resume_recomputes_nothing_finished(reference, tmp_path):
     assert o.points_reused == len(done) and o.points_computed == 8 - len(done)
     new = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()][len(manifest):]
     assert not done & {u for r in new for u in r["units"]}        # no finished unit recomputed
-    pd.testing.assert_frame_equal(_table(o), table)
+    pd.testing.assert_frame_equal(_table(o), table, check_exact=True)
     again = run_sweep(CONFIG, out, resume=True, progress=False)   # nothing left: all reused
     assert (again.points_computed, again.points_reused) == (0, 8)
     # a different campaign in the same folder is refused
@@ -192,12 +192,12 @@ def test_two_node_cluster_gives_the_same_table(reference, tmp_path):
         toml.write_text(_to_toml(CONFIG))
         assert main(["sweep", str(toml), "--out", str(tmp_path / "cli"), "--address", cluster.address,
                      "--chunk-size", "3", "--no-progress", "--json"]) == 0
-        pd.testing.assert_frame_equal(_table(tmp_path / "cli" / "results.parquet"), table)
+        pd.testing.assert_frame_equal(_table(tmp_path / "cli" / "results.parquet"), table, check_exact=True)
         ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False)
         nodes = [n for n in ray.nodes() if n["Alive"]]
         assert len(nodes) == 2
         o = run_sweep(CONFIG, tmp_path / "cluster", chunk_size=2, progress=False)
-        pd.testing.assert_frame_equal(_table(o), table)
+        pd.testing.assert_frame_equal(_table(o), table, check_exact=True)
     finally:
         ray.shutdown()
         cluster.shutdown()
@@ -257,7 +257,7 @@ def test_killed_driver_then_resume(local_ray, tmp_path):
     o = run_sweep(cfg, out, resume=True, progress=False, evaluate=evaluate)
     assert o.points_reused == len(done) and o.points_computed == 12 - len(done)
     fresh = run_sweep(cfg, tmp_path / "fresh", progress=False, evaluate=evaluate)
-    pd.testing.assert_frame_equal(_table(o), _table(fresh))
+    pd.testing.assert_frame_equal(_table(o), _table(fresh), check_exact=True)
 
 
 @pytest.mark.slow
@@ -293,7 +293,7 @@ def test_extending_a_finished_sweep_computes_only_the_new_units(local_ray, tmp_p
     assert (o.points_total, o.points_reused, o.points_computed) == (9, 4, 5)
     t, t0 = _table(o), _table(first)
     old = t[t["uid"].isin(t0["uid"])].sort_values("uid").reset_index(drop=True)
-    pd.testing.assert_frame_equal(old.drop(columns=["point"]),
-                                  t0.sort_values("uid").reset_index(drop=True).drop(columns=["point"]))
+    before = t0.sort_values("uid").reset_index(drop=True)
+    pd.testing.assert_frame_equal(old.drop(columns=["point"]), before.drop(columns=["point"]), check_exact=True)
     fresh = run_sweep(bigger, tmp_path / "fresh", progress=False, evaluate=evaluate)
-    pd.testing.assert_frame_equal(t, _table(fresh))
+    pd.testing.assert_frame_equal(t, _table(fresh), check_exact=True)
