@@ -162,6 +162,10 @@ class RunConfig(_Strict):
         n = self.duration_s / self.tick_s
         if n > 10_000_000:
             raise ValueError(f"duration_s / tick_s = {n:.0f} ticks: at most 1e7")
+        if self.centralized.report_timeout_s >= self.update_period_s:
+            raise ValueError(f"centralized.report_timeout_s = {self.centralized.report_timeout_s!r}: must be less "
+                             f"than update_period_s = {self.update_period_s!r} (the central computes an update "
+                             "before the next one starts)")
         if self.isl.topology != "grid" and self.faults.model in ("iid", "gilbert-elliott"):
             raise ValueError("faults.model: random link faults need isl.topology = \"grid\" "
                              "(\"complete\" has n(n-1)/2 links); use none or scheduled")
@@ -275,6 +279,8 @@ def one_line(exc: ValidationError, data: dict) -> str:
         value = _lookup(data, loc)
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+        if not loc:                 # a whole-config check: its message names the fields and values itself
+            return msg
     elif loc and loc[0] == "schemes":
         field, value = "schemes", _lookup(data, ["schemes"])
         msg = 'a list of registered scheme names (strings), or "all"'

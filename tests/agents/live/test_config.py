@@ -51,3 +51,13 @@ def test_missing_file_and_bad_set_syntax(tmp_path):
         RunConfig.load(tmp_path / "nope.toml")
     with pytest.raises(ValueError, match="--set 'S4': expected FIELD=VALUE"):
         RunConfig.load(None, ["S4"])
+
+
+def test_report_timeout_must_be_shorter_than_the_update_period():
+    """A timeout >= the update period would let the next update replace the one being collected before
+    the timeout fires: the central would never compute. Refused up front, naming both fields."""
+    with pytest.raises(ValueError) as e:
+        RunConfig.load(None, ["centralized.report_timeout_s=1.0", "update_period_s=1.0"])
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("centralized.report_timeout_s = 1.0") and "update_period_s = 1.0" in msg
+    assert RunConfig.load(None, ["centralized.report_timeout_s=0.9"]).centralized.report_timeout_s == 0.9
