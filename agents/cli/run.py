@@ -66,6 +66,10 @@ def _run(args) -> int:
         while out.exists():
             k += 1
             out = Path("runs") / f"run-{stamp}-seed{cfg.seed}-{k}"
+    from agents.live.episode import check_schemes
+    from agents.live.results import prepare_run_folder
+    check_schemes(cfg)                          # bad scheme names before a folder is made
+    prepare_run_folder(out, "--out")           # created and probed before any work
     res = run_episode(cfg, out_dir=out, progress=not (args.no_progress or args.json) and sys.stderr.isatty())
     if args.json:
         print(json.dumps(res.summary, indent=2))

@@ -26,7 +26,8 @@ FAULT_MODELS = ("none", "iid", "gilbert-elliott", "scheduled")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # no inf / nan in any float field (a field that means something by inf says so with allow_inf_nan=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class ScheduledOutage(_Strict):
@@ -66,7 +67,7 @@ class IslConfig(_Strict):
     """Inter-satellite links: per-hop processing delay, link rate, routing topology, in-flight failures."""
 
     processing_s: float = Field(1e-3, ge=0.0, le=10.0)
-    rate_bps: float = Field(1e9, gt=0.0)
+    rate_bps: float = Field(1e9, gt=0.0, le=1e15)
     topology: Literal["grid", "complete", "ideal"] = "grid"   # ideal: every pair one zero-length hop (limit case)
     on_failure: Literal["drop", "reroute"] = "drop"
     bits_per_real: int = Field(32, ge=1, le=128)
@@ -129,9 +130,9 @@ class RunConfig(_Strict):
     S: int = Field(3, ge=1, le=64)
     K: int = Field(12, ge=1, le=1024)
     power_dbw: float = Field(5.0, ge=-100.0, le=100.0)
-    update_period_s: float = Field(1.0, gt=0.0)
-    ssi_period_s: float = Field(1.0, gt=0.0)
-    onboard_flops: float = Field(1e10, gt=0.0)       # inf = instant compute
+    update_period_s: float = Field(1.0, gt=0.0, le=86_400.0)     # a whole multiple of tick_s
+    ssi_period_s: float = Field(1.0, gt=0.0, le=86_400.0)        # a whole multiple of tick_s
+    onboard_flops: float = Field(1e10, gt=0.0, allow_inf_nan=True)   # inf = instant compute
     warm_start: bool = True                           # iterative schemes start from the lane's last precoders
     ssi_propagate: bool = True                        # carry a peer's last SSI forward with its element set
     schemes: Union[Literal["all"], list[str]] = "all"
@@ -161,7 +162,13 @@ class RunConfig(_Strict):
     def _timing(self):
         n = self.duration_s / self.tick_s
         if n > 10_000_000:
-            raise ValueError(f"duration_s / tick_s = {n:.0f} ticks: at most 1e7")
+            raise ValueError(f"tick_s = {self.tick_s!r}: duration_s = {self.duration_s!r} would take {n:.3g} ticks; "
+                             "at most 1e7 (a longer tick_s or a shorter duration_s)")
+        for name in ("update_period_s", "ssi_period_s"):
+            v = getattr(self, name)
+            k = round(v / self.tick_s)
+            if k < 1 or abs(k * self.tick_s - v) > 1e-9 * max(1.0, v):
+                raise ValueError(f"{name} = {v!r}: must be a whole multiple (>= 1) of tick_s = {self.tick_s!r}")
         if self.centralized.report_timeout_s >= self.update_period_s:
             raise ValueError(f"centralized.report_timeout_s = {self.centralized.report_timeout_s!r}: must be less "
                              f"than update_period_s = {self.update_period_s!r} (the central computes an update "

@@ -102,6 +102,22 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def prepare_run_folder(out, name: str = "out_dir") -> Path:
+    """Create the run folder ``out`` and check that files can be written in it, BEFORE any work (an
+    episode's results are not lost to an unwritable folder at the end). ValueError, one line naming
+    ``name`` (the option or argument), the value and what is wrong."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".satcoop-write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(f"{name} = {str(out)!r}: cannot create a run folder and write in it ({reason})") from None
+    return out
+
+
 def write_run_folder(out: Path, result) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(result.summary["config"], indent=2) + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import RunConfig
-from .results import COMPUTE_COLUMNS, messages_frame, summarize, write_run_folder
+from .results import COMPUTE_COLUMNS, messages_frame, prepare_run_folder, summarize, write_run_folder
 
 
 @dataclass
@@ -42,6 +42,8 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
     from .episode import check_schemes
     check_schemes(cfg)                          # bad scheme names fail before any work (Ray, the world)
+    if out_dir is not None:
+        prepare_run_folder(out_dir)             # an unwritable folder fails now, not after the episode
     w0 = time.perf_counter()
     # the driver's own numerics (truth, channels, evaluator) on one torch thread on every runtime: with several,
     # MKL may pick its thread count from the machine's load, and the last bits of the rates would vary

@@ -37,3 +37,19 @@ def test_run_table_and_bad_input(tmp_path, capsys):
 def test_help_lists_run():
     out = subprocess.run([sys.executable, "-m", "agents.cli", "run", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--runtime" in out.stdout and "--set FIELD=VALUE" in out.stdout
+
+
+def test_unwritable_out_fails_before_any_work(tmp_path, capsys, monkeypatch):
+    """--out under a file or in /proc: exit 2 with one line naming --out, and the episode never starts."""
+    import agents.live.run as live_run
+
+    def boom(*a, **k):
+        raise AssertionError("the episode ran before --out was checked")
+
+    monkeypatch.setattr(live_run, "run_episode", boom)
+    f = tmp_path / "FILE"
+    f.write_text("")
+    for out in (str(f / "sub"), "/proc/satcoop-x"):
+        assert main(["run", "--runtime", "local", "--out", out, "--set", 'schemes=["Sep-MRT"]']) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "--out" in err and out in err, err

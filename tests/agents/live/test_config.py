@@ -61,3 +61,29 @@ def test_report_timeout_must_be_shorter_than_the_update_period():
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith("centralized.report_timeout_s = 1.0") and "update_period_s = 1.0" in msg
     assert RunConfig.load(None, ["centralized.report_timeout_s=0.9"]).centralized.report_timeout_s == 0.9
+
+
+@pytest.mark.parametrize("item, start, fragment", [
+    ("update_period_s=inf", "update_period_s = inf", "finite"),
+    ("ssi_period_s=nan", "ssi_period_s = nan", "finite"),
+    ("isl.rate_bps=inf", "isl.rate_bps = inf", "finite"),
+    ("faults.mean_outage_s=inf", "faults.mean_outage_s = inf", "finite"),
+    ("tick_s=1e-9", "tick_s = 1e-09", "duration_s = 60.0"),
+    ("update_period_s=0.25", "update_period_s = 0.25", "whole multiple (>= 1) of tick_s = 0.1"),
+    ("ssi_period_s=0.05", "ssi_period_s = 0.05", "whole multiple (>= 1) of tick_s = 0.1"),
+])
+def test_non_finite_and_off_grid_times_are_one_line(item, start, fragment):
+    """inf / nan in a float field, periods not on the tick grid (round(2.5) = 2 used to be applied
+    silently), and too many ticks: one line naming the field, before any work."""
+    with pytest.raises(ValueError) as e:
+        RunConfig.load(None, [item])
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(start) and fragment in msg and "{" not in msg, msg
+
+
+def test_on_grid_periods_and_infinite_compute_are_accepted():
+    c = RunConfig.load(None, ["tick_s=0.05", "update_period_s=0.25", "ssi_period_s=2.5", "onboard_flops=inf",
+                             "centralized.report_timeout_s=0.1"])
+    assert (c.update_period_s, c.ssi_period_s, c.onboard_flops) == (0.25, 2.5, float("inf"))
+    assert RunConfig.load(None, ["tick_s=0.3", "update_period_s=0.9", "ssi_period_s=0.3",
+                                   "centralized.report_timeout_s=0.3"])
