@@ -4,7 +4,7 @@ A timeline is a table of down intervals ``[t_start_s, t_end_s)`` (half-open,
 seconds since the constellation epoch), each on a *link* (satellite pair u < v)
 or a whole *satellite* (v = -1: every link touching it is down), with a
 ``cause``. It is generated once for a run horizon from a seeded
-``numpy.random.Generator``, saved with the run (parquet) and replayed by
+``numpy.random.Generator`` (or SeedSequence / int seed), saved with the run (parquet) and replayed by
 loading it back; queries are vectorised over edges:
 
     timeline = build_timeline([IIDLinkOutage(p=0.01, dt_s=0.1),
@@ -28,10 +28,16 @@ simulation; step k covers ``[t0 + k dt, t0 + (k+1) dt)``):
                                      names) down over given windows.
 ``SatelliteOutage(sat, t_start_s, t_end_s)``  targeted failure of all links of one satellite.
 
-Random models draw per link in the order of the ``links`` array passed in, so
-the same seed and the same link list give the same timeline.
-:func:`build_timeline` gives each model its own child generator
-(``rng.spawn``), so adding a model does not change the others' draws.
+Randomness is keyed by identity (:mod:`constellation.keyed`): a model turns its
+seed into one uint64 key and every draw of link (u, v) (u < v, satellite ids) is
+a counter-based hash of (key, what is drawn, u, v, j) with j the index of the
+draw on that link (the j-th gap between down steps, the j-th up or down
+sojourn). So a link's outages depend only on (seed, u, v) and the step grid
+(anchored at t0_s with step dt_s): they do not depend on the horizon (a longer
+timeline agrees with a shorter one on their common part) nor on which other
+links are in ``links`` or in what order. :func:`build_timeline` gives each model
+its own child seed (``rng.spawn``), so adding a model does not change the
+others' draws.
 """
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from constellation import keyed
 
 _COLUMNS = ("t_start_s", "t_end_s", "u", "v", "cause")
 
@@ -212,8 +220,63 @@ def _check_dt(owner, dt_s):
 
 
 def _check_rng(owner, rng):
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{owner}: rng is a {type(rng).__name__}: pass a seeded numpy.random.Generator")
+    ok = isinstance(rng, (np.random.Generator, np.random.SeedSequence)) or (
+        isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0)
+    if not ok:
+        raise ValueError(f"{owner}: rng is a {type(rng).__name__}: pass a seeded numpy.random.Generator "
+                         "(or a numpy.random.SeedSequence or an int seed >= 0)")
+
+
+# What is drawn (keyed streams private to this module; the key is a fault model's own seed).
+_S_IID_GAP, _S_GE_START, _S_GE_UP, _S_GE_DOWN = 1001, 1002, 1003, 1004
+# Cells (links x draws) per vectorised block: bounds memory, does not change any draw.
+_BLOCK_CELLS = 1 << 21
+
+
+def _link_ids(links):
+    """[E, 2] links -> (lo, hi) int64 [E, 1] satellite ids with lo < hi: the link's identity."""
+    links = np.asarray(links, np.int64).reshape(-1, 2)
+    return np.minimum(links[:, 0], links[:, 1])[:, None], np.maximum(links[:, 0], links[:, 1])[:, None]
+
+
+def _keyed_geometric(key, stream, lo, hi, j, p) -> np.ndarray:
+    """Geometric(p) on {1, 2, ...} of draw j of link (lo, hi): ceil(log U / log(1 - p)), U keyed uniform
+    (inverse CDF: P(G > k) = (1 - p)^k exactly), shape broadcast(lo, hi, j)."""
+    u = keyed.uniform(key, stream, lo, hi, j)
+    if p >= 1.0:
+        return np.ones(u.shape, np.int64)
+    x = np.minimum(np.log(u) / math.log1p(-p), 2.0**62)
+    return np.maximum(np.ceil(x), 1.0).astype(np.int64)
+
+
+def _keyed_renewals(draw, n_links, n, mean_per_draw):
+    """Run the per-link renewal ``pos_j = sum_{i <= j} draw(rows, j)`` until every link passes step n.
+
+    ``draw(rows, j)`` -> (increments [r, b], payload [r, b]) for link rows ``rows`` [r] and draw indices
+    ``j`` [b]; it must be a function of (row's link identity, j) only, so the block size (chosen here
+    for speed) changes no value. Returns (row, j, pos_before, payload) of every draw with
+    pos_before < n (pos_before = position before draw j is added)."""
+    rows = np.arange(n_links)
+    pos = np.zeros(n_links, np.int64)
+    j0 = 0
+    out = []
+    while len(rows):
+        mu = max(n - pos.min(), 0) / mean_per_draw
+        b = int(min(max(mu + 6.0 * math.sqrt(mu + 1.0) + 8, 8), max(8, _BLOCK_CELLS // len(rows))))
+        j = np.arange(j0, j0 + b, dtype=np.int64)
+        inc, payload = draw(rows, j)
+        ends = pos[:, None] + np.cumsum(inc, axis=1)
+        before = ends - inc
+        r, c = np.nonzero(before < n)
+        out.append((rows[r], j[c], before[r, c], payload[r, c]))
+        pos = ends[:, -1]
+        keep = pos < n
+        rows, pos = rows[keep], pos[keep]
+        j0 += b
+    if not out:
+        z = np.zeros(0, np.int64)
+        return z, z, z, z
+    return tuple(np.concatenate([o[i] for o in out]) for i in range(4))
 
 
 def _n_steps(t0_s, t1_s, dt_s) -> int:
@@ -264,21 +327,22 @@ class IIDLinkOutage:
         n_links, n = len(links), _n_steps(t0_s, t1_s, self.dt_s)
         if self.p == 0.0 or n_links == 0:
             return FaultTimeline()
-        # Gaps between down steps are geometric(p): draw them in blocks until every link passes the horizon.
-        mu = self.p * n
-        block = int(mu + 6.0 * math.sqrt(mu + 1.0) + 8)
-        pos = np.full((n_links, 1), -1, np.int64)
-        chunks = []
-        while True:
-            gaps = rng.geometric(self.p, size=(n_links, block)).astype(np.int64)
-            steps = pos[:, -1:] + np.cumsum(gaps, axis=1)
-            chunks.append(steps)
-            pos = steps
-            if steps[:, -1].min() >= n:
-                break
-        steps = np.concatenate(chunks, axis=1)
-        li, st = np.nonzero(steps < n)
-        link_idx, first, last = _steps_to_runs(li, steps[li, st])
+        # Down steps form a Bernoulli(p) process per link: the gaps between them are geometric(p).
+        # Gap j of link (u, v) is keyed by (seed, u, v, j): the k-th down step of a link is the same
+        # whatever the horizon and whichever other links are drawn.
+        key = keyed.seed_key(rng)
+        lo, hi = _link_ids(links)
+
+        def draw(rows, j):
+            g = _keyed_geometric(key, _S_IID_GAP, lo[rows], hi[rows], j[None, :], self.p)
+            return g, g
+
+        row, _, before, gap = _keyed_renewals(draw, n_links, n, 1.0 / self.p)
+        step = before + gap - 1                    # the down step ending gap j (first step is 0)
+        keep = step < n
+        row, step = row[keep], step[keep]
+        order = np.lexsort((step, row))
+        link_idx, first, last = _steps_to_runs(row[order], step[order])
         return _runs_to_timeline(link_idx, first, last, links, t0_s, t1_s, self.dt_s, self.cause)
 
 
@@ -320,32 +384,30 @@ class GilbertElliott:
         n_links, n = len(links), _n_steps(t0_s, t1_s, self.dt_s)
         if n_links == 0:
             return FaultTimeline()
-        start_down = rng.random(n_links) < self.stationary_down
+        # Per link the sojourns alternate U'_0 D_0 U'_1 D_1 ... (steps); U_j ~ geometric(p_fail) and
+        # D_j ~ geometric(p_repair) are keyed by (seed, u, v, j), the start state by (seed, u, v).
+        # A link that starts down (stationary law) gets a zero-length U'_0 and U'_j = U_{j-1}, so
+        # D_0 is its residual down time (geometric again: memoryless).
+        key = keyed.seed_key(rng)
+        lo, hi = _link_ids(links)
+        start_down = (keyed.uniform(key, _S_GE_START, lo, hi)[:, 0] < self.stationary_down).astype(np.int64)
+
+        def draw(rows, j):
+            ju = j[None, :] - start_down[rows][:, None]
+            up = np.where(ju >= 0, _keyed_geometric(key, _S_GE_UP, lo[rows], hi[rows], np.maximum(ju, 0),
+                                                    self.p_fail), 0)
+            down = _keyed_geometric(key, _S_GE_DOWN, lo[rows], hi[rows], j[None, :], self.p_repair)
+            return up + down, up
+
         cycle = self.mean_up_s / self.dt_s + self.mean_down_s / self.dt_s
-        block = int(n / cycle + 6.0 * math.sqrt(n / cycle + 1.0) + 4)
-        total = np.zeros(n_links, np.int64)
-        ups, downs = [], []
-        while True:
-            u = rng.geometric(self.p_fail, size=(n_links, block)).astype(np.int64)
-            d = rng.geometric(self.p_repair, size=(n_links, block)).astype(np.int64)
-            ups.append(u)
-            downs.append(d)
-            total = total + u.sum(1) + d.sum(1)
-            # links starting down lose their last up sojourn to the shift below
-            if (total - np.where(start_down, u[:, -1], 0)).min() >= n:
-                break
-        u, d = np.concatenate(ups, 1), np.concatenate(downs, 1)
-        # Sojourn sequence per link: (D0) U0 D1 U1 D2 ... if starting down, U0 D0 U1 D1 ... if up.
-        # Put a zero-length up sojourn in front of links that start down so both read U D U D ...
-        u = np.where(start_down[:, None], np.concatenate([np.zeros((n_links, 1), np.int64), u[:, :-1]], 1), u)
-        seq = np.empty((n_links, 2 * u.shape[1]), np.int64)
-        seq[:, 0::2], seq[:, 1::2] = u, d
-        ends = np.cumsum(seq, axis=1)
-        down_first = ends[:, 0::2]                    # first down step of each down sojourn
-        down_last = ends[:, 1::2] - 1
-        li, k = np.nonzero(down_first < n)
-        first = down_first[li, k]
-        last = np.minimum(down_last[li, k], n - 1)
+        li, j, before, up = _keyed_renewals(draw, n_links, n, cycle)
+        first = before + up                       # first down step of down sojourn j
+        keep = first < n
+        li, j, first = li[keep], j[keep], first[keep]
+        down = _keyed_geometric(key, _S_GE_DOWN, lo[li, 0], hi[li, 0], j, self.p_repair)
+        last = np.minimum(first + down - 1, n - 1)
+        order = np.lexsort((first, li))
+        li, first, last = li[order], first[order], last[order]
         return _runs_to_timeline(li, first, last, links, t0_s, t1_s, self.dt_s, self.cause)
 
 
@@ -410,8 +472,11 @@ class SatelliteOutage:
 
 
 def build_timeline(models, links, t0_s: float, t1_s: float, rng: np.random.Generator, names=None) -> FaultTimeline:
-    """Compose fault models into one timeline. Each model gets its own child of ``rng``."""
+    """Compose fault models into one timeline. Each model gets its own child of ``rng`` (``spawn``; an int
+    seed is read as ``SeedSequence(seed)``), so adding a model changes no other model's draws."""
     _check_rng("build_timeline", rng)
+    if not isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
+        rng = np.random.SeedSequence(int(rng))
     models = list(models)
     children = rng.spawn(len(models)) if models else []
     return FaultTimeline.concat([m.timeline(links, t0_s, t1_s, child, names=names)

@@ -147,3 +147,73 @@ def test_timeline_parquet_round_trip_and_replay(tmp_path):
 def test_fault_bad_input_names_the_field(make, field):
     with pytest.raises(ValueError, match=field):
         make()
+
+
+# ---------------------------------------------------------------- keyed by identity
+def _per_link(tl, t1_s=None):
+    """{(u, v): [(start, end), ...]} of link intervals, optionally clipped to [., t1_s)."""
+    df = tl.frame()
+    if t1_s is not None:
+        df = df[df.t_start_s < t1_s].assign(t_end_s=lambda d: np.minimum(d.t_end_s, t1_s))
+    out = {}
+    for row in df.sort_values(["u", "v", "t_start_s"]).itertuples():
+        out.setdefault((row.u, row.v), []).append((row.t_start_s, row.t_end_s))
+    return out
+
+
+_RANDOM_MODELS = [IIDLinkOutage(0.01, 0.1), GilbertElliott(20.0, 2.0, 0.1)]
+
+
+@pytest.mark.parametrize("model", _RANDOM_MODELS, ids=lambda m: type(m).__name__)
+def test_longer_horizon_agrees_on_the_common_part(model):
+    # before identity keying, 60 s and 600 s timelines of the same seed differed in their first 30 s
+    links = _links(100)
+    short = model.timeline(links, 0.0, 60.0, np.random.default_rng(3))
+    long = model.timeline(links, 0.0, 600.0, np.random.default_rng(3))
+    assert len(short) > 20 and len(long) > 5 * len(short)
+    assert _per_link(short) == _per_link(long, t1_s=60.0)
+    grid = np.arange(0.0, 60.0, 0.05)
+    for t in grid[::7]:
+        np.testing.assert_array_equal(short.is_down(t, links), long.is_down(t, links))
+
+
+@pytest.mark.parametrize("model", _RANDOM_MODELS, ids=lambda m: type(m).__name__)
+def test_link_outages_do_not_depend_on_the_other_links(model):
+    rng = np.random.default_rng(0)
+    links = np.stack([rng.choice(300, 120, replace=False), rng.choice(np.arange(300, 600), 120, replace=False)], 1)
+    full = _per_link(model.timeline(links, 0.0, 200.0, 7))
+    # a subset, shuffled, with every other link written (v, u), plus links that were not there before
+    sub = links[rng.permutation(len(links))[:40]]
+    sub[::2] = sub[::2, ::-1]
+    extra = np.array([[1000, 1001], [1002, 1003], [5, 1004]])
+    part = _per_link(model.timeline(np.vstack([extra, sub]), 0.0, 200.0, 7))
+    keys = {(min(a, b), max(a, b)) for a, b in sub}
+    assert {k: v for k, v in part.items() if k in keys} == {k: v for k, v in full.items() if k in keys}
+    assert sum(len(v) for k, v in full.items() if k in keys) > 20
+    # a different seed gives a different process on the same links
+    assert _per_link(model.timeline(links, 0.0, 200.0, 8)) != full
+
+
+def test_iid_links_are_independent_of_each_other():
+    # adjacent links share a satellite id: P(both down in a step) must still be p^2
+    p, dt, n_links, horizon = 0.05, 0.1, 400, 200.0
+    links = _links(n_links)
+    tl = IIDLinkOutage(p, dt).timeline(links, 0.0, horizon, 21)
+    steps = np.arange(round(horizon / dt)) * dt + dt / 2
+    down = np.stack([tl.is_down(t, links) for t in steps], 1)          # [links, steps]
+    both = (down[1:] & down[:-1]).sum()
+    expect = p * p * (n_links - 1) * len(steps)
+    assert abs(both - expect) < 4 * np.sqrt(expect), (both, expect)
+    # and a link's successive steps are independent too
+    lag = (down[:, 1:] & down[:, :-1]).sum()
+    expect = p * p * n_links * (len(steps) - 1)
+    assert abs(lag - expect) < 4 * np.sqrt(expect), (lag, expect)
+
+
+def test_seed_forms_generator_seedsequence_int():
+    links, models = _links(40), _RANDOM_MODELS
+    a = build_timeline(models, links, 0.0, 100.0, 17)
+    b = build_timeline(models, links, 0.0, 100.0, np.random.SeedSequence(17))
+    assert a.equals(b) and len(a) > 0
+    c = build_timeline(models, links, 0.0, 100.0, np.random.default_rng(17))
+    assert c.equals(build_timeline(models, links, 0.0, 100.0, np.random.default_rng(17)))
