@@ -60,13 +60,16 @@ def scheme_kind(scheme: str) -> str:
     raise ValueError(f"scheme {scheme!r}: the protocol knows names starting with {sorted(_PREFIX)}")
 
 
-def ssi_of(r_itrs_m, axes, power_w: float, bits_per_real: int = 32) -> SSI:
+def ssi_of(r_itrs_m, axes, power_w: float, bits_per_real: int = 32, cls: type = SSI, **header) -> SSI:
     """The SSI of a satellite at position ``r_itrs_m`` [3] (m) with body axes ``axes`` [3, 3]
     (rows x, y, z in ITRS) and power budget ``power_w`` (W); the attitude is sent as a quaternion
-    (:func:`constellation.ephemeris.quaternion_from_axes`, w >= 0)."""
+    (:func:`constellation.ephemeris.quaternion_from_axes`, w >= 0). ``cls`` / ``header``: a subclass
+    of SSI and its extra (uncounted) header fields, e.g. the live simulation's
+    :class:`agents.live.messages.LiveSSI` with ``sat`` and ``t_meas_s``."""
     from constellation.ephemeris import quaternion_from_axes
 
-    return SSI(np.asarray(r_itrs_m, float), quaternion_from_axes(axes), float(power_w), bits_per_real=bits_per_real)
+    return cls(np.asarray(r_itrs_m, float), quaternion_from_axes(axes), float(power_w), bits_per_real=bits_per_real,
+               **header)
 
 
 def _ids(name: str, values) -> list[int]:

@@ -41,7 +41,9 @@ import torch
 
 from constellation.antenna import upa_steering
 from constellation.channel import ChannelConfig, LinkLargeScale, link_geometry, statistical_csi
-from constellation.ephemeris import Constellation, axes_from_quaternion, axes_from_state, quaternion_from_axes
+from constellation.ephemeris import Constellation, axes_from_quaternion, axes_from_state
+
+from agents import protocol
 
 from . import schemes as registry
 from .messages import LiveBundle, LiveReport, LiveSSI
@@ -175,9 +177,14 @@ class SatelliteAgent:
         return st["problem"]
 
     def _ssi(self, t):
-        r, _, axes = self.state["r"], self.state["v"], self.state["axes"]
-        return LiveSSI(r, quaternion_from_axes(axes), self.spec.power_w, bits_per_real=self.spec.bits_per_real,
-                       sat=self.sat, t_meas_s=t)
+        """This satellite's SSI now (:func:`agents.protocol.ssi_of`, the same code ``satcoop overhead`` uses)."""
+        return protocol.ssi_of(self.state["r"], self.state["axes"], self.spec.power_w,
+                               bits_per_real=self.spec.bits_per_real, cls=LiveSSI, sat=self.sat, t_meas_s=t)
+
+    @staticmethod
+    def _on_bus(sends) -> list:
+        """:class:`agents.protocol.Send` s -> the (message, destination) pairs the driver puts on the bus."""
+        return [(s.message, s.dst) for s in sends]
 
     def _report(self, t, csi, lane: str, update: int):
         return LiveReport(ssi=self._ssi(t), beta=csi.beta[0, 0], kappa=csi.kappa[0, 0], sigma=csi.sigma[0, 0],
@@ -373,7 +380,7 @@ class SatelliteAgent:
 
         if tick.get("ssi"):
             ssi = self._ssi(t)
-            out["sends"].extend((ssi, m) for m in members if m != self.sat)
+            out["sends"].extend(self._on_bus(protocol.ssi_sends({self.sat: ssi}, members)))
 
         upd = int(tick.get("update", -1))
         u_now = int(tick.get("update_index", upd))
@@ -399,19 +406,19 @@ class SatelliteAgent:
                         if fresh or t >= lane.collect["t0"] + self.spec.report_timeout_s - 1e-9:
                             self._compute_central(lane, t, members, ut, out)
                 elif central is not None and upd >= 0 and central in members:
-                    out["sends"].append((self._report(t, self._csi(), lane.scheme, u), central))
+                    rep = self._report(t, self._csi(), lane.scheme, u)
+                    out["sends"].extend(self._on_bus(protocol.report_sends(central, {self.sat: rep})))
             # results that are ready by now
             if lane.pending:
                 lane.pending.sort(key=lambda x: (x[0], x[1]))
                 while lane.pending and lane.pending[0][0] <= t + 1e-12:
                     _, _, kind, payload = lane.pending.pop(0)
                     if kind == "central":
-                        for s, bundle in payload.items():
-                            if s == self.sat:
-                                lane.own = _Held(bundle.p, bundle.b, bundle.t_csi_s, bundle.update, bundle.complete,
-                                                 "central")
-                            elif s in members:
-                                out["sends"].append((bundle, s))
+                        mine = payload.get(self.sat)
+                        if mine is not None:
+                            lane.own = _Held(mine.p, mine.b, mine.t_csi_s, mine.update, mine.complete, "central")
+                        out["sends"].extend(self._on_bus(protocol.bundle_sends(
+                            self.sat, {s: b for s, b in payload.items() if s in members})))
                     elif kind == "fallback":
                         lane.fallback = payload
                     else:

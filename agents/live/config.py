@@ -67,7 +67,7 @@ class IslConfig(_Strict):
     """Inter-satellite links: per-hop processing delay, link rate, routing topology, in-flight failures."""
 
     processing_s: float = Field(1e-3, ge=0.0, le=10.0)
-    rate_bps: float = Field(1e9, gt=0.0, le=1e15)
+    rate_bps: float = Field(1e9, gt=0.0)            # finite (no inf: see _Strict)
     topology: Literal["grid", "complete", "ideal"] = "grid"   # ideal: every pair one zero-length hop (limit case)
     on_failure: Literal["drop", "reroute"] = "drop"
     bits_per_real: int = Field(32, ge=1, le=128)
