@@ -70,10 +70,13 @@ def test_ura_sweep_table_and_plot(tmp_path, capsys):
                                         (["--ura", "32x4"], "--ura"), (["--users", "300"], "--users"),
                                         (["--power-w", "-5"], "--power-w"), (["--spacing", "0"], "--spacing"),
                                         (["--users", "4", "--drops", "0"], "--drops"), ([], "exactly one"),
-                                        (["--users", "2", "--plot", "/nonexistent-dir/u.png"], "--plot"),
-                                        (["--users", "2", "--plot", "u.notanimage"], "--plot")])
-def test_bad_input_names_the_option(argv, word, capsys):
+                                        (["--users", "2", "--plot", "{tmp}/missing/u.png"], "--plot"),
+                                        (["--users", "2", "--plot", "{tmp}/u.notanimage"], "--plot")])
+def test_bad_input_names_the_option(argv, word, capsys, tmp_path):
+    # paths under tmp_path only ("{tmp}"): an absolute /nonexistent-dir can exist on a machine (root creates it)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert main([*argv, "--no-progress"]) == 2
+    assert list(tmp_path.iterdir()) == []          # nothing written
     err = capsys.readouterr().err
     assert word in err and "Traceback" not in err
 

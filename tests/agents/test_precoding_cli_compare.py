@@ -61,15 +61,16 @@ def test_bad_input_names_the_option(argv, opt):
         compare.compare(args)
 
 
-def test_dispatcher_reports_bad_option(capsys):
+def test_dispatcher_reports_bad_option(capsys, tmp_path):
     from agents.cli import main
     assert main(["compare", "--drops", "0", "--no-progress"]) == 2
     assert "--drops" in capsys.readouterr().err
     # an unwritable --plot fails up front, naming the option, not with a traceback after the run
-    for bad in ("/nonexistent-dir/fig.png", "fig.notanimage"):
-        assert main(["compare", "--drops", "1", "--plot", bad, "--no-progress"]) == 2
+    for bad in (tmp_path / "missing" / "fig.png", tmp_path / "fig.notanimage"):
+        assert main(["compare", "--drops", "1", "--plot", str(bad), "--no-progress"]) == 2
         err = capsys.readouterr().err
         assert "--plot" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_drop_rows_are_keyed_by_drop_index():

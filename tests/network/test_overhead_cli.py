@@ -88,12 +88,15 @@ def test_satcoop_dispatcher_runs_overhead(capsys):
     assert "--N" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, needle", [(["--plot", "/nonexistent-dir/x.png"], "does not exist"),
-                                          (["--plot", "overhead.txt"], "extension 'txt'"),
+@pytest.mark.parametrize("argv, needle", [(["--plot", "{tmp}/missing/x.png"], "does not exist"),
+                                          (["--plot", "{tmp}/overhead.txt"], "extension 'txt'"),
                                           (["--S", "100000"], "--S = 100000")])
-def test_overhead_bad_plot_path_and_huge_s_exit_2_before_any_work(argv, needle, capsys):
-    # these used to end in a FileNotFoundError traceback / an out-of-memory kill (complete graph on S nodes)
+def test_overhead_bad_plot_path_and_huge_s_exit_2_before_any_work(argv, needle, capsys, tmp_path):
+    # these used to end in a FileNotFoundError traceback / an out-of-memory kill (complete graph on S nodes);
+    # paths under tmp_path only ("{tmp}"): an absolute /nonexistent-dir can exist on a machine (root creates it)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     code, out, err = run_cli(argv, capsys)
+    assert list(tmp_path.iterdir()) == []
     assert code == 2 and needle in err and out == "" and len(err.strip().splitlines()) == 1
 
 
