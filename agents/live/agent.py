@@ -238,8 +238,9 @@ class SatelliteAgent:
         (measured at t_meas), carried forward to t by the motion of its element set (dead reckoning:
         r = r_SSI + r_sgp4(t) - r_sgp4(t_meas); nadir-pointing axes at the propagated state) when
         ``ssi_propagate``, else the SSI as it is however old; a peer never heard from is placed by its
-        element set. Returns (ids, r [O,3], axes [O,3,3], SSI ages [O] (inf = never))."""
-        ids, rs, axs, ages = [], [], [], []
+        element set. Returns (ids, r [O,3], axes [O,3,3], SSI ages [O] (inf = never), power budgets [O] (W):
+        the SSI's, or this agent's own budget as the prior for a peer never heard from)."""
+        ids, rs, axs, ages, pws = [], [], [], [], []
         for m in members:
             if m == self.sat:
                 continue
@@ -257,11 +258,13 @@ class SatelliteAgent:
             rs.append(r)
             axs.append(ax)
             ages.append(age)
-        return ids, np.array(rs).reshape(-1, 3), np.array(axs).reshape(-1, 3, 3), np.array(ages)
+            pws.append(self.spec.power_w if ssi is None else float(ssi.power_w))
+        return (ids, np.array(rs).reshape(-1, 3), np.array(axs).reshape(-1, 3, 3), np.array(ages),
+                np.array(pws, float))
 
     def _compute_decentralized(self, lane: _Lane, t: float, update: int, members, ut, out):
         lat, lon, itrs = ut
-        ids, r_o, ax_o, _ = self._others(t, members, ut)
+        ids, r_o, ax_o, _, pw_o = self._others(t, members, ut)
         entry = registry.local_entry(lane.scheme)
         cfg = self.spec.channel
         local = self._problem()
@@ -275,7 +278,7 @@ class SatelliteAgent:
                 g = np.zeros((1, 0, len(lat), cfg.m), complex)
                 d0 = np.zeros((1, 0, len(lat), cfg.n), complex)
             view = OthersView(g=torch.from_numpy(g).to(local.dtype), d0=torch.from_numpy(d0).to(local.dtype),
-                              power_w=torch.full((1, len(ids)), self.spec.power_w, dtype=torch.float64),
+                              power_w=torch.from_numpy(pw_o.reshape(1, len(ids))).to(torch.float64),
                               mask=torch.ones((1, len(ids)), dtype=torch.bool))
             import time
             t0 = time.perf_counter()
@@ -283,8 +286,12 @@ class SatelliteAgent:
             wall = time.perf_counter() - t0
             prec, hist = res if isinstance(res, tuple) else (res, {})
             fl = (hist or {}).get("flops")
-            flops = float(fl.double().sum()) if isinstance(fl, torch.Tensor) else float(
-                getattr(entry, "flops", lambda o, k: 0.0)(len(ids), len(lat)))
+            if not isinstance(fl, torch.Tensor):
+                # never charge 0 flops and call it counted: the timeline would give the scheme free compute
+                raise RuntimeError(f"{lane.scheme}: its on-board entry point {getattr(entry, '__name__', entry)!r} "
+                                   "returned no history['flops'] (a tensor of counted flops); the live simulation "
+                                   "charges compute from it")
+            flops = float(fl.double().sum())
             it, src = 0, "counted"
             p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
         else:
@@ -300,7 +307,8 @@ class SatelliteAgent:
                     [getattr(csi, f.name), getattr(peer, f.name)], axis=1)) for f in dfields(StatisticalCSI)})
             else:
                 both = csi
-            prob = PrecodingProblem.from_csi(both, power_w=self.spec.power_w)
+            # own budget for its own row, each peer's from its SSI
+            prob = PrecodingProblem.from_csi(both, power_w=np.concatenate([[self.spec.power_w], pw_o])[None])
             prec, flops, it, wall, src = self._run(lane.scheme, prob, lane, (self.sat,) + tuple(ids))
             p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
         held = _Held(p, b, t, update, True, "own")

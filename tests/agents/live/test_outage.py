@@ -39,7 +39,7 @@ def _window(steps, scheme, col):
 
 
 def test_central_cut_off(dec_scheme):
-    common = dict(duration_s=6.0, schemes=["Cen-Opt-WM", DEC], scheme_options={"Cen-Opt-WM": {"max_iter": 20},
+    common = dict(duration_s=6.0, schemes=["Cen-Opt-WM", DEC, "Dec-TFC-WM"], scheme_options={"Cen-Opt-WM": {"max_iter": 20},
                                                                               DEC: {"max_iter": 20}})
     base = run_episode(tiny(**common), progress=False)
     cut = run_episode(tiny(faults={"model": "scheduled", "scheduled": [
@@ -55,14 +55,16 @@ def test_central_cut_off(dec_scheme):
     rate_b, rate_c = _window(base.steps, "Cen-Opt-WM", "sum_rate_bps_hz"), _window(cut.steps, "Cen-Opt-WM",
                                                                                   "sum_rate_bps_hz")
     assert rate_c.mean() < rate_b.mean()
-    # decentralized: the cut satellite's SSI goes stale (older than 1.5 s) ...
-    assert _window(cut.steps, DEC, "ssi_age_max_s").max() > 1.5 >= _window(base.steps, DEC, "ssi_age_max_s").max()
-    # ... and the rate falls by no more than that staleness explains: the stale peer is propagated from
-    # its element set, which here is exact, so the decentralized rates are those without the outage
-    d_b, d_c = _window(base.steps, DEC, "sum_rate_bps_hz"), _window(cut.steps, DEC, "sum_rate_bps_hz")
-    assert np.abs(d_c - d_b).max() <= 1e-6 * d_b.max()
-    # its ISL traffic is only SSI: the cut satellite's SSI is lost, nothing else changes
-    assert sc[DEC]["isl_payload_bits_per_update"] <= sb[DEC]["isl_payload_bits_per_update"]
+    # decentralized (the WMMSE view and the learned Dec-TFC-WM with shipped weights): the cut satellite's
+    # SSI goes stale (older than 1.5 s) ...
+    for dec in (DEC, "Dec-TFC-WM"):
+        assert _window(cut.steps, dec, "ssi_age_max_s").max() > 1.5 >= _window(base.steps, dec, "ssi_age_max_s").max()
+        # ... and the rate falls by no more than that staleness explains: the stale peer is propagated from
+        # its element set, which here is exact, so the decentralized rates are those without the outage
+        d_b, d_c = _window(base.steps, dec, "sum_rate_bps_hz"), _window(cut.steps, dec, "sum_rate_bps_hz")
+        assert np.abs(d_c - d_b).max() <= 1e-6 * d_b.max()
+        # its ISL traffic is only SSI: the cut satellite's SSI is lost, nothing else changes
+        assert sc[dec]["isl_payload_bits_per_update"] <= sb[dec]["isl_payload_bits_per_update"]
 
 
 def test_stale_ssi_costs_rate_without_propagation(dec_scheme):

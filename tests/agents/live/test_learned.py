@@ -1,0 +1,73 @@
+"""The learned schemes (shipped weights) run live: Cen-TFC-WM through the central exchange, Dec-TFC-WM
+through its on-board entry point with the SSI view; their compute is charged from counted flops. An
+on-board entry point that reports no flops is an error, never free compute."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from agents.live import schemes as registry
+from agents.live.run import run_episode
+
+from .conftest import tiny
+
+LEARNED = ["Cen-TFC-WM", "Dec-TFC-WM"]
+
+
+@pytest.fixture(scope="module")
+def learned_run():
+    return run_episode(tiny(duration_s=2.0, S=3, K=6, schemes=["Sep-MMSE", *LEARNED], onboard_flops=1e9),
+                       progress=False)
+
+
+def test_learned_schemes_run_live_with_counted_flops(learned_run):
+    res = learned_run
+    summary = {r["scheme"]: r for r in res.summary["schemes"]}
+    assert set(summary) == {"Sep-MMSE", *LEARNED}
+    c = res.computes
+    for name in LEARNED:
+        own = c[(c["lane"] == name) & (c["kind"] != "fallback")]
+        assert len(own) and (own["flops"] > 0).all() and set(own["flops_source"]) == {"counted"}
+        # the result exists only flops / onboard_flops after it started
+        assert ((own["t_ready_s"] - own["t_start_s"]) - own["flops"] / 1e9).abs().max() < 1e-9
+        st = res.steps[(res.steps["scheme"] == name) & (res.steps["t_s"] >= 1.0)]   # after the first result
+        assert len(st) and st["sum_rate_bps_hz"].gt(0).all()
+        assert summary[name]["sum_rate_mean_bps_hz"] > 0
+    assert (c[c["lane"] == "Cen-TFC-WM"]["kind"] == "central").any()
+    # Cen-TFC-WM exchanges reports and bundles; Dec-TFC-WM only the SSI broadcast
+    assert summary["Cen-TFC-WM"]["isl_payload_bits_per_update"] > summary["Dec-TFC-WM"]["isl_payload_bits_per_update"]
+    assert set(res.messages[res.messages["scheme"] == "Dec-TFC-WM"]["type"]) <= set()
+
+
+def test_entry_point_without_flops_is_an_error(monkeypatch):
+    real = registry.local_entry("Dec-TFC-WM")
+
+    def no_flops(local, view):
+        prec, hist = real(local, view)
+        return prec, {k: v for k, v in hist.items() if k != "flops"}
+
+    monkeypatch.setattr(registry, "local_entry", lambda name: no_flops if name == "Dec-TFC-WM" else None)
+    with pytest.raises(RuntimeError, match="Dec-TFC-WM: .*no history\\['flops'\\]"):
+        run_episode(tiny(duration_s=0.3, K=6, schemes=["Dec-TFC-WM"]), progress=False)
+
+
+def test_decentralized_view_uses_the_peers_ssi_power(monkeypatch):
+    """The peers' power budgets in a decentralized agent's view come from their SSI, not from the
+    agent's own budget: peers announcing twice the budget are seen with twice the budget."""
+    from agents import protocol
+
+    real_ssi, real_entry = protocol.ssi_of, registry.local_entry("Dec-TFC-WM")
+    seen = []
+
+    def doubled(r, axes, power_w, *a, **k):
+        return real_ssi(r, axes, 2.0 * power_w, *a, **k)
+
+    def spy(local, view):
+        seen.append((float(local.power_w.flatten()[0]), view.power_w.clone()))
+        return real_entry(local, view)
+
+    monkeypatch.setattr(protocol, "ssi_of", doubled)
+    monkeypatch.setattr(registry, "local_entry", lambda name: spy if name == "Dec-TFC-WM" else None)
+    run_episode(tiny(duration_s=1.1, K=6, schemes=["Dec-TFC-WM"]), progress=False)
+    after = [(own, pw) for own, pw in seen[3:]]          # the first update runs before any SSI arrived
+    assert after and all(pw.numel() == 2 and torch.allclose(pw, torch.full_like(pw, 2.0 * own)) for own, pw in after)
