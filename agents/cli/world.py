@@ -84,6 +84,8 @@ def build_record(args) -> dict:
     check_args(args, RULES)
     spec = constellation_spec_from_args(args)
     c, provenance = spec.build()
+    if args.S > c.n:                       # checked here so the message names the option, not WorldConfig.S
+        raise ValueError(f"--S = {args.S}: must be at most the {c.n} satellites of the constellation")
     walker = c.walker if c.walker is not None else WalkerDelta()
     cfg = WorldConfig(S=args.S, K=args.K, walker=walker, radius_km=args.radius_km,
                       min_elevation_deg=args.min_elevation_deg, channel=ChannelConfig(scenario=args.scenario))

@@ -152,11 +152,20 @@ class CompareConfig(BaseModel):
 
     @classmethod
     def parse(cls, data: dict, prefix: str = "", rename=None) -> "CompareConfig":
-        """Validate ``data``; ValueError naming the field (with ``prefix``/``rename``) on bad input."""
+        """Validate ``data``; ValueError naming the field (with ``prefix``/``rename``) on bad input, one line
+        ``field = value: message`` (pydantic's "Value error, " prefix removed)."""
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise config_error(exc, prefix, rename, allowed=list(cls.model_fields)) from None
+            err = config_error(exc, prefix, rename, allowed=list(cls.model_fields))
+            e = exc.errors(include_url=False)[0]
+            if "input" in e and e.get("type") not in ("missing", "extra_forbidden"):
+                name = prefix + ".".join(str(x) for x in e.get("loc", ())
+                                         if not (isinstance(x, str) and x.startswith("function-")))
+                name = rename(name) if rename else name
+                msg = e.get("msg", "invalid").removeprefix("Value error, ")
+                err = ValueError(f"{name} = {e['input']!r}: {msg}")
+            raise err from None
 
     def scheme_names(self) -> list[str]:
         return list(registered_schemes()) if self.schemes is None else list(self.schemes)

@@ -76,3 +76,11 @@ def test_negative_numbers_are_values_not_options(capsys):
     assert cli.main(["world", "--center", "-33.9,18.4", "--K", "1", "--t-s", "-3e3", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["t_s"] == -3000.0 and rec["center"]["lat_deg"] == -33.9
+
+
+def test_s_above_the_constellation_names_the_option(capsys):
+    # used to print "WorldConfig.S=70 exceeds the 66 satellites" (an internal field, not the option typed)
+    assert cli.main(["world", "--walker", "66/6/2:780:86.4:star", "--S", "70", "--center", "10,20"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "WorldConfig" not in err
+    assert err.endswith("--S = 70: must be at most the 66 satellites of the constellation"), err

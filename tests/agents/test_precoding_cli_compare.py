@@ -88,3 +88,26 @@ def test_drop_rows_are_keyed_by_drop_index():
     # and a different seed gives different drops
     other = run_compare({**common, "seed": 5, "drops": 2, "first": 3, "batch": 1}).drops
     assert not (other["sum_rate_bps_hz"].to_numpy() == part["sum_rate_bps_hz"].to_numpy()).any()
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["--power-dbw", "200"], "--power-dbw = [200.0]: values must be finite, within [-100, 100] dBW, got 200.0"),
+    (["--schemes", "Bogus"], "--schemes = ['Bogus']: unknown ['Bogus']; registered: "),
+    (["--schemes", "Sep-MRT", "Sep-MRT"], "--schemes = ['Sep-MRT', 'Sep-MRT']: ['Sep-MRT'] given more than once"),
+])
+def test_validator_errors_read_field_equals_value_message(argv, line, capsys):
+    # pydantic's "Value error, " prefix used to sit between the value and the message
+    from agents.cli import main
+    assert main(["compare", *argv, "--drops", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Value error" not in err
+    assert err.startswith("satcoop compare: error: " + line), err
+
+
+def test_compare_config_parse_prefix_and_message():
+    from agents.experiments.compare import CompareConfig
+    with pytest.raises(ValueError) as info:
+        CompareConfig.parse({"power_dbw": [0.0, 500.0]}, prefix="base.")
+    assert str(info.value) == "base.power_dbw = [0.0, 500.0]: values must be finite, within [-100, 100] dBW, got 500.0"
+    with pytest.raises(ValueError, match=r"^base\.bogus: unknown field; allowed: \["):
+        CompareConfig.parse({"bogus": 1}, prefix="base.")
