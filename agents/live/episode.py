@@ -322,7 +322,9 @@ class Episode:
             self.wall["evaluator"] += time.perf_counter() - w6
             if progress is not None:
                 progress(n, done["t"])
-        self._account_missed((self.n_ticks - 1) // self.upd_ticks)
+        last = (self.n_ticks - 1) // self.upd_ticks
+        if (last + 1) * self.upd_ticks <= self.n_ticks:     # a period cut short by the episode's end is not judged
+            self._account_missed(last)
         self.events.extend(self.runtime.events)
         self.events.sort(key=lambda e: (e["t_s"], e["type"]))
 
@@ -342,7 +344,7 @@ class Episode:
     def _evaluate(self, r: int, done: dict, tr) -> None:
         n, t, ssi_age = done["n"], done["t"], done["ssi_age"]
         members = done["members"][r]
-        rates, ages, updates, sources = self.evaluator.tick(tr.csi, self.world.channels(r, n, tr.csi),
+        rates, ages, updates, sources = self.evaluator.tick(tr.csi, self.world.channels(r, n, tr.csi, members),
                                                             done["held"][r], t)
         outage = bool(self._members_cut(r, t, members))
         for i, s in enumerate(self.schemes):

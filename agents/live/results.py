@@ -13,7 +13,8 @@ Definitions (per scheme, over the whole episode and every region):
   sCSI the held precoders were computed from (satellites holding none are left out);
 * ``missed_update_share``: share of (update, satellite) pairs where, when the next update started, the
   satellite did not hold precoders of that update computed with every member's data of that update
-  (a fallback, an older bundle or an incomplete central computation count as missed);
+  (a fallback, an older bundle or an incomplete central computation count as missed); an update whose
+  period is cut short by the end of the episode is not counted;
 * ISL figures: the scheme's own messages (sCSI reports and bundles of a centralized lane) plus, for
   separate and decentralized schemes, the shared SSI broadcast (a centralized lane's reports carry
   their own SSI), as counted by the bus: payload bits and link bits (payload x hops attempted), per

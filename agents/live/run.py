@@ -30,6 +30,19 @@ class EpisodeResult:
         return self.summary["events"]
 
 
+def progress_text(rows: list, n: int, t: float, rtf: float | None = None) -> str:
+    """The progress bar's postfix at tick n: simulated time, each scheme's sum rate at that tick (bit/s/Hz,
+    mean over regions) from the episode's step rows, and the real-time factor."""
+    now: dict[str, list] = {}
+    for r in reversed(rows):
+        if r["tick"] != n:
+            break
+        now.setdefault(r["scheme"], []).append(r["sum_rate_bps_hz"])
+    rates = " ".join(f"{k} {sum(v) / len(v):.1f}" for k, v in reversed(list(now.items())))
+    text = f"t={t:.1f} s, sum rate [bit/s/Hz] {rates or '-'}"
+    return text if rtf is None else f"{text}, {rtf:.2f} sim-s/wall-s"
+
+
 def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, progress: bool = True,
                 runtime=None) -> EpisodeResult:
     """Run one episode. ``config``: a RunConfig or a dict (validated; ValueError naming the field).
@@ -64,10 +77,10 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
             tick_walls.append(now - last[0])
             last[0] = now
             if bar is not None:
-                bar.update(cfg.tick_s)
-                if n % 10 == 0:
+                bar.update(min(bar.total, round((n + 1) * cfg.tick_s, 9)) - bar.n)   # no float drift past the total
+                if n % 10 == 0 or n == ep.n_ticks - 1:
                     loop = sum(tick_walls[1:]) or 1e-9
-                    bar.set_postfix_str(f"{(len(tick_walls) - 1) * cfg.tick_s / loop:.2f} sim-s/wall-s")
+                    bar.set_postfix_str(progress_text(ep.rows, n, t, (len(tick_walls) - 1) * cfg.tick_s / loop))
 
         if progress:
             from tqdm import tqdm

@@ -9,7 +9,7 @@ SGP4 is asked for ``t0_s + t`` seconds since the constellation epoch.
 
 Randomness is keyed by identity: the regions, UTs and link large-scale draws come from the seed
 (:mod:`constellation.keyed`); the fault timeline from ``SeedSequence([seed, FAULTS])``; the
-instantaneous channels of tick n in region r from ``SeedSequence([seed, CHANNELS, r, n])``.
+instantaneous channels of tick n in region r, link by link, from (seed, r, n, satellite id, UT id).
 """
 from __future__ import annotations
 
@@ -151,10 +151,27 @@ class EpisodeWorld:
                                     self.config.region.min_elevation_deg, ut_lat[None], ut_lon[None])
         return ids[0], int(n_q[0])
 
-    def channels(self, region: int, tick: int, csi) -> np.ndarray:
-        """Instantaneous channels H [1,S,K,N,M] of tick ``tick`` in ``region`` (eq. (13)), keyed by identity."""
-        rng = np.random.default_rng(np.random.SeedSequence([int(self.config.seed), STREAM_CHANNELS, region, tick]))
-        return csi.sample_channels(rng)
+    def channels(self, region: int, tick: int, csi, sat_ids) -> np.ndarray:
+        """Instantaneous channels H [1,S,K,N,M] of tick ``tick`` in ``region`` (eq. (13)) for the cooperating
+        satellites ``sat_ids`` [S] (the order of ``csi``'s S axis). Each link's small-scale draw is keyed by
+        identity, (seed, region, tick, satellite id, UT id) (:mod:`constellation.keyed`): reordering the
+        cooperating set permutes the channels, and a satellite keeps its links' draws whatever its slot.
+        As :meth:`constellation.csi.StatisticalCSI.sample_channels`: d = d_bar + sqrt(beta / (kappa + 1))
+        Sigma^(1/2) w, w ~ CN(0, I_N), H = d g^H."""
+        from constellation import keyed
+        from constellation.csi import _psd_sqrt
+
+        b, s, k, m, n = csi.shape
+        sats = np.asarray(sat_ids, np.int64).reshape(1, s, 1, 1)
+        uts = np.asarray(self.regions[region].drops.ut_ids[0], np.int64).reshape(1, 1, k, 1)
+        key = keyed.seed_key(int(self.config.seed))
+        idx = np.arange(n).reshape(1, 1, 1, n)
+        draw = lambda part: keyed.normal(key, STREAM_CHANNELS, np.int64(region), np.int64(tick), sats, uts, idx,
+                                         np.int64(part))
+        white = np.broadcast_to((draw(0) + 1j * draw(1)) / np.sqrt(2.0), (b, s, k, n))
+        d = csi.d_bar + np.sqrt(csi.beta / (csi.kappa + 1.0))[..., None] * np.einsum(
+            "...ij,...j->...i", _psd_sqrt(csi.sigma), white)
+        return d[..., :, None] * csi.g[..., None, :].conj()
 
     # ------------------------------------------------------------------ faults
     def fault_timeline(self, central0: int | None) -> FaultTimeline:

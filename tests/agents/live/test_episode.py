@@ -41,3 +41,34 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
     c = run_episode(tiny(duration_s=1.0, seed=1), progress=False).summary
     assert a == b
     assert a["schemes"][0]["sum_rate_mean_bps_hz"] != c["schemes"][0]["sum_rate_mean_bps_hz"]
+
+
+def test_missed_share_ignores_the_update_cut_short_by_the_end():
+    """1.5 s with updates every second: update 1 has only half its period, so only update 0 is judged
+    (3 satellites x 1 update); at 2.0 s both are complete (3 x 2)."""
+    from agents.live.episode import Episode
+    from agents.live.runtime import LocalRuntime
+
+    from .conftest import tiny
+
+    for duration, judged in ((1.5, 3), (2.0, 6)):
+        rt = LocalRuntime()
+        ep = Episode(tiny(duration_s=duration, schemes=["Sep-MRT"]), rt)
+        ep.run()
+        rt.close()
+        assert ep.missed["Sep-MRT"] == [0, judged]
+
+
+def test_progress_bar_shows_simulated_time_and_sum_rate(capsys):
+    """The bar's postfix names the simulated time and every scheme's current sum rate (the issue's
+    progress bar: simulated time, rate), the numbers of the step rows of that tick."""
+    from agents.live.run import progress_text, run_episode
+
+    from .conftest import tiny
+
+    res = run_episode(tiny(duration_s=0.3, schemes=["Sep-MRT", "Sep-MMSE"]), progress=True)
+    err = capsys.readouterr().err
+    last = res.steps[res.steps["tick"] == 2].set_index("scheme")["sum_rate_bps_hz"]
+    want = f"t=0.2 s, sum rate [bit/s/Hz] Sep-MRT {last['Sep-MRT']:.1f} Sep-MMSE {last['Sep-MMSE']:.1f}"
+    assert want in err
+    assert progress_text([], 0, 0.0, 1.5) == "t=0.0 s, sum rate [bit/s/Hz] -, 1.50 sim-s/wall-s"

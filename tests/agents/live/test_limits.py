@@ -3,6 +3,7 @@ Cen-Opt-WM equals the offline Cen-Opt-WM on the same drop and channels; one upda
 topology -> messages.parquet sums to the figures of `satcoop overhead` (agents.protocol)."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from agents.live.episode import Episode
@@ -30,10 +31,9 @@ def test_zero_latency_instant_compute_equals_offline():
     truth = ep.world.truth(0, 0.0, order)
     prob = PrecodingProblem.from_csi(truth.csi, power_w=10 ** (cfg.power_dbw / 10))
     prec, _ = cen_opt_wm(prob, max_iter=30)
-    # the evaluator's channels are drawn in slot order (ep.members); permute to the offline order
-    h = ep.world.channels(0, 0, ep.world.truth(0, 0.0, ep.members[0]).csi)
-    perm = [ep.members[0].index(s) for s in order]
-    rate = instantaneous_rates(torch.from_numpy(h[:, perm]), prec, prob.noise_w).sum()
+    # the evaluator's channels are keyed by (satellite, UT): drawn in the offline order they are the same links
+    h = ep.world.channels(0, 0, truth.csi, order)
+    rate = instantaneous_rates(torch.from_numpy(h), prec, prob.noise_w).sum()
     assert abs(row["sum_rate_bps_hz"] - float(rate)) <= 1e-6 * float(rate)
     # and a mutation check: one tick later the (moved) world gives a different rate with the same precoders
     assert abs([r for r in ep.rows if r["tick"] == 1][0]["sum_rate_bps_hz"] - float(rate)) > 1e-9
@@ -56,3 +56,29 @@ def test_one_update_on_one_hop_topology_matches_overhead():
     summary = {r["scheme"]: r for r in res.summary["schemes"]}
     assert summary["Cen-Opt-WM"]["isl_link_bits_per_update"] == 124_928
     assert summary["Sep-MMSE"]["isl_link_bits_per_update"] == 6 * 8 * 32
+
+
+def test_tick_channels_are_keyed_by_satellite_and_ut():
+    """Reordering the cooperating set permutes the per-tick channels (each link's draw is a function of
+    (seed, region, tick, satellite id, UT id), not of its slot); another tick or seed draws anew; and the
+    draws have the law of eq. (13): E|h|^2 over many ticks matches beta's mean power."""
+    from agents.live.world import EpisodeWorld
+
+    cfg = tiny(duration_s=0.2)
+    w = EpisodeWorld(cfg)
+    ids = [int(x) for x in w.regions[0].drops.sat_ids[0]]
+    rev = ids[::-1]
+    h = w.channels(0, 5, w.truth(0, 0.5, ids).csi, ids)
+    h_rev = w.channels(0, 5, w.truth(0, 0.5, rev).csi, rev)
+    np.testing.assert_array_equal(h_rev, h[:, ::-1])
+    assert not np.allclose(w.channels(0, 6, w.truth(0, 0.5, ids).csi, ids), h)
+    w2 = EpisodeWorld(tiny(duration_s=0.2, seed=1))
+    ids2 = [int(x) for x in w2.regions[0].drops.sat_ids[0]]
+    assert not np.allclose(w2.channels(0, 5, w2.truth(0, 0.5, ids2).csi, ids2)[0, 0, 0], h[0, 0, 0])
+    # law: the NLoS part d - d_bar has covariance beta / (kappa + 1) Sigma (trace check over 400 ticks)
+    csi = w.truth(0, 0.5, ids).csi
+    g = csi.g[..., None, :].conj()
+    nlos = [w.channels(0, t, csi, ids)[..., 0] / g[..., 0] - csi.d_bar for t in range(400)]
+    emp = np.mean([np.sum(np.abs(x) ** 2, -1) for x in nlos], axis=0)
+    want = (csi.beta / (csi.kappa + 1.0)) * np.trace(csi.sigma, axis1=-2, axis2=-1).real
+    assert np.all(np.abs(emp / want - 1.0) < 0.25)
