@@ -74,7 +74,8 @@ def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
             "isl_link_bits_per_update": float(mm["link_bits"].sum() / n_updates),
             "isl_bits_per_s": float(mm["link_bits"].sum() / duration),
         })
-    return {"schemes": rows, "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json")}
+    # undefined figures (e.g. no update period completed: no missed share) are null, never NaN (valid JSON)
+    return {"schemes": _jsonable(rows), "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json")}
 
 
 def _jsonable(x):

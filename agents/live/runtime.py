@@ -199,7 +199,10 @@ class Runtime:
         outs = self._step_hosts(by_host, t, started)
         missing = sorted(k for k, v in outs.items() if v is None)
         if missing:
-            self._restart(missing, t)
+            # a host that lost one agent lost them all (it died and came back empty): rebuild every agent
+            # placed on it now, including those with nothing to do at this tick (as the Ray error path does)
+            dead = {self.where[k] for k in missing}
+            self._restart(sorted(k for k in self.where if self.where[k] in dead), t)
             again: dict[int, dict] = {}
             for key in missing:
                 again.setdefault(self.where[key], {})[key] = ticks[key]
@@ -244,7 +247,11 @@ class LocalRuntime(Runtime):
         return out
 
     def kill(self, key, t: float) -> None:
-        self.hosts[self.where[key]].drop(key)
+        """Every agent on ``key``'s host loses its state, as when Ray kills the actor hosting several agents
+        (``agents_per_actor`` > 1); each is rebuilt (and a restart logged) at its next step."""
+        host = self.hosts[self.where[key]]
+        for k in sorted(host.agents):
+            host.drop(k)
         self.events.append({"t_s": t, "type": "kill", "region": key[0], "sat": key[1],
                             "detail": KILL_DETAIL})
 

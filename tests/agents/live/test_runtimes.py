@@ -100,3 +100,24 @@ def test_agents_per_actor_packs_agents_and_keeps_the_numbers():
     assert rt.stats["hosts_created"] == 1 and packed.info["hosts"][0]["agents"] == 3
     assert packed.summary == one.summary
     rt.close()
+
+
+def test_kill_with_packed_agents_drops_the_whole_host_on_both_runtimes():
+    """agents_per_actor = 3: killing the central's host loses all three agents on it. Ray kills the actor
+    (all three rebuilt, three restarts); the local runtime must do the same, giving the same summary."""
+    cfg = dict(duration_s=1.5, chaos={"kill_agent_at_s": 0.5, "target": "central"}, ray={"agents_per_actor": 3})
+    loc = run_episode(tiny(**cfg), progress=False)
+    owns = not ray.is_initialized()
+    if owns:
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    rt = RayRuntime(agents_per_actor=3, idle_actors_max=0, actor_num_cpus=0.25, max_restarts=3)
+    try:
+        rem = run_episode(tiny(runtime="ray", **cfg), runtime=rt, progress=False)
+    finally:
+        rt.close()
+        if owns:
+            ray.shutdown()
+    for res in (loc, rem):
+        restarts = [e for e in res.summary["events"] if e["type"] == "restart"]
+        assert len(restarts) == 3 and all(e["t_s"] == pytest.approx(0.5) for e in restarts)
+    assert _without_runtime(loc.summary) == _without_runtime(rem.summary)
