@@ -4,7 +4,10 @@
 
     {"schemes": [{"scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
                   "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
-     "events": [...], "config": {...}}
+     "events": [...], "config": {...}, "constellation": {...}}
+
+``constellation`` is the provenance of the constellation the episode ran on (kind, element-set files
+with their sha256, satellites, dropped element sets, epochs), as in every satcoop JSON.
 
 Definitions (per scheme, over the whole episode and every region):
 
@@ -75,7 +78,8 @@ def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
             "isl_bits_per_s": float(mm["link_bits"].sum() / duration),
         })
     # undefined figures (e.g. no update period completed: no missed share) are null, never NaN (valid JSON)
-    return {"schemes": _jsonable(rows), "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json")}
+    return {"schemes": _jsonable(rows), "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json"),
+            "constellation": _jsonable(episode.world.provenance)}
 
 
 def _jsonable(x):
