@@ -352,6 +352,14 @@ class Bus:
             out.append(Delivery(mid, r.msg, r.src, r.dst, r.t_send_s, t_arr, r.hops))
         return out
 
+    def next_event_s(self, kinds=None) -> float:
+        """Time (s) of the next pending event -- a leg ending, a reroute, or an arrival not yet returned by
+        :meth:`deliver` -- of a message whose ``kind`` is in ``kinds`` (None: any); inf if there is none.
+        Lets a driver advance to the exact time something arrives instead of the next fixed step."""
+        ts = [t for t, _, _, mid in self._events if kinds is None or self._records[mid].kind in kinds]
+        ts += [t for t, _, mid in self._arrived if kinds is None or self._records[mid].kind in kinds]
+        return min(ts, default=math.inf)
+
     @property
     def in_flight(self) -> int:
         """Number of messages neither delivered nor lost."""

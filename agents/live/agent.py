@@ -25,9 +25,14 @@ Scheme lanes (one per scheme, all side by side on the same satellite and world):
   it has none or the newest is older than ``max_bundle_age_s``.
 
 On-board compute: every computation is charged ``flops / onboard_flops`` seconds (flops counted
-by the scheme); its result exists only from then on (serially per lane). Agents act at tick
-times: a message is seen at the first tick at or after its arrival; a result is used (and a
-bundle sent) at the first tick at or after it is ready.
+by the scheme); its result exists only from then on (serially per lane). Agents act at event
+times: every tick (measure, SSI, updates) and, between ticks, at the arrival time of each sCSI
+report or bundle and at the agent's own wake time (:meth:`SatelliteAgent._wake`: a result
+becoming ready, a report timeout), where the driver steps it with ``t`` = that time
+(:meth:`agents.live.episode.Episode._between`). So a central computes when the last report
+arrives and its bundles leave when the result is ready; precoder ages reflect ISL latency and
+compute. Only the evaluator samples at ticks (the rate of tick n uses what is held at tick n).
+A peer's SSI is taken at the next event or tick (it is used at the next update anyway).
 """
 from __future__ import annotations
 

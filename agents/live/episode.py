@@ -33,6 +33,8 @@ from .world import EpisodeWorld
 
 MAX_ROUNDS = 16
 ROUND_S = 1e-9      # same-tick rounds act 1 ns apart on the bus (a zero-latency message is seen in the same tick)
+MAX_SUBROUNDS = 256  # event times handled between two ticks (more: the rest at the next tick, logged)
+EVENT_KINDS = ("SCSIReport", "PrecoderBundle")   # messages acted on at their arrival time
 
 
 def check_schemes(config) -> tuple[list[str], dict[str, str]]:
@@ -293,7 +295,47 @@ class Episode:
         members = {r: list(m) for r, m in self.members.items()}
         held = {r: [dict(self.held.get((r, s), {})) for s in m] for r, m in members.items()}
         ssi_age = {(r, s): self._ssi_age(r, s, t) for r, m in members.items() for s in m}
+        # what happens between this tick and the next, at its own time (tick n's evaluation is captured above)
+        self._between(prep, t + rnd * ROUND_S)
         return {"n": prep["n"], "t": t, "truths": truths, "members": members, "held": held, "ssi_age": ssi_age}
+
+    def _between(self, prep: dict, t_done: float) -> None:
+        """Event-time sub-rounds inside (t, t + tick_s): at the exact arrival time of each sCSI report or
+        precoder bundle and at each agent's wake time (a computation becoming ready, a report timeout),
+        the bus delivers what has arrived and the agents concerned act at that time (the central computes,
+        a finished computation's bundles leave, a member takes its bundle). So precoder ages reflect ISL
+        latency and on-board compute, not the tick. SSI only waits for the next event or tick (an agent
+        uses it at its next update). Deterministic: the order is that of simulated time alone."""
+        t, truths = prep["t"], prep["truths"]
+        t_next = t + self.tick_s
+        last = t_done
+        for _ in range(MAX_SUBROUNDS):
+            te = min(self.bus.next_event_s(EVENT_KINDS),
+                     min((w for w in self.wake.values() if w > last + 1e-12), default=math.inf))
+            if not te < t_next - 1e-9:
+                return
+            te = max(te, last + ROUND_S)
+            w0 = time.perf_counter()
+            inbox = self._deliveries(te)
+            self.wall["bus"] += time.perf_counter() - w0
+            ticks = {}
+            for r, tr in truths.items():
+                ut = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
+                for s in self.members[r]:
+                    key = (r, s)
+                    box = inbox.get(key, [])
+                    if box or last + 1e-12 < self.wake.get(key, math.inf) <= te + 1e-12:
+                        ticks[key] = {"t": te, "ut": ut, "members": tuple(self.members[r]),
+                                      "central": self.central.get(r), "update": -1, "update_index": prep["u_index"],
+                                      "ssi": False, "inbox": box, "measure": False}
+            if ticks:
+                w1 = time.perf_counter()
+                outs = self.runtime.step(ticks, te)
+                self.wall["agents"] += time.perf_counter() - w1
+                self._absorb(outs, te)
+            last = te
+        self.events.append({"t_s": t, "type": "subround_limit",
+                            "detail": f"more than {MAX_SUBROUNDS} event times in one tick; the rest at the next tick"})
 
     def run(self, progress=None):
         """The loop. The driver evaluates tick n while the agents (Ray: other processes) step tick n+1:

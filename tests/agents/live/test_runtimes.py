@@ -119,5 +119,6 @@ def test_kill_with_packed_agents_drops_the_whole_host_on_both_runtimes():
             ray.shutdown()
     for res in (loc, rem):
         restarts = [e for e in res.summary["events"] if e["type"] == "restart"]
-        assert len(restarts) == 3 and all(e["t_s"] == pytest.approx(0.5) for e in restarts)
+        # all three rebuilt together, the next time the host is called after the kill
+        assert len(restarts) == 3 and len({e["t_s"] for e in restarts}) == 1 and restarts[0]["t_s"] >= 0.5
     assert _without_runtime(loc.summary) == _without_runtime(rem.summary)
