@@ -122,7 +122,18 @@ class RegionConfig(_Strict):
 
 
 class RunConfig(_Strict):
-    """One live episode (see module docstring; defaults = the embedded default episode)."""
+    """One live episode (see module docstring; defaults = the embedded default episode).
+
+    ``ssi_propagate`` (default true): a peer's last SSI is carried forward to now with the motion of its
+    element set (dead reckoning, the element sets being common knowledge). The episode's satellites
+    follow exactly those element sets, so by default stale SSI places a peer exactly where it is and
+    SSI age costs no rate. ``ssi_propagate = false`` uses the SSI as it is, however old: that is how to
+    see what staleness costs (tests/agents/live/test_outage.py measures it).
+
+    Times: ``update_period_s`` and ``ssi_period_s`` are whole multiples of ``tick_s``;
+    ``centralized.report_timeout_s`` < ``update_period_s``. Agents act at ticks and, between ticks, at
+    the exact arrival / ready times of reports, bundles and computations; the evaluator samples at ticks.
+    """
 
     seed: int = Field(0, ge=0)
     duration_s: float = Field(60.0, gt=0.0, le=86_400.0)
@@ -134,7 +145,7 @@ class RunConfig(_Strict):
     ssi_period_s: float = Field(1.0, gt=0.0, le=86_400.0)        # a whole multiple of tick_s
     onboard_flops: float = Field(1e10, gt=0.0, allow_inf_nan=True)   # inf = instant compute
     warm_start: bool = True                           # iterative schemes start from the lane's last precoders
-    ssi_propagate: bool = True                        # carry a peer's last SSI forward with its element set
+    ssi_propagate: bool = True                        # carry a peer's last SSI forward with its (exact) element set
     schemes: Union[Literal["all"], list[str]] = "all"
     runtime: Literal["ray", "local"] = "ray"
     address: str | None = None
