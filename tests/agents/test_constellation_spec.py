@@ -3,6 +3,7 @@ world / compare commands on element-set files; the CLI validation module."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,9 @@ from constellation.walker import WalkerDelta
 SHELLS = (WalkerDelta(total=240, planes=12, phasing=1, altitude_km=550.0, inclination_deg=53.0),
           WalkerDelta(total=66, planes=6, phasing=2, altitude_km=780.0, inclination_deg=86.4, kind="star"))
 
+
+# a path inside the test tree that nothing creates (an absolute /nonexistent/... can exist on a machine)
+MISSING_TLE = str(Path(__file__).parent / "_no_such_dir_" / "a.tle")
 
 @pytest.fixture(scope="module")
 def tle_file(tmp_path_factory):
@@ -56,7 +60,7 @@ def test_walker_shells_aliases_and_multi_shell():
     ({"walker": {}, "tle": [__file__]}, "constellation: give either walker or tle/omm files, not both"),
     ({"shell": ["53:540-570"]}, "shell / name filters apply to tle/omm element sets only"),
     ({"tle": [__file__], "shell": ["53:5"]}, "constellation.shell = ['53:5']: shell '53:5': expected INC"),
-    ({"tle": ["/nonexistent/a.tle"]}, "constellation.tle = ['/nonexistent/a.tle']: /nonexistent/a.tle: no such file"),
+    ({"tle": [MISSING_TLE]}, f"constellation.tle = [{MISSING_TLE!r}]: {MISSING_TLE}: no such file"),
     ({"min_altitude_km": -1}, "constellation.min_altitude_km = -1: Input should be greater than or equal to 0"),
     ({"walker": {"altitude_km": 250}}, "altitude_km=250 is below min_altitude_km=300"),
     ({"tle": [__file__], "max_epoch_age_days": 0}, "constellation.max_epoch_age_days = 0"),
@@ -123,7 +127,7 @@ def test_world_walker_star_option(capsys):
 
 
 @pytest.mark.parametrize("argv, expect", [
-    (["--tle", "/nonexistent/starlink.txt"], "--tle '/nonexistent/starlink.txt': no such file"),
+    (["--tle", MISSING_TLE], f"--tle {MISSING_TLE!r}: no such file"),
     (["--shell", "53:540-570"], "--shell / --name-pattern apply to --tle/--omm element sets only"),
     (["--min-altitude-km", "-1"], "--min-altitude-km = -1.0: must be a finite number in [0, 100000] km"),
     (["--walker", "66/6:780:86.4"], "--walker '66/6:780:86.4': expected T/P/F:ALT_KM:INC_DEG"),

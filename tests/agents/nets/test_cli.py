@@ -38,7 +38,7 @@ def test_train_cli_bad_input_is_one_line(cache, capsys, argv, needle):
     assert len(err) == 1 and needle in err[0]
 
 
-def test_compare_weights_override_and_training_seed_warning(capsys):
+def test_compare_weights_override_and_training_seed_warning(capsys, tmp_path):
     from agents.nets.schemes import shipped_metadata, shipped_weights
     seed = shipped_metadata("cen")["data"]["seed"]
     rc = main(["compare", "--schemes", "Cen-TFC-WM", "--drops", "1", "--power-dbw", "0", "--samples", "16",
@@ -51,5 +51,5 @@ def test_compare_weights_override_and_training_seed_warning(capsys):
     assert main(["compare", "--schemes", "Cen-TFC-WM", "--drops", "1", "--power-dbw", "0", "--samples", "16",
                  "--seed", str(seed + 1), "--no-progress", "--json"]) == 0
     assert "training data" not in capsys.readouterr().err
-    assert main(["compare", "--weights", "/no/such/file.pt", "--drops", "1"]) == 2
+    assert main(["compare", "--weights", str(tmp_path / "missing" / "file.pt"), "--drops", "1"]) == 2
     assert "--weights" in capsys.readouterr().err
