@@ -241,17 +241,25 @@ class Episode:
         self.wall["bus"] += time.perf_counter() - w2
         ticks = {}
         for r, tr in truths.items():
-            ut = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
             for s in self.members[r]:
                 key = (r, s)
                 box = inbox.get(key, [])
                 # an agent with nothing to do at this tick (no update, SSI, message, due result) is not called
                 if not (update or ssi or box or self.wake.get(key, -math.inf) <= t + 1e-9):
                     continue
-                ticks[key] = {"t": t, "ut": ut, "members": tuple(self.members[r]), "central": self.central.get(r),
-                              "update": u_index if update else -1, "update_index": u_index, "ssi": ssi,
-                              "inbox": box}
+                ticks[key] = self._tick(r, t, tr, box, u_index, update=update, ssi=ssi, measure=True)
         return {"n": n, "t": t, "u_index": u_index, "truths": truths, "ticks": ticks}
+
+    def _tick(self, r: int, t: float, truth, inbox: list, u_index: int, *, update: bool = False,
+              ssi: bool = False, measure: bool = False) -> dict:
+        """What one agent of region r is told at time t: the UTs, the members and central, its inbox, and
+        whether this is an update / SSI instant. Calls at a tick (update or SSI instants possible) measure
+        the local sCSI; the extra same-tick rounds and event-time sub-rounds only deliver messages
+        (``measure`` False)."""
+        return {"t": t, "ut": (truth.ut_lat_deg[0], truth.ut_lon_deg[0], truth.ut_itrs_m[0]),
+                "members": tuple(self.members[r]), "central": self.central.get(r),
+                "update": u_index if update else -1, "update_index": u_index, "ssi": ssi, "inbox": inbox,
+                "measure": measure}
 
     def _absorb(self, outs: dict, t_bus: float) -> None:
         for key in sorted(outs):
@@ -282,11 +290,7 @@ class Episode:
             more = self._deliveries(t + rnd * ROUND_S)
             if not more:
                 break
-            ticks = {k: {"t": t, "ut": (truths[k[0]].ut_lat_deg[0], truths[k[0]].ut_lon_deg[0],
-                                        truths[k[0]].ut_itrs_m[0]),
-                         "members": tuple(self.members[k[0]]), "central": self.central.get(k[0]), "update": -1,
-                         "update_index": prep["u_index"], "ssi": False, "inbox": v, "measure": False}
-                     for k, v in more.items()}
+            ticks = {k: self._tick(k[0], t, truths[k[0]], v, prep["u_index"]) for k, v in more.items()}
             w4 = time.perf_counter()
             outs = self.runtime.step(ticks, t)
             self.wall["agents"] += time.perf_counter() - w4
@@ -320,14 +324,11 @@ class Episode:
             self.wall["bus"] += time.perf_counter() - w0
             ticks = {}
             for r, tr in truths.items():
-                ut = (tr.ut_lat_deg[0], tr.ut_lon_deg[0], tr.ut_itrs_m[0])
                 for s in self.members[r]:
                     key = (r, s)
                     box = inbox.get(key, [])
                     if box or last + 1e-12 < self.wake.get(key, math.inf) <= te + 1e-12:
-                        ticks[key] = {"t": te, "ut": ut, "members": tuple(self.members[r]),
-                                      "central": self.central.get(r), "update": -1, "update_index": prep["u_index"],
-                                      "ssi": False, "inbox": box, "measure": False}
+                        ticks[key] = self._tick(r, te, tr, box, prep["u_index"])
             if ticks:
                 w1 = time.perf_counter()
                 outs = self.runtime.step(ticks, te)

@@ -32,29 +32,27 @@ KILL_DETAIL = "chaos: the agent's host killed (Ray actor killed / in-process sta
 RESTART_DETAIL = "agent state lost with its host; rebuilt from its orbit, peers' SSI arrive with the next broadcast"
 
 
-def rss_mb() -> float:
-    """Resident memory of this process (MB), from /proc (0 if unavailable)."""
+def _proc_mb(path: str, field: str, missing: float) -> float:
+    """A memory figure (kB in the file) of this process from /proc, in MB; ``missing`` if unavailable."""
     try:
-        with open("/proc/self/status") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return float(line.split()[1]) / 1024.0
     except OSError:
         pass
-    return 0.0
+    return missing
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (MB), from /proc (0 if unavailable)."""
+    return _proc_mb("/proc/self/status", "VmRSS:", 0.0)
 
 
 def pss_mb() -> float:
     """Proportional set size of this process (MB): its private pages plus its share of pages shared with
     other processes (the torch / numpy libraries every actor maps), from /proc/self/smaps_rollup."""
-    try:
-        with open("/proc/self/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return float(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return float("nan")
+    return _proc_mb("/proc/self/smaps_rollup", "Pss:", float("nan"))
 
 
 class AgentHost:
