@@ -3,6 +3,7 @@
     satcoop train --arch cen|dec [--S 3] [--K 12] [--epochs 30] [--out DIR] [--resume]
                   [--max-minutes M] [--batch 32] [--lr 1e-3] [--samples 32] [--seed 0]
                   [--data-seed 2026] [--drops 10000] [--hidden 64] [--features 64] [--layers 3]
+                  [--schedule plateau|cosine] [--lr-min 1e-5] [--warmup-steps 0] [--extra-train-drops 0]
                   [--threads 1] [--no-progress]
 
 Writes to ``--out`` (default ``runs/train-<arch>``): ``best.pt`` (weights of the best
@@ -41,6 +42,14 @@ def register(subparsers) -> None:
     p.add_argument("--features", type=int, default=64, help="TEN output features F (default 64)")
     p.add_argument("--layers", type=int, default=3, help="MDE blocks L (default 3)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    p.add_argument("--schedule", choices=("plateau", "cosine"), default="plateau",
+                   help="learning-rate schedule: plateau = halve on a stalled validation rate (default); "
+                        "cosine = anneal per step from --lr to --lr-min over --epochs")
+    p.add_argument("--lr-min", dest="lr_min", type=float, default=1e-5, help="final learning rate of cosine (default 1e-5)")
+    p.add_argument("--warmup-steps", dest="warmup_steps", type=int, default=0,
+                   help="linear warm-up steps of cosine (default 0)")
+    p.add_argument("--extra-train-drops", dest="extra_train_drops", type=int, default=0,
+                   help="train also on drops [drops, drops+E) of the data seed (validation and test splits unchanged; default 0)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars on stderr")
     p.set_defaults(func=run)
 
@@ -52,7 +61,8 @@ def run(args) -> int:
     cfg = TrainConfig(arch=args.arch, S=args.S, K=args.K, epochs=args.epochs, batch=args.batch, lr=args.lr,
                       samples=args.samples, seed=args.seed, data_seed=DATA_SEED if args.data_seed is None else args.data_seed,
                       drops=args.drops, max_minutes=args.max_minutes, threads=args.threads,
-                      d_hidden=args.hidden, features=args.features, layers=args.layers)
+                      d_hidden=args.hidden, features=args.features, layers=args.layers, schedule=args.schedule,
+                      lr_min=args.lr_min, warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops)
     cfg.validate()
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None

@@ -57,3 +57,49 @@ def test_bad_options_name_the_field(cache):
         train(_cfg(batch=0), cache / "x", progress=False)
     with pytest.raises(ValueError, match="resume"):
         train(_cfg(), cache / "nothing", resume=True, progress=False)
+
+
+@pytest.mark.slow
+def test_cosine_resume_continues_exactly_and_anneals_to_lr_min(cache, monkeypatch):
+    small = dict(S=2, K=4, drops=20, schedule="cosine", lr_min=1e-4, warmup_steps=2)
+    straight = train(_cfg(epochs=2, **small), cache / "a", progress=False, log=lambda m: None)
+    # interrupted after epoch 1: a run with the same horizon stopped early, then resumed
+    cfg = _cfg(epochs=2, **small)
+    from agents.nets import train as train_mod
+    orig = train_mod._write_metrics
+    calls = []
+
+    def stop_after_first(*a, **kw):
+        calls.append(1)
+        if kw.get("stopped") == "running" and len(calls) == 1:
+            raise KeyboardInterrupt
+        return orig(*a, **kw)
+    with monkeypatch.context() as m:
+        m.setattr(train_mod, "_write_metrics", stop_after_first)
+        with pytest.raises(KeyboardInterrupt):
+            train(cfg, cache / "b", progress=False, log=lambda m: None)
+    resumed = train(cfg, cache / "b", resume=True, progress=False, log=lambda m: None)
+    assert [h["val_wsr"] for h in resumed["history"]] == pytest.approx([h["val_wsr"] for h in straight["history"]],
+                                                                      rel=1e-9)
+    # the schedule is the closed form: lr_min after the last step (cos(pi) = -1), lr in between
+    assert straight["history"][-1]["lr"] == pytest.approx(1e-4, rel=1e-9)
+    assert 1e-4 < straight["history"][1]["lr"] < 5e-3
+    with pytest.raises(ValueError, match="schedule"):
+        train(_cfg(epochs=3, S=2, K=4, drops=20), cache / "b", resume=True, progress=False, log=lambda m: None)
+
+
+def test_extra_training_drops_leave_validation_alone(cache):
+    from agents.nets.train import _splits
+    tr0, va0 = _splits(_cfg(S=2, K=4, drops=20), progress=False)
+    tr1, va1 = _splits(_cfg(S=2, K=4, drops=20, extra_train_drops=6), progress=False)
+    assert len(tr0) == 14 and len(tr1) == 20 and len(va0) == len(va1) == 4
+    assert (va0.g == va1.g).all() and (tr1.g[:14] == tr0.g).all()
+    # the extra rows are drops 20..25 of the data seed, not a copy of any training or validation drop
+    from agents.nets.dataset import load_drops
+    more = load_drops(2, 4, 5, 26, progress=False)
+    assert (tr1.g[14:] == more.g[20:26]).all()
+    assert not any((tr1.g[14:15] == tr0.g[i:i + 1]).all() for i in range(14))
+    with pytest.raises(ValueError, match="schedule"):
+        _cfg(schedule="linear").validate()
+    with pytest.raises(ValueError, match="lr_min"):
+        _cfg(lr_min=1.0).validate()
