@@ -21,7 +21,7 @@ from torch import nn
 from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cfr import cfr, cfr_flops, g_out
-from .features import d_cen, is_upa, lag_count, link_features
+from .features import d_cen, lag_count, link_features, upa_cosines
 from .layers import FDA, TEN
 
 __all__ = ["NetConfig", "CenTFC"]
@@ -99,9 +99,11 @@ class CenTFC(nn.Module):
         """FDA outputs C [B,S,K,5+2N] (float32)."""
         self._check(problem)
         c = self.config
-        lags = self.use_lags and is_upa(problem.g, c.sat_upa, c.spacing_wl)
+        cos_g = upa_cosines(problem.g, c.sat_upa, c.spacing_wl) if self.use_lags else None
+        lags = cos_g is not None
         self.last_used_lags = lags
-        x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=self.ten.inp.weight.dtype, lags=lags)
+        x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=self.ten.inp.weight.dtype, lags=lags,
+                          g_cosines=cos_g)
         return self.fda(self.ten(x))
 
     def forward(self, problem: PrecodingProblem) -> tuple[Precoders, dict]:

@@ -41,7 +41,7 @@ def g_out(n: int) -> int:
 
 def rescale_to_budget(p: torch.Tensor, power_w: torch.Tensor) -> torch.Tensor:
     """Scale each satellite's precoders p [B,S,K,M] so that sum_k ||p_{s,k}||^2 = P_s exactly."""
-    pw = (p.abs() ** 2).sum((-2, -1))
+    pw = torch.view_as_real(p).square().sum((-3, -2, -1))
     tiny = torch.finfo(pw.dtype).tiny
     scale = torch.sqrt(power_w / pw.clamp_min(tiny))
     return p * scale.to(p.dtype)[..., None, None]

@@ -33,7 +33,7 @@ from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cen_tfc import NetConfig
 from .cfr import cfr, cfr_flops, g_out, interference_aware_receivers
-from .features import d_cen, d_oth, is_upa, lag_count, link_features, ssi_features
+from .features import d_cen, d_oth, lag_count, link_features, ssi_features, upa_cosines
 from .layers import FDA, MDI, TEN
 
 __all__ = ["OthersView", "DecTFC", "dec_tfc_local", "others_index"]
@@ -130,11 +130,12 @@ class DecTFC(nn.Module):
         self._check(m, n)
         c = self.config
         dt = self.loc.inp.weight.dtype
-        lags = self.use_lags and is_upa(problem.g, c.sat_upa, c.spacing_wl)
+        cos_g = upa_cosines(problem.g, c.sat_upa, c.spacing_wl) if self.use_lags else None
+        lags = cos_g is not None
         self.last_used_lags = lags
-        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags)
+        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags, g_cosines=cos_g)
         rows = ssi_features(problem.g, problem.d0, problem.noise_w, problem.power_w, c.sat_upa, c.ut_upa, c.spacing_wl,
-                            dtype=dt, lags=lags)
+                            dtype=dt, lags=lags, g_cosines=cos_g)
         h_rows = self.oth.embed(rows)                 # the input Linear acts per (t, m) row: embed once, gather per s
         if s > 1:
             idx = others_index(s)
@@ -164,9 +165,12 @@ class DecTFC(nn.Module):
         dt = self.loc.inp.weight.dtype
         og = torch.where(others.mask[:, :, None, None], others.g.to(local.dtype), local.g[:, :1].expand_as(others.g)) \
             if others.g.shape[1] else others.g
-        lags = self.use_lags and is_upa(local.g, c.sat_upa, c.spacing_wl) and is_upa(og, c.sat_upa, c.spacing_wl)
+        cos_loc = upa_cosines(local.g, c.sat_upa, c.spacing_wl) if self.use_lags else None
+        cos_oth = upa_cosines(og, c.sat_upa, c.spacing_wl) if cos_loc is not None else None
+        lags = cos_oth is not None
         self.last_used_lags = lags
-        x_loc = link_features(local, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags)
+        x_loc = link_features(local, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags,
+                              g_cosines=cos_loc if lags else None)
         o = others.g.shape[1]
         if o == 0:
             h_oth = torch.zeros((b, 1, 1, k, c.d_hidden), dtype=dt)
@@ -175,7 +179,7 @@ class DecTFC(nn.Module):
         else:
             pw = torch.where(others.mask, others.power_w.to(local.power_w.dtype), torch.ones_like(others.power_w, dtype=local.power_w.dtype))
             rows = ssi_features(og, others.d0.to(local.dtype), local.noise_w, pw,
-                                c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags)
+                                c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags, g_cosines=cos_oth)
             rows = tuple(torch.where(others.mask[:, :, None, None], r, torch.zeros_like(r)) for r in rows[:2]) + rows[2:]
             h_oth = self.oth.embed(rows)[:, None]
             mk = others.mask[:, None, :]

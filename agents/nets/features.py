@@ -43,7 +43,7 @@ from functools import lru_cache
 
 import torch
 
-__all__ = ["direction_cosines", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0", "NOISE_DB0"]
+__all__ = ["direction_cosines", "upa_cosines", "is_upa", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0", "NOISE_DB0"]
 
 BETA_DB0 = -130.0      # dB, centre of the beta normalisation (world drops span about -145 .. -110 dB)
 NOISE_DB0 = -150.0     # dBW, centre of the noise normalisation (-152 dBW per 30 kHz subcarrier)
@@ -115,22 +115,49 @@ def lag_count(upa: tuple[int, int]) -> int:
     return (2 * upa[0] - 1) * (2 * upa[1] - 1)
 
 
-def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5) -> bool:
-    """True if every vector of ``a [..., nx*ny]`` is a UPA response (up to a common phase), so that
-    :func:`upa_lags` holds exactly: reconstructed from its direction cosines within ``rtol``."""
+def upa_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5):
+    """Direction cosines [..., 2] of ``a [..., nx*ny]`` if every vector is a UPA response (up to a
+    common phase): reconstructed from its direction cosines within ``rtol``; else None.
+    The net's lag-form input (:func:`upa_lags`) is exact exactly when this is not None."""
     nx, ny = upa
-    if a.numel() == 0:
-        return True
     u = direction_cosines(a, upa, spacing_wl).to(a.real.dtype)
+    if a.numel() == 0:
+        return u
     ax = torch.exp(-2j * math.pi * spacing_wl * u[..., 0, None] * torch.arange(nx, dtype=a.real.dtype))
     ay = torch.exp(-2j * math.pi * spacing_wl * u[..., 1, None] * torch.arange(ny, dtype=a.real.dtype))
     rec = (ax[..., :, None] * ay[..., None, :]).reshape(*a.shape[:-1], nx * ny) / math.sqrt(nx * ny)
     ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
-    return bool(((rec.to(a.dtype) * ph - a).abs() <= rtol / math.sqrt(nx * ny)).all())
+    err = torch.view_as_real(rec.to(a.dtype) * ph - a)
+    ok = bool(((err[..., 0] ** 2 + err[..., 1] ** 2) <= (rtol / math.sqrt(nx * ny)) ** 2).all())
+    return u if ok else None
 
 
-def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch.dtype) -> torch.Tensor:
-    """Re/Im (interleaved) of the L distinct entries of scale v v^H of UPA responses, [..., 2L]."""
+def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5) -> bool:
+    """True if every vector of ``a [..., nx*ny]`` is a UPA response (up to a common phase), so that
+    :func:`upa_lags` holds exactly: reconstructed from its direction cosines within ``rtol``."""
+    return a.numel() == 0 or upa_cosines(a, upa, spacing_wl, rtol) is not None
+
+
+def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch.dtype,
+               cosines: torch.Tensor | None = None, spacing_wl: float = 0.5) -> torch.Tensor:
+    """Re/Im (interleaved) of the L distinct entries of scale v v^H of UPA responses, [..., 2L].
+
+    With ``cosines`` (the direction cosines of v, :func:`upa_cosines`) the entries come from the
+    closed form scale/M exp(-j 2 pi d (di u_x + dj u_y)) of lag (di, dj) (lag order of
+    :func:`upa_lags`), a separable product of 2nx-1 and 2ny-1 phasors: no gather and no
+    M-wide complex products, the same numbers to rounding for UPA responses."""
+    nx, ny = upa
+    if cosines is not None:
+        rdt = torch.float64 if dtype == torch.float64 else torch.float32
+        u = cosines.to(rdt)
+        w = -2.0 * math.pi * spacing_wl
+        px = w * u[..., 0, None] * torch.arange(-(nx - 1), nx, dtype=rdt)          # [..., 2nx-1]
+        py = w * u[..., 1, None] * torch.arange(-(ny - 1), ny, dtype=rdt)          # [..., 2ny-1]
+        cx, sx, cy, sy = torch.cos(px), torch.sin(px), torch.cos(py), torch.sin(py)
+        amp = scale / (nx * ny)
+        re = (cx[..., :, None] * cy[..., None, :] - sx[..., :, None] * sy[..., None, :]) * amp
+        im = (sx[..., :, None] * cy[..., None, :] + cx[..., :, None] * sy[..., None, :]) * amp
+        return torch.stack([re, im], -1).reshape(*u.shape[:-1], -1).to(dtype)
     _, rep_p, rep_q = upa_lags(*upa)
     v = v.to(_complex(dtype))
     o = (v[..., rep_p] * scale) * v[..., rep_q].conj()
@@ -143,15 +170,18 @@ def _matrix_feats(a: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.
     return torch.view_as_real(a).reshape(*a.shape[:-2], -1)
 
 
-def _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl):
-    return torch.cat([direction_cosines(g, sat_upa, spacing_wl), direction_cosines(d0, ut_upa, spacing_wl)], -1)
+def _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl, g_cosines=None):
+    cg = direction_cosines(g, sat_upa, spacing_wl) if g_cosines is None else g_cosines.to(g.real.dtype)
+    return torch.cat([cg, direction_cosines(d0, ut_upa, spacing_wl)], -1)
 
 
 def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
-                  dtype: torch.dtype = torch.float32, lags: bool = False):
-    """Centralized / local input (28) as (small [B,S,K,8+2N^2] = [A, B, R_ut], big [B,S,K,2M^2] = R_sat), float32."""
+                  dtype: torch.dtype = torch.float32, lags: bool = False, g_cosines: torch.Tensor | None = None):
+    """Centralized / local input (28) as (small [B,S,K,8+2N^2] = [A, B, R_ut], big [B,S,K,2M^2] = R_sat), float32.
+    ``g_cosines``: the direction cosines of g from :func:`upa_cosines` (not None: g are UPA
+    responses), reused for A and for the closed-form lag block."""
     bsz, s, k, m, n = problem.shape
-    ang = _angle_feats(problem.g, problem.d0, sat_upa, ut_upa, spacing_wl).to(dtype)
+    ang = _angle_feats(problem.g, problem.d0, sat_upa, ut_upa, spacing_wl, g_cosines).to(dtype)
     noise = ((_db(problem.noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, s, k).to(dtype)
     power = (_db(problem.power_w) / 10.0)[:, :, None].expand(bsz, s, k).to(dtype)
     beta = problem.beta
@@ -159,22 +189,22 @@ def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], sp
     b_feats = torch.stack([(_db(beta) - BETA_DB0) / 10.0, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0)], -1).to(dtype)
     small = torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut, dtype)], -1)
     if lags:        # exact for UPA steering vectors: the big block as its L distinct lags (+ their feature map)
-        return small, _lag_feats(problem.g, sat_upa, float(m), dtype), upa_lags(*sat_upa)[0]
+        return small, _lag_feats(problem.g, sat_upa, float(m), dtype, g_cosines, spacing_wl), upa_lags(*sat_upa)[0]
     return small, _outer_feats(problem.g, float(m), dtype)
 
 
 def ssi_features(g: torch.Tensor, d0: torch.Tensor, noise_w: torch.Tensor, power_w: torch.Tensor,
                  sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
-                 dtype: torch.dtype = torch.float32, lags: bool = False):
+                 dtype: torch.dtype = torch.float32, lags: bool = False, g_cosines: torch.Tensor | None = None):
     """Other-satellite rows (44) as (small [B,T,K,6+2N^2] = [A_oth, d0 d0^H], big [B,T,K,2M^2] = g g^H), float32, from SSI-derivable
     quantities only: steering vectors ``g [B,T,K,M]``, ``d0 [B,T,K,N]``, UT noise ``noise_w [B,K]`` (W)
     and budgets ``power_w [B,T]`` (W)."""
     bsz, t, k, m = g.shape
     n = d0.shape[-1]
-    ang = _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl).to(dtype)
+    ang = _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl, g_cosines).to(dtype)
     noise = ((_db(noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, t, k).to(dtype)
     power = (_db(power_w) / 10.0)[:, :, None].expand(bsz, t, k).to(dtype)
     small = torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n), dtype)], -1)
     if lags:
-        return small, _lag_feats(g, sat_upa, float(m), dtype), upa_lags(*sat_upa)[0]
+        return small, _lag_feats(g, sat_upa, float(m), dtype, g_cosines, spacing_wl), upa_lags(*sat_upa)[0]
     return small, _outer_feats(g, float(m), dtype)

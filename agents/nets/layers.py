@@ -144,9 +144,21 @@ class TEN(nn.Module):
             w = self.inp.weight
             w_big = w[:, ds:]
             if len(x) == 3:          # big given as lags: sum the weights of the features sharing a lag (exact)
-                w_big = w_big.new_zeros((w.shape[0], big.shape[-1])).index_add(1, x[2], w_big)
+                w_big = self._lag_weights(w_big, big.shape[-1], x[2])
             return nn.functional.linear(small, w[:, :ds], self.inp.bias) + nn.functional.linear(big, w_big)
         return self.inp(x)
+
+    def _lag_weights(self, w_big: torch.Tensor, n_lags: int, feat_map: torch.Tensor) -> torch.Tensor:
+        """Input weights summed per lag; outside autograd (inference) cached until the weights change."""
+        if torch.is_grad_enabled():
+            return w_big.new_zeros((w_big.shape[0], n_lags)).index_add(1, feat_map, w_big)
+        w = self.inp.weight
+        key = (w.data_ptr(), w._version, w.dtype, n_lags, feat_map.data_ptr())
+        cached = getattr(self, "_lag_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, w_big.new_zeros((w_big.shape[0], n_lags)).index_add(1, feat_map, w_big))
+            self._lag_cache = cached
+        return cached[1]
 
     def forward(self, x, mask: torch.Tensor | None = None, embedded: bool = False) -> torch.Tensor:
         """``embedded``: ``x`` is already ``embed(x)`` (lets a caller share the input layer across views)."""

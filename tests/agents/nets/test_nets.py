@@ -155,11 +155,16 @@ def test_flops_grow_with_problem_size(small_config):
 def test_lag_form_of_the_steering_block_is_exact(world_problem, small_config, arch):
     """v v^H of a UPA response depends only on the index lag: the net's lag-form input gives the
     same output as the full 2M^2 block (exact), and non-UPA vectors fall back to the full block."""
-    from agents.nets.features import is_upa, upa_lags, _lag_feats, _outer_feats
+    from agents.nets.features import is_upa, upa_cosines, upa_lags, _lag_feats, _outer_feats
     net = random_net(small_config(arch)).double()
     prob = world_problem(3, 5)
     fm, _, _ = upa_lags(8, 8)
     assert torch.allclose(_lag_feats(prob.g, (8, 8), 64.0, torch.float64)[..., fm],
+                          _outer_feats(prob.g, 64.0, torch.float64), atol=1e-12)
+    # the closed form from the direction cosines (what the nets use) equals the products
+    cos = upa_cosines(prob.g, (8, 8))
+    assert cos is not None
+    assert torch.allclose(_lag_feats(prob.g, (8, 8), 64.0, torch.float64, cosines=cos)[..., fm],
                           _outer_feats(prob.g, 64.0, torch.float64), atol=1e-12)
     with torch.no_grad():
         net.use_lags = False
