@@ -146,9 +146,12 @@ def training_overlap_note(seed: int, first: int, drops: int, weights=None, names
             data = json.loads(metrics.read_text()).get("data", {})
         if data.get("seed") != seed:
             continue
-        lo, hi = data.get("train", [0, 0])[0], data.get("val", [0, 0])[1]
-        if first < hi and first + drops > lo:
-            notes.append(f"{name} was trained/validated on drops [{lo}, {hi}) of seed {seed}")
+        ranges = [(data.get("train", [0, 0])[0], data.get("val", [0, 0])[1])]
+        if data.get("train_extra"):
+            ranges.append(tuple(data["train_extra"]))
+        hit = [f"[{lo}, {hi})" for lo, hi in ranges if first < hi and first + drops > lo]
+        if hit:
+            notes.append(f"{name} was trained/validated on drops {' and '.join(hit)} of seed {seed}")
     if not notes:
         return None
     return ("warning: evaluating on training data: " + "; ".join(notes)

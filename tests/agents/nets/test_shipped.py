@@ -75,3 +75,18 @@ def test_on_board_entry_point_matches_the_batched_scheme(world_problem):
     one_known_flops = entry(prob.take(sats=[2]), OthersView.from_problem(prob, 2, known=[True, False]))[1]["flops"]
     assert one_known_flops[0] < hist["flops"][0]
     assert torch.allclose(two_known.power_w, prob.power_w[:, 2:3], rtol=1e-10)
+
+
+def test_training_seed_note_covers_extra_training_drops(tmp_path):
+    """Weights trained with --extra-train-drops: drops of that range are training data too."""
+    blob = torch.load(shipped_weights("cen"), map_location="cpu", weights_only=True)
+    blob["meta"] = dict(blob.get("meta", {}), data={"seed": 77, "drops": 100, "train": [0, 70], "val": [70, 90],
+                                                    "test": [90, 100], "train_extra": [100, 400]})
+    path = tmp_path / "extra.pt"
+    torch.save(blob, path)
+    note = training_overlap_note(77, 350, 10, weights=str(path), names=["Cen-TFC-WM"])
+    assert note and "[100, 400)" in note and "[0, 90)" not in note
+    both = training_overlap_note(77, 80, 30, weights=str(path), names=["Cen-TFC-WM"])
+    assert "[0, 90)" in both and "[100, 400)" in both
+    assert training_overlap_note(77, 90, 10, weights=str(path), names=["Cen-TFC-WM"]) is None     # test split only
+    assert training_overlap_note(77, 400, 10, weights=str(path), names=["Cen-TFC-WM"]) is None
