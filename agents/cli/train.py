@@ -4,6 +4,7 @@
                   [--max-minutes M] [--batch 32] [--lr 1e-3] [--samples 32] [--seed 0]
                   [--data-seed 2026] [--drops 10000] [--hidden 64] [--features 64] [--layers 3]
                   [--schedule plateau|cosine] [--lr-min 1e-5] [--warmup-steps 0] [--extra-train-drops 0]
+                  [--loss wsr|log] [--init WEIGHTS]
                   [--threads 1] [--no-progress]
 
 Writes to ``--out`` (default ``runs/train-<arch>``): ``best.pt`` (weights of the best
@@ -48,6 +49,10 @@ def register(subparsers) -> None:
     p.add_argument("--lr-min", dest="lr_min", type=float, default=1e-5, help="final learning rate of cosine (default 1e-5)")
     p.add_argument("--warmup-steps", dest="warmup_steps", type=int, default=0,
                    help="linear warm-up steps of cosine (default 0)")
+    p.add_argument("--loss", choices=("wsr", "log"), default="wsr",
+                   help="wsr = the negative weighted sum rate (60) (default); log = its logarithm per drop "
+                        "(every power counts alike, relatively)")
+    p.add_argument("--init", default=None, help="start from these weights (best.pt of an earlier run): a fine-tuning stage")
     p.add_argument("--extra-train-drops", dest="extra_train_drops", type=int, default=0,
                    help="train also on drops [drops, drops+E) of the data seed (validation and test splits unchanged; default 0)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars on stderr")
@@ -62,7 +67,8 @@ def run(args) -> int:
                       samples=args.samples, seed=args.seed, data_seed=DATA_SEED if args.data_seed is None else args.data_seed,
                       drops=args.drops, max_minutes=args.max_minutes, threads=args.threads,
                       d_hidden=args.hidden, features=args.features, layers=args.layers, schedule=args.schedule,
-                      lr_min=args.lr_min, warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops)
+                      lr_min=args.lr_min, warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops,
+                      loss=args.loss, init=args.init)
     cfg.validate()
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None

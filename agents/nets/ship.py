@@ -52,6 +52,13 @@ def ship(run_dir, arch: str, dest: Path = WEIGHTS_DIR) -> dict:
     blob = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
     data = metrics["data"]
     blob["meta"] = dict(blob.get("meta", {}), data=data, invocations=metrics["invocations"])
+    stages, m = [], metrics                         # fine-tuning stages (--init): oldest first
+    while m.get("init"):
+        m = m["init"]
+        stages.insert(0, m)
+    produced_by = [inv for st in stages for inv in (st.get("invocations") or [])] + metrics["invocations"]
+    total_s = sum(st.get("train_seconds") or 0.0 for st in stages) + metrics["train_seconds"]
+    blob["meta"]["invocations"] = produced_by
     dest.mkdir(parents=True, exist_ok=True)
     pt = dest / f"{SHIPPED[arch]}.pt"
     torch.save(blob, pt)
@@ -59,13 +66,16 @@ def ship(run_dir, arch: str, dest: Path = WEIGHTS_DIR) -> dict:
     torch.set_num_threads(1)
     record = {
         "scheme": {"cen": "Cen-TFC-WM", "dec": "Dec-TFC-WM"}[arch],
-        "produced_by": metrics["invocations"],
+        "produced_by": produced_by,
         "data": data,
         "net_config": metrics["net_config"],
         "train_config": metrics["train_config"],
         "training": {"epochs_run": metrics["epochs_run"], "best_epoch": metrics["best_epoch"],
                      "best_val_wsr": metrics["best_val_wsr"], "train_seconds": metrics["train_seconds"],
-                     "stopped": metrics["stopped"],
+                     "stopped": metrics["stopped"], "train_seconds_all_stages": total_s,
+                     "stages": [{"invocations": st.get("invocations"), "train_seconds": st.get("train_seconds"),
+                                 "best_epoch": st.get("best_epoch"), "best_val_wsr": st.get("best_val_wsr")}
+                                for st in stages],
                      "val_curve": [[h["epoch"], h["val_wsr"]] for h in metrics["history"]]},
         "parameters": int(sum(v.numel() for v in net.state_dict().values())),
         "reference": dict(REFERENCE, data_seed=data["seed"], figures=reference_figures(net, data["seed"])),

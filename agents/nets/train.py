@@ -1,7 +1,7 @@
 """Unsupervised training of Cen-TFC-WM / Dec-TFC-WM (multi-satellite paper, Section V-B/C, Algorithms 2-3).
 
 Loss (60): the negative weighted sum of the ergodic rates (16) of the recovered precoders,
-``-mean_b sum_{s,k} a_{s,k} R_{s,k}``, estimated by :func:`agents.precoding.rates.ergodic_rates`
+``-mean_b sum_{s,k} a_{s,k} R_{s,k}`` (``loss="wsr"``), estimated by :func:`agents.precoding.rates.ergodic_rates`
 (differentiable; ``samples`` fresh NLoS draws per step from a generator keyed by
 (seed, epoch, step)). Each training sample's per-satellite budget is drawn from
 {-10, -5, 0, 5, 10} dBW (keyed by (seed, epoch)). Adam; gradient norm clipped at 10.
@@ -16,6 +16,14 @@ Training drops: ``[0, 0.7 drops)`` of the data seed, plus, with ``extra_train_dr
 drops ``[drops, drops + E)`` of the same seed (fresh drops beyond the validation and test
 splits, which stay ``[0.7, 0.9)`` and ``[0.9, 1.0)`` of ``drops``: drop i is a function of
 (data seed, i), so adding training drops changes no validation or test drop).
+
+``loss="log"``: ``-mean_b log(sum_{s,k} a_{s,k} R_{s,k})`` instead, the same objective per drop
+with each drop's gradient divided by its own rate: a drop at -10 dBW (~40 bit/s/Hz) then
+counts as much, relatively, as one at 10 dBW (~120) -- (60) lets the high-power drops dominate.
+
+``init``: start from the weights of an earlier ``satcoop train`` run (its ``best.pt``; fresh
+optimizer and schedule: a fine-tuning stage). Its invocations and wall time are recorded
+with the new run, so the record of shipped weights names every stage.
 
 Validation after every epoch (and once before training, the untrained net) on the
 validation split: drop i at power index i mod 5, ``val_samples`` draws from fixed
@@ -74,6 +82,8 @@ class TrainConfig:
     lr_min: float = 1e-5
     warmup_steps: int = 0
     extra_train_drops: int = 0
+    loss: str = "wsr"
+    init: str | None = None
 
     def validate(self) -> None:
         if self.arch not in ("cen", "dec"):
@@ -86,6 +96,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.loss not in ("wsr", "log"):
+            raise ValueError(f"loss must be 'wsr' or 'log', got {self.loss!r}")
+        if self.init is not None and not Path(self.init).is_file():
+            raise ValueError(f"init: no weights file {self.init!r} (give the best.pt of an earlier `satcoop train` run)")
         if self.schedule not in ("plateau", "cosine"):
             raise ValueError(f"schedule must be 'plateau' or 'cosine', got {self.schedule!r}")
         if not (math.isfinite(self.lr_min) and 0 <= self.lr_min <= self.lr):
@@ -207,6 +221,8 @@ def _train(cfg, out, resume, progress, invocation, log):
         raise ValueError(f"the world's M={train_set.shape[3]}, N={train_set.shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
     torch.manual_seed(cfg.seed)
     net = build_net(ncfg)
+    if cfg.init:
+        _init_from(cfg, net, ncfg)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = _scheduler(cfg, opt, math.ceil(len(train_set) / cfg.batch))
     per_step = cfg.schedule != "plateau"
@@ -220,7 +236,7 @@ def _train(cfg, out, resume, progress, invocation, log):
         if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
             raise ValueError(f"--resume: the checkpoint in {out} was made with another configuration "
                              f"({ck['train_config']}); use another --out")
-        for key in ("schedule", "lr", "lr_min", "warmup_steps", "extra_train_drops", "batch", "drops") + \
+        for key in ("schedule", "lr", "lr_min", "warmup_steps", "extra_train_drops", "batch", "drops", "loss", "init") + \
                 (("epochs",) if cfg.schedule == "cosine" else ()):
             was = ck["train_config"].get(key, TrainConfig.__dataclass_fields__[key].default)
             if was != getattr(cfg, key):
@@ -262,7 +278,8 @@ def _train(cfg, out, resume, progress, invocation, log):
             prob = train_set.problem(idx, pdb[idx])
             prec, _ = net(prob)
             gen = torch.Generator().manual_seed((cfg.seed * 100_003 + epoch) * 1_000_003 + step)
-            loss = -ergodic_rates(prob, prec, samples=cfg.samples, generator=gen).wsr.mean()
+            wsr = ergodic_rates(prob, prec, samples=cfg.samples, generator=gen).wsr
+            loss = -(wsr.clamp_min(1e-6).log().mean() if cfg.loss == "log" else wsr.mean())
             if not torch.isfinite(loss):
                 skipped += 1
                 opt.zero_grad(set_to_none=True)
@@ -277,7 +294,7 @@ def _train(cfg, out, resume, progress, invocation, log):
             opt.step()
             if per_step:
                 sched.step()
-            total += loss.item() * len(idx)
+            total += -wsr.mean().item() * len(idx)
             count += len(idx)
             if step % 20 == 0:
                 bar.set_postfix_str(f"wsr {-total / max(count, 1):.2f}")
@@ -311,6 +328,31 @@ def _train(cfg, out, resume, progress, invocation, log):
     return _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped)
 
 
+def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
+    """Load the starting weights of a fine-tuning stage (same architecture and sizes)."""
+    blob = torch.load(cfg.init, map_location="cpu", weights_only=True)
+    if blob.get("config") != ncfg.to_dict():
+        raise ValueError(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
+                         f"this run builds {ncfg.to_dict()}")
+    net.load_state_dict(blob["state_dict"])
+
+
+def _parent_record(cfg) -> dict | None:
+    """What the ``init`` weights came from: their run's invocations, wall time and best validation
+    WSR (its ``metrics.json``, next to the file), so a fine-tuned net's record names every stage."""
+    if not getattr(cfg, "init", None):
+        return None
+    path = Path(cfg.init)
+    rec = {"weights": str(path)}
+    metrics = path.parent / "metrics.json"
+    if metrics.exists():
+        m = json.loads(metrics.read_text())
+        rec.update(invocations=m.get("invocations"), train_seconds=m.get("train_seconds"),
+                   best_epoch=m.get("best_epoch"), best_val_wsr=m.get("best_val_wsr"),
+                   train_config=m.get("train_config"), init=m.get("init"))
+    return rec
+
+
 def _data_record(cfg) -> dict:
     extra = getattr(cfg, "extra_train_drops", 0)
     return {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
@@ -324,7 +366,8 @@ def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped)
     rec = {"arch": cfg.arch, "invocations": invocations, "train_config": asdict(cfg), "net_config": ncfg.to_dict(),
            "data": _data_record(cfg),
            "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
-           "train_seconds": train_s, "stopped": stopped, "history": history}
+           "train_seconds": train_s, "stopped": stopped, "history": history,
+           **({"init": _parent_record(cfg)} if getattr(cfg, "init", None) else {})}
     (out / "metrics.json").write_text(json.dumps(rec, indent=2))
     try:
         _plot(history, out / "curve.png", f"{'Cen' if cfg.arch == 'cen' else 'Dec'}-TFC-WM, S={cfg.S}, K={cfg.K}")

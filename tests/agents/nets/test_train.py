@@ -103,3 +103,24 @@ def test_extra_training_drops_leave_validation_alone(cache):
         _cfg(schedule="linear").validate()
     with pytest.raises(ValueError, match="lr_min"):
         _cfg(lr_min=1.0).validate()
+
+
+@pytest.mark.slow
+def test_fine_tuning_stage_starts_from_its_parent_and_ships_every_stage(cache):
+    """--init: epoch 0 of the new run is the parent's best net (same validation figure), the log
+    loss trains, and ship() records both stages' invocations and wall time."""
+    from agents.nets.ship import ship
+    parent = train(_cfg(epochs=1), cache / "p", progress=False, log=lambda m: None, invocation="satcoop train --arch cen A")
+    child = train(_cfg(epochs=2, loss="log", init=str(cache / "p" / "best.pt"), lr=1e-3), cache / "c",
+                  progress=False, log=lambda m: None, invocation="satcoop train --arch cen B")
+    assert child["history"][0]["val_wsr"] == pytest.approx(parent["best_val_wsr"], rel=1e-9)
+    assert child["init"]["invocations"] == ["satcoop train --arch cen A"]
+    assert child["init"]["best_val_wsr"] == parent["best_val_wsr"]
+    rec = ship(cache / "c", "cen", dest=cache / "shipped")
+    assert rec["produced_by"] == ["satcoop train --arch cen A", "satcoop train --arch cen B"]
+    assert rec["training"]["train_seconds_all_stages"] == pytest.approx(parent["train_seconds"] + child["train_seconds"])
+    assert (cache / "shipped" / "cen_tfc_wm.pt").exists()
+    with pytest.raises(ValueError, match="init"):
+        _cfg(init=str(cache / "missing.pt")).validate()
+    with pytest.raises(ValueError, match="loss"):
+        _cfg(loss="mse").validate()
