@@ -1,0 +1,158 @@
+"""Acceptance of the learned precoders (Cen-TFC-WM, Dec-TFC-WM) on held-out drops, in one run.
+
+Prints the three tables the learned-precoder issue asks for, all from
+:func:`agents.experiments.compare.run_compare` (the code behind ``satcoop compare``) on drops of
+``--seed`` (default 1; the shipped nets were trained and validated on seed 2026):
+
+1. S = 3, K = 12, every power of -10..10 dBW: sum rate of Sep-Opt-WM, Cen-Opt-WM, Cen-Opt-ER and
+   both nets, each net's share of Cen-Opt-WM and of Cen-Opt-ER (targets: Cen-TFC-WM >= 0.95,
+   Dec-TFC-WM >= 0.90 of Cen-Opt-WM and above Sep-Opt-WM at P >= 0 dBW);
+2. without retraining: K in {6, 18, 24, 30} at S = 3 and S in {2, 4} at K = 12: each net's share of
+   Cen-Opt-WM at -10, 0, 10 dBW;
+3. inference time per drop, same machine, same batch, same run (best of ``--repeats`` calls of
+   each scheme on one batch of ``--batch`` drops), Cen-Opt-WM / Cen-TFC-WM, and Dec-TFC-WM per
+   satellite (its on-board entry for one satellite, all others known), with the flops each
+   scheme reports (what the live simulation charges).
+
+    .venv/bin/python scripts/bench_learned.py [--weights runs/train-cen/best.pt runs/train-dec/best.pt]
+                                              [--drops 40] [--seed 1] [--only main gen time] [--json out.json]
+
+Wall times depend on the machine's load; the ratios are measured side by side.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch  # noqa: E402
+
+from _timing import best_of  # noqa: E402
+from agents.experiments.compare import CompareConfig, run_compare  # noqa: E402
+
+POWERS = [-10.0, -5.0, 0.0, 5.0, 10.0]
+NETS = ("Cen-TFC-WM", "Dec-TFC-WM")
+
+
+def _rates(summary) -> dict:
+    return {(r.scheme, float(r.power_dbw)): float(r.sum_rate_bps_hz) for r in summary.itertuples()}
+
+
+def main_table(args) -> dict:
+    schemes = ["Sep-Opt-WM", "Cen-Opt-WM"] + ([] if args.no_er else ["Cen-Opt-ER"]) + list(NETS)
+    res = run_compare(CompareConfig(S=3, K=12, drops=args.drops, seed=args.seed, power_dbw=POWERS, schemes=schemes,
+                                    weights=args.weights, samples=args.samples))
+    r = _rates(res.summary)
+    print(f"\n1. held-out drops: S=3, K=12, {args.drops} drops of seed {args.seed}; sum rate (bit/s/Hz), share of Cen-Opt-WM"
+          + ("" if args.no_er else " / of Cen-Opt-ER"))
+    head = "P_s dBW " + "".join(f"{n:>12}" for n in schemes[:-2]) + "".join(f"{n:>26}" for n in NETS)
+    print(head)
+    rows = []
+    for p in POWERS:
+        line = f"{p:7.0f} " + "".join(f"{r[(n, p)]:12.2f}" for n in schemes[:-2])
+        row = {"power_dbw": p, **{n: r[(n, p)] for n in schemes}}
+        for n in NETS:
+            share = r[(n, p)] / r[("Cen-Opt-WM", p)]
+            row[f"{n} / Cen-Opt-WM"] = share
+            cell = f"{r[(n, p)]:.2f} ({share:.3f}"
+            if not args.no_er:
+                row[f"{n} / Cen-Opt-ER"] = r[(n, p)] / r[("Cen-Opt-ER", p)]
+                cell += f" / {row[f'{n} / Cen-Opt-ER']:.3f}"
+            line += f"{cell + ')':>26}"
+        rows.append(row)
+        print(line)
+    cen = min(row["Cen-TFC-WM / Cen-Opt-WM"] for row in rows)
+    dec = min(row["Dec-TFC-WM / Cen-Opt-WM"] for row in rows)
+    above = all(row["Dec-TFC-WM"] > row["Sep-Opt-WM"] for row in rows if row["power_dbw"] >= 0)
+    print(f"   lowest share: Cen-TFC-WM {cen:.3f} (target >= 0.95: {'met' if cen >= 0.95 else 'NOT met'}), "
+          f"Dec-TFC-WM {dec:.3f} (target >= 0.90: {'met' if dec >= 0.90 else 'NOT met'}); "
+          f"Dec-TFC-WM above Sep-Opt-WM at P >= 0 dBW: {above}")
+    return {"rows": rows, "min_share": {"Cen-TFC-WM": cen, "Dec-TFC-WM": dec}, "dec_above_sep": above}
+
+
+def generalisation_table(args) -> list[dict]:
+    points = [(3, 6), (3, 18), (3, 24), (3, 30), (2, 12), (4, 12)]
+    powers = [-10.0, 0.0, 10.0]
+    print(f"\n2. without retraining (trained at S=3, K=12): share of Cen-Opt-WM, {args.gen_drops} drops of seed {args.seed}")
+    print("  S  K " + "".join(f"{n + ' ' + f'{p:g}':>18}" for n in NETS for p in powers))
+    out = []
+    for s, k in points:
+        res = run_compare(CompareConfig(S=s, K=k, drops=args.gen_drops, seed=args.seed, power_dbw=powers,
+                                        schemes=["Cen-Opt-WM", *NETS], weights=args.weights, samples=args.samples))
+        r = _rates(res.summary)
+        row = {"S": s, "K": k, **{f"{n} {p:g}": r[(n, p)] / r[("Cen-Opt-WM", p)] for n in NETS for p in powers}}
+        out.append(row)
+        print(f"{s:3d}{k:3d} " + "".join(f"{row[f'{n} {p:g}']:18.3f}" for n in NETS for p in powers))
+    return out
+
+
+def timing_table(args) -> list[dict]:
+    from agents.nets.dec_tfc import OthersView
+    from agents.precoding.problem import PrecodingProblem
+    from agents.precoding.schemes import run_scheme
+    from agents.live import schemes as live_registry
+    from agents.nets.schemes import register
+    from constellation.scenario import World, WorldConfig
+
+    register()
+    torch.set_num_threads(1)
+    csi = World(WorldConfig(S=3, K=12)).draw_drops(args.batch, args.seed).csi
+    weights = {"weights": args.weights} if args.weights else {}
+    local = live_registry.local_entry("Dec-TFC-WM")
+    print(f"\n3. inference time per drop (ms), batch of {args.batch} drops, best of {args.repeats}, 1 thread; "
+          f"flops per drop (Dec-TFC-WM: per satellite)")
+    print("P_s dBW  Cen-Opt-WM  Cen-TFC-WM   ratio  Dec-TFC-WM(all S)  Dec per sat (on-board)   "
+          "Mflop Cen-Opt-WM / Cen-TFC-WM / Dec per sat")
+    out = []
+    for p in POWERS:
+        prob = PrecodingProblem.from_csi(csi, power_dbw=p)
+        opts = {n: (weights if n in NETS else {}) for n in ("Cen-Opt-WM", *NETS)}
+        hist = {n: run_scheme(n, prob, **opts[n])[1] for n in opts}            # warm-up, and the flops
+        t = {n: best_of(lambda n=n: run_scheme(n, prob, **opts[n]), args.repeats) / args.batch * 1e3 for n in opts}
+        own = prob.take(sats=[0])
+        view = OthersView.from_problem(prob, 0)
+        loc_opts = {"weights": args.weights} if args.weights else {}
+        local(own, view, **loc_opts)
+        t_loc = best_of(lambda: local(own, view, **loc_opts), args.repeats) / args.batch * 1e3
+        fl = {n: float(hist[n]["flops"].double().mean()) / 1e6 for n in opts}
+        fl_loc = fl["Dec-TFC-WM"] / 3
+        row = {"power_dbw": p, **{f"{n} ms": t[n] for n in opts}, "Dec-TFC-WM on-board ms per satellite": t_loc,
+               "ratio Cen-Opt-WM / Cen-TFC-WM": t["Cen-Opt-WM"] / t["Cen-TFC-WM"],
+               **{f"{n} Mflop": fl[n] for n in opts}, "Dec-TFC-WM Mflop per satellite": fl_loc}
+        out.append(row)
+        print(f"{p:7.0f} {t['Cen-Opt-WM']:11.3f} {t['Cen-TFC-WM']:11.3f} {row['ratio Cen-Opt-WM / Cen-TFC-WM']:7.1f}"
+              f" {t['Dec-TFC-WM']:18.3f} {t_loc:23.3f}   {fl['Cen-Opt-WM']:10.1f} / {fl['Cen-TFC-WM']:.2f} / {fl_loc:.2f}")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weights", nargs="*", default=[], help="best.pt files of `satcoop train` (default: shipped)")
+    ap.add_argument("--drops", type=int, default=40, help="held-out drops of table 1 (default 40)")
+    ap.add_argument("--gen-drops", dest="gen_drops", type=int, default=20, help="drops per (S, K) of table 2 (default 20)")
+    ap.add_argument("--seed", type=int, default=1, help="world seed of the drops (default 1, held out)")
+    ap.add_argument("--samples", type=int, default=256, help="Monte Carlo samples of the rate (default 256)")
+    ap.add_argument("--batch", type=int, default=40, help="drops per timed call (default 40)")
+    ap.add_argument("--repeats", type=int, default=7, help="timed calls per scheme (best of; default 7)")
+    ap.add_argument("--no-er", dest="no_er", action="store_true", help="leave Cen-Opt-ER out of table 1 (it is slow)")
+    ap.add_argument("--only", choices=("main", "gen", "time"), nargs="*", default=None, help="tables to run (default all)")
+    ap.add_argument("--json", default=None, help="also write the tables to this JSON file")
+    args = ap.parse_args(argv)
+    only = set(args.only or ("main", "gen", "time"))
+    record = {"seed": args.seed, "weights": args.weights or "shipped"}
+    if "main" in only:
+        record["main"] = main_table(args)
+    if "gen" in only:
+        record["generalisation"] = generalisation_table(args)
+    if "time" in only:
+        record["timing"] = timing_table(args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(record, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
