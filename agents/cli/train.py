@@ -59,6 +59,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+_OPTION = {"d_hidden": "--hidden", "arch": "--arch"}
+
+
 def run(args) -> int:
     from agents.nets.dataset import DATA_SEED
     from agents.nets.train import TrainConfig, train
@@ -69,7 +72,11 @@ def run(args) -> int:
                       d_hidden=args.hidden, features=args.features, layers=args.layers, schedule=args.schedule,
                       lr_min=args.lr_min, warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops,
                       loss=args.loss, init=args.init)
-    cfg.validate()
+    try:
+        cfg.validate()
+    except ValueError as exc:          # TrainConfig names its fields; say the option the user typed
+        field, _, rest = str(exc).partition(" ")
+        raise ValueError(f"{_OPTION.get(field, '--' + field.replace('_', '-'))} {rest}") from None
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     rec = train(cfg, out, resume=args.resume, progress=args.progress, invocation=invocation)

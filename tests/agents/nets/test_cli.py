@@ -28,8 +28,12 @@ def test_train_cli_writes_weights_metrics_curve(cache, capsys):
 
 @pytest.mark.parametrize("argv,needle", [
     (["--arch", "cen", "--batch", "0"], "batch"),
-    (["--arch", "dec", "--max-minutes", "-1"], "max_minutes"),
+    (["--arch", "dec", "--max-minutes", "-1"], "--max-minutes"),
     (["--arch", "cen", "--resume", "--out", "{tmp}/fresh"], "resume"),
+    (["--arch", "cen", "--hidden", "0"], "--hidden must be"),
+    (["--arch", "cen", "--lr-min", "1"], "--lr-min must be"),
+    (["--arch", "cen", "--extra-train-drops", "-3"], "--extra-train-drops must be"),
+    (["--arch", "cen", "--init", "{tmp}/none.pt"], "--init: no weights file"),
 ])
 def test_train_cli_bad_input_is_one_line(cache, capsys, argv, needle):
     argv = [a.replace("{tmp}", str(cache)) for a in argv]
