@@ -151,13 +151,11 @@ def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch
         rdt = torch.float64 if dtype == torch.float64 else torch.float32
         u = cosines.to(rdt)
         w = -2.0 * math.pi * spacing_wl
-        px = w * u[..., 0, None] * torch.arange(-(nx - 1), nx, dtype=rdt)          # [..., 2nx-1]
-        py = w * u[..., 1, None] * torch.arange(-(ny - 1), ny, dtype=rdt)          # [..., 2ny-1]
-        cx, sx, cy, sy = torch.cos(px), torch.sin(px), torch.cos(py), torch.sin(py)
-        amp = scale / (nx * ny)
-        re = (cx[..., :, None] * cy[..., None, :] - sx[..., :, None] * sy[..., None, :]) * amp
-        im = (sx[..., :, None] * cy[..., None, :] + cx[..., :, None] * sy[..., None, :]) * amp
-        return torch.stack([re, im], -1).reshape(*u.shape[:-1], -1).to(dtype)
+        one = torch.ones((), dtype=rdt)
+        ex = torch.polar(one.expand(*u.shape[:-1], 2 * nx - 1), w * u[..., 0, None] * torch.arange(-(nx - 1), nx, dtype=rdt))
+        ey = torch.polar(one.expand(*u.shape[:-1], 2 * ny - 1), w * u[..., 1, None] * torch.arange(-(ny - 1), ny, dtype=rdt))
+        o = (ex * (scale / (nx * ny)))[..., :, None] * ey[..., None, :]                 # [..., 2nx-1, 2ny-1]
+        return torch.view_as_real(o).reshape(*u.shape[:-1], -1).to(dtype)
     _, rep_p, rep_q = upa_lags(*upa)
     v = v.to(_complex(dtype))
     o = (v[..., rep_p] * scale) * v[..., rep_q].conj()
