@@ -142,7 +142,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="also write the tables to this JSON file")
     args = ap.parse_args(argv)
     only = set(args.only or ("main", "gen", "time"))
-    record = {"seed": args.seed, "weights": args.weights or "shipped"}
+    record = {"options": vars(args), "weights": args.weights or "shipped"}
     if "main" in only:
         record["main"] = main_table(args)
     if "gen" in only:

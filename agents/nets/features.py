@@ -149,11 +149,15 @@ def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch
     nx, ny = upa
     if cosines is not None:
         rdt = torch.float64 if dtype == torch.float64 else torch.float32
-        u = cosines.to(rdt)
+        u = cosines.to(torch.float64)
         w = -2.0 * math.pi * spacing_wl
+        px = w * u[..., 0, None] * torch.arange(-(nx - 1), nx, dtype=torch.float64)        # phases, float64
+        py = w * u[..., 1, None] * torch.arange(-(ny - 1), ny, dtype=torch.float64)
+        if rdt != torch.float64:         # reduce to [-pi, pi) before rounding: ~2e-7 rad in float32, not ~2e-6
+            px, py = (torch.remainder(a + math.pi, 2 * math.pi) - math.pi for a in (px, py))
         one = torch.ones((), dtype=rdt)
-        ex = torch.polar(one.expand(*u.shape[:-1], 2 * nx - 1), w * u[..., 0, None] * torch.arange(-(nx - 1), nx, dtype=rdt))
-        ey = torch.polar(one.expand(*u.shape[:-1], 2 * ny - 1), w * u[..., 1, None] * torch.arange(-(ny - 1), ny, dtype=rdt))
+        ex = torch.polar(one.expand(*u.shape[:-1], 2 * nx - 1), px.to(rdt))
+        ey = torch.polar(one.expand(*u.shape[:-1], 2 * ny - 1), py.to(rdt))
         o = (ex * (scale / (nx * ny)))[..., :, None] * ey[..., None, :]                 # [..., 2nx-1, 2ny-1]
         return torch.view_as_real(o).reshape(*u.shape[:-1], -1).to(dtype)
     _, rep_p, rep_q = upa_lags(*upa)

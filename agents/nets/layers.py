@@ -149,16 +149,18 @@ class TEN(nn.Module):
         return self.inp(x)
 
     def _lag_weights(self, w_big: torch.Tensor, n_lags: int, feat_map: torch.Tensor) -> torch.Tensor:
-        """Input weights summed per lag; outside autograd (inference) cached until the weights change."""
-        if torch.is_grad_enabled():
-            return w_big.new_zeros((w_big.shape[0], n_lags)).index_add(1, feat_map, w_big)
+        """Input weights summed per lag. Outside autograd (inference) the sum is cached and
+        reused while the weight tensor is the same object at the same version (in-place
+        updates: optimizer steps, ``load_state_dict``) and the feature map is the same object."""
+        summed = lambda: w_big.new_zeros((w_big.shape[0], n_lags)).index_add(1, feat_map, w_big)
         w = self.inp.weight
-        key = (w.data_ptr(), w._version, w.dtype, n_lags, feat_map.data_ptr())
+        if torch.is_grad_enabled() or w.is_inference():     # inference tensors keep no version counter
+            return summed()
         cached = getattr(self, "_lag_cache", None)
-        if cached is None or cached[0] != key:
-            cached = (key, w_big.new_zeros((w_big.shape[0], n_lags)).index_add(1, feat_map, w_big))
+        if cached is None or cached[0] is not w or cached[1] != w._version or cached[2] is not feat_map:
+            cached = (w, w._version, feat_map, summed())
             self._lag_cache = cached
-        return cached[1]
+        return cached[3]
 
     def forward(self, x, mask: torch.Tensor | None = None, embedded: bool = False) -> torch.Tensor:
         """``embedded``: ``x`` is already ``embed(x)`` (lets a caller share the input layer across views)."""

@@ -155,7 +155,7 @@ def training_overlap_note(seed: int, first: int, drops: int, weights=None, names
     if not notes:
         return None
     return ("warning: evaluating on training data: " + "; ".join(notes)
-            + " -- use another --seed (or --first at or beyond the test split) for held-out figures")
+            + " -- use another --seed (or --first within the weights' test split) for held-out figures")
 
 
 def register() -> None:

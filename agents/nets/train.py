@@ -32,7 +32,8 @@ generators, so the figure is comparable across epochs. The best epoch's weights 
 epoch (``checkpoint.pt``), so ``resume=True`` continues an interrupted run exactly where the
 last finished epoch left it. ``max_minutes`` stops before an epoch that would not finish
 within that wall-clock budget (counted in this process). Outputs in ``out_dir``:
-``best.pt`` / ``checkpoint.pt`` / ``metrics.json`` / ``curve.png``.
+``best.pt`` / ``checkpoint.pt`` / ``metrics.json`` / ``curve.png``. In the history,
+``train_loss`` is minus the epoch's running mean training WSR (bit/s/Hz), whatever ``loss``.
 """
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ class TrainConfig:
             raise ValueError(f"init: no weights file {self.init!r} (give the best.pt of an earlier `satcoop train` run)")
         if self.schedule not in ("plateau", "cosine"):
             raise ValueError(f"schedule must be 'plateau' or 'cosine', got {self.schedule!r}")
-        if not (math.isfinite(self.lr_min) and 0 <= self.lr_min <= self.lr):
+        if self.schedule == "cosine" and not (math.isfinite(self.lr_min) and 0 <= self.lr_min <= self.lr):
             raise ValueError(f"lr_min must be a number in [0, lr={self.lr}], got {self.lr_min!r}")
         if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
             raise ValueError(f"max_minutes must be a positive number of minutes, got {self.max_minutes!r}")
@@ -132,6 +133,8 @@ def _splits(cfg: TrainConfig, progress: bool):
     n_tr, n_va = int(0.7 * cfg.drops), int(0.2 * cfg.drops)
     sub = lambda rows, lo: type(ds)(ds.g[rows], ds.d0[rows], ds.beta[rows], ds.kappa[rows], ds.sigma[rows],
                                     ds.noise_w[rows], ds.seed, lo)
+    # the training DropSet's rows are not contiguous drop indices when extra drops are added:
+    # its ``first`` is nominal (DropSet.split must not be used on it; nothing does)
     train_rows = np.r_[0:n_tr, cfg.drops:cfg.drops + cfg.extra_train_drops]
     return sub(train_rows, 0), sub(np.arange(n_tr, n_tr + n_va), n_tr)
 
@@ -222,7 +225,10 @@ def _train(cfg, out, resume, progress, invocation, log):
     torch.manual_seed(cfg.seed)
     net = build_net(ncfg)
     if cfg.init:
+        if Path(cfg.init).resolve().parent == out.resolve():
+            raise ValueError(f"init: {cfg.init} is inside this run's --out {out}; start the fine-tuning stage in another --out")
         _init_from(cfg, net, ncfg)
+    parent = _parent_record(cfg)            # snapshot: the parent's record as it was when this stage started
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = _scheduler(cfg, opt, math.ceil(len(train_set) / cfg.batch))
     per_step = cfg.schedule != "plateau"
@@ -236,7 +242,8 @@ def _train(cfg, out, resume, progress, invocation, log):
         if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
             raise ValueError(f"--resume: the checkpoint in {out} was made with another configuration "
                              f"({ck['train_config']}); use another --out")
-        for key in ("schedule", "lr", "lr_min", "warmup_steps", "extra_train_drops", "batch", "drops", "loss", "init") + \
+        for key in ("S", "K", "seed", "data_seed", "samples", "val_samples", "schedule", "lr", "lr_min", "warmup_steps",
+                    "extra_train_drops", "batch", "drops", "loss", "init") + \
                 (("epochs",) if cfg.schedule == "cosine" else ()):
             was = ck["train_config"].get(key, TrainConfig.__dataclass_fields__[key].default)
             if was != getattr(cfg, key):
@@ -246,6 +253,7 @@ def _train(cfg, out, resume, progress, invocation, log):
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
         history, best, start_epoch, prior_s = ck["history"], ck["best"], ck["epoch"] + 1, ck["train_seconds"]
+        parent = ck.get("parent", parent)
         invocations = ck.get("invocations", []) + [invocation]
         log(f"resumed from epoch {ck['epoch']} (best validation WSR {best:.3f})")
     else:
@@ -314,18 +322,19 @@ def _train(cfg, out, resume, progress, invocation, log):
         train_s = prior_s + (time.perf_counter() - t_start)
         torch.save({"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                     "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
-                    "train_config": asdict(cfg), "net_config": ncfg.to_dict(), "invocations": invocations},
+                    "train_config": asdict(cfg), "net_config": ncfg.to_dict(), "invocations": invocations,
+                    "parent": parent},
                    out / "checkpoint.tmp")
         (out / "checkpoint.tmp").replace(ckpt_path)
         log(f"epoch {epoch}: train WSR {-rec['train_loss']:.3f}, validation WSR {ev['wsr']:.3f} "
             f"({'best' if improved else f'best {best:.3f}'}), lr {rec['lr']:.1e}, {last_epoch_s:.0f} s")
-        _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped="running")
+        _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped="running", parent=parent)
     if start_epoch > cfg.epochs:
         stopped = "epochs"
     train_s = prior_s + (time.perf_counter() - t_start)
     if not best_path.exists():
         save_weights(net, best_path, {"epoch": history[-1]["epoch"], "val_wsr": history[-1]["val_wsr"]})
-    return _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped)
+    return _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
 
 
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
@@ -361,13 +370,13 @@ def _data_record(cfg) -> dict:
             "source": "constellation.scenario.World(WorldConfig(S, K)).draw_drops(n, data_seed, first=i)"}
 
 
-def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped) -> dict:
+def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=None) -> dict:
     best_epoch = max((h for h in history), key=lambda h: h["val_wsr"])["epoch"]
     rec = {"arch": cfg.arch, "invocations": invocations, "train_config": asdict(cfg), "net_config": ncfg.to_dict(),
            "data": _data_record(cfg),
            "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
            "train_seconds": train_s, "stopped": stopped, "history": history,
-           **({"init": _parent_record(cfg)} if getattr(cfg, "init", None) else {})}
+           **({"init": parent} if parent else {})}
     (out / "metrics.json").write_text(json.dumps(rec, indent=2))
     try:
         _plot(history, out / "curve.png", f"{'Cen' if cfg.arch == 'cen' else 'Dec'}-TFC-WM, S={cfg.S}, K={cfg.K}")

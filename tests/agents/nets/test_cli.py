@@ -31,12 +31,14 @@ def test_train_cli_writes_weights_metrics_curve(cache, capsys):
     (["--arch", "dec", "--max-minutes", "-1"], "--max-minutes"),
     (["--arch", "cen", "--resume", "--out", "{tmp}/fresh"], "resume"),
     (["--arch", "cen", "--hidden", "0"], "--hidden must be"),
-    (["--arch", "cen", "--lr-min", "1"], "--lr-min must be"),
+    (["--arch", "cen", "--schedule", "cosine", "--lr-min", "1"], "--lr-min must be"),
     (["--arch", "cen", "--extra-train-drops", "-3"], "--extra-train-drops must be"),
     (["--arch", "cen", "--init", "{tmp}/none.pt"], "--init: no weights file"),
 ])
 def test_train_cli_bad_input_is_one_line(cache, capsys, argv, needle):
     argv = [a.replace("{tmp}", str(cache)) for a in argv]
+    if "--out" not in argv:             # should a case ever be accepted, it trains into tmp, never into runs/
+        argv += ["--out", str(cache / "out"), "--epochs", "1", "--drops", "10"]
     assert main(["train", *argv, "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0]

@@ -180,3 +180,32 @@ def test_lag_form_of_the_steering_block_is_exact(world_problem, small_config, ar
         assert not net.last_used_lags
     assert net.flops(3, 5, lags=True) < net.flops(3, 5, lags=False) if arch == "cen" else \
         net.flops(2, 5, lags=True) < net.flops(2, 5, lags=False)
+
+
+def test_cached_lag_weights_follow_the_weights(world_problem, small_config):
+    """Outside autograd the lag-summed input weights are cached: any in-place change of the
+    weights (optimizer step, load_state_dict) must show in the next output."""
+    net = random_net(small_config("cen")).double()
+    prob = world_problem(3, 5)
+    with torch.no_grad():
+        before = net.outputs(prob)
+        assert net.last_used_lags
+        net.ten.inp.weight.mul_(1.5)                       # in place, as an optimizer step
+        after = net.outputs(prob)
+        assert not torch.allclose(after, before)
+        with torch.enable_grad():
+            fresh = net.outputs(prob)                      # no cache under autograd
+        assert torch.allclose(after, fresh, rtol=0, atol=1e-12)
+        net.load_state_dict({k: v.clone() * 0.5 if k == "ten.inp.weight" else v for k, v in net.state_dict().items()})
+        assert torch.allclose(net.outputs(prob), _grad_outputs(net, prob), rtol=0, atol=1e-12)
+    want = _grad_outputs(net, prob)
+    with torch.inference_mode():                           # weights made here are inference tensors (no version counter)
+        frozen = random_net(small_config("cen")).double()
+        frozen.load_state_dict(net.state_dict())
+        assert frozen.ten.inp.weight.is_inference()
+        assert torch.allclose(frozen.outputs(prob), want, rtol=0, atol=1e-12)
+
+
+def _grad_outputs(net, prob):
+    with torch.enable_grad():
+        return net.outputs(prob).detach()

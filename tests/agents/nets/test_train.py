@@ -102,7 +102,7 @@ def test_extra_training_drops_leave_validation_alone(cache):
     with pytest.raises(ValueError, match="schedule"):
         _cfg(schedule="linear").validate()
     with pytest.raises(ValueError, match="lr_min"):
-        _cfg(lr_min=1.0).validate()
+        _cfg(lr_min=1.0, schedule="cosine").validate()
 
 
 @pytest.mark.slow
@@ -116,6 +116,7 @@ def test_fine_tuning_stage_starts_from_its_parent_and_ships_every_stage(cache):
     assert child["history"][0]["val_wsr"] == pytest.approx(parent["best_val_wsr"], rel=1e-9)
     assert child["init"]["invocations"] == ["satcoop train --arch cen A"]
     assert child["init"]["best_val_wsr"] == parent["best_val_wsr"]
+    assert child["train_config"]["loss"] == "log" and child["history"][1]["val_wsr"] != child["history"][0]["val_wsr"]
     rec = ship(cache / "c", "cen", dest=cache / "shipped")
     assert rec["produced_by"] == ["satcoop train --arch cen A", "satcoop train --arch cen B"]
     assert rec["training"]["train_seconds_all_stages"] == pytest.approx(parent["train_seconds"] + child["train_seconds"])
@@ -124,3 +125,6 @@ def test_fine_tuning_stage_starts_from_its_parent_and_ships_every_stage(cache):
         _cfg(init=str(cache / "missing.pt")).validate()
     with pytest.raises(ValueError, match="loss"):
         _cfg(loss="mse").validate()
+    with pytest.raises(ValueError, match="inside this run"):            # a stage may not start from its own output
+        train(_cfg(epochs=1, init=str(cache / "c" / "best.pt")), cache / "c", progress=False, log=lambda m: None)
+    _cfg(lr=1e-6).validate()                  # lr_min (1e-5 by default) only matters for the cosine schedule
