@@ -17,7 +17,8 @@ import math
 import numbers
 
 
-def _range(lo, hi, unit: str, lo_open: bool, fmt) -> str:
+def range_text(lo, hi, unit: str = "", lo_open: bool = False, fmt=lambda v: f"{v:g}") -> str:
+    """The allowed range as words: ``in [lo, hi] unit``, ``>= lo``, ``> lo``, ``<= hi``, or ""."""
     u = f" {unit}" if unit else ""
     if lo is not None and hi is not None:
         return f"in {'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}]{u}"
@@ -34,7 +35,7 @@ def check_int(name: str, value, lo: int | None = None, hi: int | None = None) ->
     if ok and ((lo is not None and value < lo) or (hi is not None and value > hi)):
         ok = False
     if not ok:
-        rng = _range(lo, hi, "", False, lambda x: f"{int(x):d}")
+        rng = range_text(lo, hi, fmt=lambda x: f"{int(x):d}")
         raise ValueError(f"{name} must be an integer{' ' + rng if rng else ''}, got {value!r}")
     return int(value)
 
@@ -50,7 +51,7 @@ def check_real(name: str, value, lo: float | None = None, hi: float | None = Non
     ok = math.isfinite(x) and not (lo is not None and (x <= lo if lo_open else x < lo)) \
         and not (hi is not None and x > hi)
     if not ok:
-        rng = _range(lo, hi, unit, lo_open, lambda v: f"{v:g}")
+        rng = range_text(lo, hi, unit, lo_open)
         raise ValueError(f"{name} must be a real number{' ' + rng if rng else ''}, got {value!r}")
     return x
 

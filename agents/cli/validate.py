@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from constellation.checks import range_text
 
 @dataclass(frozen=True)
 class Range:
@@ -34,21 +35,9 @@ class Range:
 
     def describe(self) -> str:
         kind = "an integer" if self.integer else "a finite number"
-        u = f" {self.unit}" if self.unit else ""
-        if self.integer:
-            fmt = "{:d}".format
-            lo = None if self.lo is None else fmt(int(self.lo))
-            hi = None if self.hi is None else fmt(int(self.hi))
-        else:
-            lo = None if self.lo is None else f"{self.lo:g}"
-            hi = None if self.hi is None else f"{self.hi:g}"
-        if lo is not None and hi is not None:
-            return f"{kind} in {'(' if self.lo_open else '['}{lo}, {hi}]{u}"
-        if lo is not None:
-            return f"{kind} {'>' if self.lo_open else '>='} {lo}{u}"
-        if hi is not None:
-            return f"{kind} <= {hi}{u}"
-        return kind
+        fmt = (lambda v: f"{int(v):d}") if self.integer else (lambda v: f"{v:g}")
+        rng = range_text(self.lo, self.hi, self.unit, self.lo_open, fmt)
+        return f"{kind} {rng}" if rng else kind
 
     def ok(self, value) -> bool:
         if isinstance(value, bool):

@@ -216,8 +216,6 @@ def _train(cfg, out, resume, progress, invocation, log):
     from tqdm import tqdm
 
     t_start = time.perf_counter()
-    if resume and not (out / "checkpoint.pt").exists():
-        raise ValueError(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
     train_set, val_set = _splits(cfg, progress)
     ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features, **cfg.net)
     if (train_set.shape[3], train_set.shape[4]) != (ncfg.m, ncfg.n):
@@ -235,9 +233,7 @@ def _train(cfg, out, resume, progress, invocation, log):
     ckpt_path, best_path = out / "checkpoint.pt", out / "best.pt"
     history, best, start_epoch, prior_s = [], -math.inf, 1, 0.0
     invocations = [invocation]
-    if resume:
-        if not ckpt_path.exists():
-            raise ValueError(f"--resume: no checkpoint at {ckpt_path}")
+    if resume:                                   # train() has checked that the checkpoint exists
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
             raise ValueError(f"--resume: the checkpoint in {out} was made with another configuration "
