@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from constellation.checks import range_text
 
+
 @dataclass(frozen=True)
 class Range:
     """An allowed range: integer or finite real, ``lo <= x <= hi`` (``lo_open``: ``lo < x``)."""
