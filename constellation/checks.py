@@ -17,6 +17,16 @@ import math
 import numbers
 
 
+class BadInput(ValueError):
+    """Bad input from the user (a config field, a command-line option, a file they handed over).
+
+    The one error type for it in every layer: the command line prints its message as one line
+    and exits with status 2. Its message names the option or field as the user typed it, the
+    value, and what is allowed. Any other exception is an internal error (exit 1). It subclasses
+    ``ValueError`` so library callers that catch ``ValueError`` keep working.
+    """
+
+
 def range_text(lo, hi, unit: str = "", lo_open: bool = False, fmt=lambda v: f"{v:g}") -> str:
     """The allowed range as words: ``in [lo, hi] unit``, ``>= lo``, ``> lo``, ``<= hi``, or ""."""
     u = f" {unit}" if unit else ""
@@ -36,7 +46,7 @@ def check_int(name: str, value, lo: int | None = None, hi: int | None = None) ->
         ok = False
     if not ok:
         rng = range_text(lo, hi, fmt=lambda x: f"{int(x):d}")
-        raise ValueError(f"{name} must be an integer{' ' + rng if rng else ''}, got {value!r}")
+        raise BadInput(f"{name} must be an integer{' ' + rng if rng else ''}, got {value!r}")
     return int(value)
 
 
@@ -52,8 +62,8 @@ def check_real(name: str, value, lo: float | None = None, hi: float | None = Non
         and not (hi is not None and x > hi)
     if not ok:
         rng = range_text(lo, hi, unit, lo_open)
-        raise ValueError(f"{name} must be a real number{' ' + rng if rng else ''}, got {value!r}")
+        raise BadInput(f"{name} must be a real number{' ' + rng if rng else ''}, got {value!r}")
     return x
 
 
-__all__ = ["check_int", "check_real"]
+__all__ = ["BadInput", "check_int", "check_real", "range_text"]
