@@ -114,6 +114,12 @@ class StatisticalCSI:
         b, s, k, m, n = self.shape
         lead = (b, s, k) if samples is None else (samples, b, s, k)
         white = (rng.standard_normal(lead + (n,)) + 1j * rng.standard_normal(lead + (n,))) / np.sqrt(2.0)
+        return self.channels(white)
+
+    def channels(self, white: np.ndarray) -> np.ndarray:
+        """Instantaneous channels H, eq. (13), from given white normals ``white`` ~ CN(0, I_N) of shape
+        [..., B, S, K, N] (e.g. drawn link by link from keyed streams): d = d_bar + sqrt(beta / (kappa + 1))
+        Sigma^(1/2) w, H = d g^H; complex [..., B, S, K, N, M]."""
         chol = _psd_sqrt(self.sigma)                                   # [B,S,K,N,N]
         d_tilde = np.einsum("...ij,...j->...i", chol, white)
         d = self.d_bar + np.sqrt(self.beta / (self.kappa + 1.0))[..., None] * d_tilde

@@ -568,6 +568,32 @@ class NearestTopology:
 
 
 
+class CompleteTopology:
+    """Every pair of satellites linked (one hop) when in line of sight above the grazing height:
+    the topology ``satcoop overhead`` assumes between cooperating satellites. n(n-1)/2 candidate links."""
+
+    def __init__(self, n: int, config: TopologyConfig | None = None, ideal: bool = False):
+        self.n = n
+        self.config = config or TopologyConfig()
+        iu = np.triu_indices(n, 1)
+        self.edges = np.stack(iu, 1).astype(np.int64)
+        self.ideal = ideal
+        self._ideal = None
+
+    def snapshot(self, r_m, v_m_s=None, t_s=None) -> TopologySnapshot:
+        if self.ideal:
+            # the zero-latency limit: every pair one hop of zero length, always up (one snapshot for all t)
+            if self._ideal is None:
+                self._ideal = TopologySnapshot.from_edges(self.n, self.edges, np.zeros(len(self.edges)))
+            return self._ideal
+        r = np.asarray(r_m, float)
+        a, b = self.edges[:, 0], self.edges[:, 1]
+        length = np.linalg.norm(r[a] - r[b], axis=1)
+        rad = np.linalg.norm(r, axis=1)
+        up = length <= grazing_range_m(rad[a], rad[b], self.config.grazing_height_m, self.config.earth_radius_m)
+        return TopologySnapshot.from_edges(self.n, self.edges, length, up=up, t_s=t_s)
+
+
 def union_edges(snapshots) -> np.ndarray:
     """int [E, 2]: every distinct link (u < v) of several snapshots, sorted. With
     :class:`NearestTopology` the links change over time: generate link-level faults over the

@@ -92,16 +92,14 @@ def generalisation_table(args) -> list[dict]:
 def timing_table(args) -> list[dict]:
     from agents.nets.dec_tfc import OthersView
     from agents.precoding.problem import PrecodingProblem
-    from agents.precoding.schemes import run_scheme
-    from agents.live import schemes as live_registry
-    from agents.nets.schemes import register
+    from agents import schemes as catalog
     from constellation.scenario import World, WorldConfig
 
-    register()
+    run_scheme = catalog.run
     torch.set_num_threads(1)
     csi = World(WorldConfig(S=3, K=12)).draw_drops(args.batch, args.seed).csi
     weights = {"weights": args.weights} if args.weights else {}
-    local = live_registry.local_entry("Dec-TFC-WM")
+    local = catalog.get("Dec-TFC-WM").local
     print(f"\n3. inference time per drop (ms), batch of {args.batch} drops, best of {args.repeats}, 1 thread; "
           f"flops per drop (Dec-TFC-WM: per satellite)")
     print("P_s dBW  Cen-Opt-WM  Cen-TFC-WM   ratio  Dec-TFC-WM(all S)  Dec per sat (on-board)   "

@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from agents.precoding.schemes import PRECODING_SCHEMES as SCHEMES, run_scheme
+from agents.schemes import CATALOG as SCHEMES, run as run_scheme
 from agents.precoding.problem import PrecodingProblem
 from constellation.channel import ChannelConfig
 from constellation.scenario import World, WorldConfig

@@ -1,6 +1,6 @@
 """Table III / Fig. 8 of the multi-satellite paper: ISL bits per precoding update of the centralized
 (Cen-Opt-WM, Cen-TFC-WM) and decentralized (Dec-TFC-WM) schemes, read back from the message bus's
-accounting (agents.protocol.update_overhead: the update's messages are sent over a network.bus.Bus),
+accounting (agents.experiments.overhead.update_overhead: the update's messages are sent over a network.bus.Bus),
 vs K (S = 3) and vs S (K = 12), M = 64, N = 4, 32-bit reals.
 
     .venv/bin/python scripts/fig_8_overhead.py
@@ -17,7 +17,7 @@ from fig_common import parser, plt, save
 
 def main(argv=None):
     args = parser(__doc__, "-", "-").parse_args(argv)
-    from agents.protocol import update_overhead
+    from agents.experiments.overhead import update_overhead
     rows = []
     for axis, values in (("K", [4, 8, 12, 16, 20, 24, 28, 32]), ("S", [2, 3, 4, 5, 6])):
         for v in values:

@@ -46,7 +46,6 @@ RULES = {
 
 
 def _run(args) -> int:
-    from agents.lpdft.scenario import LPDFTConfig
     from agents.lpdft.sweep import over_budget, sweep
 
     given = [(key, opt, getattr(args, key)) for key, opt in _SWEEP_OPTIONS if getattr(args, key) is not None]

@@ -37,11 +37,11 @@ def _positive(name: str, value, minimum: int = 1, maximum: int | None = None) ->
 
 def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32, sigma_packing: str = "full",
                         link_length_km: float = 1000.0, link_config=None) -> dict:
-    """Validate the options (errors name the CLI option) and call :func:`agents.protocol.update_overhead`.
+    """Validate the options (errors name the CLI option) and call :func:`agents.experiments.overhead.update_overhead`.
 
     Returns ``{"per_update": [{"scheme", "bits", "messages", "payload_bits", "max_latency_s"}], "config": {...}}``.
     """
-    from agents.protocol import PAPER_SCHEMES, update_overhead
+    from agents.experiments.overhead import PAPER_SCHEMES, update_overhead
     from network.messages import SIGMA_PACKINGS
 
     S = _positive("--S", S, maximum=MAX_S)

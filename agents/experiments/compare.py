@@ -47,20 +47,10 @@ SUMMARY_COLUMNS = ("scheme", "power_dbw", "sum_rate_bps_hz", "sum_rate_std", "su
                    "runtime_s_per_drop", "iterations", "iterations_max", "flops_per_drop")
 
 
-def _registry():
-    """(registry name -> entry, run_scheme) of the multi-satellite paper's cooperative schemes."""
-    try:
-        from agents.precoding import schemes as reg
-    except ImportError:                          # pragma: no cover - before the scheme contract existed
-        from agents.precoding.baselines import SCHEMES, run_scheme
-        return SCHEMES, run_scheme
-    return reg.PRECODING_SCHEMES, reg.run_scheme
-
-
-def registered_schemes() -> dict[str, Callable]:
-    """The cooperative-precoding scheme registry (name -> entry with ``fn`` and ``architecture``),
-    in registration order."""
-    return _registry()[0]
+def registered_schemes() -> dict:
+    """The scheme catalog (name -> :class:`agents.precoding.contract.Scheme`), in registration order."""
+    from agents.schemes import CATALOG
+    return CATALOG
 
 
 class CompareConfig(BaseModel):
@@ -93,7 +83,7 @@ class CompareConfig(BaseModel):
     threads: int = Field(1, ge=1)
     sat_upa: tuple[int, int] = (8, 8)
     constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
-    weights: list[str] = Field(default_factory=list)   # H4: `satcoop train` weight files for the learned schemes
+    weights: list[str] = Field(default_factory=list)   # `satcoop train` weight files for the learned schemes
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -207,17 +197,6 @@ def mc_generator_seed(seed: int, drop: int) -> int:
     return ((int(hi) << 32) | int(lo)) & 0x7FFF_FFFF_FFFF_FFFF
 
 
-def _draw_drops(world, n: int, seed: int, first: int):
-    """Drops ``[first, first + n)`` of ``seed`` (identity-keyed when the world supports it)."""
-    import numpy as np
-    params = inspect.signature(world.draw_drops).parameters
-    if "first" in params:
-        return world.draw_drops(n, seed, first=first)
-    if first:                                    # pragma: no cover - only before keyed drops existed
-        raise ValueError("first: drop offsets need identity-keyed World.draw_drops(batch, seed, first=)")
-    return world.draw_drops(n, np.random.default_rng(seed))
-
-
 def _scheme_options(fn, config: CompareConfig) -> dict:
     fn = getattr(fn, "fn", fn)
     params = inspect.signature(fn).parameters
@@ -257,14 +236,16 @@ def _run(config: CompareConfig, progress) -> CompareResult:
     from constellation.channel import ChannelConfig
     from constellation.scenario import World, WorldConfig
 
-    registry, run_scheme = _registry()
+    from agents import schemes as catalog
+
+    registry = catalog.CATALOG
     names = config.scheme_names()
     orbits, provenance = config.constellation.build()
     world_cfg = WorldConfig(S=config.S, K=config.K, channel=ChannelConfig(sat_upa=tuple(config.sat_upa)))
     if orbits.walker is not None:
         world_cfg = dataclasses.replace(world_cfg, walker=orbits.walker)
     world = World(world_cfg, constellation=orbits)
-    drops = _draw_drops(world, config.drops, config.seed, config.first)
+    drops = world.draw_drops(config.drops, config.seed, first=config.first)
     csi = drops.csi
     b_all, s, k, m, n = csi.shape
     drop_ids = np.arange(config.first, config.first + b_all)
@@ -275,7 +256,7 @@ def _run(config: CompareConfig, progress) -> CompareResult:
     warm = PrecodingProblem.from_csi(csi.take(batch=slice(0, 1)), power_dbw=config.power_dbw[0])
     for name in names:                 # untimed warm-up: one-time costs (lazy init, caches) stay out of runtime
         with torch.no_grad():
-            run_scheme(name, warm, **_scheme_options(registry[name], config))
+            catalog.run(name, warm, **_scheme_options(registry[name], config))
     for pdb in config.power_dbw:
         full = PrecodingProblem.from_csi(csi, power_dbw=pdb)
         for name in names:
@@ -288,7 +269,7 @@ def _run(config: CompareConfig, progress) -> CompareResult:
                 prob = full.take(batch=sl)
                 t0 = time.perf_counter()
                 with torch.no_grad():
-                    prec, hist = run_scheme(name, prob, **opts)
+                    prec, hist = catalog.run(name, prob, **opts)
                 runtime[sl] = (time.perf_counter() - t0) / (sl.stop - sl.start)
                 hist = hist or {}
                 it = None
@@ -346,7 +327,7 @@ def _run(config: CompareConfig, progress) -> CompareResult:
     meta["constellation"] = provenance
     if config.weights:
         meta["weights"] = list(config.weights)
-    from agents.nets.schemes import training_overlap_note        # H4: say so when evaluating on training drops
+    from agents.nets.schemes import training_overlap_note        # say so when evaluating on training drops
     note = training_overlap_note(config.seed, config.first, config.drops, config.weights or None, names)
     if note:
         meta["warnings"] = [note]

@@ -2,33 +2,23 @@
 
 An agent owns its orbit (its own Satrec, propagated with SGP4 on the constellation's time axis,
 :meth:`constellation.ephemeris.Constellation.subset`), measures its local statistical CSI to the
-UTs of its region every tick (:func:`constellation.channel.statistical_csi` from its own state, the
-UTs' positions and its links' large-scale draws keyed by (seed, satellite, UT)), sends its SSI every
-``ssi_period_s``, keeps the last SSI of each peer with its age, and runs every scheme lane every
-``update_period_s``. Agents never talk to each other: :meth:`SatelliteAgent.step` takes the messages
-the bus delivered and returns the messages to send; the driver moves them on the bus.
+UTs of its region (:func:`constellation.channel.statistical_csi` from its own state, the UTs'
+positions and its links' large-scale draws keyed by (seed, satellite, UT)), sends its SSI every
+``ssi_period_s``, keeps the last SSI of each peer with its age, and runs one lane per scheme
+(:mod:`agents.live.lanes`: the rules of the separate, decentralized, centralized-member and
+central roles). Agents never talk to each other: :meth:`SatelliteAgent.step` takes what the bus
+delivered (:class:`agents.live.boundary.TickInput`) and returns what to send
+(:class:`agents.live.boundary.StepOutput`); the driver moves the messages on the bus.
 
-Scheme lanes (one per scheme, all side by side on the same satellite and world):
-
-* separate (Sep-*): at each update the agent computes its own precoders from its local sCSI alone.
-* decentralized (Dec-*): from its local sCSI plus its view of the peers built from their SSI
-  (position and attitude -> steering vectors toward the UTs), each peer's last SSI carried forward
-  to now by the motion of its element set (common knowledge; ``ssi_propagate``). With the
-  scheme's on-board entry point (``local``) the agent calls it with its S=1 problem and that view;
-  otherwise it solves the problem it believes in (its own row measured, the peers' rows from SSI
-  geometry with median large-scale fading) and keeps its own row.
-* centralized (Cen-*): members send an sCSI report to the central agent at each update; the
-  central computes all precoders when every member's report of that update is in, or
-  ``report_timeout_s`` after the update (then with the last report it holds of a late member;
-  a member it never heard from is left out), and sends each member its bundle. A member applies
-  its newest bundle and falls back to ``fallback_scheme`` (computed locally at every update) when
-  it has none or the newest is older than ``max_bundle_age_s``.
+The peers as the agent believes them (for the decentralized lanes): each peer's last SSI carried
+forward to now by the motion of its element set (common knowledge; ``ssi_propagate``), or the SSI
+as it is however old; a peer never heard from is placed by its element set.
 
 On-board compute: every computation is charged ``flops / onboard_flops`` seconds (flops counted
 by the scheme); its result exists only from then on (serially per lane). Agents act at event
 times: every tick (measure, SSI, updates) and, between ticks, at the arrival time of each sCSI
-report or bundle and at the agent's own wake time (:meth:`SatelliteAgent._wake`: a result
-becoming ready, a report timeout), where the driver steps it with ``t`` = that time
+report or bundle and at the agent's own wake time (a result becoming ready, a report timeout, its
+centralized precoders expiring), where the driver steps it with ``t`` = that time
 (:meth:`agents.live.episode.Episode._between`). So a central computes when the last report
 arrives and its bundles leave when the result is ready; precoder ages reflect ISL latency and
 compute. Only the evaluator samples at ticks (the rate of tick n uses what is held at tick n).
@@ -36,23 +26,28 @@ A peer's SSI is taken at the next event or tick (it is used at the next update a
 """
 from __future__ import annotations
 
-import itertools
 import math
 import pickle
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 
 from constellation.antenna import upa_steering
 from constellation.channel import ChannelConfig, LinkLargeScale, link_geometry, statistical_csi
+from constellation.csi import StatisticalCSI
 from constellation.ephemeris import Constellation, axes_from_quaternion, axes_from_state
 
 from agents import protocol
+from agents import schemes as catalog
+from agents.precoding.problem import PrecodingProblem, Precoders
 
-from . import schemes as registry
+from .boundary import StepOutput, TickInput
+from .lanes import Lane, make_lane
 from .messages import LiveBundle, LiveReport, LiveSSI
 
+__all__ = ["AgentSettings", "AgentSpec", "SatelliteAgent", "SchemeRun", "share_constellation"]
 
 _CONSTELLATIONS: dict[bytes, Constellation] = {}
 
@@ -74,13 +69,38 @@ def share_constellation(recipe: bytes, constellation: Constellation) -> None:
 
 
 @dataclass(frozen=True)
+class AgentSettings:
+    """The protocol settings every agent of an episode shares, taken from the run's config
+    (:meth:`from_config`; the defaults are :class:`agents.live.config.RunConfig`'s, nowhere else)."""
+
+    onboard_flops: float
+    report_timeout_s: float
+    fallback_scheme: str
+    max_bundle_age_s: float
+    ssi_propagate: bool
+    bits_per_real: int
+    sigma_packing: str
+    quantize: bool
+    warm_start: bool
+    scheme_options: tuple          # ((scheme, ((option, value), ...)), ...)
+
+    @classmethod
+    def from_config(cls, c) -> "AgentSettings":
+        return cls(onboard_flops=c.onboard_flops, report_timeout_s=c.centralized.report_timeout_s,
+                   fallback_scheme=c.centralized.fallback_scheme, max_bundle_age_s=c.centralized.max_bundle_age_s,
+                   ssi_propagate=c.ssi_propagate, bits_per_real=c.isl.bits_per_real,
+                   sigma_packing=c.isl.sigma_packing, quantize=c.isl.quantize, warm_start=c.warm_start,
+                   scheme_options=tuple(sorted((k, tuple(sorted(v.items()))) for k, v in c.scheme_options.items())))
+
+
+@dataclass(frozen=True)
 class AgentSpec:
     """Everything an agent is built from (picklable; sent to a Ray actor once).
 
     sat: constellation index; region: service-region index; recipe: pickled constellation recipe
     (every agent knows every element set); t0_s: episode start (s since the constellation epoch);
-    link_key: uint64 key of the region's links; ut_ids [K]; lanes: ((scheme, architecture), ...);
-    power_w: budget (W); the rest as :class:`agents.live.config.RunConfig`.
+    link_key: uint64 key of the region's links; ut_ids [K]; schemes: the scheme lanes (catalog names);
+    power_w: budget (W); channel: the channel model; settings: the protocol settings.
     """
 
     sat: int
@@ -89,67 +109,111 @@ class AgentSpec:
     t0_s: float
     link_key: int
     ut_ids: tuple
-    lanes: tuple
+    schemes: tuple
     power_w: float
-    channel: ChannelConfig = field(default_factory=ChannelConfig)
-    onboard_flops: float = 1e10
-    update_period_s: float = 1.0
-    report_timeout_s: float = 0.5
-    fallback_scheme: str = "Sep-MMSE"
-    max_bundle_age_s: float = 2.0
-    ssi_propagate: bool = True
-    bits_per_real: int = 32
-    sigma_packing: str = "full"
-    quantize: bool = True
-    warm_start: bool = True
-    scheme_options: tuple = ()
+    channel: ChannelConfig
+    settings: AgentSettings
 
 
-_SERIAL = itertools.count()
+@dataclass(frozen=True)
+class SchemeRun:
+    """One scheme run on board: its precoders, counted flops, outer iterations, wall time (s)."""
+
+    prec: Precoders
+    flops: float
+    iterations: int
+    wall_s: float
+
+    @property
+    def p(self) -> np.ndarray:          # this satellite's slot [K,M] of a one-satellite run
+        return self.prec.p[0, 0].numpy()
+
+    @property
+    def b(self) -> np.ndarray:
+        return self.prec.b[0, 0].numpy()
+
+    @property
+    def p_all(self) -> np.ndarray:      # every slot [S,K,M] of a central's run
+        return self.prec.p[0].numpy()
+
+    @property
+    def b_all(self) -> np.ndarray:
+        return self.prec.b[0].numpy()
 
 
 @dataclass
-class _Held:
-    p: np.ndarray
-    b: np.ndarray
-    t_csi_s: float
-    update: int
-    complete: bool
-    source: str
-    serial: int = field(default_factory=lambda: next(_SERIAL))   # identity (never id(): ids are recycled)
+class _Observation:
+    """The agent's own state at its last measuring tick (sCSI and problem measured on first use)."""
 
-
-@dataclass
-class _Lane:
-    scheme: str
-    arch: str
-    busy_until: float = -math.inf
-    pending: list = field(default_factory=list)          # (t_ready, seq, kind, payload)
-    own: _Held | None = None                             # own computation (separate/decentralized/central)
-    bundle: _Held | None = None                          # newest bundle received (centralized member)
-    fallback: _Held | None = None
-    reports: dict = field(default_factory=dict)          # central: sat -> LiveReport (newest)
-    warm: tuple | None = None                            # (satellites, Precoders) of the lane's last solution
-    collect: dict | None = None                          # central: the update being collected
-    version: int = 0
-    last_out: tuple | None = None
+    r: np.ndarray
+    v: np.ndarray
+    axes: np.ndarray
+    t: float
+    ut: object
+    csi: StatisticalCSI | None = None
+    problem: PrecodingProblem | None = None
 
 
 class SatelliteAgent:
-    """One satellite (see module docstring). ``step`` is the only entry point per tick."""
+    """One satellite (see module docstring). ``step`` is the only entry point."""
 
     def __init__(self, spec: AgentSpec):
         self.spec = spec
+        self.settings = spec.settings
         self.sat = int(spec.sat)
+        self.region = int(spec.region)
         self.constellation = _constellation_from_recipe(spec.recipe)
         self.orbit = self.constellation.subset([self.sat])
-        self.lanes = {name: _Lane(name, arch) for name, arch in spec.lanes}
-        self.options = {k: dict(v) for k, v in spec.scheme_options}
+        self.lanes: dict[str, Lane] = {n: make_lane(n, catalog.get(n).architecture, self) for n in spec.schemes}
+        self.options = {k: dict(v) for k, v in spec.settings.scheme_options}
         self.peers: dict[int, LiveSSI] = {}
         self._subsets: dict = {}
         self._large = None
         self._seq = 0
-        self.state = None
+        self.state: _Observation | None = None
+
+    # ------------------------------------------------------------------ the step
+    def step(self, tick: TickInput) -> StepOutput:
+        """Act at ``tick.t_s``: observe (at a tick), take the inbox, broadcast the SSI at an SSI instant, then
+        let every lane apply its rules (a precoding update starts at ``tick.update``; the agent's first call
+        also computes), take its ready results and publish what it holds."""
+        t = float(tick.t_s)
+        out = StepOutput()
+        first = self.state is None
+        if tick.measure or first:
+            r, v, axes = self._propagate(self.spec.t0_s + t)
+            self.state = _Observation(r, v, axes, t, tick.ut)
+        for d in tick.inbox:
+            self.receive(d.msg, d.src)
+        if tick.ssi:
+            out.sends.extend(protocol.ssi_sends({self.sat: self.ssi(t)}, tick.members))
+        run_update = tick.starts_update or first
+        u = tick.update if tick.starts_update else tick.update_index
+        for lane in self.lanes.values():
+            lane.step(tick, run_update, u, out)
+        out.peers = {m: ssi.t_meas_s for m, ssi in self.peers.items()}
+        out.wake_s = min((lane.wake_s(t, tick.central) for lane in self.lanes.values()), default=math.inf)
+        return out
+
+    def receive(self, msg, src: int) -> None:
+        """A delivered message to where it belongs: a peer's SSI to the peer view, reports and bundles to
+        their scheme's lane."""
+        if isinstance(msg, LiveSSI):
+            old = self.peers.get(src)
+            if old is None or msg.t_meas_s >= old.t_meas_s:
+                self.peers[src] = msg
+        elif isinstance(msg, LiveReport):
+            lane = self.lanes.get(msg.scheme)
+            if lane is not None:
+                lane.on_report(msg, src)
+        elif isinstance(msg, LiveBundle):
+            lane = self.lanes.get(msg.scheme)
+            if lane is not None:
+                lane.on_bundle(msg)
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq - 1
 
     # ------------------------------------------------------------------ physics
     def _propagate(self, t_abs: float):
@@ -158,76 +222,108 @@ class SatelliteAgent:
         axes = axes_from_state(r[0, 0], v[0, 0], omega[0])
         return r[0, 0], v[0, 0], axes
 
-    def _local_csi(self, r, axes, ut):
-        lat, lon, itrs = ut
-        if self._large is None:
-            self._large = LinkLargeScale.keyed(np.uint64(self.spec.link_key), np.array([self.sat]),
-                                               np.asarray(self.spec.ut_ids))
-        return statistical_csi(r[None, None], axes[None, None], itrs[None], lat[None], lon[None], self._large,
-                               self.spec.channel)
-
-    def _csi(self):
+    def csi(self) -> StatisticalCSI:
         """This tick's local sCSI [1,1,K] (measured on first use in the tick: a tick where nothing uses
         it does not need the numbers)."""
         st = self.state
-        if "csi" not in st:
-            st["csi"] = self._local_csi(st["r"], st["axes"], st["ut"])
-        return st["csi"]
+        if st.csi is None:
+            if self._large is None:
+                self._large = LinkLargeScale.keyed(np.uint64(self.spec.link_key), np.array([self.sat]),
+                                                   np.asarray(self.spec.ut_ids))
+            ut = st.ut
+            st.csi = statistical_csi(st.r[None, None], st.axes[None, None], ut.itrs_m[None], ut.lat_deg[None],
+                                     ut.lon_deg[None], self._large, self.spec.channel)
+        return st.csi
 
-    def _problem(self):
-        from agents.precoding.problem import PrecodingProblem
+    def problem(self) -> PrecodingProblem:
+        """This tick's S = 1 precoding problem of the satellite's own links."""
         st = self.state
-        if "problem" not in st:
-            st["problem"] = PrecodingProblem.from_csi(self._csi(), power_w=self.spec.power_w)
-        return st["problem"]
+        if st.problem is None:
+            st.problem = PrecodingProblem.from_csi(self.csi(), power_w=self.spec.power_w)
+        return st.problem
 
-    def _ssi(self, t):
+    def ssi(self, t: float) -> LiveSSI:
         """This satellite's SSI now (:func:`agents.protocol.ssi_of`, the same code ``satcoop overhead`` uses)."""
-        return protocol.ssi_of(self.state["r"], self.state["axes"], self.spec.power_w,
-                               bits_per_real=self.spec.bits_per_real, cls=LiveSSI, sat=self.sat, t_meas_s=t)
+        return protocol.ssi_of(self.state.r, self.state.axes, self.spec.power_w,
+                               bits_per_real=self.settings.bits_per_real, cls=LiveSSI, sat=self.sat, t_meas_s=t)
 
-    @staticmethod
-    def _on_bus(sends) -> list:
-        """:class:`agents.protocol.Send` s -> the (message, destination) pairs the driver puts on the bus."""
-        return [(s.message, s.dst) for s in sends]
-
-    def _report(self, t, csi, lane: str, update: int):
-        return LiveReport(ssi=self._ssi(t), beta=csi.beta[0, 0], kappa=csi.kappa[0, 0], sigma=csi.sigma[0, 0],
-                          sigma_packing=self.spec.sigma_packing, bits_per_real=self.spec.bits_per_real,
-                          sat=self.sat, t_meas_s=t, scheme=lane, update=update)
+    def report(self, t: float, scheme: str, update: int) -> LiveReport:
+        """The sCSI report of scheme lane ``scheme`` for update ``update`` (this tick's local sCSI)."""
+        csi = self.csi()
+        return LiveReport(ssi=self.ssi(t), beta=csi.beta[0, 0], kappa=csi.kappa[0, 0], sigma=csi.sigma[0, 0],
+                          sigma_packing=self.settings.sigma_packing, bits_per_real=self.settings.bits_per_real,
+                          sat=self.sat, t_meas_s=t, scheme=scheme, update=update)
 
     # ------------------------------------------------------------------ computing
-    def _charge(self, lane: _Lane, t: float, flops: float) -> float:
-        start = max(t, lane.busy_until)
-        ready = start + flops / self.spec.onboard_flops
-        lane.busy_until = ready
-        return ready
-
-    def _push(self, lane: _Lane, t_ready: float, kind: str, payload):
-        lane.pending.append((t_ready, self._seq, kind, payload))
-        self._seq += 1
-
-    def _run(self, scheme: str, problem, lane: _Lane | None = None, sats: tuple = ()):
-        """Run ``scheme``; with ``warm_start`` an iterative scheme starts from the lane's last solution
-        for the same satellites (the satellites move little between updates)."""
+    def run_scheme(self, scheme: str, problem: PrecodingProblem, lane: Lane | None = None,
+                   sats: tuple = ()) -> SchemeRun:
+        """Run ``scheme`` from the catalog; with ``warm_start`` an iterative scheme starts from the lane's
+        last solution for the same satellites (the satellites move little between updates)."""
+        entry = catalog.get(scheme)
         opts = dict(self.options.get(scheme) or {})
-        if lane is not None and self.spec.warm_start and registry.accepts_init(scheme) and lane.warm is not None \
+        if lane is not None and self.settings.warm_start and entry.warm_start and lane.warm is not None \
                 and lane.warm[0] == sats and "init" not in opts:
             opts["init"] = lane.warm[1]
-        out = registry.run(scheme, problem, opts)
-        if lane is not None and registry.accepts_init(scheme):
-            lane.warm = (sats, out[0])
-        return out
+        t0 = time.perf_counter()
+        prec, hist = entry(problem, **opts)
+        wall = time.perf_counter() - t0
+        if lane is not None and entry.warm_start:
+            lane.warm = (sats, prec)
+        return SchemeRun(prec, float(hist["flops"].double().sum()), int(hist["iterations"].max()), wall)
 
-    def _compute_local(self, lane: _Lane, t: float, update: int, kind: str, scheme: str, out):
-        """Separate scheme (or the fallback) on this satellite's own S=1 problem."""
-        own_lane = lane if kind == "own" else None
-        prec, flops, it, wall, src = self._run(scheme, self._problem(), own_lane, (self.sat,))
-        held = _Held(prec.p[0, 0].numpy(), prec.b[0, 0].numpy(), t, update, True, kind)
-        ready = self._charge(lane, t, flops)
-        self._push(lane, ready, kind, held)
-        out["computes"].append((lane.scheme, kind, scheme, update, t, ready, flops, it, wall, src))
+    def central_compute(self, lane: Lane, reports: dict, tick: TickInput) -> SchemeRun:
+        """The central's computation of every member's precoders from the ``reports`` it holds (its own
+        first; slot order = the reports' order), on the problem rebuilt from them."""
+        from agents.precoding.rebuild import problem_from_reports
 
+        ut = tick.ut
+        prob = problem_from_reports(reports, ut.itrs_m, self.spec.channel, ut_lat_deg=ut.lat_deg,
+                                    ut_lon_deg=ut.lon_deg, quantize=self.settings.quantize)
+        return self.run_scheme(lane.scheme, prob, lane, tuple(reports))
+
+    def decentralized(self, lane: Lane, tick: TickInput) -> SchemeRun:
+        """This satellite's own precoders of a decentralized scheme, from its sCSI and its view of the peers:
+        the scheme's on-board entry with an :class:`agents.nets.dec_tfc.OthersView`, else the problem it
+        believes in (own row measured, the peers' rows from SSI geometry with median large-scale fading, each
+        peer's budget from its SSI), keeping its own row."""
+        t, ut = tick.t_s, tick.ut
+        ids, r_o, ax_o, _, pw_o = self.others(t, tick.members)
+        entry = catalog.get(lane.scheme)
+        cfg = self.spec.channel
+        local = self.problem()
+        if entry.local is None:
+            csi = self.csi()
+            both = csi
+            if ids:
+                zero = LinkLargeScale(np.zeros((1, len(ids), len(ut.lat_deg))), np.zeros((1, len(ids), len(ut.lat_deg))))
+                peer = statistical_csi(r_o[None], ax_o[None], ut.itrs_m[None], ut.lat_deg[None], ut.lon_deg[None], zero,
+                                       cfg)
+                both = StatisticalCSI(**{f.name: (getattr(csi, f.name) if f.name == "noise_w" else np.concatenate(
+                    [getattr(csi, f.name), getattr(peer, f.name)], axis=1)) for f in fields(StatisticalCSI)})
+            prob = PrecodingProblem.from_csi(both, power_w=np.concatenate([[self.spec.power_w], pw_o])[None])
+            return self.run_scheme(lane.scheme, prob, lane, (self.sat,) + tuple(ids))
+        from agents.nets.dec_tfc import OthersView
+        if ids:
+            geo = link_geometry(r_o[None], ax_o[None], ut.itrs_m[None], ut.lat_deg[None], ut.lon_deg[None])
+            g = upa_steering(geo["u_sat"][..., 0], geo["u_sat"][..., 1], *cfg.sat_upa, cfg.element_spacing_wl)
+            d0 = upa_steering(geo["u_ut"][..., 0], geo["u_ut"][..., 1], *cfg.ut_upa, cfg.element_spacing_wl)
+        else:
+            g = np.zeros((1, 0, len(ut.lat_deg), cfg.m), complex)
+            d0 = np.zeros((1, 0, len(ut.lat_deg), cfg.n), complex)
+        view = OthersView(g=torch.from_numpy(g).to(local.dtype), d0=torch.from_numpy(d0).to(local.dtype),
+                          power_w=torch.from_numpy(pw_o.reshape(1, len(ids))).to(torch.float64),
+                          mask=torch.ones((1, len(ids)), dtype=torch.bool))
+        t0 = time.perf_counter()
+        out = entry.local(local, view)
+        wall = time.perf_counter() - t0
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"{lane.scheme}: its on-board entry must return (Precoders, history)")
+        prec, hist = out
+        from agents.precoding.contract import check_history
+        check_history(lane.scheme, hist, local.shape[0])       # never charge 0 flops and call it counted
+        return SchemeRun(prec, float(hist["flops"].double().sum()), 0, wall)
+
+    # ------------------------------------------------------------------ the peers
     def _peer_state(self, m: int, t: float):
         """SGP4 state of peer ``m`` from its element set (common knowledge) at episode time t: (r, v, axes)."""
         sub = self._subsets.get(m)
@@ -238,13 +334,13 @@ class SatelliteAgent:
         _, om = sub.earth_rotation(ta)
         return r[0, 0], v[0, 0], axes_from_state(r[0, 0], v[0, 0], om[0])
 
-    def _others(self, t: float, members, ut):
+    def others(self, t: float, members):
         """The peers' positions and body axes as this agent believes them now. From a peer's last SSI
         (measured at t_meas), carried forward to t by the motion of its element set (dead reckoning:
         r = r_SSI + r_sgp4(t) - r_sgp4(t_meas); nadir-pointing axes at the propagated state) when
         ``ssi_propagate``, else the SSI as it is however old; a peer never heard from is placed by its
-        element set. Returns (ids, r [O,3], axes [O,3,3], SSI ages [O] (inf = never), power budgets [O] (W):
-        the SSI's, or this agent's own budget as the prior for a peer never heard from)."""
+        element set. Returns (ids, r [O,3] (m, ITRS), axes [O,3,3], SSI ages [O] (s; inf = never), power
+        budgets [O] (W): the SSI's, or this agent's own budget as the prior for a peer never heard from)."""
         ids, rs, axs, ages, pws = [], [], [], [], []
         for m in members:
             if m == self.sat:
@@ -253,7 +349,7 @@ class SatelliteAgent:
             age = math.inf if ssi is None else t - ssi.t_meas_s
             if ssi is None:
                 r, _, ax = self._peer_state(m, t)
-            elif self.spec.ssi_propagate and age > 0:
+            elif self.settings.ssi_propagate and age > 0:
                 r_now, _, ax = self._peer_state(m, t)
                 r_then, _, _ = self._peer_state(m, ssi.t_meas_s)
                 r = ssi.position_m + (r_now - r_then)
@@ -266,220 +362,3 @@ class SatelliteAgent:
             pws.append(self.spec.power_w if ssi is None else float(ssi.power_w))
         return (ids, np.array(rs).reshape(-1, 3), np.array(axs).reshape(-1, 3, 3), np.array(ages),
                 np.array(pws, float))
-
-    def _compute_decentralized(self, lane: _Lane, t: float, update: int, members, ut, out):
-        lat, lon, itrs = ut
-        ids, r_o, ax_o, _, pw_o = self._others(t, members, ut)
-        entry = registry.local_entry(lane.scheme)
-        cfg = self.spec.channel
-        local = self._problem()
-        if entry is not None:
-            from agents.nets.dec_tfc import OthersView
-            if ids:
-                geo = link_geometry(r_o[None], ax_o[None], itrs[None], lat[None], lon[None])
-                g = upa_steering(geo["u_sat"][..., 0], geo["u_sat"][..., 1], *cfg.sat_upa, cfg.element_spacing_wl)
-                d0 = upa_steering(geo["u_ut"][..., 0], geo["u_ut"][..., 1], *cfg.ut_upa, cfg.element_spacing_wl)
-            else:
-                g = np.zeros((1, 0, len(lat), cfg.m), complex)
-                d0 = np.zeros((1, 0, len(lat), cfg.n), complex)
-            view = OthersView(g=torch.from_numpy(g).to(local.dtype), d0=torch.from_numpy(d0).to(local.dtype),
-                              power_w=torch.from_numpy(pw_o.reshape(1, len(ids))).to(torch.float64),
-                              mask=torch.ones((1, len(ids)), dtype=torch.bool))
-            import time
-            t0 = time.perf_counter()
-            res = entry(local, view)
-            wall = time.perf_counter() - t0
-            prec, hist = res if isinstance(res, tuple) else (res, {})
-            fl = (hist or {}).get("flops")
-            if not isinstance(fl, torch.Tensor):
-                # never charge 0 flops and call it counted: the timeline would give the scheme free compute
-                raise RuntimeError(f"{lane.scheme}: its on-board entry point {getattr(entry, '__name__', entry)!r} "
-                                   "returned no history['flops'] (a tensor of counted flops); the live simulation "
-                                   "charges compute from it")
-            flops = float(fl.double().sum())
-            it, src = 0, "counted"
-            p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
-        else:
-            from agents.precoding.problem import PrecodingProblem
-            csi = self._csi()
-            if ids:
-                zero = LinkLargeScale(np.zeros((1, len(ids), len(lat))), np.zeros((1, len(ids), len(lat))))
-                peer_axes = ax_o[None]
-                peer = statistical_csi(r_o[None], peer_axes, itrs[None], lat[None], lon[None], zero, cfg)
-                from dataclasses import fields as dfields
-                from constellation.csi import StatisticalCSI
-                both = StatisticalCSI(**{f.name: (getattr(csi, f.name) if f.name == "noise_w" else np.concatenate(
-                    [getattr(csi, f.name), getattr(peer, f.name)], axis=1)) for f in dfields(StatisticalCSI)})
-            else:
-                both = csi
-            # own budget for its own row, each peer's from its SSI
-            prob = PrecodingProblem.from_csi(both, power_w=np.concatenate([[self.spec.power_w], pw_o])[None])
-            prec, flops, it, wall, src = self._run(lane.scheme, prob, lane, (self.sat,) + tuple(ids))
-            p, b = prec.p[0, 0].numpy(), prec.b[0, 0].numpy()
-        held = _Held(p, b, t, update, True, "own")
-        ready = self._charge(lane, t, flops)
-        self._push(lane, ready, "own", held)
-        out["computes"].append((lane.scheme, "own", lane.scheme, update, t, ready, flops, it, wall, src))
-
-    def _compute_central(self, lane: _Lane, t: float, members, ut, out):
-        """The central agent's computation for the update being collected."""
-        from agents.precoding.rebuild import problem_from_reports
-
-        col = lane.collect
-        u = col["update"]
-        reps = {self.sat: col["own"]}
-        complete = True
-        for m in members:
-            if m == self.sat:
-                continue
-            rep = lane.reports.get(m)
-            if rep is None:
-                complete = False
-                continue
-            if rep.update != u:
-                complete = False
-            reps[m] = rep
-        lat, lon, itrs = ut
-        prob = problem_from_reports(reps, itrs, self.spec.channel, ut_lat_deg=lat, ut_lon_deg=lon,
-                                    quantize=self.spec.quantize)
-        prec, flops, it, wall, src = self._run(lane.scheme, prob, lane, tuple(reps))
-        t_csi = min(r.t_meas_s for r in reps.values())
-        bundles = {}
-        for i, s in enumerate(reps):
-            bundles[s] = LiveBundle(p=prec.p[0, i].numpy(), b=prec.b[0, i].numpy(),
-                                    bits_per_real=self.spec.bits_per_real,
-                                    sat=s, scheme=lane.scheme, update=u, t_csi_s=t_csi, complete=complete)
-        ready = self._charge(lane, t, flops)
-        self._push(lane, ready, "central", bundles)
-        out["computes"].append((lane.scheme, "central", lane.scheme, u, t, ready, flops, it, wall, src))
-        if not complete:
-            missing = [m for m in members if m != self.sat and (m not in lane.reports or lane.reports[m].update != u)]
-            out["events"].append({"t_s": t, "type": "timeout", "scheme": lane.scheme, "sat": self.sat, "update": u,
-                                  "detail": f"computed without fresh reports of {missing}"})
-        lane.collect = None
-
-    # ------------------------------------------------------------------ the tick
-    def step(self, tick: dict) -> dict:
-        """One tick. ``tick``: t (episode s), ut (lat [K], lon [K], itrs [K,3]), members (ids), central
-        (id or None), update (index if an update starts now, else -1), update_index (current),
-        ssi (bool), inbox [(msg, src, t_arrive)]. Returns sends [(msg, dst)], held {scheme: (version,
-        p, b, t_csi, update, complete, source, t_data) if changed; t_data: see :meth:`_select`}, computes, events,
-        peers {id: t_meas of its newest SSI}, wake_s (:meth:`_wake`)."""
-        t = float(tick["t"])
-        members = tick["members"]
-        central = tick.get("central")
-        ut = tick["ut"]
-        out = {"sends": [], "held": {}, "computes": [], "events": []}
-        first = self.state is None
-        if tick.get("measure", True) or first:
-            r, v, axes = self._propagate(self.spec.t0_s + t)
-            self.state = {"r": r, "v": v, "axes": axes, "t": t, "ut": ut}
-
-        for msg, src, _t_arr in tick.get("inbox", ()):
-            if isinstance(msg, LiveSSI):
-                old = self.peers.get(src)
-                if old is None or msg.t_meas_s >= old.t_meas_s:
-                    self.peers[src] = msg
-            elif isinstance(msg, LiveReport):
-                lane = self.lanes.get(msg.scheme)
-                if lane is not None:
-                    old = lane.reports.get(src)
-                    if old is None or msg.update >= old.update:
-                        lane.reports[src] = msg
-            elif isinstance(msg, LiveBundle):
-                lane = self.lanes.get(msg.scheme)
-                if lane is not None and (lane.bundle is None or msg.update >= lane.bundle.update):
-                    lane.bundle = _Held(msg.p, msg.b, msg.t_csi_s, msg.update, msg.complete, "bundle")
-
-        if tick.get("ssi"):
-            ssi = self._ssi(t)
-            out["sends"].extend(self._on_bus(protocol.ssi_sends({self.sat: ssi}, members)))
-
-        upd = int(tick.get("update", -1))
-        u_now = int(tick.get("update_index", upd))
-        run_update = upd >= 0 or first
-        u = upd if upd >= 0 else u_now
-        for lane in self.lanes.values():
-            if lane.arch == "separate":
-                if run_update:
-                    self._compute_local(lane, t, u, "own", lane.scheme, out)
-            elif lane.arch == "decentralized":
-                if run_update:
-                    self._compute_decentralized(lane, t, u, members, ut, out)
-            else:
-                if run_update:
-                    self._compute_local(lane, t, u, "fallback", self.spec.fallback_scheme, out)
-                if central == self.sat:
-                    if upd >= 0:
-                        lane.collect = {"update": u, "t0": t, "own": self._report(t, self._csi(), lane.scheme, u)}
-                    if lane.collect is not None:
-                        cu = lane.collect["update"]
-                        fresh = all(m == self.sat or (m in lane.reports and lane.reports[m].update == cu)
-                                    for m in members)
-                        if fresh or t >= lane.collect["t0"] + self.spec.report_timeout_s - 1e-9:
-                            self._compute_central(lane, t, members, ut, out)
-                elif central is not None and upd >= 0 and central in members:
-                    rep = self._report(t, self._csi(), lane.scheme, u)
-                    out["sends"].extend(self._on_bus(protocol.report_sends(central, {self.sat: rep})))
-            # results that are ready by now
-            if lane.pending:
-                lane.pending.sort(key=lambda x: (x[0], x[1]))
-                while lane.pending and lane.pending[0][0] <= t + 1e-12:
-                    _, _, kind, payload = lane.pending.pop(0)
-                    if kind == "central":
-                        mine = payload.get(self.sat)
-                        if mine is not None:
-                            lane.own = _Held(mine.p, mine.b, mine.t_csi_s, mine.update, mine.complete, "central")
-                        out["sends"].extend(self._on_bus(protocol.bundle_sends(
-                            self.sat, {s: b for s, b in payload.items() if s in members})))
-                    elif kind == "fallback":
-                        lane.fallback = payload
-                    else:
-                        lane.own = payload
-            held, t_data = self._select(lane, t, central)
-            if held is not None:
-                key = (held.serial, t_data)
-                if key != lane.last_out:
-                    lane.last_out = key
-                    lane.version += 1
-                    out["held"][lane.scheme] = (lane.version, held.p, held.b, held.t_csi_s, held.update, held.complete,
-                                                held.source, t_data)
-        out["peers"] = {m: ssi.t_meas_s for m, ssi in self.peers.items()}
-        out["wake_s"] = self._wake(t, central)
-        return out
-
-    def _wake(self, t: float, central) -> float:
-        """The earliest time at which this agent would act without new input: a computation becoming ready,
-        a central's report timeout, or its newest centralized precoders expiring (then the fallback is used).
-        The driver skips the agent at ticks before it that bring no update, SSI or message (waking it a
-        little early is harmless; never late)."""
-        wake = math.inf
-        for lane in self.lanes.values():
-            if lane.pending:
-                wake = min(wake, min(x[0] for x in lane.pending))
-            if lane.collect is not None:
-                wake = min(wake, lane.collect["t0"] + self.spec.report_timeout_s)
-            if lane.arch == "centralized":
-                for h in (lane.own if central == self.sat else None, lane.bundle):
-                    if h is not None and t - h.t_csi_s <= self.spec.max_bundle_age_s:
-                        wake = min(wake, h.t_csi_s + self.spec.max_bundle_age_s)
-        return wake
-
-    def _select(self, lane: _Lane, t: float, central):
-        """(precoders in use, time of the data of the lane's newest own/centralized precoders). A
-        centralized member uses its newest bundle unless older than ``max_bundle_age_s``, then its
-        fallback; the age it reports is that of its newest centralized precoders all the same (how old
-        the scheme's information is), or of the fallback before any centralized precoders arrived."""
-        if lane.arch != "centralized":
-            return lane.own, (lane.own.t_csi_s if lane.own is not None else None)
-        newest = None
-        for h in (lane.own if central == self.sat else None, lane.bundle):
-            if h is not None and (newest is None or h.update > newest.update or
-                                  (h.update == newest.update and h.t_csi_s > newest.t_csi_s)):
-                newest = h
-        if newest is not None and t - newest.t_csi_s <= self.spec.max_bundle_age_s:
-            return newest, newest.t_csi_s
-        fb = lane.fallback
-        if newest is not None:
-            return fb if fb is not None else newest, newest.t_csi_s
-        return fb, (fb.t_csi_s if fb is not None else None)

@@ -24,10 +24,12 @@ import time
 
 import numpy as np
 
-from agents.protocol import elect_central
+from agents import protocol
+from agents import schemes as catalog
+from constellation.checks import BadInput
 
-from . import schemes as registry
-from .agent import AgentSpec
+from .agent import AgentSettings, AgentSpec
+from .boundary import Delivery, StepOutput, TickInput, UTView
 from .evaluator import Evaluator
 from .world import EpisodeWorld
 
@@ -38,16 +40,16 @@ EVENT_KINDS = ("SCSIReport", "PrecoderBundle")   # messages acted on at their ar
 
 
 def check_schemes(config) -> tuple[list[str], dict[str, str]]:
-    """The episode's schemes and their architectures; ValueError (one line naming the field) for an
+    """The episode's schemes and their architectures; :class:`BadInput` (one line naming the field) for an
     unregistered scheme or a fallback that is not a separate scheme. Cheap: called before any work."""
-    schemes = registry.resolve(config.schemes)
-    arch = registry.registered()
+    schemes = catalog.resolve(config.schemes)
+    arch = catalog.architectures()
     fb = config.centralized.fallback_scheme
     if fb not in arch:
-        raise ValueError(f"centralized.fallback_scheme = {fb!r}: not a registered scheme; "
+        raise BadInput(f"centralized.fallback_scheme = {fb!r}: not a registered scheme; "
                          f"registered: {', '.join(arch)}")
     if arch[fb] != "separate":
-        raise ValueError(f"centralized.fallback_scheme = {fb!r}: must be a separate scheme (it runs on the member "
+        raise BadInput(f"centralized.fallback_scheme = {fb!r}: must be a separate scheme (it runs on the member "
                          f"alone); separate: {', '.join(n for n, a in arch.items() if a == 'separate')}")
     return schemes, {s: arch[s] for s in schemes}
 
@@ -61,6 +63,7 @@ class Episode:
         runtime.events.clear()
         runtime.host_events.clear()
         self.schemes, self.arch = check_schemes(config)
+        self.settings = AgentSettings.from_config(config)
         self.has_central = any(a == "centralized" for a in self.arch.values())
         self.world = EpisodeWorld(config)
         from network.bus import Bus
@@ -101,18 +104,10 @@ class Episode:
 
     # ------------------------------------------------------------------ roles
     def _latency(self, members, t: float, faults: bool = True) -> np.ndarray:
-        from scipy.sparse.csgraph import dijkstra
+        """Member-to-member minimum ISL latency (s) [m, m] over the links up at t (inf: unreachable)."""
         snap = self.world.snapshot(t)
-        mask = self.bus.up_mask(t, snap) if faults else snap.up
-        key = (id(snap), np.packbits(mask).tobytes())
-        cache = getattr(self, "_lat_cache", None)
-        if cache is not None and cache[0] is snap and cache[1] == key:
-            graph = cache[2]
-        else:
-            lat = np.maximum(snap.latency_s(self.link, 0.0), 1e-15)
-            graph = snap.csgraph(lat, mask)
-            self._lat_cache = (snap, key, graph)
-        return dijkstra(graph, directed=False, indices=list(members))[:, list(members)]
+        mask = self.bus.up_mask(t, snap) if faults else None
+        return protocol.latency_matrix(snap, members, self.link, mask=mask)[:, list(members)]
 
     def _elect(self, members, t: float, faults: bool = True, exclude=()) -> int:
         cand = sorted(m for m in members if m not in exclude) or sorted(members)
@@ -120,20 +115,15 @@ class Episode:
         lat = self._latency(ids, t, faults)
         pos = {m: i for i, m in enumerate(ids)}
         sub = lat[np.ix_([pos[m] for m in cand], [pos[m] for m in cand])]
-        return cand[elect_central(sub, list(range(len(cand))))]
+        return cand[protocol.elect_central(sub, list(range(len(cand))))]
 
     def _spec(self, region: int, sat: int) -> AgentSpec:
         c = self.config
         d = self.world.regions[region].drops
-        return AgentSpec(
-            sat=int(sat), region=region, recipe=self.recipe, t0_s=self.world.t0_s, link_key=int(d.link_key[0]),
-            ut_ids=tuple(int(x) for x in d.ut_ids[0]), lanes=tuple((s, self.arch[s]) for s in self.schemes),
-            power_w=10.0 ** (c.power_dbw / 10.0), channel=self.world.channel, onboard_flops=c.onboard_flops,
-            update_period_s=c.update_period_s, report_timeout_s=c.centralized.report_timeout_s,
-            fallback_scheme=c.centralized.fallback_scheme, max_bundle_age_s=c.centralized.max_bundle_age_s,
-            ssi_propagate=c.ssi_propagate, bits_per_real=c.isl.bits_per_real, sigma_packing=c.isl.sigma_packing,
-            quantize=c.isl.quantize, warm_start=c.warm_start, scheme_options=tuple(sorted((k, tuple(sorted(v.items())))
-                                                                 for k, v in c.scheme_options.items())))
+        return AgentSpec(sat=int(sat), region=region, recipe=self.recipe, t0_s=self.world.t0_s,
+                         link_key=int(d.link_key[0]), ut_ids=tuple(int(x) for x in d.ut_ids[0]),
+                         schemes=tuple(self.schemes), power_w=10.0 ** (c.power_dbw / 10.0),
+                         channel=self.world.channel, settings=self.settings)
 
     def _set_members(self, region: int, new: list[int], t: float) -> None:
         old = self.members.get(region, [])
@@ -179,26 +169,22 @@ class Episode:
             self.unreachable_since[region] = None
             return
         if self.config.centralized.failover == "reelect" and len(members) > 1:
-            lat = self._latency(members, t)
-            row = sorted(members).index(cur)
-            reach = np.isfinite(np.delete(lat[row], row))
-            if reach.any():
+            ids = sorted(members)
+            since, replace = protocol.failover(self._latency(ids, t), ids, cur, self.unreachable_since.get(region),
+                                               t, self.config.centralized.failover_timeout_s)
+            self.unreachable_since[region] = since
+            if replace:
+                new = self._elect(members, t, exclude=(cur,))
+                self.events.append({"t_s": t, "type": "election", "region": region, "central": new,
+                                    "detail": f"failover: central {cur} unreachable since {since:.2f} s"})
+                self.central[region] = new
                 self.unreachable_since[region] = None
-            else:
-                since = self.unreachable_since.get(region)
-                if since is None:
-                    self.unreachable_since[region] = since = t
-                if t - since >= self.config.centralized.failover_timeout_s - 1e-9:
-                    new = self._elect(members, t, exclude=(cur,))
-                    self.events.append({"t_s": t, "type": "election", "region": region, "central": new,
-                                        "detail": f"failover: central {cur} unreachable since {since:.2f} s"})
-                    self.central[region] = new
-                    self.unreachable_since[region] = None
 
     # ------------------------------------------------------------------ messages
-    def _send(self, region: int, src: int, sends, t: float) -> None:
-        for msg, dst in sends:
-            mid = self.bus.send(msg, src, dst, t)
+    def _send(self, region: int, sends, t: float) -> None:
+        for send in sends:
+            msg = send.message
+            mid = self.bus.send(msg, send.src, send.dst, t)
             self.meta[mid] = (region, getattr(msg, "scheme", ""), getattr(msg, "update", -1))
 
     def _deliveries(self, t: float) -> dict:
@@ -207,7 +193,7 @@ class Episode:
             region = self.meta[d.msg_id][0]
             key = (region, d.dst)
             if d.dst in self.members.get(region, ()):
-                inbox.setdefault(key, []).append((d.msg, d.src, d.t_arrive_s))
+                inbox.setdefault(key, []).append(Delivery(d.msg, d.src, d.t_arrive_s))
         return inbox
 
     # ------------------------------------------------------------------ the loop
@@ -251,28 +237,26 @@ class Episode:
         return {"n": n, "t": t, "u_index": u_index, "truths": truths, "ticks": ticks}
 
     def _tick(self, r: int, t: float, truth, inbox: list, u_index: int, *, update: bool = False,
-              ssi: bool = False, measure: bool = False) -> dict:
+              ssi: bool = False, measure: bool = False) -> TickInput:
         """What one agent of region r is told at time t: the UTs, the members and central, its inbox, and
         whether this is an update / SSI instant. Calls at a tick (update or SSI instants possible) measure
         the local sCSI; the extra same-tick rounds and event-time sub-rounds only deliver messages
         (``measure`` False)."""
-        return {"t": t, "ut": (truth.ut_lat_deg[0], truth.ut_lon_deg[0], truth.ut_itrs_m[0]),
-                "members": tuple(self.members[r]), "central": self.central.get(r),
-                "update": u_index if update else -1, "update_index": u_index, "ssi": ssi, "inbox": inbox,
-                "measure": measure}
+        return TickInput(t_s=t, ut=UTView(truth.ut_lat_deg[0], truth.ut_lon_deg[0], truth.ut_itrs_m[0]),
+                         members=tuple(self.members[r]), central=self.central.get(r),
+                         update=u_index if update else -1, update_index=u_index, ssi=ssi, inbox=tuple(inbox),
+                         measure=measure)
 
     def _absorb(self, outs: dict, t_bus: float) -> None:
         for key in sorted(outs):
-            out = outs[key]
-            r, s = key
-            self._send(r, s, out["sends"], t_bus)
-            if out["held"]:
-                self.held.setdefault(key, {}).update(out["held"])
-            self.computes.extend((r, s) + tuple(x) for x in out["computes"])
-            for ev in out["events"]:
-                self.events.append(dict(ev, region=r))
-            self.wake[key] = out["wake_s"]
-            self.peer_meas[key] = out["peers"]
+            out: StepOutput = outs[key]
+            self._send(key[0], out.sends, t_bus)
+            if out.held:
+                self.held.setdefault(key, {}).update(out.held)
+            self.computes.extend(out.computes)
+            self.events.extend(ev.to_dict() for ev in out.events)
+            self.wake[key] = out.wake_s
+            self.peer_meas[key] = out.peers
 
     def _ssi_age(self, r: int, s: int, t: float) -> float:
         """Age at t of the oldest peer SSI agent (r, s) holds (inf if it never heard from a member)."""
@@ -380,7 +364,7 @@ class Episode:
         else:
             sat = int(target)
             if sat not in self.members[0]:
-                raise ValueError(f"chaos.target = {target}: not a member of region 0 at t = {t} s "
+                raise BadInput(f"chaos.target = {target}: not a member of region 0 at t = {t} s "
                                  f"(members {self.members[0]})")
         self.runtime.kill((0, sat), t)
 
@@ -421,6 +405,6 @@ class Episode:
                 h = self.held.get((r, s), {})
                 for name in self.schemes:
                     x = h.get(name)
-                    ok = x is not None and x[4] == u and bool(x[5]) and x[6] != "fallback"
+                    ok = x is not None and x.update == u and bool(x.complete) and x.source != "fallback"
                     self.missed[name][0] += 0 if ok else 1
                     self.missed[name][1] += 1

@@ -24,9 +24,9 @@ class Evaluator:
         self.schemes = list(schemes)
 
     def tick(self, csi, h, held: list[dict], t: float):
-        """csi: true StatisticalCSI [1,S,K]; h: channels [1,S,K,N,M]; held[s][scheme] =
-        (version, p [K,M], b [K,N], t_csi, update, complete, source, t_data) for satellite s (slot
-        order); the precoder age is t - t_data (the time of the lane's newest own/centralized data)."""
+        """csi: true StatisticalCSI [1,S,K]; h: channels [1,S,K,N,M]; held[s][scheme]: the
+        :class:`agents.live.boundary.HeldPrecoders` of satellite s (slot order); the precoder age is
+        t - t_data_s (the time of the lane's newest own/centralized data)."""
         _, s_num, k, m, n = csi.shape
         c = len(self.schemes)
         p = np.zeros((c, s_num, k, m), complex)
@@ -39,10 +39,10 @@ class Evaluator:
                 x = hs.get(name)
                 if x is None:
                     continue
-                p[i, j], b[i, j] = x[1], x[2]
-                ages[i][j] = t - (x[7] if len(x) > 7 and x[7] is not None else x[3])
-                updates[i][j] = int(x[4])
-                sources[i][j] = x[6]
+                p[i, j], b[i, j] = x.p, x.b
+                ages[i][j] = t - (x.t_data_s if x.t_data_s is not None else x.t_csi_s)
+                updates[i][j] = int(x.update)
+                sources[i][j] = x.source
         hh = torch.from_numpy(np.asarray(h)[0]).expand(c, *h.shape[1:])
         rates = instantaneous_rates(hh, Precoders(p=torch.from_numpy(p), b=torch.from_numpy(b)),
                                     torch.from_numpy(np.broadcast_to(csi.noise_w, (c, k)).copy()))

@@ -39,8 +39,6 @@ import pandas as pd
 
 SUMMARY_FIELDS = ("scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
                   "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s")
-COMPUTE_COLUMNS = ("region", "sat", "lane", "kind", "scheme", "update", "t_start_s", "t_ready_s", "flops",
-                   "iterations", "wall_s", "flops_source")
 
 
 def messages_frame(bus, meta: dict) -> pd.DataFrame:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from .config import RunConfig
-from .results import COMPUTE_COLUMNS, messages_frame, prepare_run_folder, summarize, write_run_folder
+from .boundary import COMPUTE_COLUMNS
+from .results import messages_frame, prepare_run_folder, summarize, write_run_folder
 
 
 @dataclass
@@ -102,7 +103,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
         torch.set_num_threads(threads)
     steps = pd.DataFrame(ep.rows)
     msgs = messages_frame(ep.bus, ep.meta)
-    computes = pd.DataFrame([dict(zip(COMPUTE_COLUMNS, c)) for c in ep.computes], columns=list(COMPUTE_COLUMNS))
+    computes = pd.DataFrame([c.row() for c in ep.computes], columns=list(COMPUTE_COLUMNS))
     summary = summarize(ep, steps, msgs)
     loop = sum(tick_walls)
     sim = ep.n_ticks * ep.tick_s

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constellation.ephemeris import Constellation
 from constellation.ground import rank_cooperating
 from constellation.scenario import Drops, World, WorldConfig
 from network.faults import FaultTimeline, GilbertElliott, IIDLinkOutage, ScheduledFailure, build_timeline
-from network.topology import TopologyConfig, TopologySnapshot, for_constellation, grazing_range_m
+from network.topology import CompleteTopology, TopologySnapshot, for_constellation
 
 STREAM_FAULTS = 0xFA17
 STREAM_CHANNELS = 0xC4A7
@@ -37,32 +36,6 @@ def build_constellation(recipe: dict):
     """(Constellation, provenance) from a recipe (:meth:`ConstellationSpec.build`)."""
     from agents.constellation_spec import ConstellationSpec
     return ConstellationSpec.parse(recipe).build()
-
-
-class CompleteTopology:
-    """Every pair of satellites linked (one hop) when in line of sight above the grazing height:
-    the topology ``satcoop overhead`` assumes between cooperating satellites. n(n-1)/2 candidate links."""
-
-    def __init__(self, n: int, config: TopologyConfig | None = None, ideal: bool = False):
-        self.n = n
-        self.config = config or TopologyConfig()
-        iu = np.triu_indices(n, 1)
-        self.edges = np.stack(iu, 1).astype(np.int64)
-        self.ideal = ideal
-        self._ideal = None
-
-    def snapshot(self, r_m, v_m_s=None, t_s=None) -> TopologySnapshot:
-        if self.ideal:
-            # the zero-latency limit: every pair one hop of zero length, always up (one snapshot for all t)
-            if self._ideal is None:
-                self._ideal = TopologySnapshot.from_edges(self.n, self.edges, np.zeros(len(self.edges)))
-            return self._ideal
-        r = np.asarray(r_m, float)
-        a, b = self.edges[:, 0], self.edges[:, 1]
-        length = np.linalg.norm(r[a] - r[b], axis=1)
-        rad = np.linalg.norm(r, axis=1)
-        up = length <= grazing_range_m(rad[a], rad[b], self.config.grazing_height_m, self.config.earth_radius_m)
-        return TopologySnapshot.from_edges(self.n, self.edges, length, up=up, t_s=t_s)
 
 
 @dataclass
@@ -156,10 +129,9 @@ class EpisodeWorld:
         satellites ``sat_ids`` [S] (the order of ``csi``'s S axis). Each link's small-scale draw is keyed by
         identity, (seed, region, tick, satellite id, UT id) (:mod:`constellation.keyed`): reordering the
         cooperating set permutes the channels, and a satellite keeps its links' draws whatever its slot.
-        As :meth:`constellation.csi.StatisticalCSI.sample_channels`: d = d_bar + sqrt(beta / (kappa + 1))
-        Sigma^(1/2) w, w ~ CN(0, I_N), H = d g^H."""
+        The keyed white normals go through :meth:`constellation.csi.StatisticalCSI.channels` (the same
+        eq. (13) as ``sample_channels``)."""
         from constellation import keyed
-        from constellation.csi import _psd_sqrt
 
         b, s, k, m, n = csi.shape
         sats = np.asarray(sat_ids, np.int64).reshape(1, s, 1, 1)
@@ -169,9 +141,7 @@ class EpisodeWorld:
         draw = lambda part: keyed.normal(key, STREAM_CHANNELS, np.int64(region), np.int64(tick), sats, uts, idx,
                                          np.int64(part))
         white = np.broadcast_to((draw(0) + 1j * draw(1)) / np.sqrt(2.0), (b, s, k, n))
-        d = csi.d_bar + np.sqrt(csi.beta / (csi.kappa + 1.0))[..., None] * np.einsum(
-            "...ij,...j->...i", _psd_sqrt(csi.sigma), white)
-        return d[..., :, None] * csi.g[..., None, :].conj()
+        return csi.channels(white)
 
     # ------------------------------------------------------------------ faults
     def fault_timeline(self, central0: int | None) -> FaultTimeline:

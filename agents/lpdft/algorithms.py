@@ -462,7 +462,7 @@ def mmse_fdp(scn: LPDFTScenario) -> SchemeResult:
 
 
 # the LP-DFT paper's single-satellite schemes (scenario -> SchemeResult); the multi-satellite
-# paper's cooperative schemes are agents.precoding.schemes.PRECODING_SCHEMES
+# paper's cooperative schemes are in the catalog agents.schemes
 LPDFT_SCHEMES = {"LP-DFT": lp_dft, "Greedy-ZF": greedy_zf, "DFT-BF": dft_bf, "MF-FDP": mf_fdp, "MMSE-FDP": mmse_fdp}
 
 

@@ -1,4 +1,4 @@
-"""Cen-TFC-WM and Dec-TFC-WM as registered schemes (:mod:`agents.precoding.schemes` contract).
+"""Cen-TFC-WM and Dec-TFC-WM as schemes (:mod:`agents.precoding.contract`; catalogued in :mod:`agents.schemes`).
 
 ``cen_tfc_wm(problem, weights=None)`` / ``dec_tfc_wm(problem, weights=None)`` ->
 ``(Precoders, history)``, history with the contract keys: ``iterations`` 0 (one forward
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import torch
 
+from agents.precoding.contract import closed_form_history
 from agents.precoding.problem import PrecodingProblem, Precoders
 
-__all__ = ["WEIGHTS_DIR", "SHIPPED", "shipped_weights", "shipped_metadata", "resolve_weights", "load_net",
-           "cen_tfc_wm", "dec_tfc_wm", "dec_tfc_wm_local", "register", "training_overlap_note"]
+__all__ = ["WEIGHTS_DIR", "SHIPPED", "SCHEME_NAMES", "shipped_weights", "shipped_metadata", "resolve_weights",
+           "load_net", "cen_tfc_wm", "dec_tfc_wm", "dec_tfc_wm_local", "training_overlap_note"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SHIPPED = {"cen": "cen_tfc_wm", "dec": "dec_tfc_wm"}
@@ -78,21 +79,13 @@ def resolve_weights(arch: str, weights=None) -> Path:
     return path
 
 
-def _history(b: int, total: float, per_sat: torch.Tensor | None = None) -> dict:
-    h = {"iterations": torch.zeros(b, dtype=torch.long), "objective": torch.full((b,), float("nan"), dtype=torch.float64),
-         "flops": torch.full((b,), float(total), dtype=torch.float64)}
-    if per_sat is not None:
-        h["flops_per_satellite"] = per_sat
-    return h
-
-
 def cen_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict]:
     """Cen-TFC-WM (Section III, Algorithm 2): one forward pass of the centralized net + (26)."""
     net = load_net(resolve_weights("cen", weights))
     b, s, k = problem.shape[:3]
     with torch.no_grad():
         prec, _ = net(problem)
-    return prec.detach(), _history(b, net.flops(s, k, lags=net.last_used_lags))
+    return prec.detach(), closed_form_history(b, float(net.flops(s, k, lags=net.last_used_lags)))
 
 
 def dec_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict]:
@@ -104,12 +97,13 @@ def dec_tfc_wm(problem: PrecodingProblem, weights=None) -> tuple[Precoders, dict
     with torch.no_grad():
         prec, _ = net(problem)
     per_sat = float(net.flops(s - 1, k, lags=net.last_used_lags))
-    return prec.detach(), _history(b, s * per_sat, torch.full((b, s), per_sat, dtype=torch.float64))
+    return prec.detach(), closed_form_history(b, s * per_sat,
+                                              flops_per_satellite=torch.full((b, s), per_sat, dtype=torch.float64))
 
 
 def dec_tfc_wm_local(local: PrecodingProblem, others, weights=None) -> tuple[Precoders, dict]:
-    """On-board Dec-TFC-WM of ONE satellite (the live simulation's entry point, also reachable as
-    ``dec_tfc_wm.local``): ``local`` its own S=1 problem, ``others`` an
+    """On-board Dec-TFC-WM of ONE satellite (the scheme's ``local`` entry, which the live agents call):
+    ``local`` its own S=1 problem, ``others`` an
     :class:`agents.nets.dec_tfc.OthersView` built from the SSI it holds. Returns (Precoders
     [B,1,K,...], contract history with ``flops`` = that satellite's inference, counted for the
     others it knows)."""
@@ -121,11 +115,7 @@ def dec_tfc_wm_local(local: PrecodingProblem, others, weights=None) -> tuple[Pre
         prec = dec_tfc_local(net, local, others)
     known = others.mask.sum(-1) if others.mask.numel() else torch.zeros(b, dtype=torch.long)
     fl = torch.tensor([float(net.flops(int(o), k, lags=net.last_used_lags)) for o in known], dtype=torch.float64)
-    return prec.detach(), {"iterations": torch.zeros(b, dtype=torch.long),
-                           "objective": torch.full((b,), float("nan"), dtype=torch.float64), "flops": fl}
-
-
-dec_tfc_wm.local = dec_tfc_wm_local
+    return prec.detach(), closed_form_history(b, fl)
 
 
 def training_overlap_note(seed: int, first: int, drops: int, weights=None, names=()) -> str | None:
@@ -156,15 +146,3 @@ def training_overlap_note(seed: int, first: int, drops: int, weights=None, names
         return None
     return ("warning: evaluating on training data: " + "; ".join(notes)
             + " -- use another --seed (or --first within the weights' test split) for held-out figures")
-
-
-def register() -> None:
-    """Register both schemes in :data:`agents.precoding.schemes.PRECODING_SCHEMES` (idempotent)."""
-    from agents.precoding import schemes as reg
-
-    if "Cen-TFC-WM" not in reg.PRECODING_SCHEMES:
-        reg.register_scheme("Cen-TFC-WM", cen_tfc_wm, architecture="centralized",
-                            description="learned: tensor-equivariant TFC net (TEN-FDA-CFR) + closed form (26)")
-    if "Dec-TFC-WM" not in reg.PRECODING_SCHEMES:
-        reg.register_scheme("Dec-TFC-WM", dec_tfc_wm, architecture="decentralized",
-                            description="learned: dual-branch TFC net per satellite, others' SSI only, + (26)")

@@ -13,12 +13,10 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from agents.precoding.rates import ergodic_rates
 
-from .dataset import load_drops
 from .schemes import SHIPPED, WEIGHTS_DIR, load_net
 
 __all__ = ["REFERENCE", "reference_figures", "ship"]

@@ -5,7 +5,7 @@ rate (16), instantaneous rates), :mod:`.power` (exact sum-power multiplier),
 :mod:`.miso` (textbook MISO-BC WMMSE primitives), :mod:`.wmmse` (Cen-Opt-WM,
 Sep-Opt-WM, closed-form recovery (26)), :mod:`.baselines` (Sep-MRT, Sep-MMSE),
 :mod:`.ergodic` (Cen-Opt-ER), :mod:`.convergence` (the per-drop stopping policy),
-:mod:`.flops` (operation counts), :mod:`.schemes` (the scheme contract and the
-registry ``PRECODING_SCHEMES``). Import the submodules directly; this package
+:mod:`.flops` (operation counts), :mod:`.contract` (the scheme contract: Scheme,
+HISTORY_KEYS, check_history; the catalog is :mod:`agents.schemes`). Import the submodules directly; this package
 import stays light.
 """

@@ -1,4 +1,4 @@
-"""Separate (non-cooperative) baselines of Section VI-A: Sep-MRT and Sep-MMSE, and the scheme registry.
+"""Separate (non-cooperative) baselines of Section VI-A: Sep-MRT and Sep-MMSE.
 
 Each satellite designs its precoders from its own sCSI only, ignoring the other
 satellites; the receive vectors are the receive steering vectors b_{s,k} = d0_{s,k}.
@@ -10,20 +10,20 @@ satellites; the receive vectors are the receive steering vectors b_{s,k} = d0_{s
   P_s = c H_s^H (H_s H_s^H + (sum_k sigma_k^2 / P_s) I)^{-1}, c scaling to
   ||P_s||_F^2 = P_s (the budget, W).
 
-These functions return Precoders only; the registered schemes (contract
-``fn(problem, **options) -> (Precoders, history)`` with iterations/objective/flops)
-are in :mod:`agents.precoding.schemes` (``PRECODING_SCHEMES``).
+:func:`sep_mrt` / :func:`sep_mmse` return Precoders only; :func:`sep_mrt_scheme` /
+:func:`sep_mmse_scheme` follow the scheme contract (:mod:`agents.precoding.contract`:
+``fn(problem) -> (Precoders, history)`` with iterations/objective/flops).
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 
+from . import flops as flopcount
+from .contract import closed_form_history
 from .problem import PrecodingProblem, Precoders
 from .wmmse import mrt_precoders
 
-__all__ = ["sep_mrt", "sep_mmse"]
+__all__ = ["sep_mrt", "sep_mmse", "sep_mrt_scheme", "sep_mmse_scheme"]
 
 
 def sep_mrt(problem: PrecodingProblem) -> Precoders:
@@ -49,28 +49,19 @@ def sep_mmse(problem: PrecodingProblem) -> Precoders:
     return Precoders(p=p, b=b.clone())
 
 
-# ---------------------------------------------------------------- legacy registry names
-# The registry lives in :mod:`agents.precoding.schemes` (``PRECODING_SCHEMES``, ``register_scheme(name, fn,
-# architecture=...)``, ``run_scheme``). The old names stay importable from here (resolved lazily: schemes
-# imports this module): ``SCHEMES`` is a read-only name -> fn view of the registry.
-_ARCH_BY_PREFIX = {"Sep-": "separate", "Cen-": "centralized", "Dec-": "decentralized"}
+def sep_mrt_scheme(problem: PrecodingProblem) -> tuple[Precoders, dict]:
+    """Sep-MRT (:func:`sep_mrt`); flops = S * 2 K M (:func:`agents.precoding.flops.sep_mrt_flops`),
+    per satellite 2 K M; no objective."""
+    b, s, k, m, n = problem.shape
+    per_sat = flopcount.sep_mrt_flops(1, k, m)
+    return sep_mrt(problem), closed_form_history(b, s * per_sat,
+                                                 flops_per_satellite=torch.full((b, s), per_sat, dtype=torch.float64))
 
 
-def _legacy_register_scheme(name: str, fn: Callable, overwrite: bool = False, architecture: str | None = None):
-    """Old ``register_scheme(name, fn)``: the architecture is taken from the name's prefix
-    (Sep-/Cen-/Dec-) unless given. Prefer :func:`agents.precoding.schemes.register_scheme`."""
-    from . import schemes
-    if architecture is None:
-        architecture = next((a for pre, a in _ARCH_BY_PREFIX.items() if name.startswith(pre)), None)
-        if architecture is None:
-            raise ValueError(f"register_scheme: cannot infer the architecture of {name!r} from its name; "
-                             f"use agents.precoding.schemes.register_scheme(name, fn, architecture=...)")
-    return schemes.register_scheme(name, fn, architecture=architecture, overwrite=overwrite)
-
-
-def __getattr__(name):
-    if name in ("SCHEMES", "register_scheme", "run_scheme"):
-        from . import schemes
-        return {"SCHEMES": schemes.LegacySchemeView(), "register_scheme": _legacy_register_scheme,
-                "run_scheme": schemes.run_scheme}[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def sep_mmse_scheme(problem: PrecodingProblem) -> tuple[Precoders, dict]:
+    """Sep-MMSE (:func:`sep_mmse`); flops per satellite :func:`agents.precoding.flops.sep_mmse_flops`
+    at S = 1: K cquad(N) + 8 K N^2 + 8 K M + cmatmul(K,M,K) + csolve(K,K) + cmatmul(M,K,K); no objective."""
+    b, s, k, m, n = problem.shape
+    per_sat = flopcount.sep_mmse_flops(1, k, m, n)
+    return sep_mmse(problem), closed_form_history(b, s * per_sat,
+                                                  flops_per_satellite=torch.full((b, s), per_sat, dtype=torch.float64))

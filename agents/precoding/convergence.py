@@ -29,7 +29,7 @@ Usage (the loop keeps its own state for the active drops only)::
 
 ``iterations`` [B] (long) is the number of outer iterations each drop ran
 (= ``converged_at``); it is the per-drop iteration count of the scheme contract
-(:mod:`agents.precoding.schemes`).
+(:mod:`agents.precoding.contract`).
 """
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     not depend on the others in the batch), or after ``max_iter`` iterations.
 
     Returns (Precoders, history); history has the scheme contract's keys
-    (:mod:`agents.precoding.schemes`): ``iterations`` long [B] (outer iterations each drop ran),
+    (:mod:`agents.precoding.contract`): ``iterations`` long [B] (outer iterations each drop ran),
     ``objective`` [B] (final (18), nats; lower is better), ``flops`` [B] (real flops this drop
     cost), and ``objective_trace`` [I+1,B] ((18) per iteration, non-increasing; constant after a
     drop froze), ``wsr_surrogate`` [I+1,B] (bit/s/Hz), ``lam`` [I,B,S] (multiplier of the current

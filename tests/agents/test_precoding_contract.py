@@ -1,4 +1,5 @@
-"""The scheme contract (agents.precoding.schemes), the per-drop convergence policy and the flop counts."""
+"""The scheme contract (agents.precoding.contract), the catalog (agents.schemes), the per-drop convergence
+policy and the flop counts."""
 from __future__ import annotations
 
 import math
@@ -11,8 +12,12 @@ from agents.precoding import flops as fl
 from agents.precoding.convergence import DropFreezer, relative_change
 from agents.precoding.miso import miso_wmmse
 from agents.precoding.problem import PrecodingProblem
-from agents.precoding.schemes import (ARCHITECTURES, PRECODING_SCHEMES, get_scheme, register_scheme, run_scheme,
-                                      scheme_names)
+from agents import schemes as catalog
+from agents.precoding.contract import ARCHITECTURES, Scheme
+from agents.schemes import CATALOG
+from constellation.checks import BadInput
+
+run_scheme = catalog.run
 
 OURS = {"Sep-MRT": "separate", "Sep-MMSE": "separate", "Sep-Opt-WM": "separate", "Cen-Opt-WM": "centralized",
         "Cen-Opt-ER": "centralized"}
@@ -27,26 +32,40 @@ def _opts(name):
     return {}
 
 
-def test_registry_names_and_architectures():
+def test_catalog_names_and_architectures():
     for name, arch in OURS.items():
-        assert get_scheme(name).architecture == arch
-    assert set(scheme_names("separate")) >= {"Sep-MRT", "Sep-MMSE", "Sep-Opt-WM"}
-    assert all(PRECODING_SCHEMES[n].architecture == "centralized" for n in scheme_names("centralized"))
+        assert catalog.get(name).architecture == arch
+    assert catalog.names() == ["Sep-MRT", "Sep-MMSE", "Sep-Opt-WM", "Cen-Opt-WM", "Cen-Opt-ER", "Cen-TFC-WM",
+                               "Dec-TFC-WM"]
+    assert catalog.names("separate") == ["Sep-MRT", "Sep-MMSE", "Sep-Opt-WM"]
+    assert catalog.names("decentralized") == ["Dec-TFC-WM"]
+    assert all(CATALOG[n].architecture == "centralized" for n in catalog.names("centralized"))
     assert set(ARCHITECTURES) == {"separate", "centralized", "decentralized"}
-    # the two papers' registries have distinct names and contents
+    # declared, not guessed: exactly the iterative schemes take a warm start, only Dec-TFC-WM has an on-board entry
+    assert [n for n, s in CATALOG.items() if s.warm_start] == ["Sep-Opt-WM", "Cen-Opt-WM", "Cen-Opt-ER"]
+    assert [n for n, s in CATALOG.items() if s.local is not None] == ["Dec-TFC-WM"]
+    import inspect
+    for n, s in CATALOG.items():
+        assert s.warm_start == ("init" in inspect.signature(s.fn).parameters), n
+    # the two papers' tables have distinct names
     from agents.lpdft.algorithms import LPDFT_SCHEMES
-    assert not set(LPDFT_SCHEMES) & set(PRECODING_SCHEMES)
+    assert not set(LPDFT_SCHEMES) & set(CATALOG)
 
 
 def test_register_and_run_check_the_contract(make_csi):
     prob = PrecodingProblem.from_csi(make_csi(40, B=2, S=2, K=3, M=4, N=2), power_dbw=0.0)
     with pytest.raises(ValueError, match="architecture"):
-        register_scheme("Tmp-Bad", lambda p: None, architecture="federated")
+        Scheme("Tmp-Bad", lambda p: None, architecture="federated")
+    with pytest.raises(ValueError, match="on-board entry"):
+        Scheme("Tmp-Local", lambda p: None, architecture="separate", local=lambda p, o: None)
     with pytest.raises(ValueError, match="already registered"):
-        register_scheme("Cen-Opt-WM", lambda p: None, architecture="centralized")
-    with pytest.raises(ValueError, match="unknown scheme"):
+        catalog.register(Scheme("Cen-Opt-WM", lambda p: None, architecture="centralized"))
+    with pytest.raises(BadInput, match="unknown scheme 'Nope'"):
         run_scheme("Nope", prob)
-    good = PRECODING_SCHEMES["Sep-MRT"].fn
+    with pytest.raises(BadInput, match="schemes = 'Nope': not a registered scheme"):
+        catalog.resolve(["Sep-MRT", "Nope"])
+    assert catalog.resolve("all") == catalog.names()
+    good = CATALOG["Sep-MRT"].fn
     bad_fns = {
         "Tmp-Nohist": lambda p: good(p)[0],                                               # no history
         "Tmp-Missing": lambda p: (good(p)[0], {"iterations": torch.zeros(2, dtype=torch.long)}),
@@ -55,23 +74,13 @@ def test_register_and_run_check_the_contract(make_csi):
     }
     try:
         for name, fn in bad_fns.items():
-            register_scheme(name, fn, architecture="separate")
+            catalog.register(Scheme(name, fn, architecture="separate"))
             with pytest.raises(TypeError):
                 run_scheme(name, prob)
     finally:
         for name in bad_fns:
-            PRECODING_SCHEMES.pop(name, None)
-    # the legacy names still work: SCHEMES is a live name -> fn view, register_scheme infers the architecture
-    from agents.precoding import baselines
-    assert list(baselines.SCHEMES) == list(PRECODING_SCHEMES)
-    assert baselines.SCHEMES["Cen-Opt-WM"] is PRECODING_SCHEMES["Cen-Opt-WM"].fn
-    try:
-        baselines.register_scheme("Dec-Tmp", good)
-        assert PRECODING_SCHEMES["Dec-Tmp"].architecture == "decentralized"
-        with pytest.raises(ValueError, match="architecture"):
-            baselines.register_scheme("Tmp", good)
-    finally:
-        PRECODING_SCHEMES.pop("Dec-Tmp", None)
+            CATALOG.pop(name, None)
+    assert list(CATALOG) == catalog.names()
 
 
 @pytest.mark.parametrize("name", list(OURS))

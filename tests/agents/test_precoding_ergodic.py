@@ -9,7 +9,8 @@ from agents.precoding import flops as fl
 from agents.precoding.ergodic import cen_opt_er, drop_fingerprints, drop_normals, er_step_flops, sample_wsr
 from agents.precoding.problem import PrecodingProblem
 from agents.precoding.rates import ergodic_rates
-from agents.precoding.schemes import run_scheme
+from agents.schemes import run as run_scheme
+from constellation import scenario
 from agents.precoding.wmmse import cen_opt_wm
 
 FAST = {"steps": 60, "samples_per_step": 16, "eval_samples": 128, "eval_every": 10}
@@ -22,7 +23,6 @@ def _held_out(prob, prec, seed=987654, samples=2048):
 
 @pytest.fixture(scope="module")
 def world_problem():
-    scenario = pytest.importorskip("constellation.scenario")
     drops = scenario.World(scenario.WorldConfig(S=3, K=12)).draw_drops(4, np.random.default_rng(77))
     return drops.csi
 
@@ -110,7 +110,6 @@ def test_world_drop_alone_equals_it_in_a_batch():
     """On world drops Cen-Opt-WM's result for a drop differs between batches by ~1e-14 (batched reductions),
     and 300 steps of stochastic ascent used to amplify that to 1e-4 .. 1e-1 in the precoders. The warm start
     is rounded and the estimator keeps a drop's reductions in its own memory: drop 5 alone == drop 5 of 6."""
-    scenario = pytest.importorskip("constellation.scenario")
     drops = scenario.World(scenario.WorldConfig(S=3, K=12)).draw_drops(6, np.random.default_rng(7))
     prob = PrecodingProblem.from_csi(drops.csi, power_dbw=10.0)
     er, h = cen_opt_er(prob)

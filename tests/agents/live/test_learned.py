@@ -3,10 +3,12 @@ through its on-board entry point with the SSI view; their compute is charged fro
 on-board entry point that reports no flops is an error, never free compute."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
-from agents.live import schemes as registry
+from agents import schemes as catalog
 from agents.live.run import run_episode
 
 from .conftest import tiny
@@ -34,20 +36,31 @@ def test_learned_schemes_run_live_with_counted_flops(learned_run):
         assert len(st) and st["sum_rate_bps_hz"].gt(0).all()
         assert summary[name]["sum_rate_mean_bps_hz"] > 0
     assert (c[c["lane"] == "Cen-TFC-WM"]["kind"] == "central").any()
-    # Cen-TFC-WM exchanges reports and bundles; Dec-TFC-WM only the SSI broadcast
+    # Cen-TFC-WM exchanges reports and bundles; Dec-TFC-WM sends no message of its own: its ISL figures are
+    # exactly the shared SSI broadcast, S (S - 1) SSI messages per SSI period
     assert summary["Cen-TFC-WM"]["isl_payload_bits_per_update"] > summary["Dec-TFC-WM"]["isl_payload_bits_per_update"]
-    assert set(res.messages[res.messages["scheme"] == "Dec-TFC-WM"]["type"]) <= set()
+    m = res.messages
+    assert not (m["scheme"] == "Dec-TFC-WM").any()
+    ssi = m[m["scheme"] == ""]
+    assert set(ssi["type"]) == {"SSI"} and len(ssi) > 0
+    n_updates = 2                                            # duration 2 s, one update per second
+    assert summary["Dec-TFC-WM"]["isl_payload_bits_per_update"] == ssi["payload_bits"].sum() / n_updates
+    assert len(ssi) == n_updates * 3 * 2                      # S = 3: S (S - 1) per SSI instant, one per second
+
+
+def _with_local(monkeypatch, name, local):
+    monkeypatch.setitem(catalog.CATALOG, name, dataclasses.replace(catalog.get(name), local=local))
 
 
 def test_entry_point_without_flops_is_an_error(monkeypatch):
-    real = registry.local_entry("Dec-TFC-WM")
+    real = catalog.get("Dec-TFC-WM").local
 
     def no_flops(local, view):
         prec, hist = real(local, view)
         return prec, {k: v for k, v in hist.items() if k != "flops"}
 
-    monkeypatch.setattr(registry, "local_entry", lambda name: no_flops if name == "Dec-TFC-WM" else None)
-    with pytest.raises(RuntimeError, match="Dec-TFC-WM: .*no history\\['flops'\\]"):
+    _with_local(monkeypatch, "Dec-TFC-WM", no_flops)
+    with pytest.raises(TypeError, match="Dec-TFC-WM.*lacks the contract keys \\['flops'\\]"):
         run_episode(tiny(duration_s=0.3, K=6, schemes=["Dec-TFC-WM"]), progress=False)
 
 
@@ -56,7 +69,7 @@ def test_decentralized_view_uses_the_peers_ssi_power(monkeypatch):
     agent's own budget: peers announcing twice the budget are seen with twice the budget."""
     from agents import protocol
 
-    real_ssi, real_entry = protocol.ssi_of, registry.local_entry("Dec-TFC-WM")
+    real_ssi, real_entry = protocol.ssi_of, catalog.get("Dec-TFC-WM").local
     seen = []
 
     def doubled(r, axes, power_w, *a, **k):
@@ -67,7 +80,7 @@ def test_decentralized_view_uses_the_peers_ssi_power(monkeypatch):
         return real_entry(local, view)
 
     monkeypatch.setattr(protocol, "ssi_of", doubled)
-    monkeypatch.setattr(registry, "local_entry", lambda name: spy if name == "Dec-TFC-WM" else None)
+    _with_local(monkeypatch, "Dec-TFC-WM", spy)
     run_episode(tiny(duration_s=1.1, K=6, schemes=["Dec-TFC-WM"]), progress=False)
     after = [(own, pw) for own, pw in seen[3:]]          # the first update runs before any SSI arrived
     assert after and all(pw.numel() == 2 and torch.allclose(pw, torch.full_like(pw, 2.0 * own)) for own, pw in after)

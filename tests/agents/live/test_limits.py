@@ -40,7 +40,7 @@ def test_zero_latency_instant_compute_equals_offline():
 
 
 def test_one_update_on_one_hop_topology_matches_overhead():
-    from agents.protocol import update_overhead
+    from agents.experiments.overhead import update_overhead
 
     cfg = tiny(duration_s=0.5, K=12, isl__topology="complete", schemes=["Sep-MMSE", "Cen-Opt-WM"],
                update_period_s=1.0, ssi_period_s=1.0)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.live import schemes as registry
+from agents import schemes as catalog
 from agents.live.run import run_episode
+from agents.precoding.contract import Scheme
 from agents.precoding.wmmse import cen_opt_wm
 
 from .conftest import tiny
@@ -22,15 +23,9 @@ WINDOW = (1.0, 4.5)
 def dec_scheme():
     """A decentralized scheme for the test: each agent solves the WMMSE problem it believes in (own
     sCSI measured, peers from their SSI with median fading) and keeps its own row."""
-    contract, legacy = registry._registry()
-    if contract is not None:
-        contract.register_scheme(DEC, cen_opt_wm, architecture="decentralized", overwrite=True)
-        yield
-        contract.PRECODING_SCHEMES.pop(DEC)
-    else:
-        legacy.register_scheme(DEC, cen_opt_wm, overwrite=True)
-        yield
-        legacy.SCHEMES.pop(DEC)
+    catalog.register(Scheme(DEC, cen_opt_wm, "decentralized", warm_start=True), overwrite=True)
+    yield
+    catalog.CATALOG.pop(DEC)
 
 
 def _window(steps, scheme, col):

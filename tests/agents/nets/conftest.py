@@ -1,7 +1,6 @@
 """Fixtures of the learned-precoder tests: world drops at any (S, K), small random nets."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 

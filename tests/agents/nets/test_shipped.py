@@ -1,7 +1,6 @@
 """The shipped weights: they load, reproduce the figures recorded with them, and run as registered schemes."""
 from __future__ import annotations
 
-import json
 
 import pytest
 import torch
@@ -27,10 +26,11 @@ def test_shipped_weights_reproduce_their_recorded_figures(arch):
 
 @pytest.mark.parametrize("name", ["Cen-TFC-WM", "Dec-TFC-WM"])
 def test_learned_schemes_follow_the_contract(world_problem, name):
-    from agents.precoding.schemes import get_scheme, run_scheme
+    from agents import schemes as catalog
+    run_scheme = catalog.run
     prob = world_problem(3, 12, batch=2)
     prec, hist = run_scheme(name, prob)
-    assert get_scheme(name).architecture == ("centralized" if name.startswith("Cen") else "decentralized")
+    assert catalog.get(name).architecture == ("centralized" if name.startswith("Cen") else "decentralized")
     assert torch.equal(hist["iterations"], torch.zeros(2, dtype=torch.long))
     assert torch.isnan(hist["objective"]).all() and (hist["flops"] > 1e6).all()
     assert torch.allclose(prec.power_w, prob.power_w, rtol=1e-10)
@@ -62,12 +62,12 @@ def test_weights_override_and_training_seed_note(tmp_path, world_problem):
 
 
 def test_on_board_entry_point_matches_the_batched_scheme(world_problem):
-    from agents.live import schemes as live_registry
+    from agents import schemes as catalog
     from agents.nets.dec_tfc import OthersView
     from agents.nets.schemes import dec_tfc_wm
     prob = world_problem(3, 12, batch=1)
     full, _ = dec_tfc_wm(prob)
-    entry = live_registry.local_entry("Dec-TFC-WM")
+    entry = catalog.get("Dec-TFC-WM").local
     assert entry is not None
     prec, hist = entry(prob.take(sats=[2]), OthersView.from_problem(prob, 2))
     assert torch.allclose(prec.p[:, 0], full.p[:, 2], atol=1e-6 * full.p.abs().max().item())
