@@ -1,6 +1,6 @@
 """``satcoop sweep``: a grid of offline comparisons or live episodes on Ray, resumable.
 
-    satcoop sweep CONFIG.toml [--out DIR] [--resume] [--address ADDR] [--chunk-size N]
+    satcoop sweep CONFIG.toml [--out DIR] [--resume] [--force] [--address ADDR] [--chunk-size N]
                   [--json] [--no-progress]
 
 The work is :func:`agents.experiments.sweep.run_sweep` (see its module docstring for the
@@ -23,7 +23,11 @@ def register(subparsers) -> None:
                     "finished chunk as a parquet shard under DIR/shards/ and the tidy table DIR/results.parquet.")
     p.add_argument("config", metavar="CONFIG.toml", help="sweep config (kind, seed, replicates, [base], [grid])")
     p.add_argument("--out", metavar="DIR", default=None, help="results folder (default runs/sweep-<config name>)")
-    p.add_argument("--resume", action="store_true", help="continue the sweep in DIR: compute only what is missing")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in DIR: compute only what is missing "
+                   "(units whose manifest record or shard was lost included)")
+    p.add_argument("--force", action="store_true",
+                   help="write into DIR even if it holds another sweep, a damaged manifest or other files "
+                        "(a conflicting manifest is moved aside, never deleted)")
     p.add_argument("--address", metavar="ADDR", default=None,
                    help="join a running Ray cluster (e.g. auto or HEAD_IP:6379; default: local Ray on this machine)")
     p.add_argument("--chunk-size", dest="chunk_size", type=int, default=None,
@@ -35,7 +39,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from agents.experiments.sweep import load_sweep_config, run_sweep
+    from agents.experiments.sweep import SweepIncomplete, load_sweep_config, run_sweep
 
     if args.chunk_size is not None and args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}")
@@ -43,7 +47,10 @@ def run(args) -> int:
     out = args.out or str(Path("runs") / f"sweep-{Path(args.config).stem}")
     try:
         outcome = run_sweep(config, out, resume=args.resume, address=args.address, chunk_size=args.chunk_size,
-                            progress=args.progress)
+                            progress=args.progress, force=args.force)
+    except SweepIncomplete as exc:
+        print(f"satcoop sweep: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"satcoop sweep: interrupted; finished shards are kept in {out}: rerun with --resume",
               file=sys.stderr)

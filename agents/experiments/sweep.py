@@ -20,7 +20,8 @@ a ``base`` configuration (any field of :class:`agents.experiments.compare.Compar
 Every point config is validated before any work starts.
 
 Identity, not position. A *unit* is one (grid point, replicate). Its id is a hash of the
-point's assignment (the grid values, as canonical JSON) and the replicate, and its seed is
+point's assignment (the grid values as the point config validates them -- ``-10`` and ``-10.0``
+for a power in dBW are one value -- as canonical JSON) and the replicate, and its seed is
 ``SeedSequence([sweep seed, hash(assignment minus crn_axes), replicate])``: it does not depend
 on where the point sits in the grid, on the chunk it runs in, on the number of workers or
 nodes, nor on the order tasks finish. Axes listed in ``crn_axes`` do not enter the seed, so
@@ -35,13 +36,18 @@ the trial, ours the chunk's parquet shard) for nothing we use; tasks in chunks a
 scheduling overhead (measured in ``scripts/bench_sweep.py``) and need only ``ray.wait``.
 Local Ray by default (``num_cpus`` from the machine); ``address`` joins a cluster.
 
-Nothing lost. Each finished chunk is written at once as a parquet shard ``DIR/shards/`` and a
-line appended to ``DIR/manifest.jsonl`` (the campaign key, the shard, its unit ids, failures).
-With ``resume`` only units missing from the manifest (or failed) are computed; the final
-``DIR/results.parquet`` (one tidy row per unit x result row -- per scheme (x power for
-compare) -- sorted by point index, replicate and row) is assembled from the shards, so it
-equals an uninterrupted run's (measurement columns such as ``runtime_s_per_drop`` aside:
-they are wall times). A chunk whose task fails (an exception, a killed worker, a lost node:
+Nothing lost. Each finished chunk is written at once as a parquet shard ``DIR/shards/`` (temp
+file, fsync, rename) and a record appended to ``DIR/manifest.jsonl`` (the campaign key, the shard,
+its unit ids, failures; crash-safe: see :mod:`agents.experiments.manifest` -- a torn last line is
+dropped with a warning and its units recomputed, a torn header refuses the resume). With
+``resume`` only units without a record (or failed, or whose shard is missing or unreadable) are
+computed; the final ``DIR/results.parquet`` (one tidy row per unit x result row -- per scheme (x
+power for compare) -- sorted by point index, replicate and row) is assembled from the shards, so
+it equals an uninterrupted run's (measurement columns such as ``runtime_s_per_drop`` aside: they
+are wall times). Every unit of the sweep must have its rows: a shorter table is never written
+(:class:`SweepIncomplete`). A folder is never overwritten silently: a plain run refuses a folder
+that holds a sweep or anything else, ``resume`` one without a manifest (``force`` overrides).
+A chunk whose task fails (an exception, a killed worker, a lost node:
 Ray retries it ``max_retries`` times) is split into single-unit tasks, each retried by Ray
 (``retry_exceptions``); a unit that still fails is recorded with ``status = "failed"`` and its
 error, never dropped, and the rest of the sweep completes.
@@ -62,12 +68,14 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import one_line
+from constellation.checks import BadInput
 
-__all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "load_sweep_config", "run_sweep", "expand_units",
+from .errors import one_line
+from .manifest import MANIFEST, append_record, latest_records, prepare_sweep_folder, read_manifest
+
+__all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "SweepIncomplete", "load_sweep_config", "run_sweep", "expand_units",
            "point_config_class", "evaluate_point", "MEASUREMENT_COLUMNS"]
 
-MANIFEST = "manifest.jsonl"
 RESULTS = "results.parquet"
 # wall-time columns: measurements, not functions of the config (excluded when comparing tables)
 MEASUREMENT_COLUMNS = ("runtime_s_per_drop", "wall_s", "wall_time_s", "isl_wall_s")
@@ -75,6 +83,11 @@ MEASUREMENT_COLUMNS = ("runtime_s_per_drop", "wall_s", "wall_time_s", "isl_wall_
 
 class SweepInterrupted(KeyboardInterrupt):
     """The sweep stopped before finishing (the shards written so far are kept; resume with resume=True)."""
+
+
+class SweepIncomplete(RuntimeError):
+    """The shards do not hold a row for every unit of the sweep (a checked invariant: the table is
+    never written short); ``--resume`` recomputes the missing units."""
 
 
 class SweepConfig(BaseModel):
@@ -225,19 +238,44 @@ def expand_units(config: SweepConfig) -> list[Unit]:
             raise ValueError(f"grid.{a}: unknown field of the {cls.__name__}; allowed: {sorted(cls.model_fields)}")
     units = []
     base = _resolved_base(config)
+    seen: dict[str, dict] = {}
     for p, values in enumerate(itertools.product(*(config.grid[a] for a in axes))):
-        assignment = dict(zip(axes, values))
+        written = dict(zip(axes, values))
+        # the point's identity is its grid values as validated (-10 and -10.0 for a power in dBW are
+        # one value: one id, one seed), not as written
+        probe = copy.deepcopy(base)
+        for a, v in written.items():
+            _set_dotted(probe, a, v)
+        probe["seed"] = 0
+        validated = _validate_point(cls, _point_data(config.kind, probe), written).model_dump(mode="json")
+        assignment = {a: _validated_value(validated, a, v) for a, v in written.items()}
         point_id = _hash(_canon(assignment), 12)
+        if point_id in seen:
+            raise BadInput(f"grid points {seen[point_id]} and {written} are the same point once validated "
+                             f"({assignment}); remove one")
+        seen[point_id] = written
         for r in range(config.replicates):
             seed = unit_seed(config.seed, assignment, config.crn_axes, r)
-            data = copy.deepcopy(base)
-            for a, v in assignment.items():
-                _set_dotted(data, a, v)
+            data = copy.deepcopy(probe)
             data["seed"] = seed
-            cfg = _validate_point(cls, _point_data(config.kind, data), assignment)
+            cfg = _validate_point(cls, _point_data(config.kind, data), written)
             units.append(Unit(uid=f"{point_id}-r{r}", point=p, point_id=point_id, replicate=r, seed=seed,
                               assignment=assignment, config=cfg.model_dump(mode="json")))
     return units
+
+
+def _validated_value(validated: dict, name: str, written):
+    """The value of grid axis ``name`` (dotted) in the validated point config (JSON form), in the
+    shape it was written: a scalar the field wraps in a list (``power_dbw = -10`` -> ``[-10.0]``)
+    is unwrapped again, so the canonical spelling of a value keeps its id and seed."""
+    node = validated
+    for part in name.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return written
+        node = node[part]
+    if isinstance(node, list) and not isinstance(written, list) and len(node) == 1:
+        return node[0]
+    return node
 
 
 def _resolved_base(config: SweepConfig) -> dict:
@@ -369,40 +407,26 @@ def _unit_frame(unit: Unit, kind: str, rows: list[dict] | None, error: str | Non
 def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)                               # the data on disk before the name points at it
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
 
 
-def _read_manifest(out: Path) -> list[dict]:
-    path = out / MANIFEST
-    if not path.exists():
-        return []
-    lines = []
-    for line in path.read_text().splitlines():
-        try:
-            lines.append(json.loads(line))
-        except json.JSONDecodeError:                # a line cut by a killed driver: ignored
-            continue
-    return lines
-
-
-def _append_manifest(out: Path, record: dict) -> None:
-    with open(out / MANIFEST, "a") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _assemble(out: Path, units: list[Unit], manifest: list[dict]):
-    """results.parquet from the shards: the newest record of every unit of this sweep, sorted."""
+def _assemble(out: Path, units: list[Unit], manifest):
+    """results.parquet from the shards: the newest record of every unit of this sweep, sorted.
+    Every unit must have its rows (SweepIncomplete otherwise: never a shorter table)."""
     import pandas as pd
-    wanted = {u.uid for u in units}
-    latest: dict[str, str] = {}
-    for rec in manifest:
-        if rec.get("type") != "shard":
-            continue
-        for uid in rec["units"]:
-            if uid in wanted:
-                latest[uid] = rec["shard"]
+    good, bad = latest_records(out, manifest, [u.uid for u in units])
+    latest = {uid: rec["shard"] for uid, rec in good.items()}
+    missing = [u.uid for u in units if u.uid not in latest]
+    if missing:
+        why = "; ".join(f"shards/{k} {v}" for k, v in sorted(bad.items())[:3])
+        raise SweepIncomplete(f"{len(missing)} of {len(units)} units have no rows in {out / 'shards'} "
+                              f"(e.g. {missing[0]}{'; ' + why if why else ''}); results.parquet not written: "
+                              f"run again with --resume to compute them")
     frames = []
     for shard in sorted(set(latest.values())):
         df = pd.read_parquet(out / "shards" / shard)
@@ -416,6 +440,9 @@ def _assemble(out: Path, units: list[Unit], manifest: list[dict]):
     point_of = {u.uid: u.point for u in units}
     table["point"] = table["uid"].map(point_of).astype("int64")
     table = table.sort_values(["point", "replicate", "row"], kind="mergesort").reset_index(drop=True)
+    if set(table["uid"]) != set(latest) or len(table.drop_duplicates("uid")) != len(units):
+        raise SweepIncomplete(f"results table holds {table['uid'].nunique()} units, the sweep has {len(units)}: "
+                              f"results.parquet not written; run again with --resume")
     return table
 
 
@@ -459,37 +486,32 @@ def _ray_init(address: str | None, num_cpus: int | None):
 def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, address: str | None = None,
               chunk_size: int | None = None, num_cpus: int | None = None, progress: bool = True,
               evaluate: Callable[[str, dict], list[dict]] | None = None,
-              stop_after_shards: int | None = None) -> SweepOutcome:
+              stop_after_shards: int | None = None, force: bool = False, log=None) -> SweepOutcome:
     """Run (or resume) a sweep into ``out_dir``; see the module docstring.
 
     ``chunk_size`` overrides the config's; ``num_cpus`` the local Ray size (default: this
     machine's); ``evaluate(kind, config_dict) -> rows`` replaces :func:`evaluate_point` (tests
     inject failures with it); ``stop_after_shards`` stops (SweepInterrupted) after writing that
     many shards, as a killed driver would. A running Ray session (``ray.init`` done by the
-    caller, e.g. a test cluster) is used as is and left running.
+    caller, e.g. a test cluster) is used as is and left running. ``force``: write into a folder
+    that would be refused otherwise (see :func:`agents.experiments.manifest.prepare_sweep_folder`);
+    ``log(line)`` gets the warnings (default: stderr).
     """
     if not isinstance(config, SweepConfig):
         config = parse_sweep_config(config)
     units = expand_units(config)
     out = Path(out_dir)
     key = campaign_key(config)
-    manifest = _read_manifest(out)
-    if manifest and not resume:
-        raise ValueError(f"--out {str(out)!r} already holds a sweep (manifest.jsonl): pass --resume to "
-                         f"continue it, or choose another --out")
-    for rec in manifest:
-        if rec.get("type") == "header" and rec.get("campaign") != key:
-            raise ValueError(f"--resume: {str(out)!r} holds a different sweep (kind/seed/base/crn_axes "
-                             f"changed: campaign {rec.get('campaign')} != {key}); choose another --out")
-    (out / "shards").mkdir(parents=True, exist_ok=True)
-    if not manifest:
-        _append_manifest(out, {"type": "header", "campaign": key, "config": config.model_dump(mode="json"),
-                               "created_unix": time.time()})
-    status: dict[str, str] = {}
-    for rec in manifest:
-        if rec.get("type") == "shard":
-            for uid in rec["units"]:
-                status[uid] = "failed" if uid in rec.get("failed", {}) else "ok"
+    if log is None:
+        import sys
+        log = lambda msg: print(f"satcoop sweep: warning: {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    manifest = prepare_sweep_folder(out, key, {"type": "header", "campaign": key,
+                                               "config": config.model_dump(mode="json"),
+                                               "created_unix": time.time()},
+                                    resume=resume, force=force, log=log)
+    # units done: the newest record of each, if its shard is on disk and readable (else recomputed)
+    latest, _ = latest_records(out, manifest, [u.uid for u in units], log=log)
+    status = {uid: "failed" if uid in rec.get("failed", {}) else "ok" for uid, rec in latest.items()}
     todo = [u for u in units if status.get(u.uid) != "ok"]
     reused = len(units) - len(todo)
     by_uid = {u.uid: u for u in units}
@@ -511,7 +533,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         name = f"chunk-{_hash(','.join(sorted(uids)) + str(time.time_ns()), 16)}.parquet"
         df = pd.concat(frames, ignore_index=True)
         _write_atomic(out / "shards" / name, lambda p: df.to_parquet(p, index=False))
-        _append_manifest(out, {"type": "shard", "shard": name, "units": uids, "failed": fails})
+        append_record(out, {"type": "shard", "shard": name, "units": uids, "failed": fails})
         computed += len(uids) - len(fails)
         failed += len(fails)
         shards_written += 1
@@ -580,7 +602,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         if started:
             import ray
             ray.shutdown()
-    table = _assemble(out, units, _read_manifest(out))
+    table = _assemble(out, units, read_manifest(out))
     results_path = out / RESULTS
     _write_atomic(results_path, lambda p: table.to_parquet(p, index=False))
     n_failed = int((table.drop_duplicates("uid")["status"] == "failed").sum()) if len(table) else 0

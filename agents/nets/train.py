@@ -50,6 +50,7 @@ import torch
 from agents.precoding.rates import ergodic_rates
 
 from .cen_tfc import CenTFC, NetConfig
+from .checkpoint import load_checkpoint
 from .dataset import DATA_SEED, POWERS_DBW, load_drops
 from .dec_tfc import DecTFC
 
@@ -203,16 +204,17 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     out = Path(out_dir)
     if resume and not (out / "checkpoint.pt").exists():
         raise ValueError(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
+    ck = load_checkpoint(out / "checkpoint.pt") if resume else None    # weights_only: runs nothing
     out.mkdir(parents=True, exist_ok=True)
     threads_before = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, out, resume, progress, invocation, log)
+        return _train(cfg, out, ck, progress, invocation, log)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _train(cfg, out, resume, progress, invocation, log):
+def _train(cfg, out, ck, progress, invocation, log):
     from tqdm import tqdm
 
     t_start = time.perf_counter()
@@ -233,8 +235,7 @@ def _train(cfg, out, resume, progress, invocation, log):
     ckpt_path, best_path = out / "checkpoint.pt", out / "best.pt"
     history, best, start_epoch, prior_s = [], -math.inf, 1, 0.0
     invocations = [invocation]
-    if resume:                                   # train() has checked that the checkpoint exists
-        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    if ck is not None:                           # the checkpoint, loaded (and checked) by train()
         if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
             raise ValueError(f"--resume: the checkpoint in {out} was made with another configuration "
                              f"({ck['train_config']}); use another --out")

@@ -47,8 +47,8 @@ def test_resume_continues_exactly(cache):
     resumed = train(_cfg(epochs=2, **small), cache / "b", resume=True, progress=False, log=lambda m: None)
     assert [h["val_wsr"] for h in resumed["history"]] == pytest.approx([h["val_wsr"] for h in straight["history"]],
                                                                       rel=1e-9)
-    a = torch.load(cache / "a" / "checkpoint.pt", weights_only=False)["net"]
-    b = torch.load(cache / "b" / "checkpoint.pt", weights_only=False)["net"]
+    a = torch.load(cache / "a" / "checkpoint.pt", weights_only=True)["net"]
+    b = torch.load(cache / "b" / "checkpoint.pt", weights_only=True)["net"]
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
