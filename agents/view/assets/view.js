@@ -250,8 +250,12 @@
         const p = project(r.utLat[f * K + k] * DEG, r.utLon[f * K + k] * DEG, 0);
         if (p[2]) { ctx.beginPath(); ctx.arc(p[0], p[1], 1.8, 0, 2 * Math.PI); ctx.fill(); }
       }
-      const c = project(r.center_lat_deg * DEG, r.center_lon_deg * DEG, 0);
-      if (c[2]) { ctx.fillStyle = '#ffd24a'; ctx.font = '12px system-ui'; ctx.fillText(`region ${r.index}`, c[0] + 6, c[1] - 6); }
+      const south = r.outline_deg[Math.floor(r.outline_deg.length / 2)];      // the label under the region
+      const c = project(south[0] * DEG, south[1] * DEG, 0);
+      if (c[2]) {
+        ctx.fillStyle = sel ? '#ffd24a' : 'rgba(255,210,74,0.7)'; ctx.font = '12px system-ui'; ctx.textAlign = 'center';
+        ctx.fillText(`region ${r.index}`, c[0], c[1] + 14); ctx.textAlign = 'start';
+      }
     });
   }
   function drawSegment(a, b, colour, width, dash) {
@@ -402,7 +406,7 @@
     sel.innerHTML = regions.map(r => `<option value="${r.index}">${r.index}: ${fmt(r.center_lat_deg, 2)}, ${fmt(r.center_lon_deg, 2)} deg</option>`).join('');
     const lg = [
       ['dot', '#ffd24a', 'central (ring)'], ['dot', '#4cd07d', 'member, selected region'], ['dot', '#2fa7a0', 'member, other region'],
-      ['dot', '#ffffff', 'relaying a message'], ['dot', 'rgba(190,200,215,0.75)', `other (above ${meta.horizon_deg} deg at a region)`],
+      ['dot', '#ffffff', 'relaying a message'], ['dot', 'rgba(190,200,215,0.75)', `other, in view of a region`],
       ['sw', 'rgba(150,170,200,0.6)', 'ISL up'], ['sw', '#ff4d5e', 'ISL down (fault)'], ['sw', '#ffffff', 'ISL carrying a message'],
       ['sw', MSG_COLOURS.SSI, 'SSI route'], ['sw', MSG_COLOURS.SCSIReport, 'sCSI report route'], ['sw', MSG_COLOURS.PrecoderBundle, 'precoder bundle route'],
       ['x', '#ff4d5e', 'hop where a message was lost'], ['sw', '#ffd24a', 'region edge'], ['dot', '#ffffff', 'UT (small white dot)']];
@@ -469,10 +473,11 @@
       margin: { l: 84, r: 16, t: 26, b: 40 }, hovermode: 'closest', showlegend: true,
       legend: { orientation: 'h', x: 0, y: 1.06, font: { size: 11 } },
       xaxis: { title: { text: 'episode time (s)' }, range: [-0.01 * T_END, T_END * 1.005], gridcolor: '#22304a', anchor: 'y4', zeroline: false },
-      yaxis: axis('sum rate<br>(bit/s/Hz)', [0.69, 1.0], { rangemode: 'tozero' }),
-      yaxis2: axis('precoder age<br>per satellite (s)', [0.42, 0.65], { rangemode: 'tozero' }),
-      yaxis3: axis('ISL link bits<br>(kbit/s, log)', [0.17, 0.38], { type: 'log', dtick: 1, exponentformat: 'none' }),
-      yaxis4: axis('events', [0.0, 0.13], { type: 'category', automargin: false }),
+      yaxis: axis('sum rate<br>(bit/s/Hz)', [0.71, 1.0], { rangemode: 'tozero' }),
+      yaxis2: axis('precoder age<br>per satellite (s)', [0.46, 0.67], { rangemode: 'tozero' }),
+      yaxis3: axis('ISL link bits<br>(kbit/s, log)', [0.24, 0.42], { type: 'log', dtick: 1, exponentformat: 'none' }),
+      yaxis4: axis('events', [0.0, 0.20], { type: 'category', tickmode: 'array', tickvals: Object.keys(byType),
+                                             ticktext: Object.keys(byType), tickfont: { size: 10 } }),
       shapes,
       annotations: r.outages.length ? [{ xref: 'paper', yref: 'paper', x: 1, y: 1.0, xanchor: 'right', yanchor: 'bottom',
                                          text: 'shaded: an ISL fault touches the cooperating set', showarrow: false, font: { size: 10, color: '#ff8a96' } }] : [] };
