@@ -36,6 +36,6 @@ def _view(args) -> int:
         print(f"satcoop view: warning: {w}")
     d = view.meta["decimation"]
     print(f"satcoop view: {path} ({path.stat().st_size / 1e6:.1f} MB): {len(view.sat_ids)} satellites, "
-          f"{len(view.links)} ISLs, {d['frames']} position frames every {d['frame_step_s']:g} s, "
+          f"{len(view.links)} ISLs, {d['frames']} position frames every {d['frame_step_s']:.3g} s, "
           f"{d['routed_messages']} of {d['messages']} messages routed")
     return 0

@@ -24,13 +24,14 @@ links of the episode's topology with both ends among them.
 Decimation (so a long episode stays small; the default 60 s episode is not decimated except positions):
 
 * positions: ``F = max(2, ceil(T / step) + 1)`` frames evenly over [0, T] (T = n_ticks x tick_s), with
-  ``step = max(frame_step_min_s (1 s), T / frames_max (1200))``; the page interpolates linearly in ITRS
+  ``step = max(frame_step_min_s (1 s), T / frames_max (1200), T / (position_values_max (250,000) / D))``
+  for D satellites shown; the page interpolates linearly in ITRS
   between frames (the chord of a 1 s arc of a LEO orbit departs from the arc by ~1 m, of a 10 s arc by ~1 km);
   link geometry (up / cut) is the topology at the nearest frame;
 * plots: bins of ``b = ceil(n_ticks / plot_points_max (3000))`` ticks; the sum rate and precoder ages are
   bin means, a bin is shaded as an outage when any of its ticks is; ISL bits per second over bins of
   ``ceil(n_updates / plot_points_max)`` update periods;
-* routes: when the messages' attempted hops exceed ``route_hops_max`` (400,000), routes are kept for every
+* routes: when the messages' attempted hops exceed ``route_hops_max`` (150,000), routes are kept for every
   lost message and for the messages of every k-th update period (``floor(sent_s / update_period_s) % k == 0``,
   k = ceil(hops / route_hops_max)); the other messages keep their table row (times, fate) without a route.
 """
@@ -50,8 +51,9 @@ from constellation.checks import BadInput
 
 FRAME_STEP_MIN_S = 1.0
 FRAMES_MAX = 1200
+POSITION_VALUES_MAX = 250_000        # frames x satellites shown (4 MB of base64 float32 positions)
 PLOT_POINTS_MAX = 3000
-ROUTE_HOPS_MAX = 400_000
+ROUTE_HOPS_MAX = 150_000
 VIEW_SCHEMA = 1
 REGION_OUTLINE_POINTS = 73
 MSG_STATUS = ("delivered", "lost", "in_flight")
@@ -66,6 +68,7 @@ class ViewOptions:
     horizon_deg: float = 0.0
     frame_step_min_s: float = FRAME_STEP_MIN_S
     frames_max: int = FRAMES_MAX
+    position_values_max: int = POSITION_VALUES_MAX
     plot_points_max: int = PLOT_POINTS_MAX
     route_hops_max: int = ROUTE_HOPS_MAX
 
@@ -74,6 +77,7 @@ class ViewOptions:
         check_real("horizon_deg", self.horizon_deg, -90.0, 90.0, "deg")
         check_real("frame_step_min_s", self.frame_step_min_s, 1e-3, 86_400.0, "s")
         check_int("frames_max", self.frames_max, 2)
+        check_int("position_values_max", self.position_values_max, 2)
         check_int("plot_points_max", self.plot_points_max, 2)
         check_int("route_hops_max", self.route_hops_max, 0)
 
@@ -243,7 +247,8 @@ class ViewData:
             "messages": {"types": m["types"], "schemes": m["schemes"], "reasons": m["reasons"],
                          "status_names": list(MSG_STATUS),
                          **{k: pack(m[k], dt) for k, dt in MESSAGE_COLUMNS.items()}},
-            "hops": {k: pack(h[k], dt) for k, dt in HOP_COLUMNS.items()},
+            "hops": {k: pack(h[k], "int16" if k in ("u", "v") and len(self.sat_ids) < 32_768 else dt)
+                     for k, dt in HOP_COLUMNS.items()},
             "events": _jsonable(self.events),
         }
 
@@ -257,8 +262,9 @@ HOP_COLUMNS = {"u": "int32", "v": "int32", "t_depart_s": "float64", "t_arrive_s"
 
 # ---------------------------------------------------------------------------- building
 
-def _frame_times(duration_s: float, opt: ViewOptions) -> np.ndarray:
-    step = max(opt.frame_step_min_s, duration_s / opt.frames_max)
+def _frame_times(duration_s: float, opt: ViewOptions, n_sats: int = 1) -> np.ndarray:
+    step = max(opt.frame_step_min_s, duration_s / opt.frames_max,
+               duration_s / max(opt.position_values_max // max(n_sats, 1) - 1, 1))
     n = max(2, int(math.ceil(duration_s / step - 1e-9)) + 1)
     return np.linspace(0.0, duration_s, n)
 
@@ -434,6 +440,7 @@ def build_view_data(run_dir, options: ViewOptions | None = None, name: str = "RU
     sat_ids = np.array(sorted(used), np.int64)
     pos_of = np.full(c.n, -1, np.int64)
     pos_of[sat_ids] = np.arange(len(sat_ids))
+    frames = _frame_times(duration, opt, len(sat_ids))      # coarser when many satellites are shown
 
     # positions and link geometry per frame (the episode's own topology provider)
     positions = np.empty((len(frames), len(sat_ids), 3), np.float32)

@@ -380,13 +380,15 @@
     const mem = lastAtOrBefore(r.members, t) || [];
     const cen = lastAtOrBefore(r.centrals, t);
     const kinds = {};
-    for (const i of ms.inFlight) { const k = M.types[M.type[i]]; kinds[k] = (kinds[k] || 0) + 1; }
+    let unrouted = 0;
+    for (const i of ms.inFlight) { const k = M.types[M.type[i]]; kinds[k] = (kinds[k] || 0) + 1; if (M.hop_count[i] === 0) unrouted++; }
     let lost = 0;
     for (const i of ms.recent.concat(ms.inFlight)) if (M.status_names[M.status[i]] === 'lost' && M.end_s[i] <= t) lost++;
     const rows = [
       ['time', `${t.toFixed(3)} s`], ['update', `${Math.floor(t / meta.update_period_s + 1e-9)} (since ${ms.u0.toFixed(1)} s)`],
       ['members', mem.join(', ') || 'none'], ['central', cen === null ? (Object.values(meta.architectures).includes('centralized') ? 'not elected' : 'no centralized scheme') : String(cen)],
-      ['in flight', Object.keys(kinds).length ? Object.entries(kinds).map(([k, v]) => `${v} ${k}`).join(', ') : 'none'],
+      ['in flight', (Object.keys(kinds).length ? Object.entries(kinds).map(([k, v]) => `${v} ${k}`).join(', ') : 'none') +
+                    (unrouted ? ` (${unrouted} without a route: not kept, see the footer)` : '')],
       ['lost this update', String(lost)],
       ['ISLs drawn', `${S.counts ? S.counts.up : 0} up, ${S.counts ? S.counts.down : 0} down`]];
     document.getElementById('now').innerHTML = rows.map(([k, v]) => `<div><span class="k">${k}:</span> ${v}</div>`).join('');
@@ -420,7 +422,7 @@
     document.getElementById('footer').textContent =
       `Positions: SGP4 (ITRS) at ${d.frames} frames every ${fmt(d.frame_step_s, 3)} s, linear in between; plots: bins of ${d.plot_bin_ticks} tick(s), ISL rate per ${fmt(d.isl_bin_s, 3)} s; ` +
       `routes: ${d.routed_messages} of ${d.messages} messages replayed on the bus (${d.route_replay_matched} equal to messages.parquet)` +
-      (d.route_every_kth_update > 1 ? `, every ${d.route_every_kth_update}th update period and every lost message` : '') +
+      (d.route_every_kth_update > 1 ? `; routes kept for every lost message and for one update period in ${d.route_every_kth_update}` : '') +
       `. Start ${meta.t0_utc} (constellation epoch ${meta.epoch_utc}). The globe is a sphere of radius ${R_E} km; satellites at their geodetic position and height.`;
   }
 
