@@ -56,10 +56,13 @@ def write_view(run_dir, out=None, options: ViewOptions | None = None, name: str 
     """Build the page of the run folder ``run_dir`` and write it to ``out`` (default ``RUN_DIR/view.html``).
     Returns (path written, the data embedded). :class:`BadInput` (one line naming ``name`` / ``out_name``)
     for a folder that is not a run folder or an ``out`` that cannot be written."""
+    if out is not None:                          # checked before the (possibly long) build
+        if Path(out).is_dir():
+            raise BadInput(f"{out_name} = {str(out)!r}: is a directory; give the HTML file to write")
+        if not Path(out).parent.is_dir():
+            raise BadInput(f"{out_name} = {str(out)!r}: its folder does not exist")
     view = build_view_data(run_dir, options, name=name)
     path = Path(out) if out is not None else Path(run_dir) / PAGE_NAME
-    if path.is_dir():
-        raise BadInput(f"{out_name} = {str(out)!r}: is a directory; give the HTML file to write")
     text = render_page(view)
     try:
         path.write_text(text, encoding="utf-8")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +64,7 @@ def test_episode_page_in_headless_chromium(default_run, faulty_run, tmp_path):
             r.abort()
 
     with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="satcoop-chromium-"),
+        ctx = p.chromium.launch_persistent_context(str(tmp_path / "chromium-profile"),   # a fresh profile
                                                    executable_path=shutil.which("chromium") if not Path(CHROMIUM).is_file()
                                                    else CHROMIUM, headless=True, args=ARGS,
                                                    viewport={"width": 1500, "height": 1350})

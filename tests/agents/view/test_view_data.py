@@ -324,3 +324,10 @@ def test_page_embeds_the_data_and_run_view_writes_it(default_run, default_view, 
     data = json.loads(raw)                                # "<\/" is a valid JSON escape of "</"
     assert data == json.loads(json.dumps(default_view.to_json()))
     assert page.read_text() == text                       # the same page either way
+
+
+def test_bad_out_is_one_line_before_any_work(default_run, tmp_path, capsys):
+    assert cli.main(["view", str(default_run), "--out", str(tmp_path)]) == 2
+    assert "--out = " in capsys.readouterr().err and not (tmp_path / "view.html").exists()
+    assert cli.main(["view", str(default_run), "--out", str(tmp_path / "no" / "x.html")]) == 2
+    assert "its folder does not exist" in capsys.readouterr().err
