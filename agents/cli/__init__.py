@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 
-SUBCOMMANDS = ("run", "world", "compare", "overhead", "lpdft", "sweep", "train")
+SUBCOMMANDS = ("run", "world", "compare", "overhead", "lpdft", "sweep", "train", "view")
 
 
 class UserError(Exception):

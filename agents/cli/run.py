@@ -1,7 +1,7 @@
 """``satcoop run``: one live multi-agent episode (the main job).
 
     satcoop run [CONFIG.toml] [--runtime ray|local] [--address ADDR] [--duration-s X] [--seed N]
-                [--set FIELD=VALUE ...] [--out DIR] [--json]
+                [--set FIELD=VALUE ...] [--out DIR] [--json] [--view]
 
 Without CONFIG the embedded default episode runs (runs/default.toml: Walker 28x60 at 600 km / 53 deg,
 a seeded region, S=3, K=12, 5 dBW, 60 s at 100 ms ticks, updates and SSI every second,
@@ -33,6 +33,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: runs/run-<UTC time>-seed<N>)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--view", action="store_true", help="also write the episode page RUN_DIR/view.html (satcoop view)")
     from .common import add_constellation_args
     add_constellation_args(p)            # --tle/--omm/--walker/...: replace the config's constellation
     p.set_defaults(func=_run)
@@ -71,6 +72,9 @@ def _run(args) -> int:
     check_schemes(cfg)                          # bad scheme names before a folder is made
     prepare_run_folder(out, "--out")           # created and probed before any work
     res = run_episode(cfg, out_dir=out, progress=not (args.no_progress or args.json) and sys.stderr.isatty())
+    if args.view:                               # the episode page, into the run folder (agents/view)
+        from agents.view import write_view
+        page = write_view(out)[0]
     if args.json:
         print(json.dumps(res.summary, indent=2))
         return 0
@@ -88,4 +92,6 @@ def _run(args) -> int:
           f"wall {info['wall_loop_s']:.1f} s (+{info['wall_setup_s']:.1f} s start-up), "
           f"real-time factor {'n/a' if rtf is None else format(rtf, '.2f')}")
     print(f"run folder: {out}")
+    if args.view:
+        print(f"episode page: {page}")
     return 0
