@@ -28,7 +28,7 @@ recovered, and every satellite that is not part of a shell is tagged *transit*
    ``+-plane_gap_deg / 2`` of its RAAN; cores are split into planes on the circle
    wherever consecutive RAANs are more than ``plane_gap_deg`` apart; every other
    satellite joins the plane of the nearest core if that is within
-   ``plane_gap_deg``, else it is transit (``sparse_plane``). Planes left with
+   ``plane_gap_deg / 2``, else it is transit (``sparse_plane``). Planes left with
    fewer than ``min_sats_per_plane`` satellites dissolve into transit as well.
    So isolated satellites between the planes cannot bridge two planes. Planes
    are numbered by RAAN starting after the widest gap: for a Walker-star that gap
@@ -156,11 +156,16 @@ class ShellStructure:
 
 
 def _cluster_shells(inc, alt, inc_tol, alt_tol, min_size) -> np.ndarray:
+    """Candidate shells (module docstring, step 1): labels [n], -1 in none. Centres are found
+    density-first; then every satellite goes to the *nearest* centre whose box holds it (so a
+    candidate found first does not take the tail of a neighbouring shell 1-2 steps away), and a
+    candidate left with fewer than ``min_size`` satellites dissolves."""
     n = inc.shape[0]
     label = np.full(n, -1, int)
     ok = np.isfinite(inc) & np.isfinite(alt)
     pts = np.stack([inc / inc_tol, alt / alt_tol], axis=1)
     k = 0
+    centers = []
     while True:
         free = np.flatnonzero(ok & (label < 0))
         if free.size < min_size:
@@ -183,7 +188,18 @@ def _cluster_shells(inc, alt, inc_tol, alt_tol, min_size) -> np.ndarray:
             ok[free[best]] = False
             continue
         label[members] = k
+        centers.append(center)
         k += 1
+    if not centers:
+        return label
+    c = np.asarray(centers)
+    valid = np.isfinite(pts).all(axis=1)
+    d = np.full((n, c.shape[0]), np.inf)
+    d[valid] = np.max(np.abs(pts[valid, None, :] - c[None, :, :]), axis=2)      # scaled Chebyshev [n, k]
+    nearest = np.argmin(d, axis=1)
+    label = np.where(d[np.arange(n), nearest] <= 1.0, nearest, -1)
+    sizes = np.bincount(label[label >= 0], minlength=c.shape[0])
+    label = np.where((label >= 0) & (sizes[np.maximum(label, 0)] >= min_size), label, -1)
     return label
 
 
@@ -226,14 +242,14 @@ def _circle_planes(angles_deg: np.ndarray, gap_deg: float, min_per_plane: int) -
     lab_c, means = _split_circle(a[ci], gap_deg)
     labels[ci] = lab_c
     nc = np.flatnonzero(~core)
-    if nc.size:                                                 # attach to the nearest core within gap_deg
+    if nc.size:                                                 # attach to the nearest core within gap_deg / 2
         co = np.argsort(a[ci], kind="stable")
         cs, cl = a[ci][co], lab_c[co]
         pos = np.searchsorted(cs, a[nc])
         left, right = (pos - 1) % cs.size, pos % cs.size
         dl, dr = (a[nc] - cs[left]) % 360.0, (cs[right] - a[nc]) % 360.0
         best = np.where(dl <= dr, left, right)
-        ok = np.minimum(dl, dr) <= gap_deg
+        ok = np.minimum(dl, dr) <= w
         labels[nc[ok]] = cl[best[ok]]
     sizes = np.bincount(labels[labels >= 0], minlength=means.size)
     keep = sizes >= min_per_plane
