@@ -22,7 +22,7 @@ from constellation.ground import sample_cap, visible_candidates
 from constellation.synthetic import starlink_like_catalog
 from network.cooperation import (DEFAULT_MAX_MEMBER_LATENCY_S, SelectionRule, choose_cooperating, member_paths,
                                  select_cooperating_sets)
-from network.links import SPEED_OF_LIGHT_M_S, LinkConfig
+from network.links import SPEED_OF_LIGHT_M_S
 from network.topology import TopologySnapshot, for_constellation
 
 CITIES = (("Paris", 48.85, 2.35), ("New York", 40.71, -74.01), ("Tokyo", 35.68, 139.69),
@@ -95,6 +95,21 @@ def test_modes_on_a_chain():
     cut = select_cooperating_sets(cand, snap, 3, shell=shell, rule=SelectionRule("connected", bound),
                                   up_mask=np.array([True, False, True, True]))
     assert cut.members.tolist() == [[4, 2, 3]]
+
+
+def test_max_candidates_searches_the_nearest_first_then_all():
+    """Chain 0-...-9; candidates 0, 9, 5, 1, 2: among the first 3 no two are within two hops, so the
+    limited search finds nothing and the region is searched again over all its candidates."""
+    snap = _chain(10)
+    cand = np.array([[0, 9, 5, 1, 2], [4, 5, 6, 0, 9]])
+    rule = SelectionRule("connected", 2 * HOP_S * 1.01, max_candidates=3)
+    res = select_cooperating_sets(cand, snap, 3, shell=np.zeros(10, int), rule=rule)
+    assert res.members.tolist() == [[0, 1, 2], [4, 5, 6]] and res.status == ("ok", "ok")
+    full = select_cooperating_sets(cand, snap, 3, shell=np.zeros(10, int),
+                                   rule=SelectionRule("connected", 2 * HOP_S * 1.01, max_candidates=None))
+    assert np.array_equal(full.members, res.members)
+    with pytest.raises(BadInput, match=r"^max_candidates = 2: must be >= S = 3$"):
+        select_cooperating_sets(cand, snap, 3, shell=np.zeros(10, int), rule=SelectionRule(max_candidates=2))
 
 
 def test_rule_and_inputs_are_checked():
