@@ -106,7 +106,8 @@ def main(argv=None) -> int:
         out = {}
         for label, rule, sn in (("nearest", SelectionRule("nearest", allow_transit=True), snap),
                                 ("connected", SelectionRule(), snap),
-                                ("nearest+cross", SelectionRule("nearest", allow_transit=True), xsnap)):
+                                ("nearest+cross", SelectionRule("nearest", allow_transit=True), xsnap),
+                                ("connected+cross", SelectionRule(), xsnap)):
             snap_fresh = lambda: type(sn)(sn.n, sn.edges, sn.kind, sn.length_m, sn.up, sn.reason)   # no cache
             t_sel, res = best_of(lambda: select_cooperating_sets(ids, snap_fresh(), args.S, shell=c.shell,
                                                                  transit=c.transit, cost=dist, rule=rule), args.repeats)
@@ -115,17 +116,17 @@ def main(argv=None) -> int:
               f"cross-shell links {t_xsnap * 1e3:.1f} ms; candidates above the mask for 12 regions "
               f"{t_cand * 1e3:.1f} ms (median {int(np.median(nq))} per region)")
         print(f"    {'centre':<13}{'nearest members (shells)':<34}{'max ms':>8}   {'connected members (shells)':<34}"
-              f"{'max ms':>8}   {'nearest, cross links':>20}")
+              f"{'max ms':>8}   {'nearest, cross links':>20}   {'connected, cross links':>22}")
         for b, (name, _, _) in enumerate(CITIES):
             cells = []
-            for label in ("nearest", "connected", "nearest+cross"):
+            for label in ("nearest", "connected", "nearest+cross", "connected+cross"):
                 res = out[label][0]
                 m = ",".join(str(int(x)) for x in res.members[b])
                 sh = ",".join("T" if c.transit[x] else str(int(c.shell[x])) for x in res.members[b] if x >= 0)
                 lat_ms = res.max_latency_s[b] * 1e3
                 cells.append((f"{m} ({sh})", "no route" if not np.isfinite(lat_ms) else f"{lat_ms:.1f}"))
             print(f"    {name:<13}{cells[0][0]:<34}{cells[0][1]:>8}   {cells[1][0]:<34}{cells[1][1]:>8}   "
-                  f"{cells[2][1]:>20}")
+                  f"{cells[2][1]:>20}   {cells[3][1]:>22}")
         for label in out:
             res, t_sel = out[label]
             mixed = sum(np.unique(res.shell[b]).size > 1 for b in range(len(CITIES)))
