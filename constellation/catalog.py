@@ -20,7 +20,9 @@ run. In order:
    or still raising from a ~300 km insertion orbit; none of them is a
    plausible cooperating satellite or relay).
 5. **Structure**: shells, planes and slots (:func:`constellation.shells.infer_shells`)
-   into ``Constellation.shell / plane / slot``; satellites in no shell keep -1.
+   into ``Constellation.shell / plane / slot``; satellites in no shell keep -1 and are
+   ``Constellation.transit`` (raising, lowering, too few per plane; counted in
+   ``provenance["transit"]``).
 
 Later failures (a satellite that decays during the run) are not dropped but
 masked: :class:`constellation.ephemeris.Constellation` makes them absent
@@ -94,7 +96,8 @@ def load_catalog(tle=(), omm=(), *, shells=(), max_epoch_age_days: float | None 
     "format", "records"}], "records", "satellites", "dropped": {"duplicates", "decayed", "filtered",
     "failed"}, "filtered_by": {"epoch_age", "name", "shell"}, "epoch_min", "epoch_max",
     "reference_epoch", "min_altitude_km", "max_epoch_age_days", "name", "shell", "shells": [...],
-    "unassigned"}``. Raises ValueError if no file is given or no satellite survives.
+    "unassigned", "transit": {"satellites", "by_reason", "groups"}}``. ``infer_options`` go to
+    :func:`constellation.shells.infer_shells` (tolerances, ``min_planes``, ``min_sats_per_plane``). Raises ValueError if no file is given or no satellite survives.
     """
     tle, omm = [Path(p) for p in tle], [Path(p) for p in omm]
     if not tle and not omm:
@@ -161,7 +164,8 @@ def load_catalog(tle=(), omm=(), *, shells=(), max_epoch_age_days: float | None 
     sats = [satrecs[i] for i in keep]
     structure = infer_shells(sats, r_km[good, 0], v_km[good, 0], **infer_options)
     c = Constellation(sats, names=[names[i] for i in keep], plane=structure.plane, slot=structure.slot,
-                      shell=structure.shell, epoch=None, min_altitude_km=float(min_altitude_km))
+                      shell=structure.shell, epoch=None, min_altitude_km=float(min_altitude_km),
+                      transit=structure.transit)
     c.shell_info = structure.shells
     ep = [sat_epoch_datetime(s) for s in sats]
     prov = {
@@ -181,6 +185,7 @@ def load_catalog(tle=(), omm=(), *, shells=(), max_epoch_age_days: float | None 
         "shell": list(shells),
         "shells": structure.shells,
         "unassigned": structure.unassigned,
+        "transit": structure.transit_summary(),
     }
     return c, prov
 

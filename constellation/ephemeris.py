@@ -168,6 +168,9 @@ class Constellation:
     walker : WalkerDelta | None  the generating pattern, for one-shell Walker constellations
     walkers : tuple[WalkerDelta, ...]  the shells of a (multi-shell) Walker constellation, () for element sets
     shell : int [n]           shell index of each satellite, -1 when unknown / unassigned
+    transit : bool [n]        in transit (raising, lowering, too few per plane: in no shell although its
+                              shell structure was inferred, see :mod:`constellation.shells`); False when
+                              unknown and for Walker constellations
     shell_info : list[dict]   one summary per shell (see :meth:`shell_summary`)
     min_altitude_km : float | None  altitude floor below which a satellite is absent (None: no floor)
     satrecs : list[Satrec]    the element sets (WGS72)
@@ -177,7 +180,7 @@ class Constellation:
     """
 
     def __init__(self, satrecs, names=None, plane=None, slot=None, epoch=None, shell=None,
-                 min_altitude_km: float | None = None):
+                 min_altitude_km: float | None = None, transit=None):
         satrecs = list(satrecs)
         if not satrecs:
             raise ValueError("satrecs must hold at least one sgp4.api.Satrec, got none")
@@ -195,6 +198,9 @@ class Constellation:
         self.plane = self._index_array("plane", plane)
         self.slot = self._index_array("slot", slot)
         self.shell = self._index_array("shell", shell)
+        self.transit = np.zeros(self.n, bool) if transit is None else np.asarray(transit, bool).copy()
+        if self.transit.shape != (self.n,):
+            raise ValueError(f"transit must be a boolean array of shape ({self.n},), got shape {self.transit.shape}")
         self.shell_info: list[dict] = []
         self.walkers: tuple = ()
         self.min_altitude_km = min_altitude_km
@@ -290,13 +296,14 @@ class Constellation:
         """The satellites ``ids`` (int array-like) as their own Constellation, on the SAME time axis
         (identical ``epoch_jd``), so ``c.subset([i]).state_itrs(t)[..., 0, :]`` equals
         ``c.state_itrs(t)[..., i, :]``: an agent propagates only its own Satrec. ``walker`` is None
-        (a subset is not the pattern); names, plane, slot and shell follow the satellites, and the
+        (a subset is not the pattern); names, plane, slot, shell and transit follow the satellites, and the
         altitude floor ``min_altitude_km`` is kept."""
         idx = np.atleast_1d(np.asarray(ids))
         if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= self.n:
             raise ValueError(f"ids must be a non-empty 1-D integer array of indices in [0, {self.n}), got {ids!r}")
         c = Constellation([self.satrecs[i] for i in idx.tolist()], names=[self.names[i] for i in idx.tolist()],
                           plane=self.plane[idx], slot=self.slot[idx], epoch=self.epoch, shell=self.shell[idx],
+                          transit=self.transit[idx],
                           min_altitude_km=self.min_altitude_km)   # same absence rule as the whole constellation
         c.epoch_jd, c.epoch = self.epoch_jd, self.epoch       # exact, not re-derived from the rounded datetime
         return c

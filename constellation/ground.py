@@ -188,15 +188,17 @@ def _candidates(sat, ut, center, min_elevation_deg):
     return order, np.take_along_axis(keep, order, axis=-1)
 
 
-def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: int,
-                     min_elevation_deg: float = 10.0, ut_lat_deg=None, ut_lon_deg=None):
-    """Non-raising core of :func:`select_cooperating`.
+def visible_candidates(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, min_elevation_deg: float = 10.0,
+                       ut_lat_deg=None, ut_lon_deg=None):
+    """Every satellite that every UT of a drop sees above ``min_elevation_deg``, nearest to the centre first.
 
-    Satellites whose position rows are not finite are *absent* (the NaN rows
-    :meth:`constellation.ephemeris.Constellation.state_itrs` returns for SGP4 failures and satellites
-    below the altitude floor) and are never selected.
+    Shapes as :func:`select_cooperating`. Satellites whose position rows are not finite are *absent*
+    (the NaN rows :meth:`constellation.ephemeris.Constellation.state_itrs` returns for SGP4 failures
+    and satellites below the altitude floor) and never qualify. "Nearest" is the straight-line
+    distance (m) from the centre's ground point (WGS84, height 0) to the satellite.
 
-    Returns ``(ids [B,S] int, padded with -1 where fewer than S qualify; n_qualified [B] int)``.
+    Returns ``(ids [B,C] int, -1 padded; distance_m [B,C] float, inf padded; n_qualified [B] int)``,
+    C the largest number qualifying over the drops (at least 1), each row sorted by distance.
     """
     sat = np.asarray(sat_r_itrs, float)
     ut = np.asarray(ut_r_itrs, float)
@@ -209,7 +211,6 @@ def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: i
         sat = np.broadcast_to(sat, (b,) + sat.shape)
     if sat.ndim != 3 or sat.shape[-1] != 3 or sat.shape[0] != b:
         raise ValueError(f"sat_r_itrs must have shape [n,3] or [B,n,3] with B={b}, got {np.shape(sat_r_itrs)}")
-    check_int("S", s, 1)                                  # cooperating satellites
     if not (np.isfinite(min_elevation_deg) and -90 <= min_elevation_deg < 90):
         raise ValueError(f"min_elevation_deg must be in [-90, 90), got {min_elevation_deg!r}")
     if ut_lat_deg is None or ut_lon_deg is None:
@@ -228,11 +229,31 @@ def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: i
     dist = np.linalg.norm(sat_c - center[:, None, :], axis=-1)
     dist = np.where(qualifies, dist, np.inf)
     n_q = qualifies.sum(axis=-1)
-    take = min(s, cand.shape[1])
-    ids = cand[rows, np.argsort(dist, axis=-1, kind="stable")[:, :take]]
+    c = max(int(n_q.max()), 1)
+    order = np.argsort(dist, axis=-1, kind="stable")[:, :c]
+    ids = cand[rows, order]
+    dist = dist[rows, order]
+    ids = np.where(np.isfinite(dist), ids, -1)
+    return ids, dist, n_q
+
+
+def rank_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s: int,
+                     min_elevation_deg: float = 10.0, ut_lat_deg=None, ut_lon_deg=None):
+    """Non-raising core of :func:`select_cooperating`: the first S of :func:`visible_candidates`.
+
+    Satellites whose position rows are not finite are *absent* (the NaN rows
+    :meth:`constellation.ephemeris.Constellation.state_itrs` returns for SGP4 failures and satellites
+    below the altitude floor) and are never selected.
+
+    Returns ``(ids [B,S] int, padded with -1 where fewer than S qualify; n_qualified [B] int)``.
+    """
+    check_int("S", s, 1)                                  # cooperating satellites
+    ids, _, n_q = visible_candidates(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, min_elevation_deg,
+                                     ut_lat_deg, ut_lon_deg)
+    take = min(s, ids.shape[1])
+    ids = ids[:, :take]
     if take < s:
-        ids = np.concatenate([ids, np.zeros((b, s - take), int)], axis=-1)
-    ids = np.where(np.arange(s)[None, :] < n_q[:, None], ids, -1)
+        ids = np.concatenate([ids, np.full((ids.shape[0], s - take), -1)], axis=-1)
     return ids, n_q
 
 

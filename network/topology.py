@@ -67,7 +67,20 @@ Two builders, one result type:
     (``mutual=True``, degree <= k). Edges are rebuilt at every call, so edge
     identities are the satellite pairs (u, v), u < v; all returned edges are up.
 
-Both return a :class:`TopologySnapshot`: arrays (edge list [E, 2], kind, length,
+:class:`CrossShellTopology`  optional laser links *across* shells on top of either
+    builder (off by default: shells are otherwise separate graphs). At every
+    snapshot each satellite of a shell links to its ``k`` nearest satellites of
+    *other* shells (``CrossShellConfig``: default k = 2 within ``max_range_m`` =
+    2,000 km, a conservative range for today's optical terminals, and within
+    line of sight above the grazing height), symmetrised by union (or by
+    intersection with ``mutual``). Satellites in transit (raising, lowering:
+    ``Constellation.transit``) get no links of any kind unless
+    ``include_transit``; absent satellites never do. Cross-shell geometry
+    changes fast (different inclinations close at km/s), so these links are
+    rebuilt at every call, like :class:`NearestTopology`'s; their kind is
+    ``"cross"``.
+
+All return a :class:`TopologySnapshot`: arrays (edge list [E, 2], kind, length,
 up mask, down reason) plus a networkx view built from them on demand.
 """
 from __future__ import annotations
@@ -84,8 +97,8 @@ from constellation.checks import check_int
 from constellation.frames import EARTH_MEAN_RADIUS_M, itrs_to_geodetic
 from network.links import LinkConfig
 
-KIND_NAMES = ("intra", "inter", "knn", "static")
-KIND_INTRA, KIND_INTER, KIND_KNN, KIND_STATIC = 0, 1, 2, 3
+KIND_NAMES = ("intra", "inter", "knn", "static", "cross")
+KIND_INTRA, KIND_INTER, KIND_KNN, KIND_STATIC, KIND_CROSS = 0, 1, 2, 3, 4
 REASON_NAMES = ("", "latitude", "seam", "range", "absent")
 REASON_UP, REASON_LATITUDE, REASON_SEAM, REASON_RANGE, REASON_ABSENT = 0, 1, 2, 3, 4
 
@@ -241,7 +254,7 @@ class TopologySnapshot:
 
     def to_graph(self, link_config: LinkConfig | None = None, bits: float = 0.0, only_up: bool = False) -> nx.Graph:
         """networkx Graph with nodes 0..n-1 and edge attributes ``length_km``, ``latency_s``
-        (for a message of ``bits``), ``up`` (bool) and ``kind`` ("intra", "inter", "knn", "static"),
+        (for a message of ``bits``), ``up`` (bool) and ``kind`` ("intra", "inter", "knn", "static", "cross"),
         plus ``down_reason``. ``only_up`` keeps only the links that are up."""
         lat = self.latency_s(link_config, bits)
         sel = np.flatnonzero(self.up) if only_up else np.arange(self.edges.shape[0])
@@ -594,6 +607,121 @@ class CompleteTopology:
         return TopologySnapshot.from_edges(self.n, self.edges, length, up=up, t_s=t_s)
 
 
+@dataclass(frozen=True)
+class CrossShellConfig:
+    """Laser links across shells (see module docstring).
+
+    k : links sought per satellite to satellites of other shells (>= 1)
+    max_range_m : longest such link (m); the grazing line-of-sight limit applies as well
+    mutual : keep a link only if each end is among the other's k nearest (degree <= k)
+    include_transit : transit satellites take part too (each as its own group); default they get none
+    """
+
+    k: int = 2
+    max_range_m: float = 2_000e3
+    mutual: bool = False
+    include_transit: bool = False
+
+    def __post_init__(self):
+        check_int("CrossShellConfig.k", self.k, 1)
+        if not 0.0 < _as_real(self.max_range_m) < np.inf:
+            raise ValueError(f"CrossShellConfig.max_range_m = {self.max_range_m!r}: must be a finite range > 0 m")
+
+
+class CrossShellTopology:
+    """``base`` (a :class:`GridTopology` or :class:`NearestTopology`) plus links across shells.
+
+    shell : int [n] shell of each satellite (-1: none); transit : optional bool [n] (transit satellites
+    get no cross links unless ``config.include_transit``); config : :class:`CrossShellConfig`.
+    The candidate links change at every snapshot, so there is no fixed ``edges`` list: link faults
+    are drawn over :func:`union_edges` of the snapshots of a run. ``base_edges``: the base's fixed list
+    (None for a k-nearest base).
+    """
+
+    def __init__(self, base, shell, transit=None, config: CrossShellConfig | None = None):
+        self.base = base
+        self.n = int(base.n)
+        self.config = config or CrossShellConfig()
+        shell = np.asarray(shell)
+        if shell.shape != (self.n,) or not np.issubdtype(shell.dtype, np.integer):
+            raise ValueError(f"CrossShellTopology.shell must be an integer array of shape ({self.n},), "
+                             f"got {shell.dtype} {shell.shape}")
+        self.shell = shell.astype(np.int64)
+        self.transit = np.zeros(self.n, bool) if transit is None else np.asarray(transit, bool)
+        if self.transit.shape != (self.n,):
+            raise ValueError(f"CrossShellTopology.transit must have shape ({self.n},), got {self.transit.shape}")
+        self.names = getattr(base, "names", None)
+        self.base_edges = getattr(base, "edges", None)
+        group = self.shell.copy()
+        if self.config.include_transit:                          # each transit satellite its own group
+            idx = np.flatnonzero(self.transit & (group < 0))
+            group[idx] = group.max(initial=-1) + 1 + np.arange(idx.size)
+        else:
+            group[self.transit] = -1
+        self.group = group
+
+    def cross_edges(self, r_m) -> tuple[np.ndarray, np.ndarray]:
+        """int [E, 2] (u < v) cross-shell links at ITRS positions ``r_m`` [n, 3] (m) and their lengths (m)."""
+        cfg, tcfg = self.config, getattr(self.base, "config", None) or TopologyConfig()
+        r = np.asarray(r_m, float)
+        part = np.flatnonzero(np.isfinite(r).all(axis=1) & (self.group >= 0))
+        if part.size < 2 or np.unique(self.group[part]).size < 2:
+            return np.zeros((0, 2), np.int64), np.zeros(0)
+        tree = cKDTree(r[part])
+        g = self.group[part]
+        radius = np.linalg.norm(r[part], axis=1)
+        src_all, nb_all = [], []
+        todo = np.arange(part.size)
+        kq = min(part.size, cfg.k + 4)
+        while todo.size:
+            dist, nb = tree.query(r[part[todo]], k=kq, distance_upper_bound=float(cfg.max_range_m) * (1 + 1e-12))
+            dist, nb = dist.reshape(todo.size, kq), nb.reshape(todo.size, kq)
+            found = nb < part.size
+            nbc = np.minimum(nb, part.size - 1)
+            other = found & (g[nbc] != g[todo][:, None])
+            other &= dist <= grazing_range_m(radius[todo][:, None], radius[nbc], tcfg.grazing_height_m,
+                                             tcfg.earth_radius_m)
+            keep = other & (np.cumsum(other, axis=1) <= cfg.k)
+            rows, cols = np.nonzero(keep)
+            src_all.append(todo[rows])
+            nb_all.append(nb[rows, cols])
+            # rows whose kq neighbours were all found (none beyond range) but gave fewer than k: look further
+            short = (keep.sum(axis=1) < cfg.k) & found[:, -1]
+            if kq >= part.size or not short.any():
+                break
+            todo, kq = todo[short], min(part.size, 3 * kq)
+            # already kept links of these rows are re-found with the larger k; drop them first
+            done = ~np.isin(src_all[-1], todo)
+            src_all[-1], nb_all[-1] = src_all[-1][done], nb_all[-1][done]
+        src = part[np.concatenate(src_all)].astype(np.int64)
+        nb = part[np.concatenate(nb_all)].astype(np.int64)
+        if not src.size:
+            return np.zeros((0, 2), np.int64), np.zeros(0)
+        keys, counts = np.unique((np.minimum(src, nb) << 32) | np.maximum(src, nb), return_counts=True)
+        if cfg.mutual:
+            keys = keys[counts == 2]
+        uniq = np.stack([keys >> 32, keys & 0xFFFFFFFF], 1)
+        return uniq, np.linalg.norm(r[uniq[:, 0]] - r[uniq[:, 1]], axis=1)
+
+    def snapshot(self, r_m, v_m_s=None, t_s: float | None = None) -> TopologySnapshot:
+        """The base snapshot (its links as they are: up or down with their reasons) plus the cross-shell
+        links at ITRS positions ``r_m`` [n, 3] (m), all up. A cross link duplicating a base link is dropped."""
+        base = self.base.snapshot(r_m, v_m_s, t_s=t_s)
+        ce, cl = self.cross_edges(r_m)
+        if ce.size and base.edges.size:
+            dup = base.edge_rows(ce[:, 0], ce[:, 1]) >= 0
+            ce, cl = ce[~dup], cl[~dup]
+        ne = ce.shape[0]
+        return TopologySnapshot(self.n, np.concatenate([base.edges, ce]),
+                                np.concatenate([base.kind, np.full(ne, KIND_CROSS, np.int8)]),
+                                np.concatenate([base.length_m, cl]), np.concatenate([base.up, np.ones(ne, bool)]),
+                                np.concatenate([base.reason, np.zeros(ne, np.int8)]), t_s=t_s, names=self.names)
+
+    def at(self, constellation, t_s: float) -> TopologySnapshot:
+        r, v = constellation.state_itrs(float(t_s))
+        return self.snapshot(r, v, t_s=float(t_s))
+
+
 def union_edges(snapshots) -> np.ndarray:
     """int [E, 2]: every distinct link (u < v) of several snapshots, sorted. With
     :class:`NearestTopology` the links change over time: generate link-level faults over the
@@ -623,7 +751,7 @@ def _pair_planes(a: np.ndarray, b: np.ndarray, unit: np.ndarray) -> np.ndarray:
 
 
 def for_constellation(constellation, config: TopologyConfig | None = None, k: int = 4, mode: str = "grid",
-                      max_velocity_angle_deg: float | None = None):
+                      max_velocity_angle_deg: float | None = None, cross_shell: CrossShellConfig | None = None):
     """The natural builder for a constellation.
 
     ``mode="grid"`` (default): :class:`GridTopology` when the constellation has a Walker pattern
@@ -631,9 +759,19 @@ def for_constellation(constellation, config: TopologyConfig | None = None, k: in
     :func:`constellation.catalog.load_catalog`), else :class:`NearestTopology` with ``k`` neighbours.
     ``mode="knn"``: :class:`NearestTopology` with ``k`` neighbours, within a shell when the shells are
     known (satellites in no shell get no links), only among co-moving satellites when
-    ``max_velocity_angle_deg`` is given (see :class:`NearestTopology`)."""
+    ``max_velocity_angle_deg`` is given (see :class:`NearestTopology`).
+    ``cross_shell`` (default None: off): wrap the result in a :class:`CrossShellTopology` with that
+    config (needs known shells). Transit satellites (``constellation.transit``) have shell -1, so
+    they get no +Grid / k-nearest links either way."""
     if mode not in ("grid", "knn"):
         raise ValueError(f"mode must be 'grid' or 'knn', got {mode!r}")
+    if cross_shell is not None:
+        base = for_constellation(constellation, config, k, mode, max_velocity_angle_deg)
+        shell = np.asarray(getattr(constellation, "shell", np.full(constellation.n, -1)))
+        if not np.any(shell >= 0):
+            raise ValueError("cross_shell links need the shells of the constellation (a Walker pattern or "
+                             "element sets whose shells were inferred)")
+        return CrossShellTopology(base, shell, getattr(constellation, "transit", None), cross_shell)
     names = getattr(constellation, "names", None)
     shell = getattr(constellation, "shell", None)
     known = shell is not None and bool(np.any(np.asarray(shell) >= 0))
