@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 from _timing import best_of  # noqa: E402
-from agents.experiments.compare import CompareConfig, run_compare  # noqa: E402
+from agents.config import CompareConfig  # noqa: E402
+from agents.experiments.compare import run_compare  # noqa: E402
 
 POWERS = [-10.0, -5.0, 0.0, 5.0, 10.0]
 NETS = ("Cen-TFC-WM", "Dec-TFC-WM")

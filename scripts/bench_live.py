@@ -18,8 +18,8 @@ import numpy as np
 
 
 def episode(overrides, runtime=None):
-    from agents.live.config import RunConfig
-    from agents.live.run import run_episode
+    from agents.config.run import RunConfig
+    from agents.experiments.run import run_episode
 
     cfg = RunConfig.load(None, overrides)
     t0 = time.perf_counter()

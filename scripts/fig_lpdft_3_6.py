@@ -34,7 +34,7 @@ def main(argv=None):
 
     from tqdm import tqdm
 
-    from agents.lpdft.sweep import sweep
+    from agents.experiments.lpdft import sweep
     rows = []
     for param, values in SWEEPS.items():
         res = sweep(param, values, drops=args.drops, seed=args.seed, schemes=SCHEMES, radiated_budget=True,

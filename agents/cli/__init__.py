@@ -3,8 +3,9 @@
 Each subcommand lives in its own module of this package and exposes
 ``register(subparsers)`` (adds its parser, sets ``func``); the module is
 imported only to build the parser, the heavy imports happen in ``func``.
-Bad input surfaces as one line naming the option and exit status 2;
-``SATCOOP_DEBUG=1`` shows the traceback instead.
+Bad input (:class:`constellation.checks.BadInput`) is one line naming the option, exit status 2;
+any other exception is an internal error: one line saying so, exit status 1. ``SATCOOP_DEBUG=1``
+shows the traceback instead.
 """
 from __future__ import annotations
 
@@ -14,10 +15,6 @@ import os
 import sys
 
 SUBCOMMANDS = ("run", "world", "compare", "overhead", "lpdft", "sweep", "train", "view")
-
-
-class UserError(Exception):
-    """Bad input from the user: printed as one line, exit status 2, no traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,11 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from constellation.checks import BadInput
+
     try:
         return int(args.func(args) or 0)
-    except (UserError, ValueError) as exc:
-        # ValueError is what the library raises for bad input (it names the field).
-        # SATCOOP_DEBUG=1 shows the traceback instead.
+    except BadInput as exc:
         if os.environ.get("SATCOOP_DEBUG"):
             raise
         print(f"satcoop {args.command}: error: {exc}", file=sys.stderr)
@@ -55,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"satcoop {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - anything else is a bug, never dressed up as bad input
+        if os.environ.get("SATCOOP_DEBUG"):
+            raise
+        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+        print(f"satcoop {args.command}: internal error: {type(exc).__name__}: {last} "
+              f"(a bug in satcoop; SATCOOP_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

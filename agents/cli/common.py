@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+from constellation.checks import BadInput
+
 
 def check_plot_path(path: str) -> None:
     """``--plot`` must name a file in an existing directory, with an extension matplotlib can write.
@@ -10,18 +12,18 @@ def check_plot_path(path: str) -> None:
     Checked before any work is done; ValueError naming ``--plot`` otherwise.
     """
     if not str(path).strip():
-        raise ValueError("--plot: give a file name, e.g. figure.png")
+        raise BadInput("--plot: give a file name, e.g. figure.png")
     if os.path.isdir(path):
-        raise ValueError(f"--plot {path!r}: is a directory; give a file name inside it, e.g. {os.path.join(path, 'figure.png')}")
+        raise BadInput(f"--plot {path!r}: is a directory; give a file name inside it, e.g. {os.path.join(path, 'figure.png')}")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
-        raise ValueError(f"--plot {path!r}: directory {parent!r} does not exist")
+        raise BadInput(f"--plot {path!r}: directory {parent!r} does not exist")
     existed = os.path.exists(path)
     try:                                   # the only reliable writability test (root, /proc, read-only mounts)
         with open(path, "ab"):
             pass
     except OSError as exc:
-        raise ValueError(f"--plot {path!r}: cannot write there ({exc.strerror or exc})") from None
+        raise BadInput(f"--plot {path!r}: cannot write there ({exc.strerror or exc})") from None
     if not existed:
         os.remove(path)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -30,10 +32,10 @@ def check_plot_path(path: str) -> None:
     formats = sorted(FigureCanvasAgg(Figure()).get_supported_filetypes())
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     if ext not in formats:
-        raise ValueError(f"--plot {path!r}: extension {ext!r} not writable; allowed {formats}")
+        raise BadInput(f"--plot {path!r}: extension {ext!r} not writable; allowed {formats}")
 
 
-# ---------------------------------------------------------------- constellation options (issue 10)
+# ---------------------------------------------------------------- constellation options
 
 CONSTELLATION_OPTIONS = {"tle": "--tle", "omm": "--omm", "shell": "--shell", "walker": "--walker",
                          "max_epoch_age_days": "--max-epoch-age-days", "name": "--name-pattern",
@@ -80,7 +82,7 @@ def parse_walker_option(text: str) -> dict:
                 raise ValueError
             out["kind"] = parts[3]
     except ValueError:
-        raise ValueError(f"--walker {text!r}: {allowed}") from None
+        raise BadInput(f"--walker {text!r}: {allowed}") from None
     return out
 
 
@@ -89,18 +91,17 @@ def constellation_spec_from_args(args):
     naming the option otherwise."""
     from pydantic import ValidationError
 
-    from agents.constellation_spec import ConstellationSpec, one_line
+    from agents.config import BadInput, ConstellationSpec, one_line
 
-    from .validate import check_args, real
-
-    check_args(args, {"max_epoch_age_days": real(0.0, 36_525.0, "days"),
-                      "min_altitude_km": real(0.0, 100_000.0, "km")})
+    age = getattr(args, "max_epoch_age_days", None)
+    if age is not None and not 0.0 <= age <= 36_525.0:
+        raise BadInput(f"--max-epoch-age-days = {age!r}: must be in [0, 36525] days (0 keeps every epoch)")
     for opt, paths in (("--tle", getattr(args, "tle", None)), ("--omm", getattr(args, "omm", None))):
         for path in paths or []:
             if not os.path.exists(path):
-                raise ValueError(f"{opt} {path!r}: no such file")
+                raise BadInput(f"{opt} {path!r}: no such file")
             if os.path.isdir(path):
-                raise ValueError(f"{opt} {path!r}: is a directory, expected an element-set file")
+                raise BadInput(f"{opt} {path!r}: is a directory, expected an element-set file")
     data = {}
     if getattr(args, "tle", None):
         data["tle"] = list(args.tle)
@@ -121,12 +122,21 @@ def constellation_spec_from_args(args):
     try:
         return ConstellationSpec.model_validate(data)
     except ValidationError as exc:
-        msg = one_line(exc, "constellation", CONSTELLATION_OPTIONS)
+        msg = one_line(exc, ConstellationSpec, data, prefix="constellation.",
+                       rename=lambda n: _constellation_option(n))
         if msg.startswith("constellation: "):            # a rule across fields: say it in option terms
             msg = msg[len("constellation: "):]
             msg = msg.replace("walker", "--walker").replace("tle/omm", "--tle/--omm").replace(
                 "shell / name filters", "--shell / --name-pattern")
-        raise ValueError(msg) from None
+        raise BadInput(msg) from None
+
+
+def _constellation_option(name: str) -> str:
+    """``constellation.tle.0`` -> ``--tle[0]``: the option of a ConstellationSpec field."""
+    parts = name.split(".")
+    if len(parts) > 1 and parts[1] in CONSTELLATION_OPTIONS:
+        return CONSTELLATION_OPTIONS[parts[1]] + "".join(f"[{p}]" for p in parts[2:])
+    return name
 
 
 def describe_constellation(prov: dict) -> str:

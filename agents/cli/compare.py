@@ -73,17 +73,12 @@ def _option(field_name: str) -> str:
 
 
 def config_from_args(args):
-    """The validated :class:`agents.experiments.compare.CompareConfig`; ValueError naming the option."""
-    from agents.experiments.compare import CompareConfig
+    """The validated :class:`agents.config.CompareConfig`; :class:`BadInput` naming the option."""
+    from agents.config import CompareConfig
 
     data = {f: getattr(args, f) for f in OPTIONS if hasattr(args, f)}
     data["constellation"] = constellation_spec_from_args(args)        # one-line error naming --tle etc.
     return CompareConfig.parse(data, rename=_option)
-
-
-def validate(args) -> None:
-    """ValueError naming the offending option."""
-    config_from_args(args)
 
 
 def compare(args) -> dict:

@@ -27,37 +27,34 @@ import json
 import sys
 
 from .common import add_constellation_args, check_plot_path, constellation_spec_from_args
-from .validate import SEED, check_args, integer, real, unique
+
+_CONSTELLATION_DESTS = (("tle", "--tle"), ("omm", "--omm"), ("walker", "--walker"), ("shell", "--shell"),
+                        ("name_pattern", "--name-pattern"), ("max_epoch_age_days", "--max-epoch-age-days"),
+                        ("min_altitude_km", "--min-altitude-km"))
 
 _SWEEP_OPTIONS = (("power_w", "--power-w"), ("users", "--users"), ("ura", "--ura"), ("spacing", "--spacing"))
-MAX_ABS_T_S = 100 * 365.25 * 86400.0
-
-# Every numeric option's documented range (checked before any work; see --help).
-RULES = {
-    "power_w": real(0.0, 1e6, "W", lo_open=True),          # beyond ~1e7 W the Gram matrices lose precision
-    "users": integer(1, 256),
-    "spacing": real(0.0, 10.0, "wavelengths", lo_open=True),
-    "drops": integer(1, 100_000),
-    "seed": SEED,
-    "altitude_km": real(100.0, 100_000.0, "km"),
-    "t_s": real(-MAX_ABS_T_S, MAX_ABS_T_S, "s (100 years either side of the epoch)"),
-    "max_iter": integer(1, 10_000),
-}
-
 
 def _run(args) -> int:
-    from agents.lpdft.sweep import over_budget, sweep
+    from agents.config import BadInput, parse
+    from agents.config.lpdft import LPDFT_OPTIONS, LPDFTSweepConfig
+    from agents.experiments.lpdft import over_budget, run_lpdft
 
     given = [(key, opt, getattr(args, key)) for key, opt in _SWEEP_OPTIONS if getattr(args, key) is not None]
     if len(given) != 1:
         names = ", ".join(opt for _, opt, _ in given) or "none"
-        raise ValueError(f"give exactly one swept parameter of --power-w, --users, --ura, --spacing (got {names})")
+        raise BadInput(f"give exactly one swept parameter of --power-w, --users, --ura, --spacing (got {names})")
     key, opt, values = given[0]
-    check_args(args, RULES)
-    values = unique(opt, values)
+    data = {"parameter": key, "values": values, **{f: getattr(args, f) for f in LPDFT_OPTIONS},
+            "radiated_budget": args.radiated_budget}
+    data = {k: v for k, v in data.items() if v is not None}
+    given_orbit = [o for d, o in _CONSTELLATION_DESTS if getattr(args, d, None) is not None]
+    if given_orbit:
+        if args.orbit != "leo":
+            raise BadInput(f"{given_orbit[0]}: only with --orbit leo (the constellation the satellite comes from)")
+        data["constellation"] = constellation_spec_from_args(args)
+    config = parse(LPDFTSweepConfig, data, rename=LPDFT_OPTIONS)
     if args.plot is not None:
         check_plot_path(args.plot)
-    base = _base_config(args)
 
     progress = None
     if not args.no_progress:
@@ -66,8 +63,7 @@ def _run(args) -> int:
         def progress(total):
             return tqdm(total=total, desc=f"lpdft {opt}", unit="run", file=sys.stderr, leave=False)
 
-    result = sweep(key, values, base, drops=args.drops, seed=args.seed, method=args.method,
-                   max_iter=args.max_iter, radiated_budget=args.radiated_budget, progress=progress)
+    result = run_lpdft(config, progress=progress)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -92,51 +88,6 @@ def _run(args) -> int:
         _plot(result, key, opt, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
-
-
-def _base_config(args):
-    """The fixed-altitude (MEO default) or constellation (``--orbit leo``) configuration."""
-    from agents.lpdft.scenario import LPDFTConfig
-
-    given = [opt for dest, opt in (("tle", "--tle"), ("omm", "--omm"), ("walker", "--walker"),
-                                   ("shell", "--shell"), ("name_pattern", "--name-pattern"),
-                                   ("max_epoch_age_days", "--max-epoch-age-days"),
-                                   ("min_altitude_km", "--min-altitude-km")) if getattr(args, dest, None) is not None]
-    if args.orbit == "leo":
-        if args.altitude_km is not None:
-            raise ValueError("--altitude-km: not with --orbit leo (the altitude comes from the orbit)")
-        sat = 0 if args.sat is None else args.sat
-        t_s = 0.0 if args.t_s is None else args.t_s
-        constellation, _ = constellation_spec_from_args(args).build()
-        index = _sat_index(constellation, sat)
-        if index is not None and not constellation.present(t_s)[index]:
-            raise ValueError(f"--sat {sat} is absent at --t-s {t_s:g} (SGP4 failure or below the "
-                             f"{constellation.min_altitude_km:g} km altitude floor)")
-        try:
-            return LPDFTConfig.from_constellation(constellation, sat=sat, t_s=t_s)
-        except ValueError as exc:
-            raise ValueError(f"--orbit leo --sat {sat} --t-s {t_s:g}: {exc}") from None
-    if given:
-        raise ValueError(f"{given[0]}: only with --orbit leo (the constellation the satellite comes from)")
-    for opt, value in (("--sat", args.sat), ("--t-s", args.t_s)):
-        if value is not None:
-            raise ValueError(f"{opt}: only with --orbit leo (a satellite of the constellation)")
-    altitude = 10_000.0 if args.altitude_km is None else args.altitude_km
-    try:
-        return LPDFTConfig(altitude_km=altitude, orbit="MEO, assumed altitude" if args.altitude_km is None
-                           else "fixed altitude (--altitude-km)")
-    except ValueError as exc:
-        raise ValueError(f"--altitude-km {altitude}: {exc}") from None
-
-
-def _sat_index(constellation, sat):
-    """Index of ``--sat`` (index or name) in the constellation, None if it does not resolve (the
-    constellation's own check then names the problem)."""
-    text = str(sat).strip()
-    if text.isdigit():
-        i = int(text)
-        return i if i < constellation.n else None
-    return constellation.names.index(text) if text in constellation.names else None
 
 
 def _plot(result: dict, key: str, opt: str, path: str) -> None:

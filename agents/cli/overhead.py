@@ -1,20 +1,10 @@
 """``satcoop overhead``: inter-satellite bits per precoding update (Table III / Fig. 8 of the paper).
 
-For S cooperating satellites one ISL hop apart (a complete graph), the
-messages of one update (the exchange protocol of :mod:`agents.protocol`, the
-same code the live simulation uses) are actually sent over a
-:class:`network.bus.Bus` and the figures are read back from the bus's own
-accounting:
-
-* Cen-Opt-WM, Cen-TFC-WM (centralized, satellite 0 is the central one): each of
-  the S-1 members sends its sCSI report (beta, kappa, Sigma per UT, plus its SSI)
-  to the central satellite; the central satellite then sends each member its
-  precoder bundle (p_{s,k}, M complex, for the K UTs). The central satellite's
-  own report and precoders never cross an ISL.
-* Dec-TFC-WM (decentralized): every satellite sends its SSI (position, attitude,
-  power budget) to every other one: S (S-1) messages.
-
-``bits`` is the total bits put on ISLs (link bits = payload x hops; one hop here).
+For S cooperating satellites one ISL hop apart (a complete graph), the messages of one update are
+actually sent over the message bus and the figures read back from its accounting
+(:mod:`agents.experiments.overhead`): the centralized schemes' S-1 sCSI reports up and S-1 precoder
+bundles down, the decentralized scheme's S (S-1) SSI messages. ``bits`` is the total put on the ISLs
+(link bits = payload x hops; one hop here).
 """
 from __future__ import annotations
 
@@ -22,37 +12,18 @@ import argparse
 import json
 import sys
 
+from agents.config.overhead import MAX_S, OVERHEAD_OPTIONS
+
 from .common import check_plot_path
-
-MAX_S = 256          # the decentralized update alone is S (S-1) messages on a complete graph
-
-
-def _positive(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-            maximum is not None and value > maximum):
-        allowed = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} = {value!r}: must be {allowed}")
-    return value
 
 
 def per_update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32, sigma_packing: str = "full",
                         link_length_km: float = 1000.0, link_config=None) -> dict:
-    """Validate the options (errors name the CLI option) and call :func:`agents.experiments.overhead.update_overhead`.
+    """:func:`agents.experiments.overhead.update_overhead` of the paper's schemes; errors name the CLI option."""
+    from agents.experiments.overhead import update_overhead
 
-    Returns ``{"per_update": [{"scheme", "bits", "messages", "payload_bits", "max_latency_s"}], "config": {...}}``.
-    """
-    from agents.experiments.overhead import PAPER_SCHEMES, update_overhead
-    from network.messages import SIGMA_PACKINGS
-
-    S = _positive("--S", S, maximum=MAX_S)
-    K, M, N = (_positive(f"--{k}", v) for k, v in (("K", K), ("M", M), ("N", N)))
-    _positive("--bits-per-real", bits_per_real)
-    if sigma_packing not in SIGMA_PACKINGS:
-        raise ValueError(f"--sigma-packing = {sigma_packing!r}: allowed {SIGMA_PACKINGS}")
-    if not (isinstance(link_length_km, (int, float)) and 0 < link_length_km < 1e5):
-        raise ValueError(f"--link-km = {link_length_km!r}: must be a length in (0, 1e5) km")
     return update_overhead(S, K, M, N, bits_per_real, sigma_packing, link_length_km, link_config,
-                           schemes=PAPER_SCHEMES)
+                           rename=OVERHEAD_OPTIONS)
 
 
 def _run(args) -> int:

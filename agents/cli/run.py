@@ -40,9 +40,9 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from agents.live.config import RunConfig
+    from agents.config import BadInput, RunConfig
     from agents.live.results import format_table
-    from agents.live.run import run_episode
+    from agents.experiments.run import run_episode
 
     overrides = list(args.overrides)
     for name in ("runtime", "address", "duration_s", "seed"):
@@ -59,7 +59,7 @@ def _run(args) -> int:
     if args.out is not None:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
-            raise ValueError(f"--out {args.out!r}: exists and is not a directory")
+            raise BadInput(f"--out {args.out!r}: exists and is not a directory")
     else:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         out = Path("runs") / f"run-{stamp}-seed{cfg.seed}"
@@ -67,11 +67,7 @@ def _run(args) -> int:
         while out.exists():
             k += 1
             out = Path("runs") / f"run-{stamp}-seed{cfg.seed}-{k}"
-    from agents.live.episode import check_schemes
-    from agents.live.results import prepare_run_folder
-    check_schemes(cfg)                          # bad scheme names before a folder is made
-    prepare_run_folder(out, "--out")           # created and probed before any work
-    res = run_episode(cfg, out_dir=out, progress=not (args.no_progress or args.json) and sys.stderr.isatty())
+    res = run_episode(cfg, out_dir=out, out_option="--out", progress=not (args.no_progress or args.json) and sys.stderr.isatty())
     if args.view:                               # the episode page, into the run folder (agents/view)
         from agents.view import write_view
         page = write_view(out)[0]

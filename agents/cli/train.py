@@ -10,7 +10,7 @@
 Writes to ``--out`` (default ``runs/train-<arch>``): ``best.pt`` (weights of the best
 validation epoch, loadable with ``satcoop compare --weights``), ``checkpoint.pt`` (resumable),
 ``metrics.json`` (invocation, data seed and splits, per-epoch training/validation rates) and
-``curve.png``. The logic lives in :mod:`agents.nets.train`.
+``curve.png``. The logic lives in :mod:`agents.experiments.train`.
 """
 from __future__ import annotations
 
@@ -59,24 +59,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-_OPTION = {"d_hidden": "--hidden", "arch": "--arch"}
-
-
 def run(args) -> int:
-    from agents.nets.dataset import DATA_SEED
-    from agents.nets.train import TrainConfig, train
+    from agents.config import TrainConfig, parse
+    from agents.config.train import DATA_SEED, TRAIN_OPTIONS
+    from agents.experiments.train import train
 
-    cfg = TrainConfig(arch=args.arch, S=args.S, K=args.K, epochs=args.epochs, batch=args.batch, lr=args.lr,
-                      samples=args.samples, seed=args.seed, data_seed=DATA_SEED if args.data_seed is None else args.data_seed,
-                      drops=args.drops, max_minutes=args.max_minutes, threads=args.threads,
-                      d_hidden=args.hidden, features=args.features, layers=args.layers, schedule=args.schedule,
-                      lr_min=args.lr_min, warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops,
-                      loss=args.loss, init=args.init)
-    try:
-        cfg.validate()
-    except ValueError as exc:          # TrainConfig names its fields; say the option the user typed
-        field, _, rest = str(exc).partition(" ")
-        raise ValueError(f"{_OPTION.get(field, '--' + field.replace('_', '-'))} {rest}") from None
+    data = dict(arch=args.arch, S=args.S, K=args.K, epochs=args.epochs, batch=args.batch, lr=args.lr,
+                samples=args.samples, seed=args.seed, data_seed=DATA_SEED if args.data_seed is None else args.data_seed,
+                drops=args.drops, max_minutes=args.max_minutes, threads=args.threads, d_hidden=args.hidden,
+                features=args.features, layers=args.layers, schedule=args.schedule, lr_min=args.lr_min,
+                warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops, loss=args.loss,
+                init=args.init)
+    cfg = parse(TrainConfig, data, rename=lambda n: TRAIN_OPTIONS.get(n, "--" + n.replace("_", "-")))
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     rec = train(cfg, out, resume=args.resume, progress=args.progress, invocation=invocation)

@@ -1,20 +1,12 @@
-"""Experiments: the functions the CLI calls (``compare``: offline drops; ``sweep``: a grid of
-compares or live episodes as Ray tasks, resumable from parquet shards).
+"""Experiments: a config in (:mod:`agents.config`), a result out; the functions the CLI and sweeps call.
 
-Each experiment has one pydantic config schema (validated on load: an unknown field, a wrong
-type or a value out of range is one line naming the field, the value and what is allowed) and
-one entry function; the CLI only parses, validates, calls it and prints.
+* :mod:`.run` -- ``run_episode``: one live multi-agent episode (``satcoop run``);
+* :mod:`.compare` -- ``run_compare``: every scheme on the same world drops vs power (``compare``);
+* :mod:`.sweep` -- ``run_sweep``: a grid of compares or episodes as Ray tasks, resumable (``sweep``);
+* :mod:`.train` -- ``train``: unsupervised training of the learned precoders (``train``);
+* :mod:`.overhead` -- ``run_overhead``: ISL bits per update, counted by the bus (``overhead``);
+* :mod:`.world` -- ``world_record``: one seeded drop and its link budgets (``world``);
+* :mod:`.lpdft` -- ``run_lpdft``: the LP-DFT paper's sweeps (``lpdft``).
+
+Import the modules directly; this package import stays light (no torch, no Ray).
 """
-from __future__ import annotations
-
-__all__ = ["CompareConfig", "run_compare", "SweepConfig", "run_sweep", "load_sweep_config"]
-
-
-def __getattr__(name):          # lazy: importing agents.experiments must not pull torch or ray
-    if name in ("CompareConfig", "run_compare", "CompareResult"):
-        from . import compare
-        return getattr(compare, name)
-    if name in ("SweepConfig", "run_sweep", "load_sweep_config"):
-        from . import sweep
-        return getattr(sweep, name)
-    raise AttributeError(name)

@@ -16,41 +16,43 @@ of each scheme comes from the catalog (:mod:`agents.schemes`).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from agents import schemes as catalog
+from agents.config import OverheadConfig, parse
 from agents.protocol import elect_central, update_sends
-from constellation.checks import BadInput
-from network.messages import SIGMA_PACKINGS, SSI, PrecoderBundle, SCSIReport
+from network.messages import SSI, PrecoderBundle, SCSIReport
 
-__all__ = ["PAPER_SCHEMES", "update_overhead"]
+__all__ = ["PAPER_SCHEMES", "run_overhead", "update_overhead"]
 
 PAPER_SCHEMES = ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM")      # Table III / Fig. 8 of the paper
 
 
-def update_overhead(S: int, K: int, M: int, N: int, bits_per_real: int = 32, sigma_packing: str = "full",
-                    link_length_km: float = 1000.0, link_config=None, schemes=PAPER_SCHEMES) -> dict:
+def update_overhead(S: int = 3, K: int = 12, M: int = 64, N: int = 4, bits_per_real: int = 32,
+                    sigma_packing: str = "full", link_length_km: float = 1000.0, link_config=None,
+                    schemes=PAPER_SCHEMES, rename=None) -> dict:
+    """:func:`run_overhead` of these values (validated as :class:`agents.config.OverheadConfig`; a bad one is
+    :class:`BadInput` naming the field, or through ``rename`` the option the user typed)."""
+    cfg = parse(OverheadConfig, {"S": S, "K": K, "M": M, "N": N, "bits_per_real": bits_per_real,
+                                 "sigma_packing": sigma_packing, "link_length_km": link_length_km}, rename=rename)
+    return run_overhead(cfg, link_config=link_config, schemes=schemes)
+
+
+def run_overhead(config: OverheadConfig, link_config=None, schemes=PAPER_SCHEMES) -> dict:
     """ISL bits of one precoding update of each scheme, S satellites one hop apart (complete graph).
 
-    The messages of :func:`agents.protocol.update_sends` are actually sent over a :class:`network.bus.Bus` (phase by
-    phase, each after the previous one has arrived) and the figures are read back from the bus's
-    accounting. The central satellite is :func:`agents.protocol.elect_central` of the graph (all links equal: id 0).
-    Returns ``{"per_update": [{"scheme", "bits" (link bits = payload x hops), "messages",
+    The messages of :func:`agents.protocol.update_sends` are actually sent over a :class:`network.bus.Bus`
+    (phase by phase, each after the previous one has arrived) and the figures are read back from the bus's
+    accounting. The central satellite is :func:`agents.protocol.elect_central` of the graph (all links
+    equal: id 0). Returns ``{"per_update": [{"scheme", "bits" (link bits = payload x hops), "messages",
     "payload_bits", "max_hops", "max_latency_s"}], "config": {...}}``.
     """
     from network.bus import Bus
     from network.links import LinkConfig
     from network.topology import TopologySnapshot
 
-    for name, v in (("S", S), ("K", K), ("M", M), ("N", N), ("bits_per_real", bits_per_real)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise BadInput(f"{name} = {v!r}: must be an integer >= 1")
-    if sigma_packing not in SIGMA_PACKINGS:
-        raise BadInput(f"sigma_packing = {sigma_packing!r}: allowed {SIGMA_PACKINGS}")
-    if not (isinstance(link_length_km, (int, float)) and 0 < link_length_km < math.inf):
-        raise BadInput(f"link_length_km = {link_length_km!r}: must be a positive length (km)")
+    S, K, M, N = config.S, config.K, config.M, config.N
+    bits_per_real, sigma_packing, link_length_km = config.bits_per_real, config.sigma_packing, config.link_length_km
     link_config = link_config or LinkConfig()
     pairs = [(a, b) for a in range(S) for b in range(a + 1, S)]
     graph = TopologySnapshot.from_edges(S, np.array(pairs, np.int64).reshape(-1, 2), link_length_km * 1e3)

@@ -57,21 +57,19 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import json
 import math
 import os
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-from constellation.checks import BadInput
-
-from .errors import one_line
-from .manifest import MANIFEST, append_record, latest_records, prepare_sweep_folder, read_manifest
+from agents.config.errors import BadInput, one_line
+from agents.config.overrides import read_toml
+from agents.config.sweep import SweepConfig, canon as _canon
+from .manifest import append_record, latest_records, prepare_sweep_folder, read_manifest
 
 __all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "SweepIncomplete", "load_sweep_config", "run_sweep", "expand_units",
            "point_config_class", "evaluate_point", "MEASUREMENT_COLUMNS"]
@@ -90,52 +88,8 @@ class SweepIncomplete(RuntimeError):
     never written short); ``--resume`` recomputes the missing units."""
 
 
-class SweepConfig(BaseModel):
-    """The sweep file's schema. ``grid``: axis name (a config field, dotted for nested fields) ->
-    non-empty list of values; ``crn_axes``: grid axes left out of the unit seed (common random
-    numbers); ``chunk_size``: units per Ray task (None: about four chunks per CPU);
-    ``max_retries``: Ray retries of a failed task."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["compare", "run"]
-    seed: int = Field(0, ge=0)
-    replicates: int = Field(1, ge=1)
-    base: dict[str, Any] = Field(default_factory=dict)
-    grid: dict[str, list[Any]]
-    crn_axes: list[str] = Field(default_factory=list)
-    chunk_size: int | None = Field(None, ge=1)
-    max_retries: int = Field(2, ge=0, le=20)
-
-    @field_validator("grid")
-    @classmethod
-    def _grid_nonempty(cls, v):
-        if not v:
-            raise ValueError("empty grid: give at least one axis, e.g. power_dbw = [0, 5]")
-        for name, values in v.items():
-            if not values:
-                raise ValueError(f"axis {name!r} has no values")
-            if len({_canon(x) for x in values}) != len(values):
-                raise ValueError(f"axis {name!r} repeats a value: {values}")
-        return v
-
-    @model_validator(mode="after")
-    def _axes(self):
-        for a in self.crn_axes:
-            if a not in self.grid:
-                raise ValueError(f"crn_axes: {a!r} is not a grid axis; axes: {list(self.grid)}")
-        if "seed" in self.base or "seed" in self.grid:
-            raise ValueError("seed is set per unit by the sweep (from the sweep's seed, the point and "
-                             "the replicate); remove it from base/grid")
-        return self
-
-
 # ---------------------------------------------------------------------------------------------
 # identity
-
-
-def _canon(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _hash(text: str, n: int = 16) -> str:
@@ -166,15 +120,8 @@ def unit_seed(sweep_seed: int, assignment: dict, crn_axes, replicate: int) -> in
 
 def point_config_class(kind: str):
     """The pydantic schema of one point: CompareConfig or the live simulation's RunConfig."""
-    if kind == "compare":
-        from .compare import CompareConfig
-        return CompareConfig
-    try:
-        from agents.live.config import RunConfig
-    except ImportError as exc:
-        raise ValueError(f"kind 'run' needs the live simulation (agents.live.RunConfig), "
-                         f"not available here: {exc}") from None
-    return RunConfig
+    from agents.config import CompareConfig, RunConfig
+    return CompareConfig if kind == "compare" else RunConfig
 
 
 def _deep_merge(into: dict, new: dict) -> dict:
@@ -192,7 +139,7 @@ def _point_data(kind: str, data: dict) -> dict:
     the sweep's parallelism is across episodes."""
     if kind != "run":
         return data
-    from agents.live.config import RunConfig
+    from agents.config import RunConfig
     default = RunConfig.load(None).model_dump(mode="json")
     default["runtime"] = "local"
     return _deep_merge(default, data)
@@ -221,11 +168,8 @@ def _validate_point(cls, data: dict, assignment: dict):
         top = str(e.get("loc", ("",))[0]) if e.get("loc") else ""
         in_grid = any(a == loc or a.split(".")[0] == top or loc.startswith(a + ".") for a in assignment)
         if in_grid:
-            raise ValueError(f"grid point {assignment}: " + one_line(exc, "")) from None
-        if e.get("type") == "extra_forbidden":
-            raise ValueError(f"base.{loc}: unknown field of the {cls.__name__}; allowed: "
-                             f"{sorted(cls.model_fields)}") from None
-        raise ValueError(one_line(exc, "base.")) from None
+            raise BadInput(f"grid point {assignment}: " + one_line(exc, cls, data)) from None
+        raise BadInput(one_line(exc, cls, data, prefix="base.")) from None
 
 
 def expand_units(config: SweepConfig) -> list[Unit]:
@@ -297,24 +241,14 @@ def campaign_key(config: SweepConfig) -> str:
 
 def load_sweep_config(path) -> SweepConfig:
     """Read and validate a sweep TOML file (ValueError naming the field on bad input)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"CONFIG {str(path)!r}: no such file")
-    try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"CONFIG {str(path)!r}: not valid TOML: {exc}") from None
-    return parse_sweep_config(data)
+    return parse_sweep_config(read_toml(path))
 
 
 def parse_sweep_config(data: dict) -> SweepConfig:
     try:
         cfg = SweepConfig.model_validate(data)
     except ValidationError as exc:
-        text = one_line(exc)
-        if text.endswith(": unknown field"):
-            text += f"; allowed: {sorted(SweepConfig.model_fields)}"
-        raise ValueError(text) from None
+        raise BadInput(one_line(exc, SweepConfig, data)) from None
     expand_units(cfg)                     # every point validated before any work
     return cfg
 
@@ -335,8 +269,8 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
         for r in rows:
             r.update({k: res.config[k] for k in ("S", "K", "M", "N", "drops")})
         return rows
-    from agents.live.config import RunConfig
-    from agents.live.run import run_episode
+    from agents.config.run import RunConfig
+    from agents.experiments.run import run_episode
     summary = run_episode(RunConfig.model_validate(config), out_dir=None, progress=False).summary
     # the episode's events, counted by type (the same for every scheme row of the episode);
     # failovers are the elections that replaced an unreachable central

@@ -71,7 +71,7 @@ def share_constellation(recipe: bytes, constellation: Constellation) -> None:
 @dataclass(frozen=True)
 class AgentSettings:
     """The protocol settings every agent of an episode shares, taken from the run's config
-    (:meth:`from_config`; the defaults are :class:`agents.live.config.RunConfig`'s, nowhere else)."""
+    (:meth:`from_config`; the defaults are :class:`agents.config.run.RunConfig`'s, nowhere else)."""
 
     onboard_flops: float
     report_timeout_s: float

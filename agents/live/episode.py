@@ -57,12 +57,13 @@ def check_schemes(config) -> tuple[list[str], dict[str, str]]:
 class Episode:
     """One live episode (build, then :meth:`run`)."""
 
-    def __init__(self, config, runtime):
+    def __init__(self, config, runtime, checked=None):
+        """``checked``: :func:`check_schemes` of ``config`` if the caller already ran it."""
         self.config = config
         self.runtime = runtime
         runtime.events.clear()
         runtime.host_events.clear()
-        self.schemes, self.arch = check_schemes(config)
+        self.schemes, self.arch = checked if checked is not None else check_schemes(config)
         self.settings = AgentSettings.from_config(config)
         self.has_central = any(a == "centralized" for a in self.arch.values())
         self.world = EpisodeWorld(config)

@@ -28,13 +28,13 @@ STREAM_CHANNELS = 0xC4A7
 
 def constellation_recipe(config) -> dict:
     """What every process needs to rebuild the constellation (picklable): the validated
-    :class:`agents.constellation_spec.ConstellationSpec` as JSON (element-set files are read by path)."""
+    :class:`agents.config.constellation.ConstellationSpec` as JSON (element-set files are read by path)."""
     return config.constellation.model_dump(mode="json")
 
 
 def build_constellation(recipe: dict):
     """(Constellation, provenance) from a recipe (:meth:`ConstellationSpec.build`)."""
-    from agents.constellation_spec import ConstellationSpec
+    from agents.config.constellation import ConstellationSpec
     return ConstellationSpec.parse(recipe).build()
 
 

@@ -21,7 +21,7 @@ power ``q_n = sum_k |V[n, k]|^2``:
 All three meet ``||W||_F^2 <= P``, so they are comparable with the LP-DFT family when its radiated
 power is within P (the default full-window URA). :data:`FDP_VARIANTS` names them
 ``"MMSE-FDP-SPC"``, ``"MMSE-FDP-MPC"``, ``"MMSE-FDP-PAC"`` (and the MF analogues) for
-:func:`agents.lpdft.sweep.sweep`.
+:func:`agents.experiments.lpdft.sweep`.
 """
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ def shipped_metadata(arch: str) -> dict:
 
 @lru_cache(maxsize=16)
 def _load(path: str, mtime: float):
-    from .train import load_weights
+    from .weights import load_weights
     return load_weights(path).double()
 
 

@@ -1,7 +1,7 @@
 """What the episode page embeds, rebuilt from a run folder alone: :func:`build_view_data` -> :class:`ViewData`
 -> plain JSON (:meth:`ViewData.to_json`).
 
-Read from ``RUN_DIR``: ``config.json`` (the resolved :class:`agents.live.config.RunConfig`), ``run.json``
+Read from ``RUN_DIR``: ``config.json`` (the resolved :class:`agents.config.run.RunConfig`), ``run.json``
 (start time ``t0_s``, regions, schemes and architectures), ``steps.parquet``, ``messages.parquet``,
 ``faults.parquet``, ``events.json``, ``computes.parquet``. Nothing else: what the tables do not hold is
 recomputed with the project's own code from the config --
@@ -87,7 +87,7 @@ class RunFolder:
     """The files of a run folder as read (see module docstring)."""
 
     path: Path
-    config: object                  # agents.live.config.RunConfig
+    config: object                  # agents.config.run.RunConfig
     run: dict
     steps: pd.DataFrame
     messages: pd.DataFrame
@@ -112,7 +112,7 @@ def read_run_folder(run_dir, name: str = "RUN_DIR") -> RunFolder:
         events = json.loads((path / "events.json").read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise BadInput(f"{name} = {str(run_dir)!r}: unreadable JSON ({exc})") from None
-    from agents.live.config import RunConfig
+    from agents.config.run import RunConfig
     try:
         config = RunConfig.from_dict(cfg_data)
     except ValueError as exc:

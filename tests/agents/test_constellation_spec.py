@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from agents import cli
-from agents.cli.validate import check_args, integer, real, unique
-from agents.constellation_spec import ConstellationSpec, WalkerShellSpec
+from agents.config.constellation import ConstellationSpec, WalkerShellSpec
 from constellation.scenario import World, WorldConfig
 from constellation.synthetic import synthetic_catalog
 from constellation.walker import WalkerDelta
@@ -156,24 +155,6 @@ def test_compare_on_a_tle_file_records_the_constellation(tle_file, capsys):
     assert rec["results"][0]["scheme"] == "Sep-MRT" and np.isfinite(rec["results"][0]["sum_rate_bps_hz"])
     assert cli.main(["compare", "--schemes", "Sep-MRT", "Sep-MRT", "--drops", "1"]) == 2
     assert "more than once" in capsys.readouterr().err
-
-
-# ---------------------------------------------------------------- the validation module
-
-def test_validate_ranges_and_unique():
-    class A:
-        S, radius_km, power, seed = 0, 5.0, [1.0, float("inf")], None
-    with pytest.raises(ValueError, match=r"^--S = 0: must be an integer in \[1, 10\]$"):
-        check_args(A, {"S": integer(1, 10)})
-    check_args(A, {"radius_km": real(0.0, 10.0, "km", lo_open=True), "seed": integer(0)})
-    with pytest.raises(ValueError, match=r"^--power-w = inf: must be a finite number > 0 W$"):
-        check_args(A, {"power": real(0.0, unit="W", lo_open=True)}, options={"power": "--power-w"})
-    with pytest.raises(ValueError, match=r"--S = True: must be an integer"):
-        integer(0).check("--S", True)
-    assert not integer(0).ok(1.5) and real(0, 1).ok(1) and not real(0, 1, lo_open=True).ok(0.0)
-    assert unique("--schemes", ["a", "b"]) == ["a", "b"]
-    with pytest.raises(ValueError, match="--schemes: 'a' given more than once"):
-        unique("--schemes", ["a", "b", "a"])
 
 
 def test_lpdft_leo_takes_the_altitude_from_a_tle_satellite(tle_file, capsys):

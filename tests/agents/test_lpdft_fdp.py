@@ -9,7 +9,7 @@ from agents.lpdft.algorithms import mmse_fdp
 from agents.lpdft.dft import dft_codebook
 from agents.lpdft.fdp import FDP_VARIANTS, mmse_fdp_normalised, normalise
 from agents.lpdft.scenario import LPDFTConfig, LPDFTScenario
-from agents.lpdft.sweep import sweep
+from agents.experiments.lpdft import sweep
 
 
 def _scenario(rng, b=5, k=3, ura=(2, 4), power=10.0, noise=0.1, h=None):

@@ -105,7 +105,7 @@ def test_validator_errors_read_field_equals_value_message(argv, line, capsys):
 
 
 def test_compare_config_parse_prefix_and_message():
-    from agents.experiments.compare import CompareConfig
+    from agents.config import CompareConfig
     with pytest.raises(ValueError) as info:
         CompareConfig.parse({"power_dbw": [0.0, 500.0]}, prefix="base.")
     assert str(info.value) == "base.power_dbw = [0.0, 500.0]: values must be finite, within [-100, 100] dBW, got 500.0"

@@ -264,7 +264,7 @@ def test_killed_driver_then_resume(local_ray, tmp_path):
 def test_run_kind_sweeps_live_episodes(local_ray, tmp_path):
     """kind = "run": one tidy row per episode x scheme; points paired on one world by crn_axes, so
     the separate scheme (nothing crosses the ISLs) gets the same rate with and without ISL faults."""
-    pytest.importorskip("agents.live.run")
+    pytest.importorskip("agents.experiments.run")
     cfg = {"kind": "run", "seed": 3, "replicates": 1, "crn_axes": ["faults.outage_prob"],
            "base": {"duration_s": 0.6, "tick_s": 0.2, "schemes": ["Sep-MMSE", "Cen-Opt-WM"]},
            "grid": {"faults.outage_prob": [0.0, 0.5]}}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.live.config import RunConfig
+from agents.config.run import RunConfig
 
 
 def tiny(**over) -> RunConfig:

@@ -45,7 +45,7 @@ def test_help_lists_run():
 
 def test_unwritable_out_fails_before_any_work(tmp_path, capsys, monkeypatch):
     """--out under a file or in /proc: exit 2 with one line naming --out, and the episode never starts."""
-    import agents.live.run as live_run
+    import agents.experiments.run as live_run
 
     def boom(*a, **k):
         raise AssertionError("the episode ran before --out was checked")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.live.config import RunConfig, default_toml_text
+from agents.config.run import RunConfig, default_toml_text
 
 ROOT = Path(__file__).resolve().parents[3]
 

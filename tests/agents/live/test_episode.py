@@ -6,7 +6,7 @@ import json
 import pandas as pd
 
 from agents.live.results import SUMMARY_FIELDS
-from agents.live.run import run_episode
+from agents.experiments.run import run_episode
 
 from .conftest import tiny
 
@@ -62,7 +62,7 @@ def test_missed_share_ignores_the_update_cut_short_by_the_end():
 def test_progress_bar_shows_simulated_time_and_sum_rate(capsys):
     """The bar's postfix names the simulated time and every scheme's current sum rate (the issue's
     progress bar: simulated time, rate), the numbers of the step rows of that tick."""
-    from agents.live.run import progress_text, run_episode
+    from agents.experiments.run import progress_text, run_episode
 
     from .conftest import tiny
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.live.run import run_episode
+from agents.experiments.run import run_episode
 
 from .conftest import tiny
 

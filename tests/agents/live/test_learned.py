@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from agents import schemes as catalog
-from agents.live.run import run_episode
+from agents.experiments.run import run_episode
 
 from .conftest import tiny
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from agents.live.episode import Episode
-from agents.live.run import run_episode
+from agents.experiments.run import run_episode
 from agents.live.runtime import LocalRuntime
 from agents.precoding.problem import PrecodingProblem
 from agents.precoding.rates import instantaneous_rates

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from agents import schemes as catalog
-from agents.live.run import run_episode
+from agents.experiments.run import run_episode
 from agents.precoding.contract import Scheme
 from agents.precoding.wmmse import cen_opt_wm
 

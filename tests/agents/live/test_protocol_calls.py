@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from agents import protocol
-from agents.live.run import run_episode
+from agents.experiments.run import run_episode
 
 from .conftest import tiny
 

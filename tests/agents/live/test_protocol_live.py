@@ -1,7 +1,7 @@
 """Failover (re-election when the central is cut off) and several service regions on one fabric."""
 from __future__ import annotations
 
-from agents.live.run import run_episode
+from agents.experiments.run import run_episode
 
 from .conftest import tiny
 

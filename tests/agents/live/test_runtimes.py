@@ -8,7 +8,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from agents.live.run import run_episode  # noqa: E402
+from agents.experiments.run import run_episode  # noqa: E402
 from agents.live.runtime import LocalRuntime, RayRuntime  # noqa: E402
 
 from .conftest import tiny  # noqa: E402

@@ -31,7 +31,7 @@ def small_config():
 
 def random_net(config, seed: int = 0):
     """A net with random weights, outputs scaled up so the CFR variables move far from their prior."""
-    from agents.nets.train import build_net
+    from agents.nets.weights import build_net
     torch.manual_seed(seed)
     net = build_net(config)
     with torch.no_grad():

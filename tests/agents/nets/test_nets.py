@@ -143,7 +143,7 @@ def test_ssi_rows_carry_no_csi_of_the_others(world_problem):
 
 
 def test_flops_grow_with_problem_size(small_config):
-    from agents.nets.train import build_net
+    from agents.nets.weights import build_net
     cen, dec = build_net(small_config("cen")), build_net(small_config("dec"))
     assert cen.flops(3, 24) > cen.flops(3, 12) > cen.flops(2, 12) > 0
     assert dec.flops(3, 12) > dec.flops(2, 12) > 0

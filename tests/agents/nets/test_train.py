@@ -6,7 +6,9 @@ import json
 import pytest
 import torch
 
-from agents.nets.train import TrainConfig, evaluate, load_weights, train
+from agents.config import TrainConfig
+from agents.experiments.train import evaluate, train
+from agents.nets.weights import load_weights
 
 
 def _cfg(**kw):
@@ -31,7 +33,7 @@ def test_short_training_improves_the_rate(cache, arch):
     untrained, best = hist[0]["val_wsr"], rec["best_val_wsr"]
     assert best > 1.04 * untrained, (untrained, best)      # measured: +7.9 % (cen), +7.7 % (dec)
     # the saved best weights reproduce the recorded validation figure (same drops, same generators)
-    from agents.nets.train import _splits
+    from agents.experiments.train import _splits
     _, val = _splits(_cfg(arch=arch), progress=False)
     again = evaluate(load_weights(cache / arch / "best.pt"), val, 64, seed=3)["wsr"]
     assert abs(again - best) < 1e-6 * best
@@ -65,7 +67,7 @@ def test_cosine_resume_continues_exactly_and_anneals_to_lr_min(cache, monkeypatc
     straight = train(_cfg(epochs=2, **small), cache / "a", progress=False, log=lambda m: None)
     # interrupted after epoch 1: a run with the same horizon stopped early, then resumed
     cfg = _cfg(epochs=2, **small)
-    from agents.nets import train as train_mod
+    from agents.experiments import train as train_mod
     orig = train_mod._write_metrics
     calls = []
 
@@ -89,7 +91,7 @@ def test_cosine_resume_continues_exactly_and_anneals_to_lr_min(cache, monkeypatc
 
 
 def test_extra_training_drops_leave_validation_alone(cache):
-    from agents.nets.train import _splits
+    from agents.experiments.train import _splits
     tr0, va0 = _splits(_cfg(S=2, K=4, drops=20), progress=False)
     tr1, va1 = _splits(_cfg(S=2, K=4, drops=20, extra_train_drops=6), progress=False)
     assert len(tr0) == 14 and len(tr1) == 20 and len(va0) == len(va1) == 4

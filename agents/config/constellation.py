@@ -21,8 +21,9 @@ One schema for the orbits an experiment runs on, whatever the front end
 record every output carries under ``"constellation"`` (see
 :func:`constellation.catalog.load_catalog` for the element-set fields).
 
-Bad input raises ``ValueError`` with one line naming ``constellation.<field>``
-(:meth:`ConstellationSpec.parse`); the CLI maps fields to its options.
+Bad input raises :class:`BadInput` with one line naming ``constellation.<field>``
+(:meth:`ConstellationSpec.parse`, :func:`agents.config.errors.one_line`); the CLI maps fields to
+its options.
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ from typing import Literal
 
 from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator,
                       model_validator)
+
+from .errors import BadInput, one_line
 
 DEFAULT_MIN_ALTITUDE_KM = 300.0
 DEFAULT_MAX_EPOCH_AGE_DAYS = 30.0
@@ -142,7 +145,7 @@ class ConstellationSpec(BaseModel):
         try:
             return cls.model_validate({} if data is None else data)
         except ValidationError as exc:
-            raise ValueError(one_line(exc, "constellation")) from None
+            raise BadInput(one_line(exc, cls, data, prefix="constellation.")) from None
 
     @property
     def kind(self) -> str:
@@ -184,27 +187,5 @@ class ConstellationSpec(BaseModel):
                             name=self.name, min_altitude_km=self.min_altitude_km)
 
 
-def one_line(exc: ValidationError, prefix: str, options: dict[str, str] | None = None) -> str:
-    """First error of a pydantic ValidationError as one line: ``<prefix>.<loc> = <value>: <msg>``;
-    ``options`` maps a top-level field name to the CLI option the user typed (e.g. ``{"tle": "--tle"}``)."""
-    errors = exc.errors()
-    # in a union (one shell | a list of shells) prefer the branch whose type matched the input
-    matched = [e for e in errors if e.get("type") not in ("model_type", "dict_type", "list_type",
-                                                         "model_attributes_type")]
-    err = (matched or errors)[0]
-    loc = [str(x) for x in err.get("loc", ())]
-    # drop pydantic's union-branch tags (e.g. "WalkerShellSpec", "list[WalkerShellSpec]")
-    loc = [x for x in loc if not (x[:1].isupper() or "[" in x)]
-    if options and loc and loc[0] in options:
-        where = options[loc[0]] + "".join(f"[{x}]" for x in loc[1:])
-    else:
-        where = ".".join([prefix, *loc]) if loc else prefix
-    msg = err.get("msg", "invalid").removeprefix("Value error, ")
-    if "input" in err and err.get("type") != "missing" and loc:
-        value = err["input"]
-        return f"{where} = {value!r}: {msg}"
-    return f"{where}: {msg}"
-
-
-__all__ = ["ConstellationSpec", "WalkerShellSpec", "one_line", "DEFAULT_MIN_ALTITUDE_KM",
+__all__ = ["ConstellationSpec", "WalkerShellSpec", "DEFAULT_MIN_ALTITUDE_KM",
            "DEFAULT_MAX_EPOCH_AGE_DAYS"]

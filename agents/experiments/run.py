@@ -1,4 +1,6 @@
-"""``run_episode``: one live episode from a config to its results (the function `satcoop run` and sweeps call)."""
+"""``run_episode``: one live episode from a config to its results (the function `satcoop run` and sweeps call).
+
+The schemes are checked and the run folder prepared (created, probed) once, before any work."""
 from __future__ import annotations
 
 import time
@@ -7,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import RunConfig
-from .boundary import COMPUTE_COLUMNS
-from .results import messages_frame, prepare_run_folder, summarize, write_run_folder
+from agents.config import RunConfig
+from agents.live.boundary import COMPUTE_COLUMNS
+from agents.live.results import messages_frame, prepare_run_folder, summarize, write_run_folder
 
 
 @dataclass
@@ -45,19 +47,19 @@ def progress_text(rows: list, n: int, t: float, rtf: float | None = None) -> str
 
 
 def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, progress: bool = True,
-                runtime=None) -> EpisodeResult:
+                runtime=None, out_option: str = "out_dir") -> EpisodeResult:
     """Run one episode. ``config``: a RunConfig or a dict (validated; ValueError naming the field).
     ``out_dir``: write the run folder there (created). ``progress``: a tqdm bar on stderr (simulated
     time, real-time factor). ``runtime``: an already built runtime to use (default: from the config;
-    it is then closed at the end)."""
-    from .episode import Episode
-    from .runtime import make_runtime
+    it is then closed at the end); ``out_option``: how an error about ``out_dir`` names it (e.g. ``--out``)."""
+    from agents.live.episode import Episode
+    from agents.live.runtime import make_runtime
 
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
-    from .episode import check_schemes
-    check_schemes(cfg)                          # bad scheme names fail before any work (Ray, the world)
+    from agents.live.episode import check_schemes
+    checked = check_schemes(cfg)                # bad scheme names fail before any work (Ray, the world)
     if out_dir is not None:
-        prepare_run_folder(out_dir)             # an unwritable folder fails now, not after the episode
+        prepare_run_folder(out_dir, out_option)  # an unwritable folder fails now, not after the episode
     w0 = time.perf_counter()
     # the driver's own numerics (truth, channels, evaluator) on one torch thread on every runtime: with several,
     # MKL may pick its thread count from the machine's load, and the last bits of the rates would vary
@@ -68,7 +70,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     bar = None
     try:
         rt = make_runtime(cfg) if own else runtime
-        ep = Episode(cfg, rt)
+        ep = Episode(cfg, rt, checked=checked)
         w_setup = time.perf_counter() - w0
         tick_walls = []
         last = [time.perf_counter()]

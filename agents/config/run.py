@@ -1,10 +1,11 @@
-"""The one config schema of a live episode (`satcoop run`): :class:`RunConfig`, validated on load.
+"""The config schema of a live episode (`satcoop run`): :class:`RunConfig`, validated on load.
 
 ``RunConfig.load(path | None, overrides)`` reads a TOML file (None: the packaged default,
-``agents/live/default.toml``, kept identical to ``runs/default.toml``), applies dotted
-overrides ``"faults.model=iid"`` (values parsed as TOML, else taken as strings) and validates
-the result with pydantic: an unknown field, a wrong type or a value out of range is ONE line
-``<field> = <value>: <what is allowed>`` (ValueError) before any work starts.
+``agents/config/default.toml``, kept identical to ``runs/default.toml``), applies dotted
+overrides ``"faults.model=iid"`` (:mod:`agents.config.overrides`: values parsed as TOML, else
+taken as strings) and validates the result with pydantic: an unknown field, a wrong type or a
+value out of range is ONE line ``<field> = <value>: <what is allowed>``
+(:class:`agents.config.errors.BadInput`, :func:`agents.config.errors.one_line`) before any work.
 
 Units are in the field names (``_s`` seconds of simulated time, ``_dbw``, ``_bps``, ``_km``);
 all times in the config are relative to the start of the episode.
@@ -15,11 +16,13 @@ import math
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agents.constellation_spec import ConstellationSpec
+from .constellation import ConstellationSpec
+from .errors import parse
+from .overrides import apply_override, read_toml, set_dotted
 
 DEFAULT_CONFIG_RESOURCE = "default.toml"
 FAULT_MODELS = ("none", "iid", "gilbert-elliott", "scheduled")
@@ -159,6 +162,9 @@ class RunConfig(_Strict):
     ray: RayConfig = Field(default_factory=RayConfig)
     chaos: ChaosConfig = Field(default_factory=ChaosConfig)
 
+    FIELD_HINTS: ClassVar[dict] = {"schemes": 'a list of registered scheme names (strings), or "all"',
+                                   "*.target": 'a satellite index, a link [a, b], or "central"'}
+
     @field_validator("schemes")
     @classmethod
     def _schemes(cls, v):
@@ -197,21 +203,15 @@ class RunConfig(_Strict):
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "RunConfig":
-        """Validate a (nested) dict; ValueError with one line naming the field, the value and what is allowed."""
-        try:
-            return cls.model_validate(data or {})
-        except ValidationError as exc:
-            raise ValueError(one_line(exc, data or {})) from None
+        """Validate a (nested) dict; :class:`BadInput` with one line naming the field, the value and what is allowed."""
+        return parse(cls, data or {})
 
     @classmethod
     def load(cls, path: str | Path | None = None, overrides=()) -> "RunConfig":
         """Read ``path`` (TOML; None: the packaged default episode), apply ``overrides``
-        (``"a.b=value"``), validate. ValueError (one line) on any bad input."""
-        data = read_toml(path)
-        keys = []
-        for item in overrides or ():
-            apply_override(data, item)
-            keys.append(item.split("=", 1)[0].strip())
+        (``"a.b=value"``), validate. :class:`BadInput` (one line) on any bad input."""
+        data = tomllib.loads(default_toml_text()) if path is None else read_toml(path)
+        keys = [apply_override(data, item) for item in overrides or ()]
         # --set constellation.tle=FILE (or omm) replaces the file's Walker pattern instead of clashing with it
         files = any(k.startswith(("constellation.tle", "constellation.omm")) for k in keys)
         if files and not any(k.startswith("constellation.walker") for k in keys):
@@ -226,105 +226,9 @@ class RunConfig(_Strict):
 
 
 def default_toml_text() -> str:
-    """The packaged default episode (agents/live/default.toml)."""
-    return resources.files("agents.live").joinpath(DEFAULT_CONFIG_RESOURCE).read_text()
+    """The packaged default episode (agents/config/default.toml)."""
+    return resources.files("agents.config").joinpath(DEFAULT_CONFIG_RESOURCE).read_text()
 
 
-def read_toml(path: str | Path | None) -> dict:
-    if path is None:
-        return tomllib.loads(default_toml_text())
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"CONFIG = {str(path)!r}: no such file (give a TOML run config)")
-    try:
-        return tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"CONFIG = {str(path)!r}: not valid TOML ({exc})") from None
-
-
-def _parse_value(text: str):
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def set_dotted(data: dict, dotted: str, value) -> None:
-    keys = dotted.split(".")
-    cur = data
-    for k in keys[:-1]:
-        nxt = cur.get(k)
-        if nxt is None:
-            nxt = cur[k] = {}
-        if not isinstance(nxt, dict):
-            raise ValueError(f"--set {dotted}: {k!r} is not a table of fields")
-        cur = nxt
-    cur[keys[-1]] = value
-
-
-def apply_override(data: dict, item: str) -> None:
-    """Apply one ``FIELD=VALUE`` override in place (VALUE parsed as TOML, else a string)."""
-    if not isinstance(item, str) or "=" not in item:
-        raise ValueError(f"--set {item!r}: expected FIELD=VALUE, e.g. faults.model=iid or S=4")
-    key, text = item.split("=", 1)
-    key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ValueError(f"--set {item!r}: empty field name")
-    set_dotted(data, key, _parse_value(text.strip()))
-
-
-def _lookup(data, loc):
-    cur = data
-    for k in loc:
-        try:
-            cur = cur[k]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return cur
-
-
-def one_line(exc: ValidationError, data: dict) -> str:
-    """The first error of a pydantic ValidationError as ``field = value: allowed``."""
-    err = exc.errors()[0]
-    loc = [x for x in err.get("loc", ()) if not (isinstance(x, str) and ("[" in x or x in (
-        "int", "str", "list[int]", "function-after", "literal['central']")))]
-    field = ".".join(str(x) for x in loc) or "config"
-    value = err.get("input", _lookup(data, loc))
-    msg = err.get("msg", "invalid")
-    if err.get("type") == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
-        msg = f"unknown field; allowed here: {', '.join(allowed)}"
-        value = _lookup(data, loc)
-    elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-        if not loc:                 # a whole-config check: its message names the fields and values itself
-            return msg
-    elif loc and loc[0] == "schemes":
-        field, value = "schemes", _lookup(data, ["schemes"])
-        msg = 'a list of registered scheme names (strings), or "all"'
-    elif loc and loc[-1] == "target":
-        msg = 'a satellite index, a link [a, b], or "central"'
-    text = repr(value)
-    if isinstance(value, (dict, list)):
-        import json
-        text = json.dumps(value, default=str)
-        text = text if len(text) <= 120 else text[:117] + "..."
-    return f"{field} = {text}: {msg}"
-
-
-def _allowed_fields(loc) -> list[str]:
-    import typing
-
-    def models_in(ann):
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            return [ann]
-        return [m for a in typing.get_args(ann) for m in models_in(a)]
-
-    model: type[BaseModel] = RunConfig
-    for k in loc:
-        f = model.model_fields.get(str(k))
-        found = models_in(getattr(f, "annotation", None))
-        if not found:
-            break
-        model = found[0]
-    return sorted(model.model_fields)
+__all__ = ["RunConfig", "RegionConfig", "FaultsConfig", "ScheduledOutage", "IslConfig", "CentralizedConfig",
+           "RayConfig", "ChaosConfig", "default_toml_text", "FAULT_MODELS"]

@@ -41,7 +41,6 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,84 +48,13 @@ import torch
 
 from agents.precoding.rates import ergodic_rates
 
-from .cen_tfc import CenTFC, NetConfig
-from .checkpoint import load_checkpoint
-from .dataset import DATA_SEED, POWERS_DBW, load_drops
-from .dec_tfc import DecTFC
+from agents.config.train import TrainConfig
+from agents.nets.cen_tfc import NetConfig
+from agents.nets.checkpoint import load_checkpoint
+from agents.nets.dataset import POWERS_DBW, load_drops
+from agents.nets.weights import build_net, save_weights
 
-__all__ = ["TrainConfig", "build_net", "train", "save_weights", "load_weights", "evaluate"]
-
-
-@dataclass
-class TrainConfig:
-    """Training options (see module docstring). ``drops``: total drops of the data seed (the
-    splits scale with it: 70 / 20 / 10 %); ``seed``: initialisation, shuffling, budgets and
-    Monte Carlo of training (the data has its own ``data_seed``)."""
-
-    arch: str = "cen"
-    S: int = 3
-    K: int = 12
-    epochs: int = 30
-    batch: int = 32
-    lr: float = 1e-3
-    samples: int = 32
-    val_samples: int = 64
-    data_seed: int = DATA_SEED
-    drops: int = 10_000
-    seed: int = 0
-    max_minutes: float | None = None
-    d_hidden: int = 64
-    layers: int = 3
-    features: int = 64
-    threads: int = 1
-    net: dict = field(default_factory=dict)
-    schedule: str = "plateau"
-    lr_min: float = 1e-5
-    warmup_steps: int = 0
-    extra_train_drops: int = 0
-    loss: str = "wsr"
-    init: str | None = None
-
-    def validate(self) -> None:
-        if self.arch not in ("cen", "dec"):
-            raise ValueError(f"arch must be 'cen' or 'dec', got {self.arch!r}")
-        for name, lo in (("S", 1), ("K", 1), ("epochs", 1), ("batch", 1), ("samples", 2), ("val_samples", 2),
-                         ("drops", 10), ("seed", 0), ("data_seed", 0), ("d_hidden", 1), ("layers", 1),
-                         ("features", 1), ("threads", 1), ("warmup_steps", 0), ("extra_train_drops", 0)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if self.loss not in ("wsr", "log"):
-            raise ValueError(f"loss must be 'wsr' or 'log', got {self.loss!r}")
-        if self.init is not None and not Path(self.init).is_file():
-            raise ValueError(f"init: no weights file {self.init!r} (give the best.pt of an earlier `satcoop train` run)")
-        if self.schedule not in ("plateau", "cosine"):
-            raise ValueError(f"schedule must be 'plateau' or 'cosine', got {self.schedule!r}")
-        if self.schedule == "cosine" and not (math.isfinite(self.lr_min) and 0 <= self.lr_min <= self.lr):
-            raise ValueError(f"lr_min must be a number in [0, lr={self.lr}], got {self.lr_min!r}")
-        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
-            raise ValueError(f"max_minutes must be a positive number of minutes, got {self.max_minutes!r}")
-
-
-def build_net(config: NetConfig):
-    return CenTFC(config) if config.arch == "cen" else DecTFC(config)
-
-
-def save_weights(net, path, meta: dict | None = None) -> None:
-    """Weights (float32 state dict) + net config (+ metadata) in one torch file."""
-    torch.save({"config": net.config.to_dict(), "state_dict": {k: v.detach().float().clone() for k, v in net.state_dict().items()},
-                "meta": meta or {}}, path)
-
-
-def load_weights(path):
-    """The net stored by :func:`save_weights`, in eval mode."""
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    net = build_net(NetConfig.from_dict(blob["config"]))
-    net.load_state_dict(blob["state_dict"])
-    net.eval()
-    return net
+__all__ = ["train", "evaluate"]
 
 
 def _splits(cfg: TrainConfig, progress: bool):
@@ -199,7 +127,7 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
 def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, invocation: str | None = None,
           log=None) -> dict:
     """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``)."""
-    cfg.validate()
+    cfg = TrainConfig.model_validate(cfg.model_dump()) if isinstance(cfg, TrainConfig) else TrainConfig(**cfg)
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(out_dir)
     if resume and not (out / "checkpoint.pt").exists():
@@ -242,7 +170,7 @@ def _train(cfg, out, ck, progress, invocation, log):
         for key in ("S", "K", "seed", "data_seed", "samples", "val_samples", "schedule", "lr", "lr_min", "warmup_steps",
                     "extra_train_drops", "batch", "drops", "loss", "init") + \
                 (("epochs",) if cfg.schedule == "cosine" else ()):
-            was = ck["train_config"].get(key, TrainConfig.__dataclass_fields__[key].default)
+            was = ck["train_config"].get(key, TrainConfig.model_fields[key].default)
             if was != getattr(cfg, key):
                 raise ValueError(f"--resume: {key} was {was!r} in the checkpoint in {out}, got {getattr(cfg, key)!r}; "
                                  f"a resumed run must keep it (or use another --out)")
@@ -319,7 +247,7 @@ def _train(cfg, out, ck, progress, invocation, log):
         train_s = prior_s + (time.perf_counter() - t_start)
         torch.save({"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                     "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
-                    "train_config": asdict(cfg), "net_config": ncfg.to_dict(), "invocations": invocations,
+                    "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(), "invocations": invocations,
                     "parent": parent},
                    out / "checkpoint.tmp")
         (out / "checkpoint.tmp").replace(ckpt_path)
@@ -369,7 +297,7 @@ def _data_record(cfg) -> dict:
 
 def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=None) -> dict:
     best_epoch = max((h for h in history), key=lambda h: h["val_wsr"])["epoch"]
-    rec = {"arch": cfg.arch, "invocations": invocations, "train_config": asdict(cfg), "net_config": ncfg.to_dict(),
+    rec = {"arch": cfg.arch, "invocations": invocations, "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(),
            "data": _data_record(cfg),
            "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
            "train_seconds": train_s, "stopped": stopped, "history": history,

@@ -11,11 +11,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .algorithms import LPDFT_SCHEMES, run_scheme, scale_to_radiated_budget
-from .fdp import FDP_VARIANTS
-from .scenario import LPDFTConfig, draw_scenario
+from agents.config.constellation import ConstellationSpec
+from agents.config.errors import BadInput
+from agents.config.lpdft import LPDFTSweepConfig
+from agents.lpdft.algorithms import LPDFT_SCHEMES, run_scheme, scale_to_radiated_budget
+from agents.lpdft.fdp import FDP_VARIANTS
+from agents.lpdft.scenario import LPDFTConfig, draw_scenario
 
-__all__ = ["RADIATED_RTOL", "SWEEPABLE", "over_budget", "parse_ura", "sweep"]
+__all__ = ["RADIATED_RTOL", "SWEEPABLE", "over_budget", "parse_ura", "sweep", "run_lpdft", "base_config"]
 
 RADIATED_RTOL = 1e-9     # radiated power above P (1 + this) counts as over the budget
 
@@ -120,3 +123,43 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
 def over_budget(result: dict) -> list[dict]:
     """Rows of a :func:`sweep` result whose radiated power exceeded the budget P in some drop."""
     return [r for r in result["results"] if r["radiated_over_budget"] > 0]
+
+
+def run_lpdft(config: LPDFTSweepConfig, progress: Callable | None = None) -> dict:
+    """The sweep of ``config`` (:func:`sweep` on :func:`base_config`): the JSON-able record."""
+    return sweep(config.parameter, config.values, base_config(config), drops=config.drops, seed=config.seed,
+                 method=config.method, max_iter=config.max_iter, radiated_budget=config.radiated_budget,
+                 progress=progress)
+
+
+def base_config(config: LPDFTSweepConfig) -> LPDFTConfig:
+    """The fixed-altitude (MEO default) or constellation (``orbit = "leo"``) scenario configuration."""
+    args = config
+    if args.orbit == "leo":
+        sat = 0 if args.sat is None else args.sat
+        t_s = 0.0 if args.t_s is None else args.t_s
+        constellation, _ = (args.constellation or ConstellationSpec()).build()
+        index = _sat_index(constellation, sat)
+        if index is not None and not constellation.present(t_s)[index]:
+            raise BadInput(f"--sat {sat} is absent at --t-s {t_s:g} (SGP4 failure or below the "
+                             f"{constellation.min_altitude_km:g} km altitude floor)")
+        try:
+            return LPDFTConfig.from_constellation(constellation, sat=sat, t_s=t_s)
+        except ValueError as exc:
+            raise BadInput(f"--orbit leo --sat {sat} --t-s {t_s:g}: {exc}") from None
+    altitude = 10_000.0 if args.altitude_km is None else args.altitude_km
+    try:
+        return LPDFTConfig(altitude_km=altitude, orbit="MEO, assumed altitude" if args.altitude_km is None
+                           else "fixed altitude (--altitude-km)")
+    except ValueError as exc:
+        raise BadInput(f"--altitude-km {altitude}: {exc}") from None
+
+
+def _sat_index(constellation, sat):
+    """Index of ``--sat`` (index or name) in the constellation, None if it does not resolve (the
+    constellation's own check then names the problem)."""
+    text = str(sat).strip()
+    if text.isdigit():
+        i = int(text)
+        return i if i < constellation.n else None
+    return constellation.names.index(text) if text in constellation.names else None
