@@ -30,6 +30,8 @@ masked: :class:`constellation.ephemeris.Constellation` makes them absent
 """
 from __future__ import annotations
 
+from .checks import BadInput
+
 import fnmatch
 import hashlib
 import math
@@ -56,17 +58,17 @@ def parse_shell_filter(text: str) -> tuple[float, float, float, float]:
     err = (f"shell {text!r}: expected INC[:ALO-AHI] or ILO-IHI[:ALO-AHI] (inclination deg in [0, 180], "
            f"mean altitude km), e.g. 53:540-570")
     if not m:
-        raise ValueError(err)
+        raise BadInput(err)
     try:
         i0 = float(m["i0"])
         i1 = float(m["i1"]) if m["i1"] else None
         a0 = float(m["a0"]) if m["a0"] else 0.0
         a1 = float(m["a1"]) if m["a1"] else math.inf
     except ValueError:
-        raise ValueError(err) from None
+        raise BadInput(err) from None
     lo, hi = (i0 - SHELL_INC_TOL_DEG, i0 + SHELL_INC_TOL_DEG) if i1 is None else (i0, i1)
     if not (0.0 <= i0 <= 180.0 and (i1 is None or i0 <= i1 <= 180.0) and a0 <= a1):
-        raise ValueError(err)
+        raise BadInput(err)
     return lo, hi, a0, a1
 
 
@@ -101,11 +103,11 @@ def load_catalog(tle=(), omm=(), *, shells=(), max_epoch_age_days: float | None 
     """
     tle, omm = [Path(p) for p in tle], [Path(p) for p in omm]
     if not tle and not omm:
-        raise ValueError("give at least one TLE or OMM file")
+        raise BadInput("give at least one TLE or OMM file")
     if not (isinstance(min_altitude_km, (int, float)) and math.isfinite(min_altitude_km) and min_altitude_km >= 0):
-        raise ValueError(f"min_altitude_km must be a number >= 0 (km), got {min_altitude_km!r}")
+        raise BadInput(f"min_altitude_km must be a number >= 0 (km), got {min_altitude_km!r}")
     if max_epoch_age_days is not None and not (math.isfinite(max_epoch_age_days) and max_epoch_age_days > 0):
-        raise ValueError(f"max_epoch_age_days must be > 0 (days) or None, got {max_epoch_age_days!r}")
+        raise BadInput(f"max_epoch_age_days must be > 0 (days) or None, got {max_epoch_age_days!r}")
     bands = [parse_shell_filter(s) for s in shells]
 
     satrecs, names, files = [], [], []
@@ -145,7 +147,7 @@ def load_catalog(tle=(), omm=(), *, shells=(), max_epoch_age_days: float | None 
     keep = keep[mask]
     n_filtered = sum(filtered_by.values())
     if keep.size == 0:
-        raise ValueError(f"no satellite left after the filters ({records} records, {n_dup} duplicates, "
+        raise BadInput(f"no satellite left after the filters ({records} records, {n_dup} duplicates, "
                          f"filtered {filtered_by})")
 
     # ---- screen at the reference epoch (the newest epoch of what is left)
@@ -158,7 +160,7 @@ def load_catalog(tle=(), omm=(), *, shells=(), max_epoch_age_days: float | None 
                          | (mean_altitude_km(trial.satrecs) < min_altitude_km))
     good = ~failed & ~low
     if not good.any():
-        raise ValueError(f"no satellite is above min_altitude_km={min_altitude_km:g} at the reference epoch "
+        raise BadInput(f"no satellite is above min_altitude_km={min_altitude_km:g} at the reference epoch "
                          f"({int(failed.sum())} failed, {int(low.sum())} below the floor)")
     keep = keep[good]
     sats = [satrecs[i] for i in keep]

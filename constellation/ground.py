@@ -10,6 +10,8 @@ Shapes: ``B`` drops, ``K`` UTs per drop, ``n`` satellites, ``S`` cooperating.
 """
 from __future__ import annotations
 
+from .checks import BadInput
+
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -31,7 +33,7 @@ class ServiceRegion:
         _check_center(self.center_lat_deg, self.center_lon_deg, "ServiceRegion")
         r = self.radius_km
         if not (isinstance(r, (int, float, np.floating)) and 0 < r < np.pi * EARTH_MEAN_RADIUS_M / 1e3):
-            raise ValueError(f"ServiceRegion.radius_km must be in (0, {np.pi * EARTH_MEAN_RADIUS_M / 1e3:.0f}) km, "
+            raise BadInput(f"ServiceRegion.radius_km must be in (0, {np.pi * EARTH_MEAN_RADIUS_M / 1e3:.0f}) km, "
                              f"got {r!r}")
 
 
@@ -39,9 +41,9 @@ def _check_center(lat, lon, where: str) -> None:
     lat = np.asarray(lat, float)
     lon = np.asarray(lon, float)
     if np.any(~np.isfinite(lat)) or np.any(np.abs(lat) > 90):
-        raise ValueError(f"{where}: center_lat_deg must be in [-90, 90] deg, got {lat.tolist()!r}")
+        raise BadInput(f"{where}: center_lat_deg must be in [-90, 90] deg, got {lat.tolist()!r}")
     if np.any(~np.isfinite(lon)) or np.any(np.abs(lon) > 360):
-        raise ValueError(f"{where}: center_lon_deg must be in [-360, 360] deg, got {lon.tolist()!r}")
+        raise BadInput(f"{where}: center_lon_deg must be in [-360, 360] deg, got {lon.tolist()!r}")
 
 
 def _check_rng(rng, where: str) -> None:
@@ -80,7 +82,7 @@ def sample_cap(center_lat_deg, center_lon_deg, radius_km, k: int, rng: np.random
     b = lat0.shape[0]
     alpha = np.broadcast_to(np.asarray(radius_km, float) * 1e3 / EARTH_MEAN_RADIUS_M, (b,))
     if np.any(~(alpha > 0)) or np.any(alpha >= np.pi):
-        raise ValueError(f"radius_km must be positive and below half the Earth's circumference, got {radius_km!r}")
+        raise BadInput(f"radius_km must be positive and below half the Earth's circumference, got {radius_km!r}")
     u = rng.random((b, k))
     bearing = 2.0 * np.pi * rng.random((b, k))
     cos_c = 1.0 - u * (1.0 - np.cos(alpha))[:, None]
@@ -120,9 +122,9 @@ def move_uts(lat_deg, lon_deg, dt_s: float, rng: np.random.Generator, speed_kmh:
     lat = np.asarray(lat_deg, float)
     lon = np.asarray(lon_deg, float)
     if not (np.isfinite(dt_s) and dt_s >= 0):
-        raise ValueError(f"dt_s must be a non-negative time step (s), got {dt_s!r}")
+        raise BadInput(f"dt_s must be a non-negative time step (s), got {dt_s!r}")
     if not (np.isfinite(speed_kmh) and speed_kmh >= 0):
-        raise ValueError(f"speed_kmh must be a non-negative speed (km/h), got {speed_kmh!r}")
+        raise BadInput(f"speed_kmh must be a non-negative speed (km/h), got {speed_kmh!r}")
     if heading_rad is None:
         _check_rng(rng, "move_uts (no heading_rad given)")
         heading = 2.0 * np.pi * rng.random(lat.shape)
@@ -212,7 +214,7 @@ def visible_candidates(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, mi
     if sat.ndim != 3 or sat.shape[-1] != 3 or sat.shape[0] != b:
         raise ValueError(f"sat_r_itrs must have shape [n,3] or [B,n,3] with B={b}, got {np.shape(sat_r_itrs)}")
     if not (np.isfinite(min_elevation_deg) and -90 <= min_elevation_deg < 90):
-        raise ValueError(f"min_elevation_deg must be in [-90, 90), got {min_elevation_deg!r}")
+        raise BadInput(f"min_elevation_deg must be in [-90, 90), got {min_elevation_deg!r}")
     if ut_lat_deg is None or ut_lon_deg is None:
         ut_lat_deg, ut_lon_deg, _ = itrs_to_geodetic(ut)
     lat = np.broadcast_to(np.asarray(ut_lat_deg, float).reshape(-1, ut.shape[1]), ut.shape[:2])
@@ -272,6 +274,6 @@ def select_cooperating(sat_r_itrs, ut_r_itrs, center_lat_deg, center_lon_deg, s:
     bad = np.flatnonzero(n_q < s)
     if bad.size:
         i = bad[0]
-        raise ValueError(f"select_cooperating: only {n_q[i]} satellites are above min_elevation_deg="
+        raise BadInput(f"select_cooperating: only {n_q[i]} satellites are above min_elevation_deg="
                          f"{min_elevation_deg} for every UT (drop {i}), but S={s} are required")
     return ids

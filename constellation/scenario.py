@@ -25,6 +25,8 @@ over the batch.
 """
 from __future__ import annotations
 
+from .checks import BadInput
+
 import math
 import numbers
 from dataclasses import dataclass, field, fields
@@ -63,11 +65,11 @@ class WorldConfig:
         for name in ("S", "K", "max_redraws"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"WorldConfig.{name} must be a positive integer, got {v!r}")
+                raise BadInput(f"WorldConfig.{name} must be a positive integer, got {v!r}")
         if not (isinstance(self.radius_km, numbers.Real) and 0 < self.radius_km < 10_000):
-            raise ValueError(f"WorldConfig.radius_km must be in (0, 10000) km, got {self.radius_km!r}")
+            raise BadInput(f"WorldConfig.radius_km must be in (0, 10000) km, got {self.radius_km!r}")
         if not (isinstance(self.min_elevation_deg, numbers.Real) and 0 <= self.min_elevation_deg < 90):
-            raise ValueError(f"WorldConfig.min_elevation_deg must be in [0, 90) deg, got {self.min_elevation_deg!r}")
+            raise BadInput(f"WorldConfig.min_elevation_deg must be in [0, 90) deg, got {self.min_elevation_deg!r}")
         if not isinstance(self.walker, WalkerDelta):
             raise ValueError(f"WorldConfig.walker must be a WalkerDelta, got {type(self.walker).__name__}")
         if not isinstance(self.channel, ChannelConfig):
@@ -134,7 +136,7 @@ class World:
             constellation = Constellation.walker(self.config.walker)
         self.constellation = constellation
         if self.config.S > constellation.n:
-            raise ValueError(f"WorldConfig.S={self.config.S} exceeds the {constellation.n} satellites "
+            raise BadInput(f"WorldConfig.S={self.config.S} exceeds the {constellation.n} satellites "
                              "of the constellation")
 
     @property
@@ -195,9 +197,9 @@ class World:
         """
         cfg = self.config
         if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-            raise ValueError(f"batch must be a positive integer number of drops, got {batch!r}")
+            raise BadInput(f"batch must be a positive integer number of drops, got {batch!r}")
         if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or first < 0:
-            raise ValueError(f"first must be an integer drop index >= 0, got {first!r}")
+            raise BadInput(f"first must be an integer drop index >= 0, got {first!r}")
         key = keyed.seed_key(seed)
         b = int(batch)
         drop_index = np.arange(int(first), int(first) + b, dtype=np.int64)
@@ -207,7 +209,7 @@ class World:
             try:
                 lat_in, lon_in = center
             except (TypeError, ValueError):
-                raise ValueError(f"center must be (lat_deg, lon_deg), got {center!r}") from None
+                raise BadInput(f"center must be (lat_deg, lon_deg), got {center!r}") from None
             c_lat = np.broadcast_to(np.asarray(lat_in, float), (b,)).copy()
             c_lon = np.broadcast_to(np.asarray(lon_in, float), (b,)).copy()
             _check_center(c_lat, c_lon, "draw_drops")
@@ -216,7 +218,7 @@ class World:
         else:
             t = np.broadcast_to(np.asarray(t_s, float), (b,)).copy()
             if np.any(~np.isfinite(t)):
-                raise ValueError(f"t_s must be finite seconds since the epoch, got {t_s!r}")
+                raise BadInput(f"t_s must be finite seconds since the epoch, got {t_s!r}")
 
         ut_lat = np.empty((b, cfg.K))
         ut_lon = np.empty((b, cfg.K))
@@ -245,7 +247,7 @@ class World:
                 break
         if pending.size:
             i = pending[0]
-            raise ValueError(
+            raise BadInput(
                 f"only {last_nq[0]} satellites are above min_elevation_deg={cfg.min_elevation_deg} for every UT "
                 f"of the region centred at ({c_lat[i]:.3f}, {c_lon[i]:.3f}) deg with radius_km={cfg.radius_km} "
                 f"at t_s={t[i]:.1f} (drop {drop_index[i]}), but S={cfg.S} are required"
@@ -285,7 +287,7 @@ class World:
             same draw as before; requires drops from :meth:`draw_drops`).
         """
         if not (np.isfinite(dt_s) and dt_s >= 0):
-            raise ValueError(f"dt_s must be a non-negative time step (s), got {dt_s!r}")
+            raise BadInput(f"dt_s must be a non-negative time step (s), got {dt_s!r}")
         t = drops.t_s + dt_s
         b = drops.batch
         n = self.constellation.n

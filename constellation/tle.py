@@ -9,6 +9,8 @@ All element sets are WGS72 (the SGP4 convention).
 """
 from __future__ import annotations
 
+from .checks import BadInput
+
 import csv
 import io
 import json
@@ -44,13 +46,13 @@ def read_text_file(path, what: str = "element-set file") -> str:
     NUL bytes (a binary file) or is not valid UTF-8 (naming the byte offset)."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path}: no such {what}")
+        raise BadInput(f"{path}: no such {what}")
     if path.is_dir():
-        raise ValueError(f"{path}: is a directory, expected a {what}")
+        raise BadInput(f"{path}: is a directory, expected a {what}")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+        raise BadInput(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
     return decode_text(data, str(path))
 
 
@@ -58,11 +60,11 @@ def decode_text(data: bytes, source: str) -> str:
     """UTF-8 text of ``data`` without a byte-order mark; ValueError naming ``source`` for binary data."""
     nul = data.find(b"\0")
     if nul >= 0:
-        raise ValueError(f"{source}: binary data (NUL byte at offset {nul}), expected a text file")
+        raise BadInput(f"{source}: binary data (NUL byte at offset {nul}), expected a text file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        raise BadInput(f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
 def _read_text(text_or_path) -> tuple[str, str]:
@@ -76,7 +78,7 @@ def _read_text(text_or_path) -> tuple[str, str]:
     if isinstance(text_or_path, bytes):
         return decode_text(text_or_path, "<bytes>"), "<bytes>"
     if not isinstance(text_or_path, str):
-        raise ValueError(f"text_or_path must be TLE text or a path, got {type(text_or_path).__name__}")
+        raise BadInput(f"text_or_path must be TLE text or a path, got {type(text_or_path).__name__}")
     if "\n" not in text_or_path:
         return read_text_file(text_or_path, "TLE file"), text_or_path
     return text_or_path.lstrip("\ufeff"), "<text>"
@@ -112,23 +114,23 @@ def _check_fields(line: str, number: str, where: str) -> None:
             ok = bounds[0] <= float(value) <= bounds[1]
             what += f" in [{bounds[0]:g}, {bounds[1]:g}]"
         if not ok:
-            raise ValueError(f"{where}: field {name} (columns {first}-{last}) is {value!r}, expected {what}: "
+            raise BadInput(f"{where}: field {name} (columns {first}-{last}) is {value!r}, expected {what}: "
                              f"{line!r}")
 
 
 def _check_line(line: str, number: str, lineno: int, source: str, verify_checksum: bool) -> None:
     where = f"{source}: line {lineno}"
     if len(line) != TLE_LINE_LENGTH:
-        raise ValueError(
+        raise BadInput(
             f"{where}: bad length {len(line)}, a TLE line {number} has exactly {TLE_LINE_LENGTH} "
             f"characters: {line!r}")
     if line[0] != number or line[1] != " ":
-        raise ValueError(f"{where}: a TLE line {number} must start with '{number} ': {line!r}")
+        raise BadInput(f"{where}: a TLE line {number} must start with '{number} ': {line!r}")
     if verify_checksum:
         last = line[68]
         expected = tle_checksum(line)
         if not last.isdigit() or int(last) != expected:
-            raise ValueError(
+            raise BadInput(
                 f"{where}: bad checksum: last character is {last!r}, the modulo-10 checksum of "
                 f"columns 1-68 is {expected}: {line!r}")
     _check_fields(line, number, where)
@@ -170,16 +172,16 @@ def read_tle(text_or_path, *, verify_checksum: bool = True) -> tuple[list[Satrec
             continue
         if line.startswith("1 ") or line == "1":
             if line1 is not None:
-                raise ValueError(f"{source}: line {lineno}: expected TLE line 2 after line 1 "
+                raise BadInput(f"{source}: line {lineno}: expected TLE line 2 after line 1 "
                                  f"at line {line1[0]}, got another line 1: {line!r}")
             _check_line(line, "1", lineno, source, verify_checksum)
             line1 = (lineno, line)
         elif line.startswith("2 ") or line == "2":
             if line1 is None:
-                raise ValueError(f"{source}: line {lineno}: TLE line 2 without a preceding line 1: {line!r}")
+                raise BadInput(f"{source}: line {lineno}: TLE line 2 without a preceding line 1: {line!r}")
             _check_line(line, "2", lineno, source, verify_checksum)
             if line[2:7] != line1[1][2:7]:
-                raise ValueError(
+                raise BadInput(
                     f"{source}: line {lineno}: catalogue number {line[2:7].strip()!r} differs from "
                     f"{line1[1][2:7].strip()!r} on line 1 at line {line1[0]}")
             sat = Satrec.twoline2rv(line1[1], line, WGS72)
@@ -190,19 +192,19 @@ def read_tle(text_or_path, *, verify_checksum: bool = True) -> tuple[list[Satrec
             name, line1 = None, None
         else:
             if line1 is not None:
-                raise ValueError(f"{source}: line {lineno}: expected TLE line 2 after line 1 "
+                raise BadInput(f"{source}: line {lineno}: expected TLE line 2 after line 1 "
                                  f"at line {line1[0]}, got {line!r}")
             if name is not None:
-                raise ValueError(f"{source}: line {lineno}: expected TLE line 1 after the name "
+                raise BadInput(f"{source}: line {lineno}: expected TLE line 1 after the name "
                                  f"line {name[0]}, got {line!r}")
             stripped = line.strip()
             name = (lineno, stripped[2:].strip() if stripped.startswith("0 ") else stripped)
     if line1 is not None:
-        raise ValueError(f"{source}: line {line1[0]}: TLE line 1 without a following line 2")
+        raise BadInput(f"{source}: line {line1[0]}: TLE line 1 without a following line 2")
     if name is not None:
-        raise ValueError(f"{source}: line {name[0]}: name line {name[1]!r} without element lines")
+        raise BadInput(f"{source}: line {name[0]}: name line {name[1]!r} without element lines")
     if not satrecs:
-        raise ValueError(f"{source}: no TLE element sets found")
+        raise BadInput(f"{source}: no TLE element sets found")
     return satrecs, names
 
 
@@ -243,7 +245,7 @@ def check_elements(sat: Satrec, where: str, field_names: dict | None = None) -> 
             rng = f"[{lo:g}, {hi:g}{']' if hi_closed else ')'}" + (f" {unit}" if unit else "")
             if not math.isfinite(lo):
                 rng = "a finite number"
-            raise ValueError(f"{where}: field {names[attr]} = {value:.10g}: must be {rng}")
+            raise BadInput(f"{where}: field {names[attr]} = {value:.10g}: must be {rng}")
 
 
 def _omm_records(path: Path, text: str, suffix: str) -> list:
@@ -251,48 +253,48 @@ def _omm_records(path: Path, text: str, suffix: str) -> list:
         try:
             return list(omm.parse_csv(io.StringIO(text, newline="")))
         except csv.Error as exc:
-            raise ValueError(f"{path}: invalid CSV: {exc}") from None
+            raise BadInput(f"{path}: invalid CSV: {exc}") from None
     if suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+            raise BadInput(f"{path}: invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
         if isinstance(data, dict):
             return [data]
         if not isinstance(data, list):
-            raise ValueError(f"{path}: an OMM JSON file holds an object or a list of objects, "
+            raise BadInput(f"{path}: an OMM JSON file holds an object or a list of objects, "
                              f"got a {type(data).__name__}")
         return data
     if suffix == ".xml":
         try:
             return list(omm.parse_xml(io.BytesIO(text.encode("utf-8"))))
         except (ElementTree.ParseError, AttributeError) as exc:
-            raise ValueError(f"{path}: invalid OMM XML: {exc or 'missing metadata/data/meanElements'}") from None
-    raise ValueError(f"{path}: an OMM file must end in .csv, .json or .xml, got {suffix or 'no extension'!r}")
+            raise BadInput(f"{path}: invalid OMM XML: {exc or 'missing metadata/data/meanElements'}") from None
+    raise BadInput(f"{path}: an OMM file must end in .csv, .json or .xml, got {suffix or 'no extension'!r}")
 
 
 def _check_omm_fields(fields: dict, where: str) -> None:
     missing = [key for key in _OMM_REQUIRED if key not in fields or fields[key] is None]
     if missing:
-        raise ValueError(f"{where}: missing field {missing[0]}")
+        raise BadInput(f"{where}: missing field {missing[0]}")
     for key in _OMM_REAL:
         value = fields[key]
         if isinstance(value, bool) or isinstance(value, (dict, list)):
-            raise ValueError(f"{where}: field {key} = {value!r}: must be a real number")
+            raise BadInput(f"{where}: field {key} = {value!r}: must be a real number")
         try:
             x = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{where}: field {key} = {value!r}: must be a real number") from None
+            raise BadInput(f"{where}: field {key} = {value!r}: must be a real number") from None
         if not math.isfinite(x):
-            raise ValueError(f"{where}: field {key} = {value!r}: must be a finite number")
+            raise BadInput(f"{where}: field {key} = {value!r}: must be a finite number")
     for key in _OMM_INT:
         value = str(fields[key]).strip()
         if not _DIGITS.match(value):
-            raise ValueError(f"{where}: field {key} = {fields[key]!r}: must be a non-negative integer")
+            raise BadInput(f"{where}: field {key} = {fields[key]!r}: must be a non-negative integer")
     try:
         datetime.strptime(str(fields["EPOCH"]), "%Y-%m-%dT%H:%M:%S.%f")
     except ValueError:
-        raise ValueError(f"{where}: field EPOCH = {fields['EPOCH']!r}: must be a UTC time "
+        raise BadInput(f"{where}: field EPOCH = {fields['EPOCH']!r}: must be a UTC time "
                          "YYYY-MM-DDTHH:MM:SS.ffffff") from None
 
 
@@ -312,20 +314,20 @@ def read_omm(path) -> tuple[list[Satrec], list[str]]:
     for k, fields in enumerate(records, start=1):
         where = f"{path}: OMM record {k}"
         if not isinstance(fields, dict):
-            raise ValueError(f"{where}: expected an object of OMM fields, got a {type(fields).__name__}")
+            raise BadInput(f"{where}: expected an object of OMM fields, got a {type(fields).__name__}")
         _check_omm_fields(fields, where)
         fields = {key: str(value).strip() for key, value in fields.items() if value is not None}
         sat = Satrec()
         try:
             omm.initialize(sat, fields)
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"{where}: bad field value: {exc}") from None
+            raise BadInput(f"{where}: bad field value: {exc}") from None
         name = fields.get("OBJECT_NAME", str(sat.satnum)).strip().lstrip("\ufeff")
         check_elements(sat, f"{where} ({name!r})", _OMM_NAMES)
         satrecs.append(sat)
         names.append(name)
     if not satrecs:
-        raise ValueError(f"{path}: no OMM records found")
+        raise BadInput(f"{path}: no OMM records found")
     return satrecs, names
 
 
@@ -339,7 +341,7 @@ def write_tle(satrecs, names=None) -> str:
     if names is not None:
         names = list(names)
         if len(names) != len(satrecs):
-            raise ValueError(f"names must have one entry per satrec ({len(satrecs)}), got {len(names)}")
+            raise BadInput(f"names must have one entry per satrec ({len(satrecs)}), got {len(names)}")
     out = io.StringIO()
     for k, sat in enumerate(satrecs):
         line1, line2 = export_tle(sat)

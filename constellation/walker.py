@@ -42,6 +42,8 @@ and the geodetic height above the WGS84 ellipsoid varies by a further
 """
 from __future__ import annotations
 
+from .checks import BadInput
+
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -82,7 +84,7 @@ def datetime_to_jd(epoch: datetime) -> tuple[float, float]:
     ``fraction`` the fraction of the UTC day, exact to the microsecond.
     """
     if not isinstance(epoch, datetime) or epoch.tzinfo is None or epoch.utcoffset() is None:
-        raise ValueError(f"epoch must be a timezone-aware datetime (UTC), got {epoch!r}")
+        raise BadInput(f"epoch must be a timezone-aware datetime (UTC), got {epoch!r}")
     e = epoch.astimezone(timezone.utc)
     midnight = datetime(e.year, e.month, e.day, tzinfo=timezone.utc)
     whole = _UNIX_EPOCH_JD + (midnight - datetime(1970, 1, 1, tzinfo=timezone.utc)).days
@@ -125,17 +127,17 @@ class WalkerDelta:
         _check_int("planes", self.planes, 1)
         _check_int("total", self.total, 1)
         if self.total % self.planes:
-            raise ValueError(
+            raise BadInput(
                 f"total must be a multiple of planes={self.planes}, got total={self.total}")
         _check_int("phasing", self.phasing, 0)
         if self.phasing > self.planes - 1:
-            raise ValueError(
+            raise BadInput(
                 f"phasing must be an integer in 0..planes-1 = 0..{self.planes - 1}, got {self.phasing}")
         _check_real("altitude_km", self.altitude_km, MIN_ALTITUDE_KM, MAX_ALTITUDE_KM, "km")
         _check_real("inclination_deg", self.inclination_deg, 0.0, 180.0, "deg")
         _check_real("raan0_deg", self.raan0_deg, -360.0, 360.0, "deg")
         if self.kind not in WALKER_KINDS:
-            raise ValueError(f"kind must be one of {WALKER_KINDS}, got {self.kind!r}")
+            raise BadInput(f"kind must be one of {WALKER_KINDS}, got {self.kind!r}")
         datetime_to_jd(self.epoch)   # validates the epoch
         object.__setattr__(self, "epoch", self.epoch.astimezone(timezone.utc))
 
@@ -207,6 +209,6 @@ class WalkerDelta:
             sat.sgp4init(WGS72, "i", i + first_satnum, epoch_days, 0.0, 0.0, 0.0, 0.0, 0.0,
                          inclo, m, no_kozai_rad_min, raan)
             if sat.error:
-                raise ValueError(f"sgp4init failed for Walker satellite {i} (error {sat.error})")
+                raise BadInput(f"sgp4init failed for Walker satellite {i} (error {sat.error})")
             out.append(sat)
         return out

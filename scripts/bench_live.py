@@ -1,4 +1,4 @@
-"""Benchmark of the live episode (issue 8): wall time per simulated second on each runtime, the ray/local
+"""Benchmark of the live episode: wall time per simulated second on each runtime, the ray/local
 ratio (start-up excluded), the real-time factor, where the time goes, and the largest episode this
 machine holds (regions x S agents) with the memory per actor. Prints measured figures; asserts nothing.
 

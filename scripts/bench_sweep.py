@@ -77,10 +77,10 @@ def main(argv=None):
     import ray
     import torch
 
-    from agents.experiments.compare import registered_schemes
+    from agents.schemes import CATALOG
     torch.set_num_threads(1)
     print(f"load average at start: {os.getloadavg()}, cpus: {os.cpu_count()}")
-    schemes = [s for s in ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM") if s in registered_schemes()]
+    schemes = [s for s in ("Cen-Opt-WM", "Cen-TFC-WM", "Dec-TFC-WM") if s in CATALOG]
     tmp = Path(TemporaryDirectory().name).parent
     rates, task_s = {}, {}
     drops_of = {s: (args.drops if s == "Cen-Opt-WM" else args.drops_learned) for s in schemes}

@@ -8,7 +8,6 @@ command line) with that line.
 """
 from __future__ import annotations
 
-import json
 import typing
 from typing import Callable, Mapping
 
@@ -60,10 +59,8 @@ def _allowed_fields(model, loc) -> list[str]:
 
 
 def _text(value) -> str:
-    if isinstance(value, (dict, list)):
-        t = json.dumps(value, default=str)
-        return t if len(t) <= 120 else t[:117] + "..."
-    return repr(value)
+    t = repr(value)
+    return t if len(t) <= 120 else t[:117] + "..."
 
 
 def one_line(exc: ValidationError, model: type[BaseModel] | None = None, data=None, *, prefix: str = "",
@@ -95,7 +92,7 @@ def one_line(exc: ValidationError, model: type[BaseModel] | None = None, data=No
             name = rename.get(name) or (rename[head] + (f"[{tail}]" if tail else "") if head in rename else name)
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, loc[:-1]) if model is not None else []
-        return f"{name}: unknown field" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+        return f"{name} = {_text(value)}: unknown field" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
     if not loc:                     # a whole-model rule: its message names the fields and values itself
         return f"{prefix.rstrip('.')}: {msg}" if prefix else msg
     if kind == "missing":

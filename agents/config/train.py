@@ -10,11 +10,10 @@ at S = 3, K = 12). See :mod:`agents.experiments.train` for what the run does.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["TrainConfig", "DATA_SEED", "TRAIN_OPTIONS"]
 
@@ -70,10 +69,17 @@ class TrainConfig(BaseModel):
             raise ValueError("no weights file there (give the best.pt of an earlier `satcoop train` run)")
         return v
 
-    @model_validator(mode="after")
-    def _schedule(self):
-        if self.schedule == "cosine" and not (math.isfinite(self.lr_min) and self.lr_min <= self.lr):
-            raise ValueError(f"lr_min = {self.lr_min!r}: must be in [0, lr = {self.lr:g}]")
-        if self.schedule == "plateau" and self.warmup_steps:
-            raise ValueError(f"warmup_steps = {self.warmup_steps}: warm-up applies to schedule = \"cosine\" only")
-        return self
+    @field_validator("lr_min")
+    @classmethod
+    def _lr_min(cls, v, info):
+        lr = info.data.get("lr")
+        if info.data.get("schedule") == "cosine" and lr is not None and not v <= lr:
+            raise ValueError(f"must be in [0, lr = {lr:g}] with the cosine schedule")
+        return v
+
+    @field_validator("warmup_steps")
+    @classmethod
+    def _warmup(cls, v, info):
+        if info.data.get("schedule") == "plateau" and v:
+            raise ValueError('warm-up applies to schedule = "cosine" only')
+        return v

@@ -40,9 +40,9 @@ def parse_ura(text) -> tuple[int, int]:
     try:
         nx, ny = (int(p) for p in parts)
     except (TypeError, ValueError):
-        raise ValueError(f"--ura {text!r}: expected NxM with positive integers, e.g. 8x8") from None
+        raise BadInput(f"--ura {text!r}: expected NxM with positive integers, e.g. 8x8") from None
     if nx < 1 or ny < 1:
-        raise ValueError(f"--ura {text!r}: both sides must be >= 1 element, e.g. 8x8")
+        raise BadInput(f"--ura {text!r}: both sides must be >= 1 element, e.g. 8x8")
     return nx, ny
 
 
@@ -73,24 +73,24 @@ def sweep(param: str, values: Iterable, base: LPDFTConfig | None = None, *, drop
     comparable with the fully digital schemes, which radiate exactly P: see :func:`over_budget`.
     """
     if param not in SWEEPABLE:
-        raise ValueError(f"swept parameter must be one of {list(SWEEPABLE)}, got {param!r}")
+        raise BadInput(f"swept parameter must be one of {list(SWEEPABLE)}, got {param!r}")
     base = base or LPDFTConfig()
     field, conv = SWEEPABLE[param]
     values = [parse_ura(v) if param == "ura" else conv(v) for v in values]
     if not values:
-        raise ValueError(f"--{param.replace('_', '-')}: give at least one value")
+        raise BadInput(f"--{param.replace('_', '-')}: give at least one value")
     schemes = list(schemes)
     for name in schemes:
         if name not in LPDFT_SCHEMES and name not in FDP_VARIANTS:
-            raise ValueError(f"scheme must be one of {list(LPDFT_SCHEMES) + list(FDP_VARIANTS)}, got {name!r}")
+            raise BadInput(f"scheme must be one of {list(LPDFT_SCHEMES) + list(FDP_VARIANTS)}, got {name!r}")
     if isinstance(drops, bool) or int(drops) != drops or drops < 1:
-        raise ValueError(f"--drops must be a positive integer, got {drops!r}")
+        raise BadInput(f"--drops must be a positive integer, got {drops!r}")
     cfgs = []
     for v in values:
         try:
             cfgs.append(base.replace(**{field: v}))
         except ValueError as exc:
-            raise ValueError(f"--{param.replace('_', '-')} {_value_label(param, v)}: {exc}") from None
+            raise BadInput(f"--{param.replace('_', '-')} {_value_label(param, v)}: {exc}") from None
     bar = progress(len(values) * len(schemes)) if progress else None
     rows = []
     for v, cfg in zip(values, cfgs):

@@ -103,7 +103,7 @@ def _set_dotted(d: dict, name: str, value) -> None:
         if not isinstance(nxt, dict):
             nxt = {} if nxt is None else (nxt.model_dump() if hasattr(nxt, "model_dump") else nxt)
             if not isinstance(nxt, dict):
-                raise ValueError(f"grid axis {name!r}: {p!r} is not a nested table")
+                raise BadInput(f"grid axis {name!r}: {p!r} is not a nested table")
             d[p] = nxt
         d = nxt
     d[parts[-1]] = value
@@ -179,7 +179,7 @@ def expand_units(config: SweepConfig) -> list[Unit]:
     for a in axes:
         top = a.split(".")[0]
         if top not in cls.model_fields:
-            raise ValueError(f"grid.{a}: unknown field of the {cls.__name__}; allowed: {sorted(cls.model_fields)}")
+            raise BadInput(f"grid.{a}: unknown field of the {cls.__name__}; allowed: {sorted(cls.model_fields)}")
     units = []
     base = _resolved_base(config)
     seen: dict[str, dict] = {}
@@ -227,8 +227,8 @@ def _resolved_base(config: SweepConfig) -> dict:
     unit records the schemes it ran and a resume after the registry changed is refused."""
     base = copy.deepcopy(config.base)
     if config.kind == "compare" and base.get("schemes") is None and "schemes" not in config.grid:
-        from .compare import registered_schemes
-        base["schemes"] = list(registered_schemes())
+        from agents.schemes import names
+        base["schemes"] = names()
     return base
 
 

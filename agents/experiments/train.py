@@ -37,6 +37,8 @@ within that wall-clock budget (counted in this process). Outputs in ``out_dir``:
 """
 from __future__ import annotations
 
+from constellation.checks import BadInput
+
 import json
 import math
 import sys
@@ -131,7 +133,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(out_dir)
     if resume and not (out / "checkpoint.pt").exists():
-        raise ValueError(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
+        raise BadInput(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
     ck = load_checkpoint(out / "checkpoint.pt") if resume else None    # weights_only: runs nothing
     out.mkdir(parents=True, exist_ok=True)
     threads_before = torch.get_num_threads()
@@ -149,12 +151,12 @@ def _train(cfg, out, ck, progress, invocation, log):
     train_set, val_set = _splits(cfg, progress)
     ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features, **cfg.net)
     if (train_set.shape[3], train_set.shape[4]) != (ncfg.m, ncfg.n):
-        raise ValueError(f"the world's M={train_set.shape[3]}, N={train_set.shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
+        raise BadInput(f"the world's M={train_set.shape[3]}, N={train_set.shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
     torch.manual_seed(cfg.seed)
     net = build_net(ncfg)
     if cfg.init:
         if Path(cfg.init).resolve().parent == out.resolve():
-            raise ValueError(f"init: {cfg.init} is inside this run's --out {out}; start the fine-tuning stage in another --out")
+            raise BadInput(f"init: {cfg.init} is inside this run's --out {out}; start the fine-tuning stage in another --out")
         _init_from(cfg, net, ncfg)
     parent = _parent_record(cfg)            # snapshot: the parent's record as it was when this stage started
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -165,14 +167,14 @@ def _train(cfg, out, ck, progress, invocation, log):
     invocations = [invocation]
     if ck is not None:                           # the checkpoint, loaded (and checked) by train()
         if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
-            raise ValueError(f"--resume: the checkpoint in {out} was made with another configuration "
+            raise BadInput(f"--resume: the checkpoint in {out} was made with another configuration "
                              f"({ck['train_config']}); use another --out")
         for key in ("S", "K", "seed", "data_seed", "samples", "val_samples", "schedule", "lr", "lr_min", "warmup_steps",
                     "extra_train_drops", "batch", "drops", "loss", "init") + \
                 (("epochs",) if cfg.schedule == "cosine" else ()):
             was = ck["train_config"].get(key, TrainConfig.model_fields[key].default)
             if was != getattr(cfg, key):
-                raise ValueError(f"--resume: {key} was {was!r} in the checkpoint in {out}, got {getattr(cfg, key)!r}; "
+                raise BadInput(f"--resume: {key} was {was!r} in the checkpoint in {out}, got {getattr(cfg, key)!r}; "
                                  f"a resumed run must keep it (or use another --out)")
         net.load_state_dict(ck["net"])
         opt.load_state_dict(ck["optimizer"])
@@ -266,7 +268,7 @@ def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
     """Load the starting weights of a fine-tuning stage (same architecture and sizes)."""
     blob = torch.load(cfg.init, map_location="cpu", weights_only=True)
     if blob.get("config") != ncfg.to_dict():
-        raise ValueError(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
+        raise BadInput(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
                          f"this run builds {ncfg.to_dict()}")
     net.load_state_dict(blob["state_dict"])
 

@@ -30,6 +30,8 @@ The run folder: ``config.json`` (resolved config), ``steps.parquet`` (tick x reg
 """
 from __future__ import annotations
 
+from constellation.checks import BadInput
+
 import json
 import math
 from pathlib import Path
@@ -118,7 +120,7 @@ def prepare_run_folder(out, name: str = "out_dir") -> Path:
         probe.unlink()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ValueError(f"{name} = {str(out)!r}: cannot create a run folder and write in it ({reason})") from None
+        raise BadInput(f"{name} = {str(out)!r}: cannot create a run folder and write in it ({reason})") from None
     return out
 
 

@@ -21,6 +21,8 @@ the same seed gives the same numbers on either.
 """
 from __future__ import annotations
 
+from constellation.checks import BadInput
+
 import os
 import time
 
@@ -291,7 +293,7 @@ class RayRuntime(Runtime):
         need = (len(self.hosts) + 1) * self.actor_num_cpus
         have = float(self.ray.cluster_resources().get("CPU", 0.0))
         if need > have + 1e-9:
-            raise ValueError(f"ray.actor_num_cpus = {self.actor_num_cpus:g}: {len(self.hosts) + 1} actors would need "
+            raise BadInput(f"ray.actor_num_cpus = {self.actor_num_cpus:g}: {len(self.hosts) + 1} actors would need "
                              f"{need:g} CPUs but the Ray cluster has {have:g} (actors beyond it would wait forever); "
                              "lower ray.actor_num_cpus or pack agents with ray.agents_per_actor")
         return self.actor_cls.remote(1)

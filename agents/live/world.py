@@ -13,6 +13,8 @@ instantaneous channels of tick n in region r, link by link, from (seed, r, n, sa
 """
 from __future__ import annotations
 
+from constellation.checks import BadInput
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,7 +169,7 @@ class EpisodeWorld:
             n = self.constellation.n
             for x in (target if isinstance(target, tuple) else (target,)):
                 if not 0 <= int(x) < n:
-                    raise ValueError(f"faults.scheduled.target = {e.target!r}: satellite indices are 0..{n - 1}")
+                    raise BadInput(f"faults.scheduled.target = {e.target!r}: satellite indices are 0..{n - 1}")
             entries.append((e.start_s, e.end_s, target))
         rng = np.random.default_rng(np.random.SeedSequence([int(self.config.seed), STREAM_FAULTS]))
         tl = build_timeline(models, self.candidate_edges(), 0.0, max(horizon, dt), rng) if models else FaultTimeline()

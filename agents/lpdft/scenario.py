@@ -35,6 +35,8 @@ FFT size 256, UT antenna gain, UT temperature). Every value below is marked
 """
 from __future__ import annotations
 
+from constellation.checks import BadInput
+
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -110,29 +112,29 @@ class LPDFTConfig:
         def positive(name):
             v = getattr(self, name)
             if isinstance(v, bool) or not np.isfinite(v) or v <= 0:
-                raise ValueError(f"{name} must be a finite positive number, got {v!r}")
+                raise BadInput(f"{name} must be a finite positive number, got {v!r}")
         for name in ("altitude_km", "earth_radius_m", "carrier_hz", "bandwidth_hz", "power_w",
                      "spacing_wl", "ut_noise_temp_k"):
             positive(name)
         if not (0.0 <= self.min_elevation_deg < 90.0):
-            raise ValueError(f"min_elevation_deg must be in [0, 90), got {self.min_elevation_deg!r}")
+            raise BadInput(f"min_elevation_deg must be in [0, 90), got {self.min_elevation_deg!r}")
         if not (np.isfinite(self.element_pattern_exponent) and self.element_pattern_exponent >= 0):
-            raise ValueError(f"element_pattern_exponent must be >= 0, got {self.element_pattern_exponent!r}")
+            raise BadInput(f"element_pattern_exponent must be >= 0, got {self.element_pattern_exponent!r}")
         (n1, n2), (nx, ny), _ = check_shapes(self.fft_shape, self.ura, self.window_offset)
         object.__setattr__(self, "fft_shape", (n1, n2))
         object.__setattr__(self, "ura", (nx, ny))
         object.__setattr__(self, "window_offset", tuple(int(v) for v in self.window_offset))
         if isinstance(self.n_users, bool) or int(self.n_users) != self.n_users or self.n_users < 1:
-            raise ValueError(f"users must be a positive integer, got {self.n_users!r}")
+            raise BadInput(f"users must be a positive integer, got {self.n_users!r}")
         if self.n_users > n1 * n2:
-            raise ValueError(f"users = {self.n_users} exceeds the {n1 * n2} DFT columns (FFT {n1}x{n2})")
+            raise BadInput(f"users = {self.n_users} exceeds the {n1 * n2} DFT columns (FFT {n1}x{n2})")
         if self.n_streams is not None:
             if int(self.n_streams) != self.n_streams or not (1 <= self.n_streams <= self.n_users):
-                raise ValueError(f"n_streams must be an integer in [1, users = {self.n_users}] (L <= K beams), "
+                raise BadInput(f"n_streams must be an integer in [1, users = {self.n_users}] (L <= K beams), "
                                  f"got {self.n_streams!r}")
 
         if not isinstance(self.orbit, str):
-            raise ValueError(f"orbit must be a description string, got {self.orbit!r}")
+            raise BadInput(f"orbit must be a description string, got {self.orbit!r}")
 
     @classmethod
     def from_constellation(cls, constellation=None, sat=0, t_s: float = 0.0, **overrides) -> "LPDFTConfig":
@@ -156,33 +158,33 @@ class LPDFTConfig:
         latitude/longitude and height.
         """
         if "altitude_km" in overrides:
-            raise ValueError("from_constellation: altitude_km comes from the orbit; do not pass it "
+            raise BadInput("from_constellation: altitude_km comes from the orbit; do not pass it "
                              "(use LPDFTConfig(altitude_km=...) for a fixed altitude)")
         if "orbit" in overrides:
-            raise ValueError("from_constellation: orbit is set from the satellite; do not pass it")
+            raise BadInput("from_constellation: orbit is set from the satellite; do not pass it")
         from constellation.ephemeris import Constellation
 
         if constellation is None:
             constellation = Constellation.walker()
         if isinstance(sat, str) and not sat.strip().lstrip("-").isdigit():
             if sat not in constellation.names:
-                raise ValueError(f"sat {sat!r} is not a satellite name of the constellation "
+                raise BadInput(f"sat {sat!r} is not a satellite name of the constellation "
                                  f"(names like {constellation.names[0]!r}; or give an index 0..{constellation.n - 1})")
             index = constellation.names.index(sat)
         else:
             try:
                 index = int(sat)
             except (TypeError, ValueError):
-                raise ValueError(f"sat must be an index 0..{constellation.n - 1} or a satellite name, "
+                raise BadInput(f"sat must be an index 0..{constellation.n - 1} or a satellite name, "
                                  f"got {sat!r}") from None
             if isinstance(sat, bool) or isinstance(sat, float) and sat != index or not 0 <= index < constellation.n:
-                raise ValueError(f"sat must be an index 0..{constellation.n - 1} or a satellite name, got {sat!r}")
+                raise BadInput(f"sat must be an index 0..{constellation.n - 1} or a satellite name, got {sat!r}")
         try:
             t = float(t_s)
         except (TypeError, ValueError):
-            raise ValueError(f"t_s must be finite seconds since the constellation epoch, got {t_s!r}") from None
+            raise BadInput(f"t_s must be finite seconds since the constellation epoch, got {t_s!r}") from None
         if not np.isfinite(t):
-            raise ValueError(f"t_s must be finite seconds since the constellation epoch, got {t_s!r}")
+            raise BadInput(f"t_s must be finite seconds since the constellation epoch, got {t_s!r}")
         lat, lon, alt = constellation.subpoints(np.array([t]))
         lat, lon, alt_km = float(lat[0, index]), float(lon[0, index]), float(alt[0, index]) / 1e3
         kind = "LEO" if alt_km < 2000.0 else ("MEO" if alt_km < 35_000.0 else "GEO/HEO")
@@ -258,7 +260,7 @@ def draw_user_geometry(cfg: LPDFTConfig, n_drops: int, rng: np.random.Generator)
     ``central_angle_rad``; ``azimuth_rad``.
     """
     if int(n_drops) != n_drops or n_drops < 1:
-        raise ValueError(f"drops must be a positive integer, got {n_drops!r}")
+        raise BadInput(f"drops must be a positive integer, got {n_drops!r}")
     r = cfg.earth_radius_m
     h = cfg.altitude_km * 1e3
     psi_max = max_central_angle_rad(h, r, np.radians(cfg.min_elevation_deg))

@@ -15,6 +15,8 @@ scheme is used. Loaded nets are cached per path.
 """
 from __future__ import annotations
 
+from constellation.checks import BadInput
+
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +36,7 @@ SCHEME_NAMES = {"cen": "Cen-TFC-WM", "dec": "Dec-TFC-WM"}
 
 def shipped_weights(arch: str) -> Path:
     if arch not in SHIPPED:
-        raise ValueError(f"arch must be 'cen' or 'dec', got {arch!r}")
+        raise BadInput(f"arch must be 'cen' or 'dec', got {arch!r}")
     return WEIGHTS_DIR / f"{SHIPPED[arch]}.pt"
 
 
@@ -56,7 +58,7 @@ def load_net(path):
     differ at ~1e-7 with the batch size)."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"weights: no file {str(p)!r}")
+        raise BadInput(f"weights: no file {str(p)!r}")
     return _load(str(p.resolve()), p.stat().st_mtime)
 
 
@@ -74,7 +76,7 @@ def resolve_weights(arch: str, weights=None) -> Path:
                 return Path(p)
     path = shipped_weights(arch)
     if not path.exists():
-        raise ValueError(f"weights: no shipped weights for {SCHEME_NAMES[arch]} at {path}; "
+        raise BadInput(f"weights: no shipped weights for {SCHEME_NAMES[arch]} at {path}; "
                          f"train them with `satcoop train --arch {arch}` and pass --weights <out>/best.pt")
     return path
 

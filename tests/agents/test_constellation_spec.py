@@ -63,7 +63,7 @@ def test_walker_shells_aliases_and_multi_shell():
     ({"min_altitude_km": -1}, "constellation.min_altitude_km = -1: Input should be greater than or equal to 0"),
     ({"walker": {"altitude_km": 250}}, "altitude_km=250 is below min_altitude_km=300"),
     ({"tle": [__file__], "max_epoch_age_days": 0}, "constellation.max_epoch_age_days = 0"),
-    ({"bogus": 1}, "constellation.bogus = 1: Extra inputs are not permitted"),
+    ({"bogus": 1}, "constellation.bogus = 1: unknown field; allowed here: max_epoch_age_days"),
 ])
 def test_bad_specs_one_line_naming_the_field(data, expect):
     with pytest.raises(ValueError) as exc:
@@ -128,10 +128,10 @@ def test_world_walker_star_option(capsys):
 @pytest.mark.parametrize("argv, expect", [
     (["--tle", MISSING_TLE], f"--tle {MISSING_TLE!r}: no such file"),
     (["--shell", "53:540-570"], "--shell / --name-pattern apply to --tle/--omm element sets only"),
-    (["--min-altitude-km", "-1"], "--min-altitude-km = -1.0: must be a finite number in [0, 100000] km"),
+    (["--min-altitude-km", "-1"], "--min-altitude-km = -1.0: Input should be greater than or equal to 0"),
     (["--walker", "66/6:780:86.4"], "--walker '66/6:780:86.4': expected T/P/F:ALT_KM:INC_DEG"),
     (["--walker", "66/6/2:780:186.4"], "--walker[inclination_deg] = 186.4"),
-    (["--radius-km", "0"], "--radius-km = 0.0: must be a finite number in (0, 10000] km"),
+    (["--radius-km", "0"], "--radius-km = 0.0: Input should be greater than 0"),
 ])
 def test_world_bad_constellation_options_exit_2_one_line(argv, expect, capsys):
     assert cli.main(["world", "--K", "2", *argv]) == 2

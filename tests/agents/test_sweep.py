@@ -128,15 +128,15 @@ def test_failing_task_is_retried_then_recorded_as_failed(local_ray, tmp_path):
 
 
 @pytest.mark.parametrize("mutate, match", [
-    (lambda c: c.update(bogus=1), "bogus: unknown field"),
+    (lambda c: c.update(bogus=1), "bogus = 1: unknown field; allowed here: base"),
     (lambda c: c.update(grid={}), "empty grid"),
     (lambda c: c["grid"].update(power_dbw=[]), "power_dbw"),
     (lambda c: c["grid"].update(nope=[1, 2]), "grid.nope: unknown field"),
-    (lambda c: c["base"].update(Q=3), "base.Q: unknown field"),
+    (lambda c: c["base"].update(Q=3), "base.Q = 3: unknown field; allowed here: K, S"),
     (lambda c: c["grid"].update(power_dbw=[0, "loud"]), "power_dbw"),
-    (lambda c: c["base"].update(drops=0), "base.drops 0"),
-    (lambda c: c.update(replicates="many"), "replicates 'many'"),
-    (lambda c: c.update(kind="train"), "kind 'train'"),
+    (lambda c: c["base"].update(drops=0), "base.drops = 0: Input should be greater"),
+    (lambda c: c.update(replicates="many"), "replicates = 'many': Input should be a valid integer"),
+    (lambda c: c.update(kind="train"), "kind = 'train': Input should be 'compare' or 'run'"),
     (lambda c: c["grid"].update(schemes=["Sep-MRT", "Bogus"]), "Bogus"),
 ])
 def test_bad_config_fails_before_any_work(mutate, match, tmp_path):

@@ -1,5 +1,5 @@
 """Bad element-set input: one ValueError line naming the file, the record and the field, never a
-bare decode / type error, and one element validation for TLE and OMM alike (issue 10's fuzz holes)."""
+bare decode / type error, and one element validation for TLE and OMM alike."""
 from __future__ import annotations
 
 import json

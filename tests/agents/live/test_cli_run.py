@@ -18,7 +18,7 @@ def test_run_json_prints_summary(tmp_path, capsys):
     assert set(s) == {"schemes", "events", "config", "constellation"}
     assert [tuple(r) for r in s["schemes"]] == [SUMMARY_FIELDS] * 2
     assert s["config"]["seed"] == 3 and s["config"]["K"] == 4 and s["config"]["duration_s"] == 0.3
-    # the constellation's provenance (issue 10: in every JSON): the default Walker 28 x 60, nothing dropped
+    # the constellation's provenance (in every JSON): the default Walker 28 x 60, nothing dropped
     prov = s["constellation"]
     assert prov["kind"] == "walker" and prov["satellites"] == 1680 and prov["files"] == []
     assert set(prov["dropped"]) >= {"duplicates", "decayed", "failed"} and not any(prov["dropped"].values())
@@ -45,12 +45,14 @@ def test_help_lists_run():
 
 def test_unwritable_out_fails_before_any_work(tmp_path, capsys, monkeypatch):
     """--out under a file or in /proc: exit 2 with one line naming --out, and the episode never starts."""
-    import agents.experiments.run as live_run
+    import agents.live.episode as episode
+    import agents.live.runtime as runtime
 
     def boom(*a, **k):
-        raise AssertionError("the episode ran before --out was checked")
+        raise AssertionError("the episode started before --out was checked")
 
-    monkeypatch.setattr(live_run, "run_episode", boom)
+    monkeypatch.setattr(episode, "Episode", boom)
+    monkeypatch.setattr(runtime, "make_runtime", boom)
     f = tmp_path / "FILE"
     f.write_text("")
     for out in (str(f / "sub"), "/proc/satcoop-x"):

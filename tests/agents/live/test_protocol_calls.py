@@ -1,4 +1,4 @@
-"""The live agents and `satcoop overhead` call the same protocol code (issue 8): every SSI, sCSI report
+"""The live agents and `satcoop overhead` call the same protocol code: every SSI, sCSI report
 and precoder bundle an agent puts on the bus comes from agents.protocol's ssi_of / ssi_sends /
 report_sends / bundle_sends."""
 from __future__ import annotations

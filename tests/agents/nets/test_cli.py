@@ -30,10 +30,10 @@ def test_train_cli_writes_weights_metrics_curve(cache, capsys):
     (["--arch", "cen", "--batch", "0"], "batch"),
     (["--arch", "dec", "--max-minutes", "-1"], "--max-minutes"),
     (["--arch", "cen", "--resume", "--out", "{tmp}/fresh"], "resume"),
-    (["--arch", "cen", "--hidden", "0"], "--hidden must be"),
-    (["--arch", "cen", "--schedule", "cosine", "--lr-min", "1"], "--lr-min must be"),
-    (["--arch", "cen", "--extra-train-drops", "-3"], "--extra-train-drops must be"),
-    (["--arch", "cen", "--init", "{tmp}/none.pt"], "--init: no weights file"),
+    (["--arch", "cen", "--hidden", "0"], "--hidden = 0: Input should be greater than or equal to 1"),
+    (["--arch", "cen", "--schedule", "cosine", "--lr-min", "1"], "--lr-min = 1.0: must be in [0, lr = 0.001]"),
+    (["--arch", "cen", "--extra-train-drops", "-3"], "--extra-train-drops = -3: Input should be greater than or equal to 0"),
+    (["--arch", "cen", "--init", "{tmp}/none.pt"], ": no weights file there"),
 ])
 def test_train_cli_bad_input_is_one_line(cache, capsys, argv, needle):
     argv = [a.replace("{tmp}", str(cache)) for a in argv]

@@ -102,9 +102,9 @@ def test_extra_training_drops_leave_validation_alone(cache):
     assert (tr1.g[14:] == more.g[20:26]).all()
     assert not any((tr1.g[14:15] == tr0.g[i:i + 1]).all() for i in range(14))
     with pytest.raises(ValueError, match="schedule"):
-        _cfg(schedule="linear").validate()
+        _cfg(schedule="linear")
     with pytest.raises(ValueError, match="lr_min"):
-        _cfg(lr_min=1.0, schedule="cosine").validate()
+        _cfg(lr_min=1.0, schedule="cosine")
 
 
 @pytest.mark.slow
@@ -124,9 +124,9 @@ def test_fine_tuning_stage_starts_from_its_parent_and_ships_every_stage(cache):
     assert rec["training"]["train_seconds_all_stages"] == pytest.approx(parent["train_seconds"] + child["train_seconds"])
     assert (cache / "shipped" / "cen_tfc_wm.pt").exists()
     with pytest.raises(ValueError, match="init"):
-        _cfg(init=str(cache / "missing.pt")).validate()
+        _cfg(init=str(cache / "missing.pt"))
     with pytest.raises(ValueError, match="loss"):
-        _cfg(loss="mse").validate()
+        _cfg(loss="mse")
     with pytest.raises(ValueError, match="inside this run"):            # a stage may not start from its own output
         train(_cfg(epochs=1, init=str(cache / "c" / "best.pt")), cache / "c", progress=False, log=lambda m: None)
-    _cfg(lr=1e-6).validate()                  # lr_min (1e-5 by default) only matters for the cosine schedule
+    _cfg(lr=1e-6)                  # lr_min (1e-5 by default) only matters for the cosine schedule
