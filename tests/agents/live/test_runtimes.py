@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-ray = pytest.importorskip("ray")
+import ray
 
 from agents.experiments.run import run_episode  # noqa: E402
 from agents.live.runtime import LocalRuntime, RayRuntime  # noqa: E402

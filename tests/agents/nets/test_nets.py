@@ -138,8 +138,18 @@ def test_dec_with_only_some_others_known(world_problem, small_config):
 def test_ssi_rows_carry_no_csi_of_the_others(world_problem):
     """The other-satellite rows (44) are functions of steering vectors, noise and budgets only."""
     prob = world_problem(3, 4)
-    small, big = ssi_features(prob.g, prob.d0, prob.noise_w, prob.power_w, (8, 8), (2, 2))
+    small, big = ssi_features(prob.g, prob.d0, prob.noise_w, prob.power_w, (8, 8), (2, 2), dtype=torch.float64)
     assert small.shape[-1] == 6 + 2 * 4 * 4 and big.shape[-1] == 2 * 64 * 64
+    # closed forms of (44): vec(M g g^H) and vec(N d0 d0^H) interleaved re/im, noise and budget in dB / 10
+    as_complex = lambda x, n: torch.view_as_complex(x.reshape(*x.shape[:-1], n, n, 2).contiguous())
+    gg = 64 * prob.g[..., :, None] * prob.g[..., None, :].conj()
+    dd = 4 * prob.d0[..., :, None] * prob.d0[..., None, :].conj()
+    assert torch.allclose(as_complex(big, 64), gg, atol=1e-12)
+    assert torch.allclose(as_complex(small[..., 6:], 4), dd, atol=1e-12)
+    noise_db = 10 * torch.log10(prob.noise_w)
+    assert torch.allclose(small[..., 4], ((noise_db + 150.0) / 10.0)[:, None, :].expand_as(small[..., 4]), atol=1e-12)
+    power_db = 10 * torch.log10(prob.power_w)
+    assert torch.allclose(small[..., 5], (power_db / 10.0)[:, :, None].expand_as(small[..., 5]), atol=1e-12)
 
 
 def test_flops_grow_with_problem_size(small_config):

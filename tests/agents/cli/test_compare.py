@@ -17,7 +17,6 @@ def _parse(argv):
 
 
 def test_compare_json_and_plot(tmp_path, capsys):
-    pytest.importorskip("constellation.scenario")
     png = tmp_path / "fig.png"
     args = _parse(["--S", "2", "--K", "4", "--power-dbw", "-5", "5", "--drops", "3", "--seed", "1",
                    "--samples", "16", "--max-iter", "5", "--batch", "2", "--json", "--plot", str(png)])
@@ -54,7 +53,6 @@ def test_compare_json_and_plot(tmp_path, capsys):
                                        (["--samples", "1"], "--samples"), (["--power-dbw", "nan"], "--power-dbw"),
                                        (["--schemes", "Bogus"], "--schemes")])
 def test_bad_input_names_the_option(argv, opt):
-    pytest.importorskip("constellation.scenario")
     args = _parse([*argv, "--no-progress", "--drops" if "--drops" not in argv else "--seed",
                    "1" if "--drops" not in argv else "0"])
     with pytest.raises(ValueError, match=opt):
@@ -76,7 +74,6 @@ def test_dispatcher_reports_bad_option(capsys, tmp_path):
 def test_drop_rows_are_keyed_by_drop_index():
     """A chunk of drops [first, first + n) reproduces those drops of an unchunked run, for every
     registered scheme (drop i = f(seed, i); per-drop Monte Carlo generators; per-drop convergence)."""
-    pytest.importorskip("constellation.scenario")
     from agents.experiments.compare import run_compare
     common = dict(S=2, K=3, samples=8, max_iter=5, power_dbw=[0.0], seed=4)
     whole = run_compare({**common, "drops": 5, "batch": 5}).drops

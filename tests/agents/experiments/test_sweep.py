@@ -10,7 +10,7 @@ import pytest
 from agents.experiments.sweep import (MEASUREMENT_COLUMNS, SweepInterrupted, expand_units, parse_sweep_config,
                                       run_sweep)
 
-ray = pytest.importorskip("ray")
+import ray
 
 BASE = {"S": 2, "K": 3, "drops": 2, "samples": 8, "max_iter": 3, "schemes": ["Sep-MRT", "Cen-Opt-WM"]}
 CONFIG = {"kind": "compare", "seed": 7, "replicates": 2, "base": BASE, "grid": {"power_dbw": [-5.0, 5.0], "K": [2, 3]}}
@@ -264,7 +264,6 @@ def test_killed_driver_then_resume(local_ray, tmp_path):
 def test_run_kind_sweeps_live_episodes(local_ray, tmp_path):
     """kind = "run": one tidy row per episode x scheme; points paired on one world by crn_axes, so
     the separate scheme (nothing crosses the ISLs) gets the same rate with and without ISL faults."""
-    pytest.importorskip("agents.experiments.run")
     cfg = {"kind": "run", "seed": 3, "replicates": 1, "crn_axes": ["faults.outage_prob"],
            "base": {"duration_s": 0.6, "tick_s": 0.2, "schemes": ["Sep-MMSE", "Cen-Opt-WM"]},
            "grid": {"faults.outage_prob": [0.0, 0.5]}}
