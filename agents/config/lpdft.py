@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .constellation import ConstellationSpec
 
-__all__ = ["LPDFTSweepConfig", "LPDFT_OPTIONS", "MAX_ABS_T_S"]
+__all__ = ["LPDFTSweepConfig", "LPDFT_OPTIONS", "MAX_ABS_T_S", "ura_pair"]
 
 MAX_ABS_T_S = 100 * 365.25 * 86400.0
 LPDFT_OPTIONS = {"drops": "--drops", "seed": "--seed", "altitude_km": "--altitude-km", "sat": "--sat",
@@ -22,7 +22,8 @@ LPDFT_OPTIONS = {"drops": "--drops", "seed": "--seed", "altitude_km": "--altitud
 SWEEP_OPTIONS = {"power_w": "--power-w", "users": "--users", "ura": "--ura", "spacing": "--spacing"}
 
 
-def _ura(text) -> tuple[int, int]:
+def ura_pair(text) -> tuple[int, int]:
+    """``"8x8"`` or a pair -> (nx, ny), both >= 1; ValueError saying what is allowed otherwise."""
     parts = list(text) if isinstance(text, (tuple, list)) else str(text).lower().split("x")
     try:
         nx, ny = (int(p) for p in parts)
@@ -36,7 +37,7 @@ def _ura(text) -> tuple[int, int]:
 def _check_value(parameter: str, v):
     """One swept value, checked against the parameter's documented range."""
     if parameter == "ura":
-        return _ura(v)
+        return ura_pair(v)
     if parameter == "users":
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 256:
             raise ValueError(f"{v!r}: must be an integer in [1, 256]")

@@ -13,7 +13,7 @@ import numpy as np
 
 from agents.config.constellation import ConstellationSpec
 from agents.config.errors import BadInput
-from agents.config.lpdft import LPDFTSweepConfig
+from agents.config.lpdft import LPDFTSweepConfig, ura_pair
 from agents.lpdft.algorithms import LPDFT_SCHEMES, run_scheme, scale_to_radiated_budget
 from agents.lpdft.fdp import FDP_VARIANTS
 from agents.lpdft.scenario import LPDFTConfig, draw_scenario
@@ -32,18 +32,11 @@ SWEEPABLE = {
 
 
 def parse_ura(text) -> tuple[int, int]:
-    """``"8x8"`` -> (8, 8); ValueError naming ``--ura`` otherwise (both sides must be >= 1)."""
-    if isinstance(text, (tuple, list)):
-        parts = list(text)
-    else:
-        parts = str(text).lower().split("x")
+    """``"8x8"`` -> (8, 8); :class:`BadInput` naming ``--ura`` otherwise (both sides must be >= 1)."""
     try:
-        nx, ny = (int(p) for p in parts)
-    except (TypeError, ValueError):
-        raise BadInput(f"--ura {text!r}: expected NxM with positive integers, e.g. 8x8") from None
-    if nx < 1 or ny < 1:
-        raise BadInput(f"--ura {text!r}: both sides must be >= 1 element, e.g. 8x8")
-    return nx, ny
+        return ura_pair(text)
+    except ValueError as exc:
+        raise BadInput(f"--ura {exc}") from None
 
 
 def _value_label(param: str, value):

@@ -23,14 +23,6 @@ def _table(outcome) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    if not ray.is_initialized():
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def reference(local_ray, tmp_path_factory):
     out = tmp_path_factory.mktemp("ref")
     o = run_sweep(CONFIG, out, chunk_size=8, progress=False)

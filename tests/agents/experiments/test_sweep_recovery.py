@@ -36,14 +36,6 @@ def _lines(out):
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    if not ray.is_initialized():
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def uninterrupted(local_ray, tmp_path_factory):
     out = tmp_path_factory.mktemp("straight")
     o = run_sweep(CFG, out, chunk_size=1, progress=False, evaluate=_evaluator())
