@@ -4,11 +4,16 @@ from __future__ import annotations
 import time
 
 
-def best_of(fn, repeats: int) -> float:
-    """Best wall-clock time (s) of ``repeats`` calls of ``fn()``."""
-    best = float("inf")
+def timed_best(fn, repeats: int):
+    """(best wall-clock time (s) of ``repeats`` calls of ``fn()``, the last call's result)."""
+    best, out = float("inf"), None
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()
+        out = fn()
         best = min(best, time.perf_counter() - t0)
-    return best
+    return best, out
+
+
+def best_of(fn, repeats: int) -> float:
+    """Best wall-clock time (s) of ``repeats`` calls of ``fn()``."""
+    return timed_best(fn, repeats)[0]

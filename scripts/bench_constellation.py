@@ -31,7 +31,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 
+from _timing import timed_best                                          # noqa: E402
 from constellation.catalog import load_catalog                      # noqa: E402
 from constellation.ephemeris import Constellation                   # noqa: E402
 from constellation.synthetic import synthetic_catalog               # noqa: E402
@@ -48,15 +50,6 @@ STARLIKE_SHELLS = (
     dict(total=2240, planes=28, phasing=1, altitude_km=525.0, inclination_deg=33.0),
     dict(total=66, planes=6, phasing=2, altitude_km=780.0, inclination_deg=86.4, kind="star"),
 )
-
-
-def best_of(fn, repeats):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def recovery(syn, c) -> dict:
@@ -101,8 +94,8 @@ def main(argv=None) -> int:
           f"({os.path.getsize(path) / 1e6:.1f} MB)")
 
     # 1. import + dedup + shell inference
-    t_read, _ = best_of(lambda: read_tle(path), args.repeats)
-    t_load, (c, prov) = best_of(lambda: load_catalog(tle=[path]), args.repeats)
+    t_read, _ = timed_best(lambda: read_tle(path), args.repeats)
+    t_load, (c, prov) = timed_best(lambda: load_catalog(tle=[path]), args.repeats)
     print(f"\n[1] import (read_tle, checks): {t_read:.3f} s; full load_catalog (import + dedup + filters + "
           f"screening + shell inference): {t_load:.3f} s")
     print(f"    satellites {prov['satellites']}, dropped {prov['dropped']}, filtered_by {prov['filtered_by']}, "
@@ -116,32 +109,32 @@ def main(argv=None) -> int:
     # 2. propagation over one orbit at 60 s steps
     period = 2 * np.pi / np.median([s.no_kozai for s in c.satrecs]) * 60.0
     times = np.arange(0.0, period, 60.0)
-    t_prop, (r, v, ok) = best_of(lambda: c.state_itrs_present(times), 1)
+    t_prop, (r, v, ok) = timed_best(lambda: c.state_itrs_present(times), 1)
     print(f"\n[2] propagation: {c.n} satellites x {times.size} times (one orbit, {period:.0f} s, at 60 s) = "
           f"{c.n * times.size:,} states in {t_prop:.2f} s ({c.n * times.size / t_prop / 1e6:.2f} M states/s); "
           f"absent satellite-times {int((~ok).sum())}")
     later = np.arange(0.0, 2 * 86400.0 + 1, 1800.0)
-    t_later, okl = best_of(lambda: c.present(later), 1)
+    t_later, okl = timed_best(lambda: c.present(later), 1)
     gone = np.flatnonzero(~okl.all(axis=0))
     print(f"    masking over the next 2 days (30 min steps, {t_later:.2f} s): {gone.size} satellites absent at some "
           f"time ({', '.join(c.names[i] for i in gone[:6])}), first at t = "
           f"{later[np.argmax(~okl.all(axis=1))]:.0f} s; nothing raised")
 
     # 3. topology rebuilds
-    t_build, grid = best_of(lambda: GridTopology.from_constellation(c), 1)
+    t_build, grid = timed_best(lambda: GridTopology.from_constellation(c), 1)
     deg = np.bincount(grid.edges.ravel(), minlength=c.n)
     assigned = c.shell >= 0
     print(f"\n[3] +Grid construction (inferred structure): {t_build:.2f} s, {len(grid.edges)} candidate links, "
           f"candidate degree of satellites in a shell: min {deg[assigned].min()} max {deg[assigned].max()} "
           f"(== 4: {np.mean(deg[assigned] == 4):.4f})")
     k_rebuild = 20
-    t_snap, snap = best_of(lambda: [grid.snapshot(r[i % len(r)], v[i % len(r)]) for i in range(k_rebuild)], 1)
+    t_snap, snap = timed_best(lambda: [grid.snapshot(r[i % len(r)], v[i % len(r)]) for i in range(k_rebuild)], 1)
     print(f"    +Grid rebuilds from precomputed positions: {k_rebuild / t_snap:.1f} /s "
           f"({t_snap / k_rebuild * 1e3:.1f} ms each); up {snap[0].up.sum()} of {len(snap[0].up)}")
-    t_tick, _ = best_of(lambda: [grid.snapshot(*c.state_itrs(60.0 * i)) for i in range(10)], 1)
+    t_tick, _ = timed_best(lambda: [grid.snapshot(*c.state_itrs(60.0 * i)) for i in range(10)], 1)
     print(f"    +Grid live tick (SGP4 + ITRS for all + rebuild): {10 / t_tick:.1f} /s ({t_tick / 10 * 1e3:.1f} ms each)")
     knn = for_constellation(c, mode="knn")
-    t_knn, _ = best_of(lambda: [knn.snapshot(r[i], v[i]) for i in range(10)], 1)
+    t_knn, _ = timed_best(lambda: [knn.snapshot(r[i], v[i]) for i in range(10)], 1)
     print(f"    k-nearest (k=4, within a shell) rebuilds: {10 / t_knn:.1f} /s ({t_knn / 10 * 1e3:.1f} ms each)")
 
     if args.no_dynamics:

@@ -27,7 +27,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 
+from _timing import timed_best                                          # noqa: E402
 from constellation.catalog import load_catalog                              # noqa: E402
 from constellation.ephemeris import Constellation                           # noqa: E402
 from constellation.frames import geodetic_to_itrs                           # noqa: E402
@@ -40,15 +42,6 @@ CITIES = (("Paris", 48.85, 2.35), ("New York", 40.71, -74.01), ("Tokyo", 35.68, 
           ("Sydney", -33.87, 151.21), ("Sao Paulo", -23.55, -46.63), ("Cape Town", -33.92, 18.42),
           ("Delhi", 28.61, 77.21), ("Nairobi", -1.29, 36.82), ("Los Angeles", 34.05, -118.24),
           ("Singapore", 1.35, 103.82), ("Buenos Aires", -34.60, -58.38), ("Reykjavik", 64.15, -21.94))
-
-
-def best_of(fn, repeats):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def shell_table(prov) -> list[str]:
@@ -79,7 +72,7 @@ def main(argv=None) -> int:
     path = os.path.join(tempfile.mkdtemp(), "starlike.tle")
     with open(path, "w") as f:
         f.write(syn.to_tle())
-    t_load, (c, prov) = best_of(lambda: load_catalog(tle=[path]), 1)
+    t_load, (c, prov) = timed_best(lambda: load_catalog(tle=[path]), 1)
     truth = syn.truth_by_norad()
     t_tr = np.array([truth[int(k)][3] for k in c.norad_id])
     print(f"[1] Starlink-shaped catalogue, seed {args.seed}: {len(syn.satrecs)} records, {c.n} kept, "
@@ -99,17 +92,17 @@ def main(argv=None) -> int:
     lat, lon = sample_cap(clat, clon, 800.0, args.k_uts, rng)
     ut = geodetic_to_itrs(lat, lon, 0.0)
     for t in args.times:
-        t_prop, (r, v) = best_of(lambda: c.state_itrs(t), args.repeats)
-        t_snap, snap = best_of(lambda: topo.snapshot(r, v, t_s=t), args.repeats)
-        t_xsnap, xsnap = best_of(lambda: cross.snapshot(r, v, t_s=t), args.repeats)
-        t_cand, (ids, dist, nq) = best_of(lambda: visible_candidates(r, ut, clat, clon, 10.0, lat, lon), args.repeats)
+        t_prop, (r, v) = timed_best(lambda: c.state_itrs(t), args.repeats)
+        t_snap, snap = timed_best(lambda: topo.snapshot(r, v, t_s=t), args.repeats)
+        t_xsnap, xsnap = timed_best(lambda: cross.snapshot(r, v, t_s=t), args.repeats)
+        t_cand, (ids, dist, nq) = timed_best(lambda: visible_candidates(r, ut, clat, clon, 10.0, lat, lon), args.repeats)
         out = {}
         for label, rule, sn in (("nearest", SelectionRule("nearest", allow_transit=True), snap),
                                 ("connected", SelectionRule(), snap),
                                 ("nearest+cross", SelectionRule("nearest", allow_transit=True), xsnap),
                                 ("connected+cross", SelectionRule(), xsnap)):
             snap_fresh = lambda: type(sn)(sn.n, sn.edges, sn.kind, sn.length_m, sn.up, sn.reason)   # no cache
-            t_sel, res = best_of(lambda: select_cooperating_sets(ids, snap_fresh(), args.S, shell=c.shell,
+            t_sel, res = timed_best(lambda: select_cooperating_sets(ids, snap_fresh(), args.S, shell=c.shell,
                                                                  transit=c.transit, cost=dist, rule=rule), args.repeats)
             out[label] = (res, t_sel)
         print(f"\n[2] t = {t:g} s: SGP4 + ITRS {t_prop * 1e3:.1f} ms, +Grid snapshot {t_snap * 1e3:.1f} ms, with "
