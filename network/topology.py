@@ -213,11 +213,6 @@ class TopologySnapshot:
     def length_km(self) -> np.ndarray:
         return self.length_m / 1e3
 
-    @property
-    def up_edges(self) -> np.ndarray:
-        """int [E_up, 2], the edges that are up."""
-        return self.edges[self.up]
-
     def latency_s(self, link_config: LinkConfig | None = None, bits: float = 0.0) -> np.ndarray:
         """Per-edge hop latency (s) for a message of ``bits``."""
         return (link_config or LinkConfig()).hop_latency_s(self.length_m, bits)

@@ -44,7 +44,7 @@ import numpy as np
 from constellation.antenna import steering_from_direction
 from constellation.channel import BOLTZMANN_J_K, thermal_noise_w
 from constellation.frames import WGS84_A_M
-from constellation.ntn import SPEED_OF_LIGHT_M_S, fspl_db
+from constellation.ntn import fspl_db
 
 from .dft import check_shapes, dft_codebook
 
@@ -211,10 +211,6 @@ class LPDFTConfig:
     def streams(self) -> int:
         """Number of LP outputs / DFT beams L."""
         return self.n_users if self.n_streams is None else int(self.n_streams)
-
-    @property
-    def wavelength_m(self) -> float:
-        return SPEED_OF_LIGHT_M_S / self.carrier_hz
 
     @property
     def element_peak_gain(self) -> float:
