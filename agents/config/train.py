@@ -53,6 +53,7 @@ class TrainConfig(BaseModel):
     extra_train_drops: int = Field(0, ge=0, le=200_000)
     loss: Literal["wsr", "log"] = "wsr"
     init: str | None = None
+    selection: Literal["connected", "nearest", "shell"] = "connected"   # members of the drops (agents.nets.dataset)
 
     @field_validator("S", "K", "epochs", "batch", "samples", "val_samples", "data_seed", "drops", "seed", "d_hidden",
                      "layers", "features", "threads", "warmup_steps", "extra_train_drops", mode="before")

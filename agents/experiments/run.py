@@ -11,6 +11,7 @@ import pandas as pd
 
 from agents.config import RunConfig
 from agents.live.boundary import COMPUTE_COLUMNS
+from agents.live.coop_report import members_over_time
 from agents.live.results import messages_frame, prepare_run_folder, summarize, write_run_folder
 
 
@@ -116,6 +117,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
         "regions": [{"index": r.index, "center_lat_deg": r.center[0], "center_lon_deg": r.center[1]}
                     for r in ep.world.regions],
         "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],
+        "members": members_over_time(ep),
         "wall_setup_s": w_setup, "wall_loop_s": loop, "wall_first_tick_s": tick_walls[0] if tick_walls else 0.0,
         "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.n_ticks > 1 else loop / sim,
         "realtime_factor": (sim - ep.tick_s) / loop_after_first if ep.n_ticks > 1 and loop_after_first > 0 else None,

@@ -60,7 +60,8 @@ __all__ = ["train", "evaluate"]
 
 
 def _splits(cfg: TrainConfig, progress: bool):
-    ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress)
+    ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress,
+                    selection=cfg.selection)
     n_tr, n_va = int(0.7 * cfg.drops), int(0.2 * cfg.drops)
     sub = lambda rows, lo: type(ds)(ds.g[rows], ds.d0[rows], ds.beta[rows], ds.kappa[rows], ds.sigma[rows],
                                     ds.noise_w[rows], ds.seed, lo)
@@ -294,7 +295,8 @@ def _data_record(cfg) -> dict:
     return {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
             **({"train_extra": [cfg.drops, cfg.drops + extra]} if extra else {}),
             "val": [int(0.7 * cfg.drops), int(0.9 * cfg.drops)], "test": [int(0.9 * cfg.drops), cfg.drops],
-            "source": "constellation.scenario.World(WorldConfig(S, K)).draw_drops(n, data_seed, first=i)"}
+            "selection": getattr(cfg, "selection", "connected"),
+            "source": "agents.nets.dataset.drop_world(S, K, selection).draw_drops(n, data_seed, first=i)"}
 
 
 def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=None) -> dict:
