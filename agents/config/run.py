@@ -170,6 +170,14 @@ class RunConfig(_Strict):
     FIELD_HINTS: ClassVar[dict] = {"schemes": 'a list of registered scheme names (strings), or "all"',
                                    "*.target": 'a satellite index, a link [a, b], or "central"'}
 
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v):
+        from agents.live.cluster import address_problem
+        if v is not None and address_problem(v):
+            raise ValueError(f"{address_problem(v)} (--address)")
+        return v
+
     @field_validator("schemes")
     @classmethod
     def _schemes(cls, v):

@@ -9,7 +9,8 @@ P_s in dBW on one subcarrier).
   :class:`network.selector.RegionSelector`; a fixed ``center`` keeps the centre and draws the times), so the drops ``[first, first + drops)`` of a
   chunk are those of an unchunked run.
 * Every scheme runs batched over ``batch`` drops at every power (the WMMSE family freezes a
-  drop when it converges, so a drop's precoders do not depend on its batch-mates).
+  drop when it converges, so a drop's precoders do not depend on its batch-mates); a scheme
+  that draws random numbers (``keyed`` in the catalog: Cen-Opt-ER) gets ``keys`` (``seed``, drop).
 * The sum rate of a drop is the ergodic sum rate (16), Monte Carlo with ``samples`` draws from
   a torch generator keyed by (``seed``, drop index): the same normals for every scheme and power
   (common random numbers), and a drop's rate depends neither on ``batch`` nor on chunking.
@@ -143,7 +144,8 @@ def _run(config: CompareConfig, progress) -> CompareResult:
     warm = PrecodingProblem.from_csi(csi.take(batch=slice(0, 1)), power_dbw=config.power_dbw[0])
     for name in names:                 # untimed warm-up: one-time costs (lazy init, caches) stay out of runtime
         with torch.no_grad():
-            catalog.run(name, warm, **_scheme_options(registry[name], config))
+            catalog.run(name, warm, **_scheme_options(registry[name], config),
+                        **({"keys": [(config.seed, int(drop_ids[0]))]} if registry[name].keyed else {}))
     for pdb in config.power_dbw:
         full = PrecodingProblem.from_csi(csi, power_dbw=pdb)
         for name in names:
@@ -154,9 +156,10 @@ def _run(config: CompareConfig, progress) -> CompareResult:
             flops = np.full(b_all, np.nan)
             for sl in chunks:
                 prob = full.take(batch=sl)
+                keys = {"keys": [(config.seed, int(i)) for i in drop_ids[sl]]} if registry[name].keyed else {}
                 t0 = time.perf_counter()
                 with torch.no_grad():
-                    prec, hist = catalog.run(name, prob, **opts)
+                    prec, hist = catalog.run(name, prob, **opts, **keys)
                 runtime[sl] = (time.perf_counter() - t0) / (sl.stop - sl.start)
                 hist = hist or {}
                 it = None

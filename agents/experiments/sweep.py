@@ -404,17 +404,10 @@ class SweepOutcome:
 
 
 def _ray_init(address: str | None, num_cpus: int | None):
-    import ray
-    if ray.is_initialized():
-        return False
-    if address:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    else:
-        # address="local": always a new local instance, never silently joining a cluster that
-        # someone else started on this machine (``ray start``)
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                 log_to_driver=False)
-    return True
+    from agents.live.cluster import connect
+    # no address: always a new local instance, never silently joining a cluster that someone else
+    # started on this machine (``ray start``); an address: joined, or one line saying why not
+    return connect(address or None, num_cpus=None if address else (num_cpus or os.cpu_count() or 1))
 
 
 def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, address: str | None = None,
@@ -433,6 +426,8 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
     """
     if not isinstance(config, SweepConfig):
         config = parse_sweep_config(config)
+    from agents.live.cluster import check_reachable
+    address = check_reachable(address)                   # a bad or dead address: one line before any work
     units = expand_units(config)
     out = Path(out_dir)
     key = campaign_key(config)

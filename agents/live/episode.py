@@ -128,7 +128,7 @@ class Episode:
         return AgentSpec(sat=int(sat), region=region, recipe=self.recipe, t0_s=self.world.t0_s,
                          link_key=int(d.link_key[0]), ut_ids=tuple(int(x) for x in d.ut_ids[0]),
                          schemes=tuple(self.schemes), power_w=10.0 ** (c.power_dbw / 10.0),
-                         channel=self.world.channel, settings=self.settings)
+                         channel=self.world.channel, settings=self.settings, seed=int(c.seed))
 
     def _set_members(self, region: int, new: list[int], t: float) -> None:
         old = self.members.get(region, [])
