@@ -67,15 +67,24 @@ class FaultsConfig(_Strict):
 
 
 class IslConfig(_Strict):
-    """Inter-satellite links: per-hop processing delay, link rate, routing topology, in-flight failures."""
+    """Inter-satellite links: per-hop processing delay, link rate, background load (the share of every
+    link's capacity taken by other traffic; each link direction a FIFO server at the rest,
+    :mod:`network.links`), routing topology, in-flight failures."""
 
     processing_s: float = Field(1e-3, ge=0.0, le=10.0)
     rate_bps: float = Field(1e9, gt=0.0)            # finite (no inf: see _Strict)
+    background_load: float = Field(0.0, ge=0.0, lt=1.0)
     topology: Literal["grid", "complete", "ideal"] = "grid"   # ideal: every pair one zero-length hop (limit case)
     on_failure: Literal["drop", "reroute"] = "drop"
     bits_per_real: int = Field(32, ge=1, le=128)
     sigma_packing: Literal["full", "hermitian"] = "full"
     quantize: bool = True            # the central sees reported numbers rounded to bits_per_real
+
+    def link_config(self):
+        """The bus's hop model (:class:`network.links.LinkConfig`) of these links."""
+        from network.links import LinkConfig
+        return LinkConfig(processing_s=self.processing_s, rate_bps=self.rate_bps,
+                          background_load=self.background_load)
 
 
 class CentralizedConfig(_Strict):

@@ -68,8 +68,7 @@ class Episode:
         self.has_central = any(a == "centralized" for a in self.arch.values())
         self.world = EpisodeWorld(config)
         from network.bus import Bus
-        from network.links import LinkConfig
-        self.link = LinkConfig(processing_s=config.isl.processing_s, rate_bps=config.isl.rate_bps)
+        self.link = config.isl.link_config()
         self.tick_s = config.tick_s
         self.n_ticks = config.n_ticks
         self.upd_ticks = max(1, int(round(config.update_period_s / config.tick_s)))
@@ -299,8 +298,9 @@ class Episode:
         t_next = t + self.tick_s
         last = t_done
         for _ in range(MAX_SUBROUNDS):
-            te = min(self.bus.next_event_s(EVENT_KINDS),
-                     min((w for w in self.wake.values() if w > last + 1e-12), default=math.inf))
+            wake = min((w for w in self.wake.values() if w > last + 1e-12), default=math.inf)
+            # nothing is sent before the next wake time or tick, so the bus may serve its queues up to there
+            te = min(self.bus.next_event_s(EVENT_KINDS, before=min(wake, t_next)), wake)
             if not te < t_next - 1e-9:
                 return
             te = max(te, last + ROUND_S)
