@@ -116,10 +116,13 @@ class ChaosConfig(_Strict):
 
 
 class RegionConfig(_Strict):
-    """Service regions: ``count`` regions (drop i of the seed each), each with its own S satellites and
-    central; ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed)."""
+    """Service regions: ``count`` regions, each with its own S satellites and central, placed by
+    :func:`agents.live.world.place_regions` (drops of the seed in order, each at least ``min_spacing_km``
+    from those before it; spacing 0: region i is drop i); ``center_lat_deg``/``center_lon_deg`` pin
+    region 0's centre (default: from the seed)."""
 
-    count: int = Field(1, ge=1, le=64)
+    count: int = Field(1, ge=1, le=1000)
+    min_spacing_km: float = Field(0.0, ge=0.0, le=20_000.0)
     radius_km: float = Field(800.0, gt=0.0, lt=10_000.0)
     min_elevation_deg: float = Field(10.0, ge=0.0, lt=90.0)
     center_lat_deg: float | None = Field(None, ge=-90.0, le=90.0)

@@ -2,8 +2,8 @@
 
 :class:`EpisodeWorld` holds what no agent owns: the whole constellation propagated once per tick
 (one SGP4 call, shared by the topology, the selection of the cooperating sets and the true
-channels), the service regions with their walking UTs (region r is drop r of the run's seed,
-:meth:`constellation.scenario.World.draw_drops`, all at one start time), the +Grid (or complete)
+channels), the service regions with their walking UTs (drops of the run's seed, all at one start
+time, placed with a minimum spacing by :func:`place_regions`), the +Grid (or complete)
 ISL topology, and the seeded fault timeline. Times are episode seconds ``t`` (0 at the start);
 SGP4 is asked for ``t0_s + t`` seconds since the constellation epoch.
 
@@ -40,6 +40,36 @@ def build_constellation(recipe: dict):
     return ConstellationSpec.parse(recipe).build()
 
 
+def place_regions(world: World, first: Drops, rc, seed: int, t0_s: float) -> list[Drops]:
+    """The episode's ``rc.count`` service regions (the placement rule, ``region.min_spacing_km``).
+
+    Region 0 is ``first`` (drop 0 of the seed, or the pinned centre). The others are the drops 1, 2, 3, ...
+    of the seed (centres uniform over the coverage band's area, at the episode's start time) taken in
+    order, each kept only if its centre is at least ``min_spacing_km`` (great circle) from every region
+    kept before it; so with spacing 0 region i is drop i, and a region's place depends only on the seed
+    and the regions before it. :class:`BadInput` if ``count`` regions do not fit in 50 x count drops."""
+    from constellation.ground import great_circle_km
+
+    regions, lat, lon = [first], [float(first.center_lat_deg[0])], [float(first.center_lon_deg[0])]
+    nxt, limit, block = 1, 50 * rc.count, max(16, rc.count)
+    while len(regions) < rc.count:
+        if nxt >= limit:
+            raise BadInput(f"region.min_spacing_km = {rc.min_spacing_km:g}: only {len(regions)} of region.count = "
+                           f"{rc.count} regions fit ({limit} drops tried); lower the spacing or the count")
+        cand = world.draw_drops(min(block, limit - nxt), seed, first=nxt, t_s=t0_s)
+        for j in range(cand.batch):
+            if len(regions) == rc.count:
+                break
+            c_lat, c_lon = float(cand.center_lat_deg[j]), float(cand.center_lon_deg[j])
+            if rc.min_spacing_km <= 0 or great_circle_km(c_lat, c_lon, np.array(lat), np.array(lon)).min() \
+                    >= rc.min_spacing_km:
+                regions.append(cand.take(j))
+                lat.append(c_lat)
+                lon.append(c_lon)
+        nxt += cand.batch
+    return regions
+
+
 @dataclass
 class RegionState:
     """One service region at the start: its drop (centre, UTs, headings, link key)."""
@@ -67,11 +97,7 @@ class EpisodeWorld:
         center = None if rc.center_lat_deg is None else (rc.center_lat_deg, rc.center_lon_deg)
         first = self.world.draw_drops(1, seed, center=center, t_s=config.start_t_s)
         self.t0_s = float(first.t_s[0])
-        regions = [first]
-        if rc.count > 1:
-            more = self.world.draw_drops(rc.count - 1, seed, first=1, t_s=self.t0_s)
-            regions += [more.take(i) for i in range(rc.count - 1)]
-        self.regions = [RegionState(i, d) for i, d in enumerate(regions)]
+        self.regions = [RegionState(i, d) for i, d in enumerate(place_regions(self.world, first, rc, seed, self.t0_s))]
         if config.isl.topology in ("complete", "ideal"):
             self.topology = CompleteTopology(self.constellation.n, ideal=config.isl.topology == "ideal")
         else:
