@@ -68,17 +68,26 @@ class FaultsConfig(_Strict):
 
 
 class IslConfig(_Strict):
-    """Inter-satellite links: per-hop processing delay, link rate, routing topology, in-flight failures;
-    ``cross_shell`` (None: off): laser links across shells (:class:`agents.config.cooperation.CrossShellSpec`)."""
+    """Inter-satellite links: per-hop processing delay, link rate, background load (the share of every
+    link's capacity taken by other traffic; each link direction a FIFO server at the rest,
+    :mod:`network.links`), routing topology, in-flight failures; ``cross_shell`` (None: off): laser
+    links across shells (:class:`agents.config.cooperation.CrossShellSpec`)."""
 
     processing_s: float = Field(1e-3, ge=0.0, le=10.0)
     rate_bps: float = Field(1e9, gt=0.0)            # finite (no inf: see _Strict)
+    background_load: float = Field(0.0, ge=0.0, lt=1.0)
     topology: Literal["grid", "complete", "ideal"] = "grid"   # ideal: every pair one zero-length hop (limit case)
     on_failure: Literal["drop", "reroute"] = "drop"
     bits_per_real: int = Field(32, ge=1, le=128)
     sigma_packing: Literal["full", "hermitian"] = "full"
     quantize: bool = True            # the central sees reported numbers rounded to bits_per_real
     cross_shell: CrossShellSpec | None = None
+
+    def link_config(self):
+        """The bus's hop model (:class:`network.links.LinkConfig`) of these links."""
+        from network.links import LinkConfig
+        return LinkConfig(processing_s=self.processing_s, rate_bps=self.rate_bps,
+                          background_load=self.background_load)
 
 
 class CentralizedConfig(_Strict):
@@ -110,12 +119,15 @@ class ChaosConfig(_Strict):
 
 
 class RegionConfig(_Strict, SelectionFields):
-    """Service regions: ``count`` regions (drop i of the seed each), each with its own S satellites and
-    central; ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed).
-    ``selection`` / ``max_member_latency_s`` / ``allow_transit`` / ``partial``: how the members are chosen,
-    at the start and at every handover (:class:`agents.config.cooperation.SelectionFields`)."""
+    """Service regions: ``count`` regions, each with its own S satellites and central, placed by
+    :func:`agents.live.world.place_regions` (drops of the seed in order, each at least ``min_spacing_km``
+    from those before it; spacing 0: region i is drop i); ``center_lat_deg``/``center_lon_deg`` pin
+    region 0's centre (default: from the seed). ``selection`` / ``max_member_latency_s`` /
+    ``allow_transit`` / ``partial``: how the members are chosen, at the start and at every handover
+    (:class:`agents.config.cooperation.SelectionFields`)."""
 
-    count: int = Field(1, ge=1, le=64)
+    count: int = Field(1, ge=1, le=1000)
+    min_spacing_km: float = Field(0.0, ge=0.0, le=20_000.0)
     radius_km: float = Field(800.0, gt=0.0, lt=10_000.0)
     min_elevation_deg: float = Field(10.0, ge=0.0, lt=90.0)
     center_lat_deg: float | None = Field(None, ge=-90.0, le=90.0)

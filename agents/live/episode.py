@@ -18,6 +18,7 @@ Nothing depends on wall time: wall time is measured and logged beside the simula
 """
 from __future__ import annotations
 
+import heapq
 import math
 import pickle
 import time
@@ -35,7 +36,6 @@ from .world import EpisodeWorld
 
 MAX_ROUNDS = 16
 ROUND_S = 1e-9      # same-tick rounds act 1 ns apart on the bus (a zero-latency message is seen in the same tick)
-MAX_SUBROUNDS = 256  # event times handled between two ticks (more: the rest at the next tick, logged)
 EVENT_KINDS = ("SCSIReport", "PrecoderBundle")   # messages acted on at their arrival time
 
 
@@ -68,8 +68,7 @@ class Episode:
         self.has_central = any(a == "centralized" for a in self.arch.values())
         self.world = EpisodeWorld(config)
         from network.bus import Bus
-        from network.links import LinkConfig
-        self.link = LinkConfig(processing_s=config.isl.processing_s, rate_bps=config.isl.rate_bps)
+        self.link = config.isl.link_config()
         self.tick_s = config.tick_s
         self.n_ticks = config.n_ticks
         self.upd_ticks = max(1, int(round(config.update_period_s / config.tick_s)))
@@ -96,6 +95,8 @@ class Episode:
         self.meta: dict[int, tuple] = {}
         self.held: dict[tuple, dict] = {}
         self.wake: dict[tuple, float] = {}          # agent -> earliest time it acts on its own
+        self._wakes: list[tuple] = []               # heap of (wake time, agent); stale entries skipped
+        self.subrounds_max = 0                      # most event-time sub-rounds between two ticks
         self.peer_meas: dict[tuple, dict] = {}      # agent -> {peer: t_meas of the newest SSI it holds}
         self.evaluator = Evaluator(self.schemes)
         self.rows: list[dict] = []
@@ -285,6 +286,8 @@ class Episode:
             self.computes.extend(out.computes)
             self.events.extend(ev.to_dict() for ev in out.events)
             self.wake[key] = out.wake_s
+            if math.isfinite(out.wake_s):
+                heapq.heappush(self._wakes, (out.wake_s, key))
             self.peer_meas[key] = out.peers
 
     def _ssi_age(self, r: int, s: int, t: float) -> float:
@@ -322,34 +325,47 @@ class Episode:
         the bus delivers what has arrived and the agents concerned act at that time (the central computes,
         a finished computation's bundles leave, a member takes its bundle). So precoder ages reflect ISL
         latency and on-board compute, not the tick. SSI only waits for the next event or tick (an agent
-        uses it at its next update). Deterministic: the order is that of simulated time alone."""
+        uses it at its next update). Deterministic: the order is that of simulated time alone. No cap on
+        the number of event times: the wake times are a heap (stale entries skipped), the bus's events its
+        own heap, and every sub-round is at least ROUND_S after the one before."""
         t, truths = prep["t"], prep["truths"]
         t_next = t + self.tick_s
         last = t_done
-        for _ in range(MAX_SUBROUNDS):
-            te = min(self.bus.next_event_s(EVENT_KINDS),
-                     min((w for w in self.wake.values() if w > last + 1e-12), default=math.inf))
+        count = 0
+        while True:
+            wake = self._next_wake(last)
+            # nothing is sent before the next wake time or tick, so the bus may serve its queues up to there
+            te = min(self.bus.next_event_s(EVENT_KINDS, before=min(wake, t_next)), wake)
             if not te < t_next - 1e-9:
-                return
+                break
             te = max(te, last + ROUND_S)
             w0 = time.perf_counter()
             inbox = self._deliveries(te)
             self.wall["bus"] += time.perf_counter() - w0
-            ticks = {}
-            for r, tr in truths.items():
-                for s in self.members[r]:
-                    key = (r, s)
-                    box = inbox.get(key, [])
-                    if box or last + 1e-12 < self.wake.get(key, math.inf) <= te + 1e-12:
-                        ticks[key] = self._tick(r, te, tr, box, prep["u_index"])
+            keys = set(inbox)
+            while self._wakes and self._wakes[0][0] <= te + 1e-12:
+                w, key = heapq.heappop(self._wakes)
+                if w > last + 1e-12 and self.wake.get(key) == w:
+                    keys.add(key)
+            ticks = {key: self._tick(key[0], te, truths[key[0]], inbox.get(key, []), prep["u_index"])
+                     for key in sorted(keys) if key[1] in self.members.get(key[0], ())}
             if ticks:
                 w1 = time.perf_counter()
                 outs = self.runtime.step(ticks, te)
                 self.wall["agents"] += time.perf_counter() - w1
                 self._absorb(outs, te)
             last = te
-        self.events.append({"t_s": t, "type": "subround_limit",
-                            "detail": f"more than {MAX_SUBROUNDS} event times in one tick; the rest at the next tick"})
+            count += 1
+        self.subrounds_max = max(self.subrounds_max, count)
+
+    def _next_wake(self, last: float) -> float:
+        """The earliest wake time after ``last`` of an agent still in the episode (stale heap entries dropped)."""
+        while self._wakes:
+            w, key = self._wakes[0]
+            if w > last + 1e-12 and self.wake.get(key) == w:
+                return w
+            heapq.heappop(self._wakes)
+        return math.inf
 
     def run(self, progress=None):
         """The loop. The driver evaluates tick n while the agents (Ray: other processes) step tick n+1:
