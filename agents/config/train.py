@@ -4,7 +4,8 @@
 initialisation, shuffling, budgets and Monte Carlo of training (the data has its own
 ``data_seed``); ``extra_train_drops`` E: training also on drops [drops, drops + E) of the data seed;
 ``schedule``: "plateau" (halve on a stalled validation rate) or "cosine" (``lr`` -> ``lr_min`` per step
-after ``warmup_steps``); ``loss``: "wsr" (60) or "log"; ``init``: weights of an earlier run to start from.
+after ``warmup_steps``); ``loss``: "wsr" (60) or "log"; ``init``: weights of an earlier run to start from;
+``inputs``: the nets' input version (``NetConfig.inputs``, "v3" scale-invariant).
 The upper bounds keep a run within this machine class (the drops are cached in memory: ~10 kB each
 at S = 3, K = 12). See :mod:`agents.experiments.train` for what the run does.
 """
@@ -53,6 +54,7 @@ class TrainConfig(BaseModel):
     extra_train_drops: int = Field(0, ge=0, le=200_000)
     loss: Literal["wsr", "log"] = "wsr"
     init: str | None = None
+    inputs: Literal["v2", "v3"] = "v2"
 
     @field_validator("S", "K", "epochs", "batch", "samples", "val_samples", "data_seed", "drops", "seed", "d_hidden",
                      "layers", "features", "threads", "warmup_steps", "extra_train_drops", mode="before")

@@ -149,7 +149,8 @@ def _train(cfg, out, ck, progress, invocation, log):
 
     t_start = time.perf_counter()
     train_set, val_set = _splits(cfg, progress)
-    ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features, **cfg.net)
+    ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features,
+                     **{"inputs": cfg.inputs, **cfg.net})
     if (train_set.shape[3], train_set.shape[4]) != (ncfg.m, ncfg.n):
         raise BadInput(f"the world's M={train_set.shape[3]}, N={train_set.shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
     torch.manual_seed(cfg.seed)
@@ -166,11 +167,11 @@ def _train(cfg, out, ck, progress, invocation, log):
     history, best, start_epoch, prior_s = [], -math.inf, 1, 0.0
     invocations = [invocation]
     if ck is not None:                           # the checkpoint, loaded (and checked) by train()
-        if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
+        if ck["train_config"]["arch"] != cfg.arch or _net_config_dict(ck["net_config"]) != ncfg.to_dict():
             raise BadInput(f"--resume: the checkpoint in {out} was made with another configuration "
                              f"({ck['train_config']}); use another --out")
         for key in ("S", "K", "seed", "data_seed", "samples", "val_samples", "schedule", "lr", "lr_min", "warmup_steps",
-                    "extra_train_drops", "batch", "drops", "loss", "init") + \
+                    "extra_train_drops", "batch", "drops", "loss", "init", "inputs") + \
                 (("epochs",) if cfg.schedule == "cosine" else ()):
             was = ck["train_config"].get(key, TrainConfig.model_fields[key].default)
             if was != getattr(cfg, key):
@@ -267,10 +268,19 @@ def _train(cfg, out, ck, progress, invocation, log):
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
     """Load the starting weights of a fine-tuning stage (same architecture and sizes)."""
     blob = torch.load(cfg.init, map_location="cpu", weights_only=True)
-    if blob.get("config") != ncfg.to_dict():
+    if _net_config_dict(blob.get("config")) != ncfg.to_dict():
         raise BadInput(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
                          f"this run builds {ncfg.to_dict()}")
     net.load_state_dict(blob["state_dict"])
+
+
+def _net_config_dict(d) -> dict | None:
+    """A stored net config with today's defaults filled in (files written before a field existed,
+    e.g. ``inputs``, hold the default's meaning); None if it is not a valid config."""
+    try:
+        return NetConfig.from_dict(d).to_dict()
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _parent_record(cfg) -> dict | None:
