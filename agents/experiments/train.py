@@ -60,6 +60,10 @@ __all__ = ["train", "evaluate"]
 
 
 def _splits(cfg: TrainConfig, progress: bool):
+    if cfg.worlds == "mixed":                    # one DropSet per (S, K) shape, every world in each
+        from agents.nets.worlds import mixed_drops
+        return (mixed_drops(cfg.data_seed, "train", progress=progress),
+                mixed_drops(cfg.data_seed, "val", progress=progress))
     ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress)
     n_tr, n_va = int(0.7 * cfg.drops), int(0.2 * cfg.drops)
     sub = lambda rows, lo: type(ds)(ds.g[rows], ds.d0[rows], ds.beta[rows], ds.kappa[rows], ds.sigma[rows],
@@ -86,9 +90,36 @@ def _scheduler(cfg: TrainConfig, opt, steps_per_epoch: int):
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
+def _epoch_batches(train_set, rng: np.random.Generator, batch: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """The steps of one epoch as (group, rows, budgets dBW). One DropSet: a permutation of its rows in
+    batches, a budget per row (the draws of the shipped weights' runs). A list of DropSets (one per
+    (S, K) shape, :mod:`agents.nets.worlds`): each group permuted and cut into batches, budgets per
+    row, then the batches of all groups in a random order: every step one shape, its drops from
+    every world (mixed batches)."""
+    powers = np.asarray(POWERS_DBW)
+    groups = train_set if isinstance(train_set, list) else [train_set]
+    steps = []
+    for gi, grp in enumerate(groups):
+        n = len(grp)
+        perm = rng.permutation(n)
+        pdb = powers[rng.integers(0, len(powers), n)]
+        steps += [(gi, perm[lo:lo + batch], pdb[perm[lo:lo + batch]]) for lo in range(0, n, batch)]
+    if len(groups) > 1:
+        steps = [steps[i] for i in rng.permutation(len(steps))]
+    return steps
+
+
 def evaluate(net, drops, samples: int = 64, seed: int = 0, batch: int = 200) -> dict:
     """Mean ergodic WSR (bit/s/Hz) of ``net`` on a DropSet, drop i at power index i mod 5 (and per power).
-    Monte Carlo generators keyed by (seed, block) so the figure is fixed for fixed weights."""
+    Monte Carlo generators keyed by (seed, block) so the figure is fixed for fixed weights. A list of
+    DropSets: the mean over all their drops (each set evaluated with seed ``seed + 7919 g``)."""
+    if isinstance(drops, list):
+        parts = [(len(d), evaluate(net, d, samples, seed + 7919 * g, batch)) for g, d in enumerate(drops)]
+        n = sum(c for c, _ in parts)
+        keys = parts[0][1]["wsr_by_power"].keys()
+        return {"wsr": sum(c * e["wsr"] for c, e in parts) / n,
+                "wsr_by_power": {p: float(np.mean([e["wsr_by_power"][p] for _, e in parts if p in e["wsr_by_power"]]))
+                                 for p in keys}}
     was = net.training
     net.eval()
     wsr = np.zeros(len(drops))
@@ -151,8 +182,9 @@ def _train(cfg, out, ck, progress, invocation, log):
     train_set, val_set = _splits(cfg, progress)
     ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features,
                      **{"inputs": cfg.inputs, **cfg.net})
-    if (train_set.shape[3], train_set.shape[4]) != (ncfg.m, ncfg.n):
-        raise BadInput(f"the world's M={train_set.shape[3]}, N={train_set.shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
+    shape = (train_set[0] if isinstance(train_set, list) else train_set).shape
+    if (shape[3], shape[4]) != (ncfg.m, ncfg.n):
+        raise BadInput(f"the world's M={shape[3]}, N={shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
     torch.manual_seed(cfg.seed)
     net = build_net(ncfg)
     if cfg.init:
@@ -161,7 +193,8 @@ def _train(cfg, out, ck, progress, invocation, log):
         _init_from(cfg, net, ncfg)
     parent = _parent_record(cfg)            # snapshot: the parent's record as it was when this stage started
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    sched = _scheduler(cfg, opt, math.ceil(len(train_set) / cfg.batch))
+    groups = train_set if isinstance(train_set, list) else [train_set]
+    sched = _scheduler(cfg, opt, sum(math.ceil(len(g) / cfg.batch) for g in groups))
     per_step = cfg.schedule != "plateau"
     ckpt_path, best_path = out / "checkpoint.pt", out / "best.pt"
     history, best, start_epoch, prior_s = [], -math.inf, 1, 0.0
@@ -171,7 +204,7 @@ def _train(cfg, out, ck, progress, invocation, log):
             raise BadInput(f"--resume: the checkpoint in {out} was made with another configuration "
                              f"({ck['train_config']}); use another --out")
         for key in ("S", "K", "seed", "data_seed", "samples", "val_samples", "schedule", "lr", "lr_min", "warmup_steps",
-                    "extra_train_drops", "batch", "drops", "loss", "init", "inputs") + \
+                    "extra_train_drops", "batch", "drops", "loss", "init", "inputs", "worlds") + \
                 (("epochs",) if cfg.schedule == "cosine" else ()):
             was = ck["train_config"].get(key, TrainConfig.model_fields[key].default)
             if was != getattr(cfg, key):
@@ -189,9 +222,6 @@ def _train(cfg, out, ck, progress, invocation, log):
         history.append({"epoch": 0, "train_loss": None, "val_wsr": ev["wsr"], "val_wsr_by_power": ev["wsr_by_power"],
                         "lr": cfg.lr, "epoch_seconds": 0.0, "skipped_steps": 0})
         log(f"epoch 0 (untrained): validation WSR {ev['wsr']:.3f} bit/s/Hz")
-    powers = np.asarray(POWERS_DBW)
-    n_train = len(train_set)
-    steps = math.ceil(n_train / cfg.batch)
     last_epoch_s = None
     stopped = "epochs"
     for epoch in range(start_epoch, cfg.epochs + 1):
@@ -202,16 +232,14 @@ def _train(cfg, out, ck, progress, invocation, log):
             log(f"stopping before epoch {epoch}: wall-clock budget of {cfg.max_minutes} min")
             break
         t0 = time.perf_counter()
-        rng = np.random.default_rng([cfg.seed, epoch])
-        perm = rng.permutation(n_train)
-        pdb = powers[rng.integers(0, len(powers), n_train)]
+        plan = _epoch_batches(train_set, np.random.default_rng([cfg.seed, epoch]), cfg.batch)
         net.train()
         total, count, skipped = 0.0, 0, 0
-        bar = tqdm(range(steps), desc=f"{cfg.arch} epoch {epoch}", unit="step", file=sys.stderr, disable=not progress,
-                   mininterval=5.0)
+        bar = tqdm(range(len(plan)), desc=f"{cfg.arch} epoch {epoch}", unit="step", file=sys.stderr,
+                   disable=not progress, mininterval=5.0)
         for step in bar:
-            idx = perm[step * cfg.batch:(step + 1) * cfg.batch]
-            prob = train_set.problem(idx, pdb[idx])
+            gi, idx, pdb = plan[step]
+            prob = groups[gi].problem(idx, pdb)
             prec, _ = net(prob)
             gen = torch.Generator().manual_seed((cfg.seed * 100_003 + epoch) * 1_000_003 + step)
             wsr = ergodic_rates(prob, prec, samples=cfg.samples, generator=gen).wsr
@@ -300,6 +328,9 @@ def _parent_record(cfg) -> dict | None:
 
 
 def _data_record(cfg) -> dict:
+    if getattr(cfg, "worlds", "walker") == "mixed":
+        from agents.nets.worlds import mixed_record
+        return mixed_record(cfg.data_seed)
     extra = getattr(cfg, "extra_train_drops", 0)
     return {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
             **({"train_extra": [cfg.drops, cfg.drops + extra]} if extra else {}),
