@@ -294,12 +294,46 @@ def _train(cfg, out, ck, progress, invocation, log):
 
 
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
-    """Load the starting weights of a fine-tuning stage (same architecture and sizes)."""
+    """Load the starting weights of a fine-tuning stage (same architecture and sizes). v2 weights may
+    start a v3 run (:func:`v3_state_from_v2`)."""
     blob = torch.load(cfg.init, map_location="cpu", weights_only=True)
-    if _net_config_dict(blob.get("config")) != ncfg.to_dict():
+    have = _net_config_dict(blob.get("config"))
+    v2_to_v3 = have is not None and ncfg.inputs == "v3" and have == dict(ncfg.to_dict(), inputs="v2")
+    if have != ncfg.to_dict() and not v2_to_v3:
         raise BadInput(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
                          f"this run builds {ncfg.to_dict()}")
-    net.load_state_dict(blob["state_dict"])
+    net.load_state_dict(v3_state_from_v2(blob["state_dict"], ncfg.arch) if v2_to_v3 else blob["state_dict"])
+
+
+def v3_state_from_v2(state: dict, arch: str, noise_dbw: float | None = None) -> dict:
+    """Weights of a v2 net re-expressed for v3 inputs, exactly equal to the v2 net wherever every UT's
+    noise is ``noise_dbw`` (default: the world's, :class:`constellation.channel.ChannelConfig`).
+
+    Link row slots (:mod:`agents.nets.features`) [.., 4: noise, 5: power, 6: beta, ..]: v2 has
+    n = (sigma^2_dB - NOISE_DB0)/10, p = P_dB/10, b = (beta_dB - BETA_DB0)/10; v3 has
+    q = (P_dB + beta_dB - sigma^2_dB - SNR_DB0)/10, p, r = (beta_dB - mean_k beta_dB)/10. With
+    n0 = (noise_dbw - NOISE_DB0)/10 and c = (SNR_DB0 + NOISE_DB0 - BETA_DB0)/10, b = q - p + n0 + c at that
+    noise, so W_q = W_b, W_p -= W_b, W_r = 0, bias += W_n n0 + W_b (n0 + c).
+    Other-satellite rows [.., 4: noise, ..]: v2 n = v3 relative noise + n0 (equal noise): bias += W_n n0."""
+    from agents.nets.features import BETA_DB0, NOISE_DB0, SNR_DB0
+    from constellation.channel import ChannelConfig
+
+    n0 = ((ChannelConfig().noise_dbw if noise_dbw is None else noise_dbw) - NOISE_DB0) / 10.0
+    shift = (SNR_DB0 + NOISE_DB0 - BETA_DB0) / 10.0
+    out = dict(state)
+    link = {"cen": ("ten",), "dec": ("loc",)}[arch]
+    for prefix in link + (("oth",) if arch == "dec" else ()):
+        w = state[f"{prefix}.inp.weight"].double().clone()
+        bias = state[f"{prefix}.inp.bias"].double().clone()
+        if prefix in link:
+            w_n, w_b = w[:, 4].clone(), w[:, 6].clone()
+            bias += w_n * n0 + w_b * (n0 + shift)
+            w[:, 4], w[:, 5], w[:, 6] = w_b, w[:, 5] - w_b, 0.0
+        else:
+            bias += w[:, 4] * n0
+        out[f"{prefix}.inp.weight"] = w.to(state[f"{prefix}.inp.weight"].dtype)
+        out[f"{prefix}.inp.bias"] = bias.to(state[f"{prefix}.inp.bias"].dtype)
+    return out
 
 
 def _net_config_dict(d) -> dict | None:

@@ -273,3 +273,24 @@ def test_net_config_inputs_default_and_bad_value():
     assert NetConfig.from_dict(old).inputs == "v2"
     with pytest.raises(ValueError, match="inputs"):
         NetConfig(arch="cen", inputs="v9")
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_v2_weights_re_expressed_for_v3_give_the_v2_precoders(world_problem, arch):
+    """The warm start of a v3 run from v2 weights (``--init``) is the v2 net, exactly, at the world's noise."""
+    import dataclasses
+
+    from agents.experiments.train import v3_state_from_v2
+    from agents.nets.schemes import load_net, shipped_weights
+    from agents.nets.weights import build_net
+    v2 = load_net(shipped_weights(arch))
+    v3 = build_net(dataclasses.replace(v2.config, inputs="v3")).double().eval()
+    v3.load_state_dict(v3_state_from_v2(v2.state_dict(), arch))
+    for p in (-10.0, 10.0):
+        prob = world_problem(3, 6, power_dbw=p)
+        with torch.no_grad():
+            a, b = v2(prob)[0], v3(prob)[0]
+        assert torch.allclose(b.p, a.p, rtol=0, atol=1e-9 * a.p.abs().max().item())
+    with torch.no_grad():                  # at another noise power the two differ (v3 sees the SNR, v2 the dB values)
+        loud = dataclasses.replace(prob, noise_w=prob.noise_w * 10.0)
+        assert (v3(loud)[0].p - v2(loud)[0].p).abs().max() > 1e-4 * a.p.abs().max()
