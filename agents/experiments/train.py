@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.files import write_text, write_with
 from agents.precoding.rates import ergodic_rates
 
 from agents.config.train import TrainConfig
@@ -122,7 +123,7 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
 
 
@@ -247,12 +248,11 @@ def _train(cfg, out, ck, progress, invocation, log):
             best = ev["wsr"]
             save_weights(net, best_path, {"epoch": epoch, "val_wsr": best, "data": _data_record(cfg)})
         train_s = prior_s + (time.perf_counter() - t_start)
-        torch.save({"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                    "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
-                    "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(), "invocations": invocations,
-                    "parent": parent},
-                   out / "checkpoint.tmp")
-        (out / "checkpoint.tmp").replace(ckpt_path)
+        ckpt = {"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
+                "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(), "invocations": invocations,
+                "parent": parent}
+        write_with(ckpt_path, lambda f: torch.save(ckpt, f))     # exclusive temp name + rename: never via a symlink
         log(f"epoch {epoch}: train WSR {-rec['train_loss']:.3f}, validation WSR {ev['wsr']:.3f} "
             f"({'best' if improved else f'best {best:.3f}'}), lr {rec['lr']:.1e}, {last_epoch_s:.0f} s")
         _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped="running", parent=parent)
@@ -304,7 +304,7 @@ def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped,
            "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
            "train_seconds": train_s, "stopped": stopped, "history": history,
            **({"init": parent} if parent else {})}
-    (out / "metrics.json").write_text(json.dumps(rec, indent=2))
+    write_text(out / "metrics.json", json.dumps(rec, indent=2))
     try:
         _plot(history, out / "curve.png", f"{'Cen' if cfg.arch == 'cen' else 'Dec'}-TFC-WM, S={cfg.S}, K={cfg.K}")
     except Exception as exc:            # a plotting failure must not lose a training run

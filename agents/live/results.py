@@ -30,9 +30,9 @@ The run folder: ``config.json`` (resolved config), ``steps.parquet`` (tick x reg
 """
 from __future__ import annotations
 
+from agents.files import probe_folder, write_json, write_with
 from constellation.checks import BadInput
 
-import json
 import math
 from pathlib import Path
 
@@ -115,9 +115,7 @@ def prepare_run_folder(out, name: str = "out_dir") -> Path:
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".satcoop-write-probe"
-        probe.write_bytes(b"")
-        probe.unlink()
+        probe_folder(out)                       # a fresh name: never a file planted there
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise BadInput(f"{name} = {str(out)!r}: cannot create a run folder and write in it ({reason})") from None
@@ -125,18 +123,16 @@ def prepare_run_folder(out, name: str = "out_dir") -> Path:
 
 
 def write_run_folder(out: Path, result) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(result.summary["config"], indent=2) + "\n")
-    steps = result.steps.copy()
-    steps.to_parquet(out / "steps.parquet", index=False)
-    result.messages.to_parquet(out / "messages.parquet", index=False)
-    result.faults.frame().to_parquet(out / "faults.parquet", index=False)
-    result.computes.to_parquet(out / "computes.parquet", index=False)
-    (out / "events.json").write_text(json.dumps(result.summary["events"], indent=1) + "\n")
-    (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-    (out / "run.json").write_text(json.dumps(_jsonable(result.info), indent=2) + "\n")
+    out.mkdir(parents=True, exist_ok=True)      # every file by exclusive creation + rename (agents.files)
+    write_json(out / "config.json", result.summary["config"])
+    for name, df in (("steps", result.steps), ("messages", result.messages), ("faults", result.faults.frame()),
+                     ("computes", result.computes)):
+        write_with(out / f"{name}.parquet", lambda f, df=df: df.to_parquet(f, index=False))
+    write_json(out / "events.json", result.summary["events"], indent=1)
+    write_json(out / "summary.json", result.summary)
     plot_sum_rate(result, out / "sum_rate.png")
     plot_overhead(result.summary, out / "overhead.png")
+    write_json(out / "run.json", _jsonable(result.info))      # last: the run's record
 
 
 def plot_sum_rate(result, path: Path) -> None:
@@ -172,7 +168,7 @@ def plot_sum_rate(result, path: Path) -> None:
     ax.set_title("live episode, region 0 (dotted: handover)", fontsize=9)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
 
 
@@ -189,5 +185,5 @@ def plot_overhead(summary: dict, path: Path) -> None:
     ax.set_ylabel("ISL link kbit per update")
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
