@@ -107,3 +107,31 @@ def mark_complete(folder) -> None:
 
 def is_partial(folder) -> bool:
     return os.path.lexists(Path(folder) / PARTIAL)
+
+
+def claim_folder(folder, *, option: str, kind: str, own: tuple[str, ...], force: bool = False,
+                 resume_hint: str = "") -> str:
+    """Check that a command may write its ``kind`` of result ("run", "training run") into ``folder``;
+    returns its state: "new" (missing or empty), "partial" (``PARTIAL``: one of ours, cut short),
+    "finished" (holds one of the files ``own``, e.g. ``run.json``) or "foreign" (anything else).
+
+    Without ``force`` only "new" is accepted: anything else is a BadInput line naming ``option`` and
+    the folder (``resume_hint``, e.g. "--resume to continue it", is offered for ours). Never deletes."""
+    from constellation.checks import BadInput
+
+    folder = Path(folder)
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise BadInput(f"{option} {str(folder)!r}: exists and is not a folder")
+    entries = list(folder.iterdir()) if folder.is_dir() else []
+    if not entries:
+        return "new"
+    mine = [n for n in own if os.path.lexists(folder / n)]
+    state = "partial" if is_partial(folder) else "finished" if mine else "foreign"
+    if force:
+        return state
+    hint = f"{resume_hint}, " if resume_hint and state != "foreign" else ""
+    what = {"partial": f"holds a {kind} that was cut short ({PARTIAL})",
+            "finished": f"holds a finished {kind} ({mine[0] if mine else ''})",
+            "foreign": f"is not empty and holds no satcoop {kind}"}[state]
+    raise BadInput(f"{option} {str(folder)!r} {what}: nothing in it is overwritten; pass {hint}--force to "
+                   f"replace it, or choose another {option}")

@@ -30,7 +30,7 @@ The run folder: ``config.json`` (resolved config), ``steps.parquet`` (tick x reg
 """
 from __future__ import annotations
 
-from agents.files import probe_folder, write_json, write_with
+from agents.files import claim_folder, mark_complete, mark_partial, probe_folder, write_json, write_with
 from constellation.checks import BadInput
 
 import math
@@ -108,14 +108,18 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def prepare_run_folder(out, name: str = "out_dir") -> Path:
+def prepare_run_folder(out, name: str = "out_dir", force: bool = False) -> Path:
     """Create the run folder ``out`` and check that files can be written in it, BEFORE any work (an
     episode's results are not lost to an unwritable folder at the end). ValueError, one line naming
-    ``name`` (the option or argument), the value and what is wrong."""
+    ``name`` (the option or argument), the value and what is wrong. A folder that is not empty (a finished
+    or cut-short run, anything else) is refused unless ``force``. The folder is marked PARTIAL until
+    :func:`write_run_folder` has written everything."""
     out = Path(out)
+    claim_folder(out, option=name, kind="run", own=("run.json", "summary.json"), force=force)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe_folder(out)                       # a fresh name: never a file planted there
+        mark_partial(out, "satcoop run: started; this file is removed when the run folder is complete")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise BadInput(f"{name} = {str(out)!r}: cannot create a run folder and write in it ({reason})") from None
@@ -132,7 +136,8 @@ def write_run_folder(out: Path, result) -> None:
     write_json(out / "summary.json", result.summary)
     plot_sum_rate(result, out / "sum_rate.png")
     plot_overhead(result.summary, out / "overhead.png")
-    write_json(out / "run.json", _jsonable(result.info))      # last: the run's record
+    write_json(out / "run.json", _jsonable(result.info))      # the run's record, then the PARTIAL marker goes
+    mark_complete(out)
 
 
 def plot_sum_rate(result, path: Path) -> None:

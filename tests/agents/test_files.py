@@ -72,7 +72,7 @@ def test_run_never_writes_through_symlinks(tmp_path, capsys):
 
     out = tmp_path / "run"
     targets = _plant(out, RUN_FILES, tmp_path)
-    rc = main(["run", "--runtime", "local", "--duration-s", "0.2", "--out", str(out), "--json",
+    rc = main(["run", "--runtime", "local", "--duration-s", "0.2", "--out", str(out), "--force", "--json",
                "--set", "K=2", "--set", 'schemes=["Sep-MRT"]', "--set", "faults.model=none"])
     assert rc == 0, capsys.readouterr().err
     _unchanged(targets)
@@ -90,7 +90,7 @@ def test_train_never_writes_through_symlinks(tmp_path, monkeypatch):
     targets = _plant(out, names, tmp_path)
     cfg = TrainConfig(arch="cen", S=2, K=2, drops=10, epochs=1, batch=4, samples=2, val_samples=2, d_hidden=4,
                       features=4, layers=1, seed=1, data_seed=5)
-    train(cfg, out, progress=False, log=lambda m: None)
+    train(cfg, out, progress=False, log=lambda m: None, force=True)
     _unchanged(targets)
     for name in names[1:]:
         assert (out / name).is_file() and not (out / name).is_symlink(), name
