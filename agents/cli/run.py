@@ -1,7 +1,7 @@
 """``satcoop run``: one live multi-agent episode (the main job).
 
     satcoop run [CONFIG.toml] [--runtime ray|local] [--address ADDR] [--duration-s X] [--seed N]
-                [--set FIELD=VALUE ...] [--out DIR] [--json] [--view]
+                [--set FIELD=VALUE ...] [--out DIR] [--force] [--json] [--view]
 
 Without CONFIG the embedded default episode runs (runs/default.toml: Walker 28x60 at 600 km / 53 deg,
 a seeded region, S=3, K=12, 5 dBW, 60 s at 100 ms ticks, updates and SSI every second,
@@ -31,6 +31,8 @@ def register(subparsers) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a config field by its dotted name (repeatable)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: runs/run-<UTC time>-seed<N>)")
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it holds a finished or cut-short run or other files")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--view", action="store_true", help="also write the episode page RUN_DIR/view.html (satcoop view)")
@@ -78,8 +80,8 @@ def _run(args) -> int:
         cfg = RunConfig.from_dict(data)
     if args.out is not None:
         out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise BadInput(f"--out {args.out!r}: exists and is not a directory")
+        if not args.out.strip():
+            raise BadInput("--out '': give a folder name (the current directory is never used as a run folder)")
     else:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         out = Path("runs") / f"run-{stamp}-seed{cfg.seed}"
@@ -87,7 +89,7 @@ def _run(args) -> int:
         while out.exists():
             k += 1
             out = Path("runs") / f"run-{stamp}-seed{cfg.seed}-{k}"
-    res = run_episode(cfg, out_dir=out, out_option="--out", progress=not (args.no_progress or args.json) and sys.stderr.isatty())
+    res = run_episode(cfg, out_dir=out, out_option="--out", force=args.force, progress=not (args.no_progress or args.json) and sys.stderr.isatty())
     if args.view:                               # the episode page, into the run folder (agents/view)
         from agents.view import write_view
         page = write_view(out)[0]

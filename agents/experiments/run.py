@@ -48,11 +48,12 @@ def progress_text(rows: list, n: int, t: float, rtf: float | None = None) -> str
 
 
 def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, progress: bool = True,
-                runtime=None, out_option: str = "out_dir") -> EpisodeResult:
+                runtime=None, out_option: str = "out_dir", force: bool = False) -> EpisodeResult:
     """Run one episode. ``config``: a RunConfig or a dict (validated; ValueError naming the field).
     ``out_dir``: write the run folder there (created). ``progress``: a tqdm bar on stderr (simulated
     time, real-time factor). ``runtime``: an already built runtime to use (default: from the config;
-    it is then closed at the end); ``out_option``: how an error about ``out_dir`` names it (e.g. ``--out``)."""
+    it is then closed at the end); ``out_option``: how an error about ``out_dir`` names it (e.g. ``--out``);
+    ``force``: write into a non-empty ``out_dir`` (a finished run's folder, anything else), refused otherwise."""
     from agents.live.episode import Episode
     from agents.live.runtime import make_runtime
 
@@ -60,7 +61,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     from agents.live.episode import check_schemes
     checked = check_schemes(cfg)                # bad scheme names fail before any work (Ray, the world)
     if out_dir is not None:
-        prepare_run_folder(out_dir, out_option)  # an unwritable folder fails now, not after the episode
+        prepare_run_folder(out_dir, out_option, force)  # unwritable / not ours: fails now, not after the episode
     w0 = time.perf_counter()
     # the driver's own numerics (truth, channels, evaluator) on one torch thread on every runtime: with several,
     # MKL may pick its thread count from the machine's load, and the last bits of the rates would vary

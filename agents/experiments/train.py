@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.files import claim_folder, mark_complete, mark_partial, write_text, write_with
 from agents.precoding.rates import ergodic_rates
 
 from agents.config.train import TrainConfig
@@ -56,7 +57,10 @@ from agents.nets.checkpoint import load_checkpoint
 from agents.nets.dataset import POWERS_DBW, load_drops
 from agents.nets.weights import build_net, save_weights
 
-__all__ = ["train", "evaluate"]
+__all__ = ["train", "evaluate", "TRAIN_FILES"]
+
+# what makes a folder a training run's (a folder holding one is refused without --resume / --force)
+TRAIN_FILES = ("checkpoint.pt", "metrics.json", "best.pt")
 
 
 def _splits(cfg: TrainConfig, progress: bool):
@@ -154,20 +158,32 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
 
 
 def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, invocation: str | None = None,
-          log=None) -> dict:
-    """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``)."""
+          log=None, force: bool = False) -> dict:
+    """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``).
+
+    Without ``resume`` the folder must be new or empty: a training run's folder (finished or cut short)
+    or any other non-empty folder is refused unless ``force`` (the new run then replaces its files).
+    The folder holds ``PARTIAL`` while the run is going; it is removed when the run ends normally."""
     cfg = TrainConfig.model_validate(cfg.model_dump()) if isinstance(cfg, TrainConfig) else TrainConfig(**cfg)
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(out_dir)
     if resume and not (out / "checkpoint.pt").exists():
         raise BadInput(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
+    if not resume:
+        claim_folder(out, option="--out", kind="training run", own=TRAIN_FILES, force=force,
+                     resume_hint="--resume to continue it")
     ck = load_checkpoint(out / "checkpoint.pt") if resume else None    # weights_only: runs nothing
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        mark_partial(out, "satcoop train: running; this file is removed when the run ends (resume with --resume)")
+    except OSError as exc:
+        raise BadInput(f"--out {str(out)!r}: cannot create the training folder and write in it "
+                       f"({exc.strerror or type(exc).__name__})") from None
     threads_before = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
@@ -277,12 +293,11 @@ def _train(cfg, out, ck, progress, invocation, log):
             best = ev["wsr"]
             save_weights(net, best_path, {"epoch": epoch, "val_wsr": best, "data": _data_record(cfg)})
         train_s = prior_s + (time.perf_counter() - t_start)
-        torch.save({"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                    "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
-                    "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(), "invocations": invocations,
-                    "parent": parent},
-                   out / "checkpoint.tmp")
-        (out / "checkpoint.tmp").replace(ckpt_path)
+        ckpt = {"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
+                "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(), "invocations": invocations,
+                "parent": parent}
+        write_with(ckpt_path, lambda f: torch.save(ckpt, f))     # exclusive temp name + rename: never via a symlink
         log(f"epoch {epoch}: train WSR {-rec['train_loss']:.3f}, validation WSR {ev['wsr']:.3f} "
             f"({'best' if improved else f'best {best:.3f}'}), lr {rec['lr']:.1e}, {last_epoch_s:.0f} s")
         _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped="running", parent=parent)
@@ -291,7 +306,9 @@ def _train(cfg, out, ck, progress, invocation, log):
     train_s = prior_s + (time.perf_counter() - t_start)
     if not best_path.exists():
         save_weights(net, best_path, {"epoch": history[-1]["epoch"], "val_wsr": history[-1]["val_wsr"]})
-    return _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
+    rec = _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
+    mark_complete(out)
+    return rec
 
 
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
@@ -381,7 +398,7 @@ def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped,
            "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
            "train_seconds": train_s, "stopped": stopped, "history": history,
            **({"init": parent} if parent else {})}
-    (out / "metrics.json").write_text(json.dumps(rec, indent=2))
+    write_text(out / "metrics.json", json.dumps(rec, indent=2))
     try:
         _plot(history, out / "curve.png", f"{'Cen' if cfg.arch == 'cen' else 'Dec'}-TFC-WM, S={cfg.S}, K={cfg.K}")
     except Exception as exc:            # a plotting failure must not lose a training run

@@ -33,9 +33,9 @@ The run folder: ``config.json`` (resolved config), ``steps.parquet`` (tick x reg
 """
 from __future__ import annotations
 
+from agents.files import claim_folder, mark_complete, mark_partial, probe_folder, write_json, write_with
 from constellation.checks import BadInput
 
-import json
 import math
 from pathlib import Path
 
@@ -116,16 +116,18 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def prepare_run_folder(out, name: str = "out_dir") -> Path:
+def prepare_run_folder(out, name: str = "out_dir", force: bool = False) -> Path:
     """Create the run folder ``out`` and check that files can be written in it, BEFORE any work (an
     episode's results are not lost to an unwritable folder at the end). ValueError, one line naming
-    ``name`` (the option or argument), the value and what is wrong."""
+    ``name`` (the option or argument), the value and what is wrong. A folder that is not empty (a finished
+    or cut-short run, anything else) is refused unless ``force``. The folder is marked PARTIAL until
+    :func:`write_run_folder` has written everything."""
     out = Path(out)
+    claim_folder(out, option=name, kind="run", own=("run.json", "summary.json"), force=force)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".satcoop-write-probe"
-        probe.write_bytes(b"")
-        probe.unlink()
+        probe_folder(out)                       # a fresh name: never a file planted there
+        mark_partial(out, "satcoop run: started; this file is removed when the run folder is complete")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise BadInput(f"{name} = {str(out)!r}: cannot create a run folder and write in it ({reason})") from None
@@ -133,18 +135,17 @@ def prepare_run_folder(out, name: str = "out_dir") -> Path:
 
 
 def write_run_folder(out: Path, result) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(result.summary["config"], indent=2) + "\n")
-    steps = result.steps.copy()
-    steps.to_parquet(out / "steps.parquet", index=False)
-    result.messages.to_parquet(out / "messages.parquet", index=False)
-    result.faults.frame().to_parquet(out / "faults.parquet", index=False)
-    result.computes.to_parquet(out / "computes.parquet", index=False)
-    (out / "events.json").write_text(json.dumps(result.summary["events"], indent=1) + "\n")
-    (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-    (out / "run.json").write_text(json.dumps(_jsonable(result.info), indent=2) + "\n")
+    out.mkdir(parents=True, exist_ok=True)      # every file by exclusive creation + rename (agents.files)
+    write_json(out / "config.json", result.summary["config"])
+    for name, df in (("steps", result.steps), ("messages", result.messages), ("faults", result.faults.frame()),
+                     ("computes", result.computes)):
+        write_with(out / f"{name}.parquet", lambda f, df=df: df.to_parquet(f, index=False))
+    write_json(out / "events.json", result.summary["events"], indent=1)
+    write_json(out / "summary.json", result.summary)
     plot_sum_rate(result, out / "sum_rate.png")
     plot_overhead(result.summary, out / "overhead.png")
+    write_json(out / "run.json", _jsonable(result.info))      # the run's record, then the PARTIAL marker goes
+    mark_complete(out)
 
 
 def plot_sum_rate(result, path: Path) -> None:
@@ -186,7 +187,7 @@ def plot_sum_rate(result, path: Path) -> None:
                  "\nlive episode, region 0 (dotted: handover)", fontsize=8)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
 
 
@@ -216,5 +217,5 @@ def plot_overhead(summary: dict, path: Path) -> None:
     ax.set_ylabel("ISL link kbit per update")
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
