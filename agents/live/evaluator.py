@@ -55,10 +55,14 @@ class Evaluator:
         return rates.sum((-2, -1)).numpy(), ages, updates, sources
 
 
-def cap_power(p: np.ndarray, power_cap_w) -> np.ndarray:
-    """Precoders p [C,S,K,M] with satellite s's total power sum_k ||p_{s,k}||^2 scaled down to at most
-    ``power_cap_w[s]`` (W); precoders within it are unchanged."""
+CAP_RTOL = 1e-6     # the iterative solvers meet their power constraint to ~1e-9: within this, left as computed
+
+
+def cap_power(p: np.ndarray, power_cap_w, rtol: float = CAP_RTOL) -> np.ndarray:
+    """Precoders p [C,S,K,M] with satellite s's total power sum_k ||p_{s,k}||^2 scaled down to
+    ``power_cap_w[s]`` (W) where it exceeds it by more than ``rtol`` (relative); the others unchanged."""
     cap = np.asarray(power_cap_w, float).reshape(1, -1)
     pw = np.sum(np.abs(p) ** 2, axis=(-2, -1))                              # [C,S]
-    scale = np.sqrt(np.minimum(1.0, cap / np.where(pw > 0, pw, 1.0)))
+    over = pw > cap * (1.0 + rtol)
+    scale = np.where(over, np.sqrt(cap / np.where(over, pw, 1.0)), 1.0)
     return p * scale[:, :, None, None]

@@ -73,7 +73,7 @@ def test_its_budget_is_split_and_never_exceeded(shared):
                     p = cap_power(np.asarray(x.p)[None, None], [cap[j]])[0, 0]
                     radiated[(s, name)] = radiated.get((s, name), 0.0) + float(np.sum(np.abs(p) ** 2))
         if radiated:
-            assert max(radiated.values()) <= p_total * (1 + 1e-9)
+            assert max(radiated.values()) <= p_total * (1 + 1e-6)
             checked += 1
     assert checked >= ep.n_ticks - 1
     # and the shared satellites do use their whole budget across the two regions (Sep-MMSE, last tick)
@@ -91,3 +91,5 @@ def test_cap_power_scales_only_what_exceeds_the_share():
     np.testing.assert_allclose(qw[:, 1], cap[1])                        # above it: scaled to it exactly
     np.testing.assert_allclose(q[:, 1] / p[:, 1], np.sqrt(cap[1] / pw[:, 1])[:, None, None] * np.ones((1, 4, 5)))
     assert np.all(qw[:, 2] == 0)
+    # within the solvers' tolerance of the share: left as computed
+    np.testing.assert_array_equal(cap_power(p, pw[0] * (1 - 1e-8))[0], p[0])
