@@ -9,15 +9,16 @@ while it serves n regions, each role computes (and announces in its SSI) precode
 UTs served). The evaluator holds each region to that share (:mod:`agents.live.evaluator`), so the
 satellite never radiates more than its budget, also just after it joined another region.
 
-A role owns its orbit (its own Satrec, propagated with SGP4 on the constellation's time axis,
-:meth:`constellation.ephemeris.Constellation.subset`), measures its local statistical CSI to the
+A role uses its satellite's orbit (its own Satrec, propagated with SGP4 on the constellation's time
+axis, :meth:`constellation.ephemeris.Constellation.subset`), measures its local statistical CSI to the
 UTs of its region (:func:`constellation.channel.statistical_csi` from its own state, the UTs'
 positions and its links' large-scale draws keyed by (seed, satellite, UT)), sends its SSI every
 ``ssi_period_s``, keeps the last SSI of each peer with its age, and runs one lane per scheme
 (:mod:`agents.live.lanes`: the rules of the separate, decentralized, centralized-member and
-central roles). Agents never talk to each other: :meth:`SatelliteAgent.step` takes what the bus
+central roles). Agents never talk to each other: :meth:`RegionRole.step` takes what the bus
 delivered (:class:`agents.live.boundary.TickInput`) and returns what to send
-(:class:`agents.live.boundary.StepOutput`); the driver moves the messages on the bus.
+(:class:`agents.live.boundary.StepOutput`), :meth:`SatelliteAgent.step` does so for all its regions
+at once; the driver moves the messages on the bus.
 
 The peers as the agent believes them (for the decentralized lanes): each peer's last SSI carried
 forward to now by the motion of its element set (common knowledge; ``ssi_propagate``), or the SSI
