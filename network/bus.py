@@ -397,8 +397,8 @@ class Bus:
         To know an arrival time exactly the bus serves the links' queues ahead of :meth:`deliver`, in time
         order, up to that arrival but never at or beyond ``before``: the caller promises to send nothing
         earlier than ``before`` (a later :meth:`send` at an earlier time is refused). When the answer would lie
-        at or beyond ``before`` the bus returns a lower bound >= ``before`` instead (the earliest pending event
-        of such a message). Lets a driver advance to the exact time something arrives."""
+        at or beyond ``before`` the bus returns ``before`` instead (nothing of those kinds arrives earlier).
+        Lets a driver advance to the exact time something arrives."""
         want = (lambda k: True) if kinds is None else (lambda k: k in kinds)
         best = min((t for t, _, mid in self._arrived if want(self._records[mid].kind)), default=math.inf)
         self._kinds_arrived = [_Any() if kinds is None else kinds, best]
@@ -408,8 +408,9 @@ class Bus:
             best = self._kinds_arrived[1]
         finally:
             self._kinds_arrived = None
-        pending = min((t for t, _, _, mid in self._events if want(self._records[mid].kind)), default=math.inf)
-        return min(best, pending)
+        if not self._events or self._events[0][0] >= best:
+            return best                  # exact: everything earlier has been served
+        return before                    # stopped at `before` (every pending event is at or after it)
 
     @property
     def in_flight(self) -> int:

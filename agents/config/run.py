@@ -121,13 +121,14 @@ class ChaosConfig(_Strict):
 class RegionConfig(_Strict, SelectionFields):
     """Service regions: ``count`` regions, each with its own S satellites and central, placed by
     :func:`agents.live.world.place_regions` (drops of the seed in order, each at least ``min_spacing_km``
-    from those before it; spacing 0: region i is drop i); ``center_lat_deg``/``center_lon_deg`` pin
-    region 0's centre (default: from the seed). ``selection`` / ``max_member_latency_s`` /
-    ``allow_transit`` / ``partial``: how the members are chosen, at the start and at every handover
-    (:class:`agents.config.cooperation.SelectionFields`)."""
+    from those before it; spacing 0: region i is drop i), or at the listed ``centers``;
+    ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed). ``selection`` /
+    ``max_member_latency_s`` / ``allow_transit`` / ``partial``: how the members are chosen, at the start
+    and at every handover (:class:`agents.config.cooperation.SelectionFields`)."""
 
     count: int = Field(1, ge=1, le=1000)
     min_spacing_km: float = Field(0.0, ge=0.0, le=20_000.0)
+    centers: list[tuple[float, float]] | None = None     # [[lat_deg, lon_deg], ...]: one per region, in order
     radius_km: float = Field(800.0, gt=0.0, lt=10_000.0)
     min_elevation_deg: float = Field(10.0, ge=0.0, lt=90.0)
     center_lat_deg: float | None = Field(None, ge=-90.0, le=90.0)
@@ -138,6 +139,15 @@ class RegionConfig(_Strict, SelectionFields):
     def _center(self):
         if (self.center_lat_deg is None) != (self.center_lon_deg is None):
             raise ValueError("center_lat_deg and center_lon_deg are given together or not at all")
+        if self.centers is not None:
+            if len(self.centers) != self.count:
+                raise ValueError(f"centers has {len(self.centers)} entries: one [lat_deg, lon_deg] per region "
+                                 f"(count = {self.count})")
+            if self.center_lat_deg is not None:
+                raise ValueError("centers and center_lat_deg/center_lon_deg: give one or the other")
+            for lat, lon in self.centers:
+                if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                    raise ValueError(f"centers entry [{lat}, {lon}]: latitude in [-90, 90], longitude in [-180, 180]")
         return self
 
 

@@ -99,6 +99,7 @@ class Episode:
         self.subrounds_max = 0                      # most event-time sub-rounds between two ticks
         self.peer_meas: dict[tuple, dict] = {}      # agent -> {peer: t_meas of the newest SSI it holds}
         self.evaluator = Evaluator(self.schemes)
+        self.power_w = 10.0 ** (config.power_dbw / 10.0)       # each satellite's whole budget (W)
         self.rows: list[dict] = []
         self.computes: list[tuple] = []
         self.missed = {s: [0, 0] for s in self.schemes}
@@ -128,7 +129,7 @@ class Episode:
         d = self.world.regions[region].drops
         return AgentSpec(sat=int(sat), region=region, recipe=self.recipe, t0_s=self.world.t0_s,
                          link_key=int(d.link_key[0]), ut_ids=tuple(int(x) for x in d.ut_ids[0]),
-                         schemes=tuple(self.schemes), power_w=10.0 ** (c.power_dbw / 10.0),
+                         schemes=tuple(self.schemes), power_w=self.power_w,
                          channel=self.world.channel, settings=self.settings, seed=int(c.seed))
 
     def _set_members(self, region: int, new: list[int], t: float) -> None:
@@ -317,7 +318,12 @@ class Episode:
         ssi_age = {(r, s): self._ssi_age(r, s, t) for r, m in members.items() for s in m}
         # what happens between this tick and the next, at its own time (tick n's evaluation is captured above)
         self._between(prep, t + rnd * ROUND_S)
-        return {"n": prep["n"], "t": t, "truths": truths, "members": members, "held": held, "ssi_age": ssi_age}
+        served: dict[int, int] = {}                 # regions each satellite serves now (its budget's split)
+        for m in members.values():
+            for s in m:
+                served[s] = served.get(s, 0) + 1
+        return {"n": prep["n"], "t": t, "truths": truths, "members": members, "held": held, "ssi_age": ssi_age,
+                "served": served}
 
     def _between(self, prep: dict, t_done: float) -> None:
         """Event-time sub-rounds inside (t, t + tick_s): at the exact arrival time of each sCSI report or
@@ -416,8 +422,10 @@ class Episode:
     def _evaluate(self, r: int, done: dict, tr) -> None:
         n, t, ssi_age = done["n"], done["t"], done["ssi_age"]
         members = done["members"][r]
+        served = done["served"]
+        cap = [self.power_w / served.get(s, 1) for s in members]      # the equal split of each budget
         rates, ages, updates, sources = self.evaluator.tick(tr.csi, self.world.channels(r, n, tr.csi, members),
-                                                            done["held"][r], t)
+                                                            done["held"][r], t, power_cap_w=cap)
         outage = bool(self._members_cut(r, t, members))
         for i, s in enumerate(self.schemes):
             self.rows.append({"tick": n, "t_s": t, "region": r, "scheme": s, "sum_rate_bps_hz": float(rates[i]),

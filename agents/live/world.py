@@ -43,7 +43,8 @@ def build_constellation(recipe: dict):
 
 
 def place_regions(world: World, first: Drops, rc, seed: int, t0_s: float) -> list[Drops]:
-    """The episode's ``rc.count`` service regions (the placement rule, ``region.min_spacing_km``).
+    """The episode's ``rc.count`` service regions (the placement rule, ``region.min_spacing_km``, or the
+    listed ``region.centers``: region i is drop i of the seed with its centre there).
 
     Region 0 is ``first`` (drop 0 of the seed, or the pinned centre). The others are the drops 1, 2, 3, ...
     of the seed (centres uniform over the coverage band's area, at the episode's start time) taken in
@@ -52,6 +53,9 @@ def place_regions(world: World, first: Drops, rc, seed: int, t0_s: float) -> lis
     and the regions before it. :class:`BadInput` if ``count`` regions do not fit in 50 x count drops."""
     from constellation.ground import great_circle_km
 
+    if rc.centers is not None:                   # listed centres: region i is drop i of the seed at centres[i]
+        return [first] + [world.draw_drops(1, seed, first=i, center=tuple(c), t_s=t0_s)
+                          for i, c in enumerate(rc.centers[1:], 1)]
     regions, lat, lon = [first], [float(first.center_lat_deg[0])], [float(first.center_lon_deg[0])]
     nxt, limit, block = 1, 50 * rc.count, max(16, rc.count)
     while len(regions) < rc.count:
@@ -106,6 +110,8 @@ class EpisodeWorld:
         self.channel = self.world.config.channel
         seed = int(config.seed)
         center = None if rc.center_lat_deg is None else (rc.center_lat_deg, rc.center_lon_deg)
+        if rc.centers is not None:
+            center = tuple(rc.centers[0])
         first = self.world.draw_drops(1, seed, center=center, t_s=config.start_t_s)
         self.t0_s = float(first.t_s[0])
         horizon = config.n_ticks * config.tick_s
