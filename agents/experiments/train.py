@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.experiments.stopping import stop_on_signals
 from agents.files import claim_folder, mark_complete, mark_partial, write_text, write_with
 from agents.precoding.rates import ergodic_rates
 
@@ -131,12 +132,15 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
 
 
 def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, invocation: str | None = None,
-          log=None, force: bool = False) -> dict:
+          log=None, force: bool = False, handle_signals: bool = False) -> dict:
     """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``).
 
     Without ``resume`` the folder must be new or empty: a training run's folder (finished or cut short)
     or any other non-empty folder is refused unless ``force`` (the new run then replaces its files).
-    The folder holds ``PARTIAL`` while the run is going; it is removed when the run ends normally."""
+    The folder holds ``PARTIAL`` while the run is going; it is removed when the run ends normally.
+    ``handle_signals``: on SIGINT / SIGTERM the run stops at the next step, ``metrics.json`` says
+    ``"stopped": "interrupted"``, ``checkpoint.pt`` (the last finished epoch) and PARTIAL stay (``resume``
+    continues from there) and :class:`~agents.experiments.stopping.Interrupted` is raised."""
     cfg = TrainConfig.model_validate(cfg.model_dump()) if isinstance(cfg, TrainConfig) else TrainConfig(**cfg)
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(out_dir)
@@ -155,12 +159,13 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     threads_before = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, out, ck, progress, invocation, log)
+        with stop_on_signals(handle_signals) as stop:
+            return _train(cfg, out, ck, progress, invocation, log, stop)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _train(cfg, out, ck, progress, invocation, log):
+def _train(cfg, out, ck, progress, invocation, log, stop):
     from tqdm import tqdm
 
     t_start = time.perf_counter()
@@ -216,6 +221,8 @@ def _train(cfg, out, ck, progress, invocation, log):
             stopped = "max_minutes"
             log(f"stopping before epoch {epoch}: wall-clock budget of {cfg.max_minutes} min")
             break
+        if stop:
+            break
         t0 = time.perf_counter()
         rng = np.random.default_rng([cfg.seed, epoch])
         perm = rng.permutation(n_train)
@@ -249,7 +256,11 @@ def _train(cfg, out, ck, progress, invocation, log):
             count += len(idx)
             if step % 20 == 0:
                 bar.set_postfix_str(f"wsr {-total / max(count, 1):.2f}")
+            if stop:                             # the epoch is dropped: resume redoes it from the checkpoint
+                break
         bar.close()
+        if stop:
+            break
         ev = evaluate(net, val_set, cfg.val_samples, seed=cfg.seed)
         if not per_step:
             sched.step(ev["wsr"])
@@ -274,6 +285,11 @@ def _train(cfg, out, ck, progress, invocation, log):
     if start_epoch > cfg.epochs:
         stopped = "epochs"
     train_s = prior_s + (time.perf_counter() - t_start)
+    if stop:
+        _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, "interrupted", parent=parent)
+        done = history[-1]["epoch"]
+        stop.check(f"stopped during epoch {done + 1}; {out / 'checkpoint.pt'} holds epoch {done}: "
+                   f"continue with --resume" if done else f"stopped during epoch 1, nothing to resume: run again with --force")
     if not best_path.exists():
         save_weights(net, best_path, {"epoch": history[-1]["epoch"], "val_wsr": history[-1]["val_wsr"]})
     rec = _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
