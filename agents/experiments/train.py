@@ -299,11 +299,13 @@ def _train(cfg, out, ck, progress, invocation, log, stop):
 
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
     """Load the starting weights of a fine-tuning stage (same architecture and sizes)."""
-    blob = torch.load(cfg.init, map_location="cpu", weights_only=True)
-    if blob.get("config") != ncfg.to_dict():
-        raise BadInput(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
-                         f"this run builds {ncfg.to_dict()}")
-    net.load_state_dict(blob["state_dict"])
+    from agents.nets.weights import load_weights
+    start = load_weights(cfg.init, "--init")                  # checked: one line naming --init otherwise
+    if start.config.to_dict() != ncfg.to_dict():
+        diff = {k: v for k, v in start.config.to_dict().items() if ncfg.to_dict().get(k) != v}
+        raise BadInput(f"--init: {cfg.init} holds a net with {diff}, this run builds "
+                       f"{ {k: ncfg.to_dict()[k] for k in diff} } (--arch/--hidden/--features/--layers must match)")
+    net.load_state_dict(start.state_dict())
 
 
 def _parent_record(cfg) -> dict | None:

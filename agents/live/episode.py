@@ -51,6 +51,7 @@ def check_schemes(config) -> tuple[list[str], dict[str, str]]:
     if arch[fb] != "separate":
         raise BadInput(f"centralized.fallback_scheme = {fb!r}: must be a separate scheme (it runs on the member "
                          f"alone); separate: {', '.join(n for n, a in arch.items() if a == 'separate')}")
+    catalog.check_options(config.scheme_options)      # unknown scheme / option, unreadable weights: now
     return schemes, {s: arch[s] for s in schemes}
 
 
