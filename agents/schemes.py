@@ -31,7 +31,7 @@ from agents.precoding.problem import PrecodingProblem, Precoders
 from agents.precoding.wmmse import cen_opt_wm, sep_opt_wm
 from constellation.checks import BadInput
 
-__all__ = ["ARCHITECTURES", "CATALOG", "Scheme", "register", "get", "names", "architectures", "resolve", "run"]
+__all__ = ["ARCHITECTURES", "CATALOG", "Scheme", "register", "get", "names", "architectures", "resolve", "check_options", "run"]
 
 CATALOG: dict[str, Scheme] = {}
 
@@ -76,6 +76,26 @@ def resolve(schemes, field: str = "schemes") -> list[str]:
         raise BadInput(f"{field} = {bad[0]!r}: not a registered scheme; registered: {', '.join(CATALOG)} "
                        f"(or \"all\")")
     return list(schemes)
+
+
+def check_options(options: dict, field: str = "scheme_options") -> None:
+    """``{scheme: {option: value}}`` as a run config gives it: every scheme registered, every option one
+    its function takes (not ``init``: the live lanes pass the warm start), every ``weights`` file a
+    readable net of the scheme's architecture. :class:`BadInput` naming ``field.scheme[.option]``."""
+    import inspect
+
+    for name, opts in options.items():
+        if name not in CATALOG:
+            raise BadInput(f"{field}.{name}: not a registered scheme; registered: {', '.join(CATALOG)}")
+        params = inspect.signature(CATALOG[name].fn).parameters
+        takes = [p for p in list(params)[1:] if p != "init" and params[p].kind is not inspect.Parameter.VAR_KEYWORD]
+        for key in opts:
+            if key not in takes:
+                raise BadInput(f"{field}.{name}.{key}: {name} takes no option {key!r}; "
+                               f"it takes: {', '.join(takes) or 'none'}")
+        if "weights" in opts:
+            from agents.nets.schemes import check_weights
+            check_weights(opts["weights"], f"{field}.{name}.weights", name)
 
 
 def run(name: str, problem: PrecodingProblem, **options) -> tuple[Precoders, dict]:

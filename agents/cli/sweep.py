@@ -50,14 +50,15 @@ def run(args) -> int:
     out = args.out or str(Path("runs") / f"sweep-{Path(args.config).stem}")
     try:
         outcome = run_sweep(config, out, resume=args.resume, address=args.address, chunk_size=args.chunk_size,
-                            progress=args.progress, force=args.force)
+                            progress=args.progress, force=args.force, handle_signals=True)
     except SweepIncomplete as exc:
         print(f"satcoop sweep: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"satcoop sweep: interrupted; finished shards are kept in {out}: rerun with --resume",
+    except KeyboardInterrupt as exc:            # stopping.Interrupted: the signal and what was kept
+        print(f"satcoop sweep: interrupted ({getattr(exc, 'signal_name', 'SIGINT')}); "
+              f"{getattr(exc, 'detail', '') or f'finished shards are kept in {out}: rerun with --resume'}",
               file=sys.stderr)
-        return 130
+        return getattr(exc, "exit_code", 130)
     if args.json:
         print(json.dumps(outcome.to_json(), indent=2))
     else:

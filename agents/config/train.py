@@ -74,6 +74,12 @@ class TrainConfig(BaseModel):
     def _init_exists(cls, v):
         if v is not None and not Path(v).is_file():
             raise ValueError("no weights file there (give the best.pt of an earlier `satcoop train` run)")
+        if v is not None:                      # a readable net (refused pickles, NaN weights...: one line)
+            from agents.nets.schemes import check_weights
+            try:
+                check_weights(v, "init")
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("init: ")) from None
         return v
 
     @field_validator("lr_min")

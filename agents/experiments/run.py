@@ -11,6 +11,7 @@ import pandas as pd
 
 from agents.config import RunConfig
 from agents.live.boundary import COMPUTE_COLUMNS
+from agents.experiments.stopping import Interrupted, stop_on_signals
 from agents.live.coop_report import members_over_time
 from agents.live.results import messages_frame, prepare_run_folder, summarize, write_run_folder
 
@@ -48,20 +49,29 @@ def progress_text(rows: list, n: int, t: float, rtf: float | None = None) -> str
 
 
 def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, progress: bool = True,
-                runtime=None, out_option: str = "out_dir", force: bool = False) -> EpisodeResult:
+                runtime=None, out_option: str = "out_dir", force: bool = False,
+                handle_signals: bool = False) -> EpisodeResult:
     """Run one episode. ``config``: a RunConfig or a dict (validated; ValueError naming the field).
     ``out_dir``: write the run folder there (created). ``progress``: a tqdm bar on stderr (simulated
     time, real-time factor). ``runtime``: an already built runtime to use (default: from the config;
     it is then closed at the end); ``out_option``: how an error about ``out_dir`` names it (e.g. ``--out``);
-    ``force``: write into a non-empty ``out_dir`` (a finished run's folder, anything else), refused otherwise."""
-    from agents.live.episode import Episode
-    from agents.live.runtime import make_runtime
-
+    ``force``: write into a non-empty ``out_dir`` (a finished run's folder, anything else), refused otherwise.
+    ``handle_signals``: on SIGINT / SIGTERM the episode ends after the tick in hand, the runtime is closed
+    (actors and Ray released), the run folder is written with ``"complete": false`` and its PARTIAL marker,
+    and :class:`~agents.experiments.stopping.Interrupted` is raised (see that module)."""
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
     from agents.live.episode import check_schemes
     checked = check_schemes(cfg)                # bad scheme names fail before any work (Ray, the world)
     if out_dir is not None:
         prepare_run_folder(out_dir, out_option, force)  # unwritable / not ours: fails now, not after the episode
+    with stop_on_signals(handle_signals) as stop:     # restored once the run folder is written
+        return _episode(cfg, checked, out_dir, progress, runtime, stop)
+
+
+def _episode(cfg, checked, out_dir, progress, runtime, stop) -> EpisodeResult:
+    from agents.live.episode import Episode
+    from agents.live.runtime import make_runtime
+
     w0 = time.perf_counter()
     # the driver's own numerics (truth, channels, evaluator) on one torch thread on every runtime: with several,
     # MKL may pick its thread count from the machine's load, and the last bits of the rates would vary
@@ -72,6 +82,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     bar = None
     try:
         rt = make_runtime(cfg) if own else runtime
+        stop.arm()                              # ray.init replaced the SIGTERM handler
         ep = Episode(cfg, rt, checked=checked)
         w_setup = time.perf_counter() - w0
         tick_walls = []
@@ -93,12 +104,12 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} sim-s "
                                   "[{elapsed}<{remaining}, {postfix}]",
                        leave=False)
-        ep.run(progress=on_tick)
+        ep.run(progress=on_tick, stop=lambda: stop.signum is not None)
         hosts = rt.info()
         stats = dict(rt.stats, hosts_alive=rt.live_hosts)
         host_events = list(rt.host_events)
         for key in sorted(rt.where):            # leave the runtime empty (a shared runtime is reused)
-            rt.remove(key, ep.n_ticks * ep.tick_s)
+            rt.remove(key, ep.ticks_done * ep.tick_s)
     finally:
         if bar is not None:
             bar.close()
@@ -110,7 +121,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     computes = pd.DataFrame([c.row() for c in ep.computes], columns=list(COMPUTE_COLUMNS))
     summary = summarize(ep, steps, msgs)
     loop = sum(tick_walls)
-    sim = ep.n_ticks * ep.tick_s
+    sim = ep.ticks_done * ep.tick_s
     loop_after_first = sum(tick_walls[1:])
     info = {
         "runtime": rt.name, "t0_s": ep.world.t0_s, "constellation": ep.world.provenance,
@@ -120,8 +131,8 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
         "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],
         "members": members_over_time(ep),
         "wall_setup_s": w_setup, "wall_loop_s": loop, "wall_first_tick_s": tick_walls[0] if tick_walls else 0.0,
-        "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.n_ticks > 1 else loop / sim,
-        "realtime_factor": (sim - ep.tick_s) / loop_after_first if ep.n_ticks > 1 and loop_after_first > 0 else None,
+        "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.ticks_done > 1 else loop / sim,
+        "realtime_factor": (sim - ep.tick_s) / loop_after_first if ep.ticks_done > 1 and loop_after_first > 0 else None,
         "wall_breakdown_s": dict(ep.wall), "subrounds_max": ep.subrounds_max,
         "runtime_stats": stats, "hosts": hosts, "host_events": host_events,
         "flops_source": sorted(set(computes["flops_source"])) if len(computes) else [],
@@ -131,4 +142,8 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     if out_dir is not None:
         result.out_dir = Path(out_dir)
         write_run_folder(result.out_dir, result)
+    if stop.signum is not None:
+        where = f"; partial run folder {out_dir}" if out_dir is not None else ""
+        raise Interrupted(stop.signum, f"cut short at {summary['simulated_s']:g} of {cfg.duration_s:g} s "
+                                       f"simulated{where} (summary.json \"complete\": false, PARTIAL)")
     return result

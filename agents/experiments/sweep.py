@@ -69,7 +69,8 @@ from pydantic import ValidationError
 from agents.config.errors import BadInput, one_line
 from agents.config.overrides import read_toml
 from agents.config.sweep import SweepConfig, canon as _canon
-from agents.files import write_with
+from agents.files import mark_complete, mark_partial, write_with
+from .stopping import stop_on_signals
 from .manifest import append_record, latest_records, prepare_sweep_folder, read_manifest
 
 __all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "SweepIncomplete", "load_sweep_config", "run_sweep", "expand_units",
@@ -403,7 +404,8 @@ def _ray_init(address: str | None, num_cpus: int | None):
 def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, address: str | None = None,
               chunk_size: int | None = None, num_cpus: int | None = None, progress: bool = True,
               evaluate: Callable[[str, dict], list[dict]] | None = None,
-              stop_after_shards: int | None = None, force: bool = False, log=None) -> SweepOutcome:
+              stop_after_shards: int | None = None, force: bool = False, log=None,
+              handle_signals: bool = False) -> SweepOutcome:
     """Run (or resume) a sweep into ``out_dir``; see the module docstring.
 
     ``chunk_size`` overrides the config's; ``num_cpus`` the local Ray size (default: this
@@ -412,7 +414,9 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
     many shards, as a killed driver would. A running Ray session (``ray.init`` done by the
     caller, e.g. a test cluster) is used as is and left running. ``force``: write into a folder
     that would be refused otherwise (see :func:`agents.experiments.manifest.prepare_sweep_folder`);
-    ``log(line)`` gets the warnings (default: stderr).
+    ``log(line)`` gets the warnings (default: stderr). The folder holds ``PARTIAL`` until results.parquet
+    is written. ``handle_signals``: on SIGINT / SIGTERM the pending tasks are cancelled, Ray released,
+    the shards written so far kept, and :class:`~agents.experiments.stopping.Interrupted` raised.
     """
     if not isinstance(config, SweepConfig):
         config = parse_sweep_config(config)
@@ -428,6 +432,14 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
                                                "config": config.model_dump(mode="json"),
                                                "created_unix": time.time()},
                                     resume=resume, force=force, log=log)
+    mark_partial(out, "satcoop sweep: running; removed once results.parquet holds every unit (else: --resume)")
+    with stop_on_signals(handle_signals) as stop:
+        return _sweep(config, units, out, manifest, address, chunk_size, num_cpus, progress, evaluate,
+                      stop_after_shards, log, stop)
+
+
+def _sweep(config, units, out, manifest, address, chunk_size, num_cpus, progress, evaluate, stop_after_shards,
+           log, stop) -> SweepOutcome:
     # units done: the newest record of each, if its shard is on disk and readable (else recomputed)
     latest, _ = latest_records(out, manifest, [u.uid for u in units], log=log)
     status = {uid: "failed" if uid in rec.get("failed", {}) else "ok" for uid, rec in latest.items()}
@@ -474,6 +486,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         if todo:
             import ray
             started = _ray_init(address, num_cpus)
+            stop.arm()                                 # ray.init replaced the SIGTERM handler
             cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
             size = chunk_size or config.chunk_size or max(1, math.ceil(len(todo) / (4 * cpus)))
             chunk_task = ray.remote(num_cpus=1, max_retries=config.max_retries)(_run_chunk)
@@ -484,7 +497,11 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
                 pending[chunk_task.remote(config.kind, part, evaluate)] = ("chunk", part)
                 n_chunks += 1
             while pending:
-                done, _ = ray.wait(list(pending), num_returns=1)
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+                stop.check(f"{reused + computed + failed} of {len(units)} units kept in {out / 'shards'}: "
+                           f"rerun with --resume to compute the rest")
+                if not done:
+                    continue
                 ref = done[0]
                 what, part = pending.pop(ref)
                 try:
@@ -524,6 +541,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
     table = _assemble(out, units, read_manifest(out))
     results_path = out / RESULTS
     write_with(results_path, lambda f: table.to_parquet(f, index=False))
+    mark_complete(out)                                 # last: the folder is a finished sweep
     n_failed = int((table.drop_duplicates("uid")["status"] == "failed").sum()) if len(table) else 0
     return SweepOutcome(points_total=len(units), points_computed=computed, points_reused=reused,
                         points_failed=n_failed, results=str(results_path), table=table, chunks=n_chunks,

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.experiments.stopping import stop_on_signals
 from agents.files import claim_folder, mark_complete, mark_partial, write_text, write_with
 from agents.precoding.rates import ergodic_rates
 
@@ -163,12 +164,15 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
 
 
 def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, invocation: str | None = None,
-          log=None, force: bool = False) -> dict:
+          log=None, force: bool = False, handle_signals: bool = False) -> dict:
     """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``).
 
     Without ``resume`` the folder must be new or empty: a training run's folder (finished or cut short)
     or any other non-empty folder is refused unless ``force`` (the new run then replaces its files).
-    The folder holds ``PARTIAL`` while the run is going; it is removed when the run ends normally."""
+    The folder holds ``PARTIAL`` while the run is going; it is removed when the run ends normally.
+    ``handle_signals``: on SIGINT / SIGTERM the run stops at the next step, ``metrics.json`` says
+    ``"stopped": "interrupted"``, ``checkpoint.pt`` (the last finished epoch) and PARTIAL stay (``resume``
+    continues from there) and :class:`~agents.experiments.stopping.Interrupted` is raised."""
     cfg = TrainConfig.model_validate(cfg.model_dump()) if isinstance(cfg, TrainConfig) else TrainConfig(**cfg)
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(out_dir)
@@ -187,12 +191,13 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     threads_before = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, out, ck, progress, invocation, log)
+        with stop_on_signals(handle_signals) as stop:
+            return _train(cfg, out, ck, progress, invocation, log, stop)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _train(cfg, out, ck, progress, invocation, log):
+def _train(cfg, out, ck, progress, invocation, log, stop):
     from tqdm import tqdm
 
     t_start = time.perf_counter()
@@ -248,6 +253,8 @@ def _train(cfg, out, ck, progress, invocation, log):
             stopped = "max_minutes"
             log(f"stopping before epoch {epoch}: wall-clock budget of {cfg.max_minutes} min")
             break
+        if stop:
+            break
         t0 = time.perf_counter()
         plan = _epoch_batches(train_set, np.random.default_rng([cfg.seed, epoch]), cfg.batch)
         net.train()
@@ -279,7 +286,11 @@ def _train(cfg, out, ck, progress, invocation, log):
             count += len(idx)
             if step % 20 == 0:
                 bar.set_postfix_str(f"wsr {-total / max(count, 1):.2f}")
+            if stop:                             # the epoch is dropped: resume redoes it from the checkpoint
+                break
         bar.close()
+        if stop:
+            break
         ev = evaluate(net, val_set, cfg.val_samples, seed=cfg.seed)
         if not per_step:
             sched.step(ev["wsr"])
@@ -304,6 +315,11 @@ def _train(cfg, out, ck, progress, invocation, log):
     if start_epoch > cfg.epochs:
         stopped = "epochs"
     train_s = prior_s + (time.perf_counter() - t_start)
+    if stop:
+        _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, "interrupted", parent=parent)
+        done = history[-1]["epoch"]
+        stop.check(f"stopped during epoch {done + 1}; {out / 'checkpoint.pt'} holds epoch {done}: "
+                   f"continue with --resume" if done else "stopped during epoch 1, nothing to resume: run again with --force")
     if not best_path.exists():
         save_weights(net, best_path, {"epoch": history[-1]["epoch"], "val_wsr": history[-1]["val_wsr"]})
     rec = _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
@@ -312,15 +328,18 @@ def _train(cfg, out, ck, progress, invocation, log):
 
 
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
-    """Load the starting weights of a fine-tuning stage (same architecture and sizes). v2 weights may
-    start a v3 run (:func:`v3_state_from_v2`)."""
-    blob = torch.load(cfg.init, map_location="cpu", weights_only=True)
-    have = _net_config_dict(blob.get("config"))
-    v2_to_v3 = have is not None and ncfg.inputs == "v3" and have == dict(ncfg.to_dict(), inputs="v2")
-    if have != ncfg.to_dict() and not v2_to_v3:
-        raise BadInput(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
-                         f"this run builds {ncfg.to_dict()}")
-    net.load_state_dict(v3_state_from_v2(blob["state_dict"], ncfg.arch) if v2_to_v3 else blob["state_dict"])
+    """Load the starting weights of a fine-tuning stage (same architecture and sizes), checked by
+    :func:`agents.nets.weights.load_weights`. v2 weights may start a v3 run (:func:`v3_state_from_v2`)."""
+    from agents.nets.weights import load_weights
+    start = load_weights(cfg.init, "--init")                  # checked: one line naming --init otherwise
+    have, want = start.config.to_dict(), ncfg.to_dict()
+    v2_to_v3 = want["inputs"] == "v3" and have == dict(want, inputs="v2")
+    if have != want and not v2_to_v3:
+        diff = {k: v for k, v in have.items() if want.get(k) != v}
+        raise BadInput(f"--init: {cfg.init} holds a net with {diff}, this run builds "
+                       f"{ {k: want[k] for k in diff} } (--arch/--hidden/--features/--layers/--inputs must match)")
+    state = start.state_dict()
+    net.load_state_dict(v3_state_from_v2(state, ncfg.arch) if v2_to_v3 else state)
 
 
 def v3_state_from_v2(state: dict, arch: str, noise_dbw: float | None = None) -> dict:

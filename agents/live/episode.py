@@ -51,6 +51,7 @@ def check_schemes(config) -> tuple[list[str], dict[str, str]]:
     if arch[fb] != "separate":
         raise BadInput(f"centralized.fallback_scheme = {fb!r}: must be a separate scheme (it runs on the member "
                          f"alone); separate: {', '.join(n for n, a in arch.items() if a == 'separate')}")
+    catalog.check_options(config.scheme_options)      # unknown scheme / option, unreadable weights: now
     return schemes, {s: arch[s] for s in schemes}
 
 
@@ -71,6 +72,7 @@ class Episode:
         self.link = config.isl.link_config()
         self.tick_s = config.tick_s
         self.n_ticks = config.n_ticks
+        self.ticks_done = 0                 # ticks run (n_ticks unless the episode was cut short)
         self.upd_ticks = max(1, int(round(config.update_period_s / config.tick_s)))
         self.ssi_ticks = max(1, int(round(config.ssi_period_s / config.tick_s)))
         self.recipe = pickle.dumps(self.world.recipe)
@@ -373,9 +375,11 @@ class Episode:
             heapq.heappop(self._wakes)
         return math.inf
 
-    def run(self, progress=None):
+    def run(self, progress=None, stop=None):
         """The loop. The driver evaluates tick n while the agents (Ray: other processes) step tick n+1:
-        the evaluator needs only what the agents held at the end of tick n, captured before."""
+        the evaluator needs only what the agents held at the end of tick n, captured before.
+        ``stop()`` (polled once per tick): when true, the episode ends after the tick in hand
+        (``ticks_done`` < ``n_ticks``: cut short)."""
         c = self.config
         kill_tick = None
         if c.chaos.kill_agent_at_s is not None:
@@ -389,7 +393,8 @@ class Episode:
             outs = self.runtime.collect(token)
             self.wall["agents"] += time.perf_counter() - w
             done = self._finish(prep, outs)
-            if n + 1 < self.n_ticks:
+            halt = stop is not None and bool(stop())
+            if n + 1 < self.n_ticks and not halt:
                 prep = self._prepare(n + 1, kill_tick)
                 w = time.perf_counter()
                 token = self.runtime.submit(prep["ticks"], prep["t"])
@@ -398,10 +403,13 @@ class Episode:
             for r, tr in done["truths"].items():
                 self._evaluate(r, done, tr)
             self.wall["evaluator"] += time.perf_counter() - w6
+            self.ticks_done = n + 1
             if progress is not None:
                 progress(n, done["t"])
-        last = (self.n_ticks - 1) // self.upd_ticks
-        if (last + 1) * self.upd_ticks <= self.n_ticks:     # a period cut short by the episode's end is not judged
+            if halt:
+                break
+        last = (self.ticks_done - 1) // self.upd_ticks
+        if (last + 1) * self.upd_ticks <= self.ticks_done:  # a period cut short by the episode's end is not judged
             self._account_missed(last)
         self.events.extend(self.runtime.events)
         self.events.sort(key=lambda e: (e["t_s"], e["type"]))

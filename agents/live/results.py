@@ -4,10 +4,13 @@
 
     {"schemes": [{"scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
                   "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
-     "events": [...], "config": {...}, "constellation": {...}, "warnings": [...]}
+     "events": [...], "config": {...}, "constellation": {...}, "warnings": [...], "complete": bool,
+     "simulated_s": float}
 
 ``fallback_share`` and ``warnings`` (a centralized lane on the fallback for more than half its updates,
 with the cause; element sets propagated far from their epochs): :mod:`agents.live.coop_report`.
+``complete`` is false when the episode was cut short (SIGINT / SIGTERM): every figure is then over the
+``simulated_s`` seconds reached, and the run folder keeps its ``PARTIAL`` marker.
 
 ``constellation`` is the provenance of the constellation the episode ran on (kind, element-set files
 with their sha256, satellites, dropped element sets, epochs), as in every satcoop JSON.
@@ -61,8 +64,8 @@ def messages_frame(bus, meta: dict) -> pd.DataFrame:
 
 def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
     cfg = episode.config
-    n_updates = math.ceil(episode.n_ticks / episode.upd_ticks)
-    duration = episode.n_ticks * episode.tick_s
+    n_updates = math.ceil(episode.ticks_done / episode.upd_ticks)      # ticks_done < n_ticks: cut short
+    duration = episode.ticks_done * episode.tick_s
     rows = []
     for name in episode.schemes:
         st = steps[steps["scheme"] == name]
@@ -86,7 +89,8 @@ def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
     # undefined figures (e.g. no update period completed: no missed share) are null, never NaN (valid JSON)
     warnings = list(getattr(episode.world, "warnings", [])) + fallback_warnings(episode, messages, rows)
     return {"schemes": _jsonable(rows), "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json"),
-            "constellation": _jsonable(episode.world.provenance), "warnings": warnings}
+            "constellation": _jsonable(episode.world.provenance), "warnings": warnings,
+            "complete": episode.ticks_done == episode.n_ticks, "simulated_s": float(duration)}
 
 
 def _jsonable(x):
@@ -144,8 +148,13 @@ def write_run_folder(out: Path, result) -> None:
     write_json(out / "summary.json", result.summary)
     plot_sum_rate(result, out / "sum_rate.png")
     plot_overhead(result.summary, out / "overhead.png")
-    write_json(out / "run.json", _jsonable(result.info))      # the run's record, then the PARTIAL marker goes
-    mark_complete(out)
+    s = result.summary
+    write_json(out / "run.json", _jsonable({**result.info, "complete": s["complete"]}))   # the run's record, last
+    if s["complete"]:
+        mark_complete(out)                      # the completion: PARTIAL removed
+    else:
+        mark_partial(out, f"satcoop run: cut short at {s['simulated_s']:g} s of {s['config']['duration_s']:g} s "
+                          f"simulated; summary.json and the tables cover what was reached")
 
 
 def plot_sum_rate(result, path: Path) -> None:
