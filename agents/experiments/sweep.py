@@ -249,8 +249,46 @@ def parse_sweep_config(data: dict) -> SweepConfig:
         cfg = SweepConfig.model_validate(data)
     except ValidationError as exc:
         raise BadInput(one_line(exc, SweepConfig, data)) from None
-    expand_units(cfg)                     # every point validated before any work
+    preflight(cfg, expand_units(cfg))     # every point validated, its files read, before any work
     return cfg
+
+
+def preflight(config: SweepConfig, units: list[Unit]) -> None:
+    """What a unit would otherwise find out on a worker, checked once per distinct value on the driver:
+    every scheme registered, every constellation built (element-set files parsed), every weights file
+    loadable. :class:`BadInput` naming the field (exit 2) before Ray starts."""
+    from agents import schemes as catalog
+    from agents.config.constellation import ConstellationSpec
+    from agents.nets.schemes import load_net
+
+    seen: set = set()
+    for u in units:
+        c = u.config
+        for what, value in (("schemes", c.get("schemes", "all")), ("constellation", c.get("constellation"))):
+            key = (what, _canon(value))
+            if key in seen:
+                continue
+            seen.add(key)
+            if what == "schemes":
+                catalog.resolve(value, "base.schemes")
+            else:
+                try:
+                    ConstellationSpec.parse(value).build()
+                except BadInput as exc:
+                    raise BadInput(f"base.constellation: {exc}") from None
+        weights = list(c.get("weights") or [])
+        weights += [o["weights"] for o in (c.get("scheme_options") or {}).values()
+                    if isinstance(o, dict) and isinstance(o.get("weights"), str)]
+        for w in weights:
+            if ("weights", w) in seen:
+                continue
+            seen.add(("weights", w))
+            try:
+                load_net(w)
+            except BadInput:
+                raise
+            except Exception as exc:                               # noqa: BLE001 - any unreadable file
+                raise BadInput(f"weights {w!r}: not a loadable satcoop weights file ({error_line(exc)})") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,20 +336,32 @@ def _run_chunk(kind: str, units: list[dict], evaluate) -> list[dict]:
             rows = (evaluate or evaluate_point)(kind, u["config"])
             out.append({"uid": u["uid"], "rows": rows, "error": None, "task_s": time.perf_counter() - t0})
         except Exception as exc:                                  # noqa: BLE001 - recorded, then retried
-            out.append({"uid": u["uid"], "rows": None, "error": f"{type(exc).__name__}: {exc}",
-                        "task_s": time.perf_counter() - t0})
+            out.append({"uid": u["uid"], "rows": None, "error": error_line(exc), "task_s": time.perf_counter() - t0,
+                        "user_error": isinstance(exc, BadInput)})
     return out
 
 
+def error_line(exc: BaseException) -> str:
+    """``Type: last line of the message`` of a unit's error (Ray's task errors unwrapped to their cause)."""
+    cause = getattr(exc, "cause", None) or exc
+    text = str(cause).strip()
+    return f"{type(cause).__name__}: {text.splitlines()[-1] if text else ''}".rstrip(": ")
+
+
 def _run_single(kind: str, unit: dict, evaluate) -> list[dict]:
-    """One unit; raises on failure so that Ray's ``retry_exceptions`` retries it."""
+    """One unit; raises on failure so that Ray's ``retry_exceptions`` retries it (a :class:`BadInput`, the
+    user's error, is returned as the unit's error instead: retrying cannot change it)."""
     try:
         import torch
         torch.set_num_threads(1)
     except ImportError:                                            # pragma: no cover
         pass
     t0 = time.perf_counter()
-    rows = (evaluate or evaluate_point)(kind, unit["config"])
+    try:
+        rows = (evaluate or evaluate_point)(kind, unit["config"])
+    except BadInput as exc:            # the user's error (the world refusing its config): the same on a retry
+        return [{"uid": unit["uid"], "rows": None, "error": error_line(exc), "task_s": time.perf_counter() - t0,
+                 "user_error": True}]
     return [{"uid": unit["uid"], "rows": rows, "error": None, "task_s": time.perf_counter() - t0}]
 
 
@@ -504,14 +554,12 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
                         for u in part:                            # isolate the failing unit(s)
                             pending[single_task.remote(config.kind, u, evaluate)] = ("single", [u])
                         continue
-                    cause = getattr(exc, "cause", None) or exc
-                    msg = str(cause).strip().splitlines()[-1] if str(cause).strip() else type(cause).__name__
-                    results = [{"uid": part[0]["uid"], "rows": None,
-                                "error": f"{type(cause).__name__}: {msg}"}]
-                    write_shard(results)
+                    write_shard([{"uid": part[0]["uid"], "rows": None, "error": error_line(exc)}])
                     continue
-                retry = [r for r in results if r["error"] is not None] if what == "chunk" else []
-                good = [r for r in results if r["error"] is None] if what == "chunk" else results
+                # a unit that raised in a chunk is retried alone, unless it was the user's error (BadInput)
+                retry = [r for r in results if r["error"] is not None and not r.get("user_error")] \
+                    if what == "chunk" else []
+                good = [r for r in results if r not in retry]
                 if good:
                     write_shard(good)
                 for r in retry:                                   # retried by Ray (retry_exceptions)
