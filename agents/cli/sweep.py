@@ -48,6 +48,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from agents.experiments.sweep import SweepIncomplete, load_sweep_config, run_sweep
+    from .common import progress_wanted
 
     if args.chunk_size is not None and args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}")
@@ -55,7 +56,7 @@ def run(args) -> int:
     out = args.out or str(Path("runs") / f"sweep-{Path(args.config).stem}")
     try:
         outcome = run_sweep(config, out, resume=args.resume, address=args.address, chunk_size=args.chunk_size,
-                            progress=args.progress, force=args.force)
+                            progress=progress_wanted(args.progress), force=args.force)
     except SweepIncomplete as exc:
         print(f"satcoop sweep: error: {exc}", file=sys.stderr)
         return 1

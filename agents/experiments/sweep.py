@@ -516,9 +516,9 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         computed += len(uids) - len(fails)
         failed += len(fails)
         shards_written += 1
-        if bar is not None:
+        if bar is not None:                        # one redraw per update
+            bar.set_postfix_str(f"failed {failed}" if failed else "", refresh=False)
             bar.update(len(uids))
-            bar.set_postfix_str(f"failed {failed}" if failed else "")
         if stop_after_shards is not None and shards_written >= stop_after_shards:
             raise SweepInterrupted(f"stopped after {shards_written} shards")
 
