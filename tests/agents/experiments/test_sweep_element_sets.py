@@ -115,3 +115,23 @@ def test_two_node_cluster_reads_the_shipped_file(campaign, tmp_path, monkeypatch
     header = json.loads((tmp_path / "out" / "manifest.jsonl").read_text().splitlines()[0])
     tle = str(campaign / "elements" / "mini.tle")
     assert header["element_sets"] == {tle: hashlib.sha256(open(tle, "rb").read()).hexdigest()}
+
+
+def test_live_recipe_carries_the_files(campaign, tmp_path):
+    """A live run's constellation recipe (what every agent actor rebuilds its constellation from) holds the
+    element-set content: an actor on a node without the file builds the same constellation."""
+    import pickle
+    import shutil
+
+    from agents.config.run import RunConfig
+    from agents.live.world import build_constellation, constellation_recipe
+    src = tmp_path / "only-here.tle"
+    shutil.copy(campaign / "elements" / "mini.tle", src)
+    cfg = RunConfig.load(None, [f"constellation.tle={json.dumps([str(src)])}"])
+    recipe = pickle.loads(pickle.dumps(constellation_recipe(cfg)))
+    here, prov = build_constellation(recipe)
+    assert prov["files"][0]["name"] == str(src)                      # on the driver: the user's file
+    src.unlink()                                                      # a node without the file
+    there, prov2 = build_constellation(recipe)
+    assert prov2["files"][0]["sha256"] == prov["files"][0]["sha256"] and there.n == here.n
+    np.testing.assert_array_equal(there.norad_id, here.norad_id)

@@ -155,7 +155,7 @@ def test_an_episode_on_the_cluster_equals_the_local_one(cluster, tmp_path):
     env = cluster["env"]
     res = _satcoop("run", "--address", cluster["address"], *RUN, "--out", str(tmp_path / "c"), env=env, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert f"joined the Ray cluster at" in res.stderr and "2 node(s)" in res.stderr
+    assert "joined the Ray cluster at" in res.stderr and "2 node(s)" in res.stderr
     loc = _satcoop("run", "--runtime", "local", *RUN, "--out", str(tmp_path / "l"), env=env, cwd=tmp_path)
     assert loc.returncode == 0, loc.stderr
     a, b = json.loads(res.stdout), json.loads(loc.stdout)
