@@ -35,6 +35,13 @@ def check_plot_path(path: str) -> None:
         raise BadInput(f"--plot {path!r}: extension {ext!r} not writable; allowed {formats}")
 
 
+def progress_wanted(flag: bool) -> bool:
+    """Progress bars only on a terminal: ``--no-progress`` is implied when stderr is not a tty (a log file,
+    a pipe, CI), so logs never fill with bar redraws."""
+    import sys
+    return bool(flag) and sys.stderr.isatty()
+
+
 # ---------------------------------------------------------------- constellation options
 
 CONSTELLATION_OPTIONS = {"tle": "--tle", "omm": "--omm", "shell": "--shell", "walker": "--walker",

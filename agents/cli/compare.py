@@ -94,12 +94,13 @@ def compare(args) -> dict:
     from agents.experiments.compare import run_compare
 
     config = config_from_args(args)
+    from .common import progress_wanted
     progress = None
-    if args.progress:
+    if progress_wanted(args.progress):
         from tqdm import tqdm
 
         def progress(total):
-            return tqdm(total=total, desc="compare", unit="batch", file=sys.stderr)
+            return tqdm(total=total, desc="compare", unit="batch", file=sys.stderr, dynamic_ncols=True)
     return run_compare(config, progress=progress).record()
 
 

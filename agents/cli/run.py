@@ -49,6 +49,7 @@ def _run(args) -> int:
     from agents.config import BadInput, RunConfig
     from agents.live.results import format_table
     from agents.experiments.run import run_episode
+    from .common import progress_wanted
 
     overrides = list(args.overrides)
     for name in ("runtime", "address", "duration_s", "seed"):
@@ -89,7 +90,8 @@ def _run(args) -> int:
         while out.exists():
             k += 1
             out = Path("runs") / f"run-{stamp}-seed{cfg.seed}-{k}"
-    res = run_episode(cfg, out_dir=out, out_option="--out", force=args.force, handle_signals=True, progress=not (args.no_progress or args.json) and sys.stderr.isatty())
+    res = run_episode(cfg, out_dir=out, out_option="--out", force=args.force, handle_signals=True,
+                      progress=progress_wanted(not (args.no_progress or args.json)))
     if args.view:                               # the episode page, into the run folder (agents/view)
         from agents.view import write_view
         page = write_view(out)[0]

@@ -83,8 +83,9 @@ def run(args) -> int:
         raise BadInput("--out '': give a folder name (the current directory is never used as a training folder)")
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
-    rec = train(cfg, out, resume=args.resume, progress=args.progress, invocation=invocation, force=args.force,
-                handle_signals=True)
+    from .common import progress_wanted
+    rec = train(cfg, out, resume=args.resume, progress=progress_wanted(args.progress), invocation=invocation,
+                force=args.force, handle_signals=True)
     print(f"{'Cen' if args.arch == 'cen' else 'Dec'}-TFC-WM: {rec['epochs_run']} epochs, best validation WSR "
           f"{rec['best_val_wsr']:.3f} bit/s/Hz at epoch {rec['best_epoch']}, {rec['train_seconds'] / 60:.1f} min "
           f"(stopped: {rec['stopped']}); weights {out}/best.pt, metrics {out}/metrics.json, curve {out}/curve.png")

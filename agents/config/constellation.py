@@ -30,6 +30,8 @@ its options.
 """
 from __future__ import annotations
 
+import os
+
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -128,7 +130,9 @@ class ConstellationSpec(BaseModel):
                 raise ValueError(f"{p}: no such file")
             if p.is_dir():
                 raise ValueError(f"{p}: is a directory, expected an element-set file")
-        return v
+        # absolute before any work (a worker in another folder or on another node finds the same file;
+        # agents.config.element_files ships the content where the path does not exist)
+        return [Path(os.path.abspath(p.expanduser())) for p in v]
 
     @field_validator("shell", mode="before")
     @classmethod

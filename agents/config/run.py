@@ -249,6 +249,9 @@ class RunConfig(_Strict):
         """Read ``path`` (TOML; None: the packaged default episode), apply ``overrides``
         (``"a.b=value"``), validate. :class:`BadInput` (one line) on any bad input."""
         data = tomllib.loads(default_toml_text()) if path is None else read_toml(path)
+        if path is not None:                # element-set paths in the file: relative to its folder (else the cwd)
+            from .element_files import resolve_config_paths
+            resolve_config_paths(data, Path(path).parent)
         keys = [apply_override(data, item) for item in overrides or ()]
         # --set constellation.tle=FILE (or omm) replaces the file's Walker pattern instead of clashing with it
         files = any(k.startswith(("constellation.tle", "constellation.omm")) for k in keys)

@@ -176,8 +176,8 @@ def _run(config: CompareConfig, progress) -> CompareResult:
                     flops[sl] = hist["flops"].double().numpy()
                 ps.append(prec.p)
                 bs.append(prec.b)
-                if bar is not None:
-                    bar.set_postfix_str(f"{name} {pdb:g} dBW")
+                if bar is not None:                    # one redraw per update
+                    bar.set_postfix_str(f"{name} {pdb:g} dBW", refresh=False)
                     bar.update(1)
             prec = Precoders(p=torch.cat(ps), b=torch.cat(bs))
             rate = np.empty(b_all)

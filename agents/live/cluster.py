@@ -13,6 +13,9 @@
   ``RAY_AUTH_TOKEN_PATH`` to a copy of the head's token, docs/cluster.md). Ray's own connection
   warnings (one per retry, from its C++ client on file descriptor 2) are captured while it connects
   and never reach the terminal. On success it says which cluster it joined (head address, nodes, CPUs).
+* Ray's driver prints the raylet's error messages (a task retried, a worker or node died, with the
+  worker's traceback) on STDOUT; :func:`route_ray_messages` sends them to stderr, first line only, so
+  ``--json`` output stays parseable and logs hold one line per event.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ import tempfile
 
 from constellation.checks import BadInput
 
-__all__ = ["PROBE_S", "address_problem", "check_address", "check_reachable", "connect", "cluster_line"]
+__all__ = ["PROBE_S", "address_problem", "check_address", "check_reachable", "connect", "cluster_line",
+           "route_ray_messages"]
 
 PROBE_S = 5.0              # seconds a TCP probe of HOST:PORT may take before it counts as unreachable
 _AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
@@ -119,6 +123,26 @@ def _quiet_auth_notice():
         lg.setLevel(level)
 
 
+def route_ray_messages() -> None:
+    """Ray's driver-side error messages (``(raylet) ...``) to stderr, one line each (idempotent)."""
+    try:
+        from ray._private import worker as ray_worker
+    except ImportError:                                     # pragma: no cover - another Ray layout
+        return
+    original = ray_worker.print_to_stdstream
+    if getattr(original, "_satcoop", False):
+        return
+
+    def to_stderr(data, ignore_prefix: bool):
+        if data.get("pid") == "raylet":
+            lines = [str(x).strip().splitlines()[0] for x in data.get("lines", []) if str(x).strip()]
+            data = {**data, "lines": lines, "is_err": True}
+        return original(data, ignore_prefix)
+
+    to_stderr._satcoop = True
+    ray_worker.print_to_stdstream = to_stderr
+
+
 def cluster_line(ray) -> str:
     """One line saying which cluster this driver is in: the head's address, nodes, CPUs."""
     nodes = [n for n in ray.nodes() if n.get("Alive")]
@@ -137,6 +161,7 @@ def connect(address: str | None = None, *, num_cpus: float | None = None, option
     """
     import ray
 
+    route_ray_messages()
     if ray.is_initialized():
         return False
     kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}

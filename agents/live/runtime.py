@@ -65,12 +65,26 @@ class AgentHost:
         torch.set_num_threads(int(threads))
         self.agents: dict = {}
 
-    def add(self, key, spec: AgentSpec) -> bool:
+    def add(self, key, spec: AgentSpec) -> dict:
+        """Add the role ``key`` = (region, sat) to the satellite's agent (built on its first role); returns
+        the node this host runs on (:meth:`node`)."""
         agent = self.agents.get(key[1])
         if agent is None:
             agent = self.agents[key[1]] = SatelliteAgent(key[1], spec.recipe)
         agent.add_role(spec)
-        return True
+        return self.node()
+
+    @staticmethod
+    def node() -> dict:
+        """The Ray node of this process: ``{"node_id", "node_ip"}`` (None for both outside a Ray worker)."""
+        try:
+            import ray
+            if ray.is_initialized():
+                return {"node_id": ray.get_runtime_context().get_node_id(),
+                        "node_ip": ray.util.get_node_ip_address()}
+        except Exception:                   # noqa: BLE001 - no Ray here: an in-process host
+            pass
+        return {"node_id": None, "node_ip": None}
 
     def remove(self, key) -> bool:
         agent = self.agents.get(key[1])
@@ -98,7 +112,7 @@ class AgentHost:
 
     def info(self) -> dict:
         return {"pid": os.getpid(), "rss_mb": rss_mb(), "pss_mb": pss_mb(), "agents": len(self.agents),
-                "roles": sum(len(a.roles) for a in self.agents.values())}
+                "roles": sum(len(a.roles) for a in self.agents.values()), **self.node()}
 
 
 class Runtime:
@@ -117,7 +131,8 @@ class Runtime:
         self._next = 0
         self.stats = {"hosts_created": 0, "hosts_reused": 0, "hosts_released": 0, "restarts": 0,
                       "agents_added": 0, "agents_removed": 0}
-        self.events: list[dict] = []          # kill / restart: part of the episode's events (runtime-independent)
+        self.events: list[dict] = []          # kill / restart / node_lost: part of the episode's events
+        self.nodes: dict[int, dict] = {}      # host -> the node it last ran on ({"node_id", "node_ip"})
         self.host_events: list[dict] = []     # create / reuse / release of hosts: runtime bookkeeping
 
     # subclass hooks
@@ -172,7 +187,19 @@ class Runtime:
 
     def _add_calls(self, calls):
         for hid, key, spec in calls:
-            self._call(self.hosts[hid], "add", key, spec)
+            self._placed(hid, self._call(self.hosts[hid], "add", key, spec), None)
+
+    def _placed(self, hid: int, node, t: float | None, keys=()) -> None:
+        """Record host ``hid``'s node (from an ``add``); a host rebuilt at ``t`` on another node than before
+        (its node died and Ray restarted the actor elsewhere) logs a ``node_lost`` event."""
+        if not isinstance(node, dict):
+            return
+        old = self.nodes.get(hid)
+        self.nodes[hid] = node
+        if t is not None and old is not None and old.get("node_id") != node.get("node_id"):
+            self.events.append({"t_s": t, "type": "node_lost", "host": hid, "agents": [list(k) for k in keys],
+                                "from_node": old, "to_node": node,
+                                "detail": "the actor's node was lost; Ray restarted it on another node"})
 
     def remove(self, key, t: float = 0.0) -> None:
         hid = self.where.pop(key)
@@ -197,7 +224,7 @@ class Runtime:
     def _restart(self, keys, t: float):
         for key in keys:
             hid = self.where[key]
-            self._call(self.hosts[hid], "add", key, self.specs[key])
+            self._placed(hid, self._call(self.hosts[hid], "add", key, self.specs[key]), t, [key])
             self._log_restart(key, t)
 
     def _log_restart(self, key, t: float):
@@ -240,7 +267,12 @@ class Runtime:
         raise NotImplementedError
 
     def info(self) -> list[dict]:
+        """Every live host: pid, memory, agents held, its node (``node_id``, ``node_ip``)."""
         return [dict(self._call(h, "info"), host=hid) for hid, h in sorted(self.hosts.items())]
+
+    def actor_nodes(self) -> list[dict]:
+        """Every host ever created (released ones included) with the node it last ran on."""
+        return [{"host": hid, **node} for hid, node in sorted(self.nodes.items())]
 
     def close(self) -> None:
         for h in list(self.hosts.values()):
@@ -287,6 +319,10 @@ class _LocalHost(AgentHost):
     def __init__(self):
         self.agents = {}
 
+    @staticmethod
+    def node() -> dict:                     # in the driver's process: not a Ray actor, whatever Ray does here
+        return {"node_id": None, "node_ip": None}
+
 
 class RayRuntime(Runtime):
     """Agents in Ray actors (``num_cpus`` per actor explicit, one torch thread each)."""
@@ -318,7 +354,9 @@ class RayRuntime(Runtime):
         return self.actor_cls.remote(1)
 
     def _add_calls(self, calls):
-        self.ray.get([self.hosts[hid].add.remote(key, spec) for hid, key, spec in calls])
+        nodes = self.ray.get([self.hosts[hid].add.remote(key, spec) for hid, key, spec in calls])
+        for (hid, _, _), node in zip(calls, nodes):
+            self._placed(hid, node, None)
 
     def _call(self, host, method, *args):
         return self._get(getattr(host, method).remote(*args))
@@ -347,8 +385,9 @@ class RayRuntime(Runtime):
                     try:
                         keys = sorted(by_host[hid])
                         held = sorted(k for k in self.where if self.where[k] == hid)
-                        for key in held:
-                            self.ray.get(self.hosts[hid].add.remote(key, self.specs[key]))
+                        for i, key in enumerate(held):
+                            node = self.ray.get(self.hosts[hid].add.remote(key, self.specs[key]))
+                            self._placed(hid, node, t if i == 0 else None, held)
                             self._log_restart(key, t)
                         refs[hid] = self.hosts[hid].step.remote({k: by_host[hid][k] for k in keys})
                     except RayActorError:

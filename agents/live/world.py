@@ -32,13 +32,21 @@ STREAM_CHANNELS = 0xC4A7
 
 def constellation_recipe(config) -> dict:
     """What every process needs to rebuild the constellation (picklable): the validated
-    :class:`agents.config.constellation.ConstellationSpec` as JSON (element-set files are read by path)."""
-    return config.constellation.model_dump(mode="json")
+    :class:`agents.config.constellation.ConstellationSpec` as JSON and, with element-set files, their
+    content (``{"constellation": spec, "element_sets": pack(spec)}``: an actor on a node without the
+    driver's files rebuilds the same constellation, :mod:`agents.config.element_files`)."""
+    from agents.config.element_files import pack
+    spec = config.constellation.model_dump(mode="json")
+    blobs = pack(spec)
+    return {"constellation": spec, "element_sets": blobs} if blobs else spec
 
 
 def build_constellation(recipe: dict):
     """(Constellation, provenance) from a recipe (:meth:`ConstellationSpec.build`)."""
     from agents.config.constellation import ConstellationSpec
+    if "element_sets" in recipe:
+        from agents.config.element_files import unpack
+        recipe = unpack(recipe["constellation"], recipe["element_sets"])
     return ConstellationSpec.parse(recipe).build()
 
 
