@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .constellation import ConstellationSpec
+from .cooperation import CrossShellSpec, SelectionFields
 from .errors import parse
 from .overrides import apply_override, read_toml, set_dotted
 
@@ -69,7 +70,8 @@ class FaultsConfig(_Strict):
 class IslConfig(_Strict):
     """Inter-satellite links: per-hop processing delay, link rate, background load (the share of every
     link's capacity taken by other traffic; each link direction a FIFO server at the rest,
-    :mod:`network.links`), routing topology, in-flight failures."""
+    :mod:`network.links`), routing topology, in-flight failures; ``cross_shell`` (None: off): laser
+    links across shells (:class:`agents.config.cooperation.CrossShellSpec`)."""
 
     processing_s: float = Field(1e-3, ge=0.0, le=10.0)
     rate_bps: float = Field(1e9, gt=0.0)            # finite (no inf: see _Strict)
@@ -79,6 +81,7 @@ class IslConfig(_Strict):
     bits_per_real: int = Field(32, ge=1, le=128)
     sigma_packing: Literal["full", "hermitian"] = "full"
     quantize: bool = True            # the central sees reported numbers rounded to bits_per_real
+    cross_shell: CrossShellSpec | None = None
 
     def link_config(self):
         """The bus's hop model (:class:`network.links.LinkConfig`) of these links."""
@@ -115,11 +118,13 @@ class ChaosConfig(_Strict):
     target: Union[Literal["central"], int] = "central"
 
 
-class RegionConfig(_Strict):
+class RegionConfig(_Strict, SelectionFields):
     """Service regions: ``count`` regions, each with its own S satellites and central, placed by
     :func:`agents.live.world.place_regions` (drops of the seed in order, each at least ``min_spacing_km``
     from those before it; spacing 0: region i is drop i), or at the listed ``centers``;
-    ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed)."""
+    ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed). ``selection`` /
+    ``max_member_latency_s`` / ``allow_transit`` / ``partial``: how the members are chosen, at the start
+    and at every handover (:class:`agents.config.cooperation.SelectionFields`)."""
 
     count: int = Field(1, ge=1, le=1000)
     min_spacing_km: float = Field(0.0, ge=0.0, le=20_000.0)
@@ -187,6 +192,14 @@ class RunConfig(_Strict):
     FIELD_HINTS: ClassVar[dict] = {"schemes": 'a list of registered scheme names (strings), or "all"',
                                    "*.target": 'a satellite index, a link [a, b], or "central"'}
 
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v):
+        from agents.live.cluster import address_problem
+        if v is not None and address_problem(v):
+            raise ValueError(f"{address_problem(v)} (--address)")
+        return v
+
     @field_validator("schemes")
     @classmethod
     def _schemes(cls, v):
@@ -212,6 +225,9 @@ class RunConfig(_Strict):
             raise ValueError(f"centralized.report_timeout_s = {self.centralized.report_timeout_s!r}: must be less "
                              f"than update_period_s = {self.update_period_s!r} (the central computes an update "
                              "before the next one starts)")
+        if self.isl.cross_shell is not None and self.isl.topology != "grid":
+            raise ValueError(f"isl.cross_shell: applies to isl.topology = \"grid\" only, got "
+                             f"isl.topology = {self.isl.topology!r}")
         if self.isl.topology != "grid" and self.faults.model in ("iid", "gilbert-elliott"):
             raise ValueError("faults.model: random link faults need isl.topology = \"grid\" "
                              "(\"complete\" has n(n-1)/2 links); use none or scheduled")

@@ -69,6 +69,7 @@ from pydantic import ValidationError
 from agents.config.errors import BadInput, one_line
 from agents.config.overrides import read_toml
 from agents.config.sweep import SweepConfig, canon as _canon
+from agents.files import write_with
 from .manifest import append_record, latest_records, prepare_sweep_folder, read_manifest
 
 __all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "SweepIncomplete", "load_sweep_config", "run_sweep", "expand_units",
@@ -338,17 +339,6 @@ def _unit_frame(unit: Unit, kind: str, rows: list[dict] | None, error: str | Non
     return pd.DataFrame(recs)
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)                               # the data on disk before the name points at it
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def _assemble(out: Path, units: list[Unit], manifest):
     """results.parquet from the shards: the newest record of every unit of this sweep, sorted.
     Every unit must have its rows (SweepIncomplete otherwise: never a shorter table)."""
@@ -404,17 +394,10 @@ class SweepOutcome:
 
 
 def _ray_init(address: str | None, num_cpus: int | None):
-    import ray
-    if ray.is_initialized():
-        return False
-    if address:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    else:
-        # address="local": always a new local instance, never silently joining a cluster that
-        # someone else started on this machine (``ray start``)
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                 log_to_driver=False)
-    return True
+    from agents.live.cluster import connect
+    # no address: always a new local instance, never silently joining a cluster that someone else
+    # started on this machine (``ray start``); an address: joined, or one line saying why not
+    return connect(address or None, num_cpus=None if address else (num_cpus or os.cpu_count() or 1))
 
 
 def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, address: str | None = None,
@@ -433,6 +416,8 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
     """
     if not isinstance(config, SweepConfig):
         config = parse_sweep_config(config)
+    from agents.live.cluster import check_reachable
+    address = check_reachable(address)                   # a bad or dead address: one line before any work
     units = expand_units(config)
     out = Path(out_dir)
     key = campaign_key(config)
@@ -466,7 +451,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         uids = [r["uid"] for r in results]
         name = f"chunk-{_hash(','.join(sorted(uids)) + str(time.time_ns()), 16)}.parquet"
         df = pd.concat(frames, ignore_index=True)
-        _write_atomic(out / "shards" / name, lambda p: df.to_parquet(p, index=False))
+        write_with(out / "shards" / name, lambda f: df.to_parquet(f, index=False))   # temp + fsync + rename
         append_record(out, {"type": "shard", "shard": name, "units": uids, "failed": fails})
         computed += len(uids) - len(fails)
         failed += len(fails)
@@ -538,7 +523,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
             ray.shutdown()
     table = _assemble(out, units, read_manifest(out))
     results_path = out / RESULTS
-    _write_atomic(results_path, lambda p: table.to_parquet(p, index=False))
+    write_with(results_path, lambda f: table.to_parquet(f, index=False))
     n_failed = int((table.drop_duplicates("uid")["status"] == "failed").sum()) if len(table) else 0
     return SweepOutcome(points_total=len(units), points_computed=computed, points_reused=reused,
                         points_failed=n_failed, results=str(results_path), table=table, chunks=n_chunks,

@@ -111,7 +111,8 @@ class AgentSpec:
     recipe: pickled constellation recipe (every agent knows every element set); t0_s: episode start (s
     since the constellation epoch); link_key: uint64 key of the region's links; ut_ids [K]; schemes: the
     scheme lanes (catalog names); power_w: the satellite's whole budget (W; shared across its regions by
-    :class:`SatelliteAgent`); channel: the channel model; settings: the protocol settings.
+    :class:`SatelliteAgent`); channel: the channel model; settings: the protocol settings; seed: the run's
+    seed (keys the draws of a ``keyed`` scheme with the region and the update).
     """
 
     sat: int
@@ -124,6 +125,7 @@ class AgentSpec:
     power_w: float
     channel: ChannelConfig
     settings: AgentSettings
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -311,11 +313,15 @@ class RegionRole:
 
     # ------------------------------------------------------------------ computing
     def run_scheme(self, scheme: str, problem: PrecodingProblem, lane: Lane | None = None,
-                   sats: tuple = ()) -> SchemeRun:
+                   sats: tuple = (), update: int = 0) -> SchemeRun:
         """Run ``scheme`` from the catalog; with ``warm_start`` an iterative scheme starts from the lane's
-        last solution for the same satellites (the satellites move little between updates)."""
+        last solution for the same satellites (the satellites move little between updates); a ``keyed``
+        scheme draws from (seed, region, update) (and the satellite, unless centralized)."""
         entry = catalog.get(scheme)
         opts = dict(self.options.get(scheme) or {})
+        if entry.keyed and "keys" not in opts:
+            key = (int(self.spec.seed), self.region, max(int(update), 0))
+            opts["keys"] = [key if entry.architecture == "centralized" else key + (self.sat,)]
         if lane is not None and self.settings.warm_start and entry.warm_start and lane.warm is not None \
                 and lane.warm[0] == sats and "init" not in opts:
             opts["init"] = lane.warm[1]
@@ -326,15 +332,15 @@ class RegionRole:
             lane.warm = (sats, prec)
         return SchemeRun(prec, float(hist["flops"].double().sum()), int(hist["iterations"].max()), wall)
 
-    def central_compute(self, lane: Lane, reports: dict, tick: TickInput) -> SchemeRun:
-        """The central's computation of every member's precoders from the ``reports`` it holds (its own
-        first; slot order = the reports' order), on the problem rebuilt from them."""
+    def central_compute(self, lane: Lane, reports: dict, tick: TickInput, update: int = 0) -> SchemeRun:
+        """The central's computation of update ``update``'s precoders of every member from the ``reports``
+        it holds (its own first; slot order = the reports' order), on the problem rebuilt from them."""
         from agents.precoding.rebuild import problem_from_reports
 
         ut = tick.ut
         prob = problem_from_reports(reports, ut.itrs_m, self.spec.channel, ut_lat_deg=ut.lat_deg,
                                     ut_lon_deg=ut.lon_deg, quantize=self.settings.quantize)
-        return self.run_scheme(lane.scheme, prob, lane, tuple(reports))
+        return self.run_scheme(lane.scheme, prob, lane, tuple(reports), update)
 
     def decentralized(self, lane: Lane, tick: TickInput) -> SchemeRun:
         """This satellite's own precoders of a decentralized scheme, from its sCSI and its view of the peers:
@@ -356,7 +362,7 @@ class RegionRole:
                 both = StatisticalCSI(**{f.name: (getattr(csi, f.name) if f.name == "noise_w" else np.concatenate(
                     [getattr(csi, f.name), getattr(peer, f.name)], axis=1)) for f in fields(StatisticalCSI)})
             prob = PrecodingProblem.from_csi(both, power_w=np.concatenate([[self.power_w], pw_o])[None])
-            return self.run_scheme(lane.scheme, prob, lane, (self.sat,) + tuple(ids))
+            return self.run_scheme(lane.scheme, prob, lane, (self.sat,) + tuple(ids), tick.update_index)
         from agents.nets.dec_tfc import OthersView
         if ids:
             geo = link_geometry(r_o[None], ax_o[None], ut.itrs_m[None], ut.lat_deg[None], ut.lon_deg[None])

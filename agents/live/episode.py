@@ -103,6 +103,10 @@ class Episode:
         self.rows: list[dict] = []
         self.computes: list[tuple] = []
         self.missed = {s: [0, 0] for s in self.schemes}
+        self.fallback = {s: [0, 0] for s in self.schemes}     # (update, satellite) pairs served by the fallback
+        self.reachable: dict[int, bool] = {}
+        self.member_timeline: dict[int, list] = {}
+        self.fallback_updates: dict[tuple, set] = {}          # (region, scheme) -> updates on the fallback
         self.wall = {"world": 0.0, "agents": 0.0, "bus": 0.0, "evaluator": 0.0, "control": 0.0}
 
     # ------------------------------------------------------------------ roles
@@ -126,7 +130,7 @@ class Episode:
         return AgentSpec(sat=int(sat), region=region, recipe=self.recipe, t0_s=self.world.t0_s,
                          link_key=int(d.link_key[0]), ut_ids=tuple(int(x) for x in d.ut_ids[0]),
                          schemes=tuple(self.schemes), power_w=self.power_w,
-                         channel=self.world.channel, settings=self.settings)
+                         channel=self.world.channel, settings=self.settings, seed=int(c.seed))
 
     def _set_members(self, region: int, new: list[int], t: float) -> None:
         old = self.members.get(region, [])
@@ -149,16 +153,17 @@ class Episode:
     def _update_roles(self, region: int, t: float, truth) -> None:
         """Re-selection (handover) and election at an update tick."""
         if region in self.members:
-            ids, n_q = self.world.select(region, t, truth.ut_itrs_m[0], truth.ut_lat_deg[0], truth.ut_lon_deg[0])
-            if n_q >= self.config.S:
-                new = [int(x) for x in ids]
+            sets = self.world.select(region, t, truth.ut_itrs_m[0], truth.ut_lat_deg[0], truth.ut_lon_deg[0])
+            if sets.status[0] in ("ok", "unreachable", "partial"):
+                new = [int(x) for x in sets.members[0]]
                 if set(new) != set(self.members[region]):
                     self._set_members(region, new, t)
             else:
                 self.events.append({"t_s": t, "type": "selection_short", "region": region,
-                                    "detail": f"only {n_q} satellites qualify; keeping the set"})
+                                    "detail": f"{sets.describe(0)}; keeping the set"})
         else:
             self._set_members(region, self._initial[region], t)
+        self._check_reachable(region, t)
         if not self.has_central:
             self.central[region] = None
             return
@@ -182,6 +187,29 @@ class Episode:
                                     "detail": f"failover: central {cur} unreachable since {since:.2f} s"})
                 self.central[region] = new
                 self.unreachable_since[region] = None
+
+    def _check_reachable(self, region: int, t: float) -> None:
+        """An ``unreachable`` event when the members stop being mutually reachable within
+        ``region.max_member_latency_s`` over the links up at t (faults included), and the members over time."""
+        members = self.members[region]
+        ids = sorted(members)
+        lat = self._latency(ids, t) if len(ids) > 1 else np.zeros((1, 1))
+        bound = self.config.region.max_member_latency_s
+        off = ~np.eye(len(ids), dtype=bool)
+        bad = off & ~(lat <= bound)
+        ok = not bad.any()
+        if not ok and self.reachable.get(region, True):
+            pairs = [(ids[i], ids[j]) for i, j in zip(*np.nonzero(np.triu(bad)))]
+            no_route = sum(not np.isfinite(lat[i, j]) for i, j in zip(*np.nonzero(np.triu(bad))))
+            self.events.append({"t_s": t, "type": "unreachable", "region": region, "members": list(members),
+                                "pairs": [list(p) for p in pairs],
+                                "detail": f"{len(pairs)} of {len(ids) * (len(ids) - 1) // 2} member pairs beyond "
+                                          f"{bound:g} s over the ISLs up ({no_route} without a route)"})
+        self.reachable[region] = ok
+        timeline = self.member_timeline.setdefault(region, [])
+        if not timeline or timeline[-1]["members"] != list(members):
+            timeline.append({"t_s": t, "members": list(members)})
+        timeline[-1].setdefault("reachable", []).append(ok)
 
     # ------------------------------------------------------------------ messages
     def _send(self, region: int, sends, t: float) -> None:
@@ -433,3 +461,8 @@ class Episode:
                     ok = x is not None and x.update == u and bool(x.complete) and x.source != "fallback"
                     self.missed[name][0] += 0 if ok else 1
                     self.missed[name][1] += 1
+                    fb = x is not None and x.source == "fallback"
+                    self.fallback[name][0] += int(fb)
+                    self.fallback[name][1] += 1
+                    if fb:
+                        self.fallback_updates.setdefault((r, name), set()).add(u)

@@ -300,13 +300,9 @@ class RayRuntime(Runtime):
         super().__init__(agents_per_actor, idle_actors_max)
         self.ray = ray
         self._owns = False
-        if not ray.is_initialized():
-            kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-            if address:
-                ray.init(address=address, **kw)
-            else:
-                ray.init(address="local", num_cpus=num_cpus, **kw)   # a new instance, never a stranger's cluster
-            self._owns = True
+        from .cluster import connect
+        # local: a new instance, never a stranger's cluster; an address: joined, or one line saying why not
+        self._owns = connect(address or None, num_cpus=num_cpus, option="address (--address)")
         self.actor_cls = ray.remote(AgentHost).options(num_cpus=actor_num_cpus, max_restarts=int(max_restarts),
                                                        max_task_retries=0)
         self.max_restarts = int(max_restarts)

@@ -2,9 +2,12 @@
 
 :class:`EpisodeWorld` holds what no agent owns: the whole constellation propagated once per tick
 (one SGP4 call, shared by the topology, the selection of the cooperating sets and the true
-channels), the service regions with their walking UTs (drops of the run's seed, all at one start
-time, placed with a minimum spacing by :func:`place_regions`), the +Grid (or complete)
-ISL topology, and the seeded fault timeline. Times are episode seconds ``t`` (0 at the start);
+channels), the service regions with their walking UTs (drops of the run's seed,
+:meth:`constellation.scenario.World.draw_drops`, all at one start time, placed with a minimum spacing
+by :func:`place_regions`), the +Grid (or complete) ISL topology (optionally with links across shells,
+``isl.cross_shell``), the selection of the cooperating sets (``region.selection``,
+:class:`network.selector.RegionSelector`, the same rule as ``world`` / ``compare`` / the training
+drops), and the seeded fault timeline. Times are episode seconds ``t`` (0 at the start);
 SGP4 is asked for ``t0_s + t`` seconds since the constellation epoch.
 
 Randomness is keyed by identity: the regions, UTs and link large-scale draws come from the seed
@@ -19,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constellation.ground import rank_cooperating
 from constellation.scenario import Drops, World, WorldConfig
 from network.faults import FaultTimeline, GilbertElliott, IIDLinkOutage, ScheduledFailure, build_timeline
 from network.topology import CompleteTopology, TopologySnapshot, for_constellation
@@ -94,8 +96,17 @@ class EpisodeWorld:
         self.recipe = constellation_recipe(config)
         self.constellation, self.provenance = build_constellation(self.recipe)
         rc = config.region
+        if config.isl.topology in ("complete", "ideal"):
+            self.topology = CompleteTopology(self.constellation.n, ideal=config.isl.topology == "ideal")
+        else:
+            cross = config.isl.cross_shell.to_config() if config.isl.cross_shell is not None else None
+            self.topology = for_constellation(self.constellation, cross_shell=cross)
+        from network.selector import selector_for
+        self.selector = selector_for(self.constellation, rc, config.S, rc.min_elevation_deg, topology=self.topology,
+                                     link_config=config.isl.link_config())
         self.world = World(WorldConfig(S=config.S, K=config.K, radius_km=rc.radius_km,
-                                       min_elevation_deg=rc.min_elevation_deg), constellation=self.constellation)
+                                       min_elevation_deg=rc.min_elevation_deg), constellation=self.constellation,
+                           selector=self.selector)
         self.channel = self.world.config.channel
         seed = int(config.seed)
         center = None if rc.center_lat_deg is None else (rc.center_lat_deg, rc.center_lon_deg)
@@ -103,11 +114,11 @@ class EpisodeWorld:
             center = tuple(rc.centers[0])
         first = self.world.draw_drops(1, seed, center=center, t_s=config.start_t_s)
         self.t0_s = float(first.t_s[0])
+        horizon = config.n_ticks * config.tick_s
+        self.warnings = [w for w in [config.constellation.check_span(
+            self.constellation, [self.t0_s, self.t0_s + horizon], time_name="the episode (start_t_s + duration_s)")]
+            if w]
         self.regions = [RegionState(i, d) for i, d in enumerate(place_regions(self.world, first, rc, seed, self.t0_s))]
-        if config.isl.topology in ("complete", "ideal"):
-            self.topology = CompleteTopology(self.constellation.n, ideal=config.isl.topology == "ideal")
-        else:
-            self.topology = for_constellation(self.constellation)
         self._state_t = None
         self._state = None
         self._snap_t = None
@@ -149,14 +160,14 @@ class EpisodeWorld:
         return self.world.evolve(d, t, speed_kmh=self.config.region.ut_speed_kmh, states=self.states(t),
                                  sat_ids=np.asarray(sat_ids)[None])
 
-    def select(self, region: int, t: float, ut_itrs, ut_lat, ut_lon) -> tuple[np.ndarray, int]:
-        """The S satellites nearest the region centre that every UT sees above the mask (the existing
-        rule, :func:`constellation.ground.rank_cooperating`): (ids [S] padded with -1, number qualified)."""
-        r, _ = self.states(t)
+    def select(self, region: int, t: float, ut_itrs, ut_lat, ut_lon):
+        """The cooperating set of ``region`` at episode time t by the run's rule (``region.selection``, the
+        selector every command uses, :class:`network.selector.RegionSelector`, over the links the fabric
+        has up at t): a one-region :class:`network.cooperation.CooperatingSets`."""
+        r, v = self.states(t)
         lat0, lon0 = self.regions[region].center
-        ids, n_q = rank_cooperating(r[None], ut_itrs[None], lat0, lon0, self.config.S,
-                                    self.config.region.min_elevation_deg, ut_lat[None], ut_lon[None])
-        return ids[0], int(n_q[0])
+        return self.selector.select(r, v, self.t0_s + t, ut_itrs[None], np.array([lat0]), np.array([lon0]),
+                                    ut_lat[None], ut_lon[None], snapshot=self.snapshot(t))
 
     def channels(self, region: int, tick: int, csi, sat_ids) -> np.ndarray:
         """Instantaneous channels H [1,S,K,N,M] of tick ``tick`` in ``region`` (eq. (13)) for the cooperating
