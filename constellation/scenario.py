@@ -5,9 +5,11 @@ independent snapshots (the paper's Monte Carlo drops, Section VI): a region
 centre drawn uniformly over the area of the constellation's coverage band
 (|lat| <= inclination), a time drawn uniformly over one orbital period, K UTs
 uniform over the area of the region (radius 800 km), the S satellites nearest
-to the centre that every UT sees above the elevation mask, and the statistical
+to the centre that every UT sees above the elevation mask (or those a
+``selector`` picks: satcoop's commands pass the ISL-aware
+:class:`network.selector.RegionSelector`), and the statistical
 CSI ``[B, S, K, ...]`` of every link (:mod:`constellation.channel`). A drop in
-which fewer than S satellites qualify is redrawn (a new centre and/or time; at
+which fewer than S satellites qualify (or the selector finds no set) is redrawn (a new centre and/or time; at
 most ``max_redraws`` rounds, then ValueError).
 
 Randomness keyed by identity: drop i is a pure function of (seed, i). Every

@@ -5,8 +5,9 @@
   instead of the centralized precoders (0 for separate and decentralized schemes, which have none). A
   central that collected only its own report serves its own share of that computation: not a fallback,
   so a set of S isolated satellites has fallback share (S - 1) / S (and missed share 1).
-* :func:`fallback_warnings`: one line per centralized scheme that ran on the fallback for more than
-  half of its (update, satellite) pairs, naming the cause found in the episode's record: members not
+* :func:`fallback_warnings`: one line per centralized scheme with a lane (the scheme on one member) that
+  ran on the fallback for more than half of its updates, naming the lanes and the cause found in the
+  episode's record: members not
   mutually reachable (``unreachable`` events; reports lost with ``no_route``), reports lost on the way,
   the central unreachable (bundles lost), or reports / bundles too late.
 * :func:`members_over_time`: per region, the member sets with the time they took over, each member's
@@ -42,7 +43,9 @@ def fallback_warnings(episode, messages, summary_rows) -> list[str]:
     for row in summary_rows:
         name = row["scheme"]
         share = row.get("fallback_share")
-        if episode.arch[name] != "centralized" or share is None or not share > FALLBACK_WARN_SHARE:
+        lanes = sorted((r, s) for (r, s, n), (fb, total) in episode.lane_fallback.items()
+                       if n == name and total and fb / total > FALLBACK_WARN_SHARE)
+        if episode.arch[name] != "centralized" or not lanes:
             continue
         n_rep, lost_rep, why_rep = _lost(messages, name, "SCSIReport")
         n_bun, lost_bun, why_bun = _lost(messages, name, "PrecoderBundle")
@@ -62,8 +65,10 @@ def fallback_warnings(episode, messages, summary_rows) -> list[str]:
         else:
             cause = ("reports or bundles late (centralized.report_timeout_s / max_bundle_age_s): "
                      f"{lost_rep} of {n_rep} reports and {lost_bun} of {n_bun} bundles lost")
-        out.append(f"warning: {name} ran on the fallback {episode.config.centralized.fallback_scheme} for "
-                   f"{share:.0%} of its (update, satellite) pairs: {cause}")
+        where = ", ".join(f"satellite {s}" + (f" (region {r})" if len(episode.world.regions) > 1 else "")
+                          for r, s in lanes)
+        out.append(f"warning: {name} ran on the fallback {episode.config.centralized.fallback_scheme} for more than "
+                   f"half of its updates on {where} (fallback share {share:.2f} over all members): {cause}")
     return out
 
 

@@ -106,7 +106,7 @@ class Episode:
         self.fallback = {s: [0, 0] for s in self.schemes}     # (update, satellite) pairs served by the fallback
         self.reachable: dict[int, bool] = {}
         self.member_timeline: dict[int, list] = {}
-        self.fallback_updates: dict[tuple, set] = {}          # (region, scheme) -> updates on the fallback
+        self.lane_fallback: dict[tuple, list] = {}            # (region, sat, scheme) -> [on the fallback, judged]
         self.wall = {"world": 0.0, "agents": 0.0, "bus": 0.0, "evaluator": 0.0, "control": 0.0}
 
     # ------------------------------------------------------------------ roles
@@ -464,5 +464,6 @@ class Episode:
                     fb = x is not None and x.source == "fallback"
                     self.fallback[name][0] += int(fb)
                     self.fallback[name][1] += 1
-                    if fb:
-                        self.fallback_updates.setdefault((r, name), set()).add(u)
+                    lane = self.lane_fallback.setdefault((r, s, name), [0, 0])
+                    lane[0] += int(fb)
+                    lane[1] += 1

@@ -213,7 +213,9 @@ def plot_overhead(summary: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     vals = [r["isl_link_bits_per_update"] / 1e3 for r in rows]
     bars = ax.bar([r["scheme"] for r in rows], vals, color=[f"C{i}" for i in range(len(rows))])
-    ax.bar_label(bars, labels=[f"{v:.1f}" for v in vals], fontsize=7)
+    fb = [r.get("fallback_share") or 0.0 for r in rows]          # say when a lane served its fallback instead
+    ax.bar_label(bars, labels=[f"{v:.1f}" + (f"\nfallback {f:.0%}" if f > 0 else "") for v, f in zip(vals, fb)],
+                 fontsize=7)
     ax.set_ylabel("ISL link kbit per update")
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
