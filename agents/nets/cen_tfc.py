@@ -21,7 +21,7 @@ from torch import nn
 from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cfr import cfr, cfr_flops, g_out
-from .features import INPUTS, d_cen, lag_count, link_features, upa_cosines
+from .features import INPUTS, d_cen, lag_inputs, link_features, upa_cosines
 from .layers import FDA, TEN
 
 __all__ = ["NetConfig", "CenTFC"]
@@ -117,11 +117,11 @@ class CenTFC(nn.Module):
     def flops(self, s: int, k: int, lags: bool | None = None) -> int:
         """Real flops of one forward pass + recovery for S satellites and K UTs (network layers
         counted from their shapes: 2 per multiply-add, plus activations/normalisations; input
-        feature construction 8 per complex product (g g^H: M^2 entries, or its L lags); CFR as
+        feature construction 8 per complex product (g g^H: M^2 entries, or its L // 2 + 1 lags >= 0); CFR as
         :func:`.cfr.cfr_flops`). ``lags``: input in lag form (default: as :attr:`use_lags`)."""
         c = self.config
         lags = self.use_lags if lags is None else lags
-        big = lag_count(c.sat_upa) if lags else c.m * c.m
+        big = lag_inputs(c.sat_upa) if lags else c.m * c.m
         feats = s * k * 8 * (big + c.n * c.n)
         d_in = d_cen(c.m, c.n) - 2 * c.m * c.m + 2 * big
         return feats + self.ten.flops((s, k), d_in=d_in) + self.fda.flops(s * k) + cfr_flops(s, k, c.m, c.n)

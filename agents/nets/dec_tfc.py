@@ -33,7 +33,7 @@ from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cen_tfc import NetConfig
 from .cfr import cfr, cfr_flops, g_out, interference_aware_receivers
-from .features import d_cen, d_oth, lag_count, link_features, ssi_features, upa_cosines
+from .features import d_cen, d_oth, lag_inputs, link_features, ssi_features, upa_cosines
 from .layers import FDA, MDI, TEN
 
 __all__ = ["OthersView", "DecTFC", "dec_tfc_local", "others_index"]
@@ -196,7 +196,7 @@ class DecTFC(nn.Module):
         :meth:`agents.nets.cen_tfc.CenTFC.flops` (``lags``: input in lag form, default :attr:`use_lags`)."""
         c = self.config
         lags = self.use_lags if lags is None else lags
-        big = lag_count(c.sat_upa) if lags else c.m * c.m
+        big = lag_inputs(c.sat_upa) if lags else c.m * c.m
         o = max(others, 1)
         feats = (1 + o) * k * 8 * (big + c.n * c.n)
         shrink = 2 * c.m * c.m - 2 * big

@@ -45,10 +45,12 @@ returned as a pair (small, big) whose concatenation is the input row: small = [A
 (8 + 2N^2) or [A_oth, d0 d0^H part] (6 + 2N^2), big = the 2M^2 satellite-side block; Re and Im
 interleaved per matrix entry (a fixed reordering of (28)/(44), free for the input Linear, and
 it avoids copying the 8k-wide rows). With ``lags=True`` (steering vectors that are exact UPA
-responses, :func:`is_upa`) the big block is given as its L = (2nx-1)(2ny-1) distinct entries
-(v v^H of a UPA response depends only on the index lag) plus the map of the 2M^2 features onto
-them; :meth:`agents.nets.layers.TEN.embed` then sums the input weights per lag -- the same
-linear map, exactly, at 2L instead of 2M^2 inputs (225 vs 4096 complex entries for 8 x 8).
+responses, :func:`is_upa`) the big block is given by its L = (2nx-1)(2ny-1) distinct entries
+(v v^H of a UPA response depends only on the index lag), of which, v v^H being Hermitian, the
+L // 2 + 1 lags >= 0 (the others are their conjugates), plus the map of the 2M^2 features onto
+the lags; :meth:`agents.nets.layers.TEN.embed` then sums the input weights per lag and folds each
+conjugate pair -- the same linear map, exactly, at 2 (L // 2 + 1) instead of 2M^2 inputs (226 vs
+8192 for 8 x 8).
 """
 from __future__ import annotations
 
@@ -132,6 +134,11 @@ def lag_count(upa: tuple[int, int]) -> int:
     return (2 * upa[0] - 1) * (2 * upa[1] - 1)
 
 
+def lag_inputs(upa: tuple[int, int]) -> int:
+    """L // 2 + 1: the lags >= 0 the net's input reads (the others are their conjugates)."""
+    return lag_count(upa) // 2 + 1
+
+
 def upa_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5):
     """Direction cosines [..., 2] of ``a [..., nx*ny]`` if every vector is a UPA response (up to a
     common phase): reconstructed from its direction cosines within ``rtol``; else None.
@@ -142,11 +149,11 @@ def upa_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, 
         return u
     ax = torch.exp(-2j * math.pi * spacing_wl * u[..., 0, None] * torch.arange(nx, dtype=a.real.dtype))
     ay = torch.exp(-2j * math.pi * spacing_wl * u[..., 1, None] * torch.arange(ny, dtype=a.real.dtype))
-    rec = (ax[..., :, None] * ay[..., None, :]).reshape(*a.shape[:-1], nx * ny) / math.sqrt(nx * ny)
     ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
-    err = torch.view_as_real(rec.to(a.dtype) * ph - a)
-    ok = bool(((err[..., 0] ** 2 + err[..., 1] ** 2) <= (rtol / math.sqrt(nx * ny)) ** 2).all())
-    return u if ok else None
+    ax = ax.to(a.dtype) * (ph / math.sqrt(nx * ny))            # common phase and norm on the nx-wide factor
+    err = ax[..., :, None] * ay.to(a.dtype)[..., None, :] - a.reshape(*a.shape[:-1], nx, ny)
+    worst = (err.real.square() + err.imag.square()).amax()
+    return u if bool(worst <= (rtol / math.sqrt(nx * ny)) ** 2) else None
 
 
 def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5) -> bool:
@@ -156,8 +163,11 @@ def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol:
 
 
 def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch.dtype,
-               cosines: torch.Tensor | None = None, spacing_wl: float = 0.5) -> torch.Tensor:
+               cosines: torch.Tensor | None = None, spacing_wl: float = 0.5, half: bool = False) -> torch.Tensor:
     """Re/Im (interleaved) of the L distinct entries of scale v v^H of UPA responses, [..., 2L].
+    ``half``: only the lags c..L-1, c = L // 2 (the zero lag and one of each conjugate pair:
+    lag L-1-l is the conjugate of lag l), [..., 2 (c + 1)] -- all the net's input Linear needs
+    (:func:`agents.nets.layers.fold_lag_weights`).
 
     With ``cosines`` (the direction cosines of v, :func:`upa_cosines`) the entries come from the
     closed form scale/M exp(-j 2 pi d (di u_x + dj u_y)) of lag (di, dj) (lag order of
@@ -168,16 +178,22 @@ def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch
         rdt = torch.float64 if dtype == torch.float64 else torch.float32
         u = cosines.to(torch.float64)
         w = -2.0 * math.pi * spacing_wl
-        px = w * u[..., 0, None] * torch.arange(-(nx - 1), nx, dtype=torch.float64)        # phases, float64
+        px = w * u[..., 0, None] * torch.arange(0 if half else -(nx - 1), nx, dtype=torch.float64)   # phases, float64
         py = w * u[..., 1, None] * torch.arange(-(ny - 1), ny, dtype=torch.float64)
         if rdt != torch.float64:         # reduce to [-pi, pi) before rounding: ~2e-7 rad in float32, not ~2e-6
             px, py = (torch.remainder(a + math.pi, 2 * math.pi) - math.pi for a in (px, py))
         one = torch.ones((), dtype=rdt)
-        ex = torch.polar(one.expand(*u.shape[:-1], 2 * nx - 1), px.to(rdt))
+        ex = torch.polar(one.expand(*u.shape[:-1], px.shape[-1]), px.to(rdt))
         ey = torch.polar(one.expand(*u.shape[:-1], 2 * ny - 1), py.to(rdt))
-        o = (ex * (scale / (nx * ny)))[..., :, None] * ey[..., None, :]                 # [..., 2nx-1, 2ny-1]
+        o = (ex * (scale / (nx * ny)))[..., :, None] * ey[..., None, :]                 # [..., 2nx-1 or nx, 2ny-1]
+        o = o.reshape(*u.shape[:-1], -1)
+        if half:                         # row di = 0 starts at lag c = (nx-1)(2ny-1) + ny-1: drop its dj < 0
+            o = o[..., ny - 1:]
         return torch.view_as_real(o).reshape(*u.shape[:-1], -1).to(dtype)
     _, rep_p, rep_q = upa_lags(*upa)
+    if half:
+        c = rep_p.shape[0] // 2
+        rep_p, rep_q = rep_p[c:], rep_q[c:]
     v = v.to(_complex(dtype))
     o = (v[..., rep_p] * scale) * v[..., rep_q].conj()
     return torch.view_as_real(o).reshape(*o.shape[:-1], -1)
@@ -226,7 +242,8 @@ def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], sp
     b_feats = torch.stack([beta_f, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0).to(dtype)], -1)
     small = torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut, dtype)], -1)
     if lags:        # exact for UPA steering vectors: the big block as its L distinct lags (+ their feature map)
-        return small, _lag_feats(problem.g, sat_upa, float(m), dtype, g_cosines, spacing_wl), upa_lags(*sat_upa)[0]
+        return small, _lag_feats(problem.g, sat_upa, float(m), dtype, g_cosines, spacing_wl, half=True), \
+            upa_lags(*sat_upa)[0]
     return small, _outer_feats(problem.g, float(m), dtype)
 
 
@@ -247,5 +264,5 @@ def ssi_features(g: torch.Tensor, d0: torch.Tensor, noise_w: torch.Tensor, power
     power = (_db(power_w) / 10.0)[:, :, None].expand(bsz, t, k).to(dtype)
     small = torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n), dtype)], -1)
     if lags:
-        return small, _lag_feats(g, sat_upa, float(m), dtype, g_cosines, spacing_wl), upa_lags(*sat_upa)[0]
+        return small, _lag_feats(g, sat_upa, float(m), dtype, g_cosines, spacing_wl, half=True), upa_lags(*sat_upa)[0]
     return small, _outer_feats(g, float(m), dtype)

@@ -294,3 +294,49 @@ def test_v2_weights_re_expressed_for_v3_give_the_v2_precoders(world_problem, arc
     with torch.no_grad():                  # at another noise power the two differ (v3 sees the SNR, v2 the dB values)
         loud = dataclasses.replace(prob, noise_w=prob.noise_w * 10.0)
         assert (v3(loud)[0].p - v2(loud)[0].p).abs().max() > 1e-4 * a.p.abs().max()
+
+
+def test_folded_lag_input_is_the_same_linear_map(world_problem):
+    """v v^H is Hermitian: the input Linear over all L lags equals the folded one over the lags >= 0."""
+    from agents.nets.features import _lag_feats, lag_count, lag_inputs, upa_cosines
+    from agents.nets.layers import fold_lag_weights
+    prob = world_problem(3, 5)
+    cos = upa_cosines(prob.g, (8, 8))
+    full = _lag_feats(prob.g, (8, 8), 64.0, torch.float64, cosines=cos)
+    half = _lag_feats(prob.g, (8, 8), 64.0, torch.float64, cosines=cos, half=True)
+    c = lag_count((8, 8)) // 2
+    assert half.shape[-1] == 2 * lag_inputs((8, 8)) == 226
+    assert torch.equal(half, full[..., 2 * c:])
+    gathered = _lag_feats(prob.g, (8, 8), 64.0, torch.float64, half=True)          # the gather path
+    assert torch.allclose(gathered, half, rtol=0, atol=1e-12)
+    w = torch.randn(16, full.shape[-1], dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    want = full @ w.T
+    got = half @ fold_lag_weights(w).T
+    assert torch.allclose(got, want, rtol=0, atol=1e-12 * want.abs().max().item())
+    # TEN.embed takes either width (all lags, or the lags >= 0 the feature builders give): same result
+    from agents.nets.cen_tfc import NetConfig
+    from agents.nets.features import upa_lags
+    net = random_net(NetConfig(arch="cen", d_hidden=16, features=16, layers=2)).double()
+    small = torch.randn(*full.shape[:-1], 8 + 32, dtype=torch.float64)
+    fm = upa_lags(8, 8)[0]
+    with torch.no_grad():
+        a, b = net.ten.embed((small, full, fm)), net.ten.embed((small, half, fm))
+    assert torch.allclose(a, b, rtol=0, atol=1e-12 * a.abs().max().item())
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_shipped_nets_fast_input_path_equals_the_full_block_to_1e_12(world_problem, arch):
+    """The folded lag input (half the width) and the cheaper UPA check change no output: the shipped
+    nets give the precoders of the full 2M^2 g g^H block to 1e-12 (relative), at low and high power."""
+    from agents.nets.schemes import load_net, shipped_weights
+    net = load_net(shipped_weights(arch))
+    for p in (-10.0, 0.0):
+        prob = world_problem(3, 12, batch=4, power_dbw=p)
+        with torch.no_grad():
+            net.use_lags = False
+            full, _ = net(prob)
+            net.use_lags = True
+            fast, _ = net(prob)
+        assert net.last_used_lags
+        assert (fast.p - full.p).abs().max() <= 1e-12 * full.p.abs().max()
+        assert (fast.b - full.b).abs().max() <= 1e-12                      # unit vectors
