@@ -12,10 +12,19 @@ Prints the three tables the learned-precoder issue asks for, all from
 3. inference time per drop, same machine, same batch, same run (best of ``--repeats`` calls of
    each scheme on one batch of ``--batch`` drops), Cen-Opt-WM / Cen-TFC-WM, and Dec-TFC-WM per
    satellite (its on-board entry for one satellite, all others known), with the flops each
-   scheme reports (what the live simulation charges).
+   scheme reports (what the live simulation charges);
+4. the evaluation protocol across worlds (``--only worlds``), on held-out drops of ``--seed``: per
+   world and power, each learned scheme's share of Cen-Opt-WM and of Cen-Opt-ER with a 95% paired
+   interval (:func:`paired_share`: the ratio of the mean rates, its interval from the per-drop
+   residuals x_i - r y_i, Student t): (a) the Walker default, S = 3, K = 12, -10..10 dBW; (b) a
+   real-size Starlink-shaped catalogue (:func:`constellation.synthetic.starlink_like_catalog`, seed
+   ``--catalog-seed``, none of the training catalogues' seeds) as a TLE file; (c) Walker at 1,200 km
+   and at 340 km (53 deg, the default's density of usable satellites: :func:`agents.nets.worlds.walker_size`);
+   (d) S = 4, K = 12 and S = 3, K = 30 on the Walker default; (e) ``--tle FILE`` if given.
 
     .venv/bin/python scripts/bench_learned.py [--weights runs/train-cen/best.pt runs/train-dec/best.pt]
-                                              [--drops 40] [--seed 1] [--only main gen time] [--json out.json]
+                                              [--drops 40] [--seed 1] [--only main gen time worlds] [--json out.json]
+                                              [--world-drops 12] [--catalog-seed 4242] [--tle FILE]
 
 Wall times depend on the machine's load; the ratios are measured side by side.
 """
@@ -127,6 +136,73 @@ def timing_table(args) -> list[dict]:
     return out
 
 
+def paired_share(x, y) -> tuple[float, float, float]:
+    """Share r = mean(x) / mean(y) of paired per-drop rates and its 95% interval: the residuals
+    d_i = x_i - r y_i have mean 0 at the true ratio; se(r) = sd(d) / (sqrt(n) mean(y)), Student t."""
+    import numpy as np
+    from scipy import stats
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    r = x.mean() / y.mean()
+    if len(x) < 2:
+        return float(r), float("nan"), float("nan")
+    half = stats.t.ppf(0.975, len(x) - 1) * (x - r * y).std(ddof=1) / (np.sqrt(len(x)) * y.mean())
+    return float(r), float(r - half), float(r + half)
+
+
+def protocol_worlds(args) -> list[tuple[str, dict, list[float]]]:
+    """(name, CompareConfig fields, powers) of the protocol's worlds (module docstring, table 4)."""
+    import tempfile
+
+    import numpy as np
+
+    from agents.nets.worlds import walker_size
+    from constellation.synthetic import starlink_like_catalog
+
+    few = [-10.0, 0.0, 10.0]
+    cat = Path(tempfile.mkdtemp(prefix="bench-learned-")) / f"starlike-seed{args.catalog_seed}.tle"
+    cat.write_text(starlink_like_catalog(np.random.default_rng(args.catalog_seed)).to_tle())
+    walker = lambda h: {"walker": dict(zip(("total", "planes"), walker_size(h)), altitude_km=h, inclination_deg=53.0)}
+    out = [("(a) Walker default S=3 K=12", {"S": 3, "K": 12}, POWERS),
+           (f"(b) Starlink-shaped catalogue, seed {args.catalog_seed}", {"constellation": {"tle": [str(cat)]}}, few),
+           ("(c) Walker 1,200 km 53 deg", {"constellation": walker(1200.0)}, few),
+           ("(c) Walker 340 km 53 deg", {"constellation": walker(340.0)}, few),
+           ("(d) Walker default S=4 K=12", {"S": 4, "K": 12}, few),
+           ("(d) Walker default S=3 K=30", {"S": 3, "K": 30}, few)]
+    if args.tle:
+        out.append((f"(e) {Path(args.tle).name}", {"constellation": {"tle": [args.tle]}}, few))
+    return out
+
+
+def worlds_table(args) -> list[dict]:
+    import numpy as np
+
+    refs = ("Cen-Opt-WM", "Cen-Opt-ER")
+    print(f"\n4. protocol across worlds: {args.world_drops} held-out drops of seed {args.seed} per world; "
+          f"share of Cen-Opt-WM / of Cen-Opt-ER [95% paired interval]")
+    out = []
+    for name, fields, powers in protocol_worlds(args):
+        cfg = CompareConfig(**{"S": 3, "K": 12, **fields}, drops=args.world_drops, seed=args.seed, power_dbw=powers,
+                            schemes=[*refs, *NETS], weights=args.weights, samples=args.samples)
+        per = run_compare(cfg).drops
+        print(f"  {name}")
+        for p in powers:
+            at = per[per.power_dbw == p]
+            rate = {n: at[at.scheme == n].sort_values("drop").sum_rate_bps_hz.to_numpy() for n in (*refs, *NETS)}
+            row = {"world": name, "power_dbw": p, **{f"{n} bit/s/Hz": float(np.mean(rate[n])) for n in (*refs, *NETS)}}
+            cells = []
+            for n in NETS:
+                for ref in refs:
+                    r, lo, hi = paired_share(rate[n], rate[ref])
+                    row[f"{n} / {ref}"] = [r, lo, hi]
+                cells.append(f"{n} {row[f'{n} / Cen-Opt-WM'][0]:.3f} [{row[f'{n} / Cen-Opt-WM'][1]:.3f}, "
+                             f"{row[f'{n} / Cen-Opt-WM'][2]:.3f}] / {row[f'{n} / Cen-Opt-ER'][0]:.3f} "
+                             f"[{row[f'{n} / Cen-Opt-ER'][1]:.3f}, {row[f'{n} / Cen-Opt-ER'][2]:.3f}]")
+            print(f"    {p:5.0f} dBW  Cen-Opt-WM {row['Cen-Opt-WM bit/s/Hz']:7.2f}  " + "   ".join(cells))
+            out.append(row)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--weights", nargs="*", default=[], help="best.pt files of `satcoop train` (default: shipped)")
@@ -137,10 +213,15 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=40, help="drops per timed call (default 40)")
     ap.add_argument("--repeats", type=int, default=7, help="timed calls per scheme (best of; default 7)")
     ap.add_argument("--no-er", dest="no_er", action="store_true", help="leave Cen-Opt-ER out of table 1 (it is slow)")
-    ap.add_argument("--only", choices=("main", "gen", "time"), nargs="*", default=None, help="tables to run (default all)")
+    ap.add_argument("--only", choices=("main", "gen", "time", "worlds"), nargs="*", default=None,
+                    help="tables to run (default all)")
+    ap.add_argument("--world-drops", dest="world_drops", type=int, default=12, help="drops per world of table 4 (default 12)")
+    ap.add_argument("--catalog-seed", dest="catalog_seed", type=int, default=4242,
+                    help="seed of the Starlink-shaped catalogue of table 4 (default 4242, not a training seed)")
+    ap.add_argument("--tle", default=None, help="an element-set file to add to table 4 as world (e)")
     ap.add_argument("--json", default=None, help="also write the tables to this JSON file")
     args = ap.parse_args(argv)
-    only = set(args.only or ("main", "gen", "time"))
+    only = set(args.only or ("main", "gen", "time", "worlds"))
     record = {"options": vars(args), "weights": args.weights or "shipped"}
     if "main" in only:
         record["main"] = main_table(args)
@@ -148,6 +229,8 @@ def main(argv=None) -> int:
         record["generalisation"] = generalisation_table(args)
     if "time" in only:
         record["timing"] = timing_table(args)
+    if "worlds" in only:
+        record["worlds"] = worlds_table(args)
     if args.json:
         Path(args.json).write_text(json.dumps(record, indent=2) + "\n")
     return 0

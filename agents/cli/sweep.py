@@ -47,11 +47,14 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from agents.config import BadInput
     from agents.experiments.sweep import SweepIncomplete, load_sweep_config, run_sweep
     from .common import progress_wanted
 
     if args.chunk_size is not None and args.chunk_size < 1:
-        raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}")
+        raise BadInput(f"--chunk-size = {args.chunk_size}: must be >= 1")
+    if args.out is not None and not args.out.strip():
+        raise BadInput("--out '': give a folder name (the current directory is never used as a sweep folder)")
     config = load_sweep_config(args.config)
     out = args.out or str(Path("runs") / f"sweep-{Path(args.config).stem}")
     try:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from agents.config import RunConfig
 from agents.live.boundary import COMPUTE_COLUMNS
+from agents.live.coop_report import members_over_time
 from agents.live.results import messages_frame, prepare_run_folder, summarize, write_run_folder
 
 
@@ -57,11 +58,12 @@ def progress_text(rows: list, n: int, t: float, rtf: float | None = None, width:
 
 
 def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, progress: bool = True,
-                runtime=None, out_option: str = "out_dir") -> EpisodeResult:
+                runtime=None, out_option: str = "out_dir", force: bool = False) -> EpisodeResult:
     """Run one episode. ``config``: a RunConfig or a dict (validated; ValueError naming the field).
     ``out_dir``: write the run folder there (created). ``progress``: a tqdm bar on stderr (simulated
     time, real-time factor). ``runtime``: an already built runtime to use (default: from the config;
-    it is then closed at the end); ``out_option``: how an error about ``out_dir`` names it (e.g. ``--out``)."""
+    it is then closed at the end); ``out_option``: how an error about ``out_dir`` names it (e.g. ``--out``);
+    ``force``: write into a non-empty ``out_dir`` (a finished run's folder, anything else), refused otherwise."""
     from agents.live.episode import Episode
     from agents.live.runtime import make_runtime
 
@@ -69,7 +71,7 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
     from agents.live.episode import check_schemes
     checked = check_schemes(cfg)                # bad scheme names fail before any work (Ray, the world)
     if out_dir is not None:
-        prepare_run_folder(out_dir, out_option)  # an unwritable folder fails now, not after the episode
+        prepare_run_folder(out_dir, out_option, force)  # unwritable / not ours: fails now, not after the episode
     w0 = time.perf_counter()
     # the driver's own numerics (truth, channels, evaluator) on one torch thread on every runtime: with several,
     # MKL may pick its thread count from the machine's load, and the last bits of the rates would vary
@@ -132,11 +134,12 @@ def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, 
         "regions": [{"index": r.index, "center_lat_deg": r.center[0], "center_lon_deg": r.center[1]}
                     for r in ep.world.regions],
         "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],
+        "members": members_over_time(ep),
         "wall_setup_s": w_setup, "wall_loop_s": loop, "wall_first_tick_s": tick_walls[0] if tick_walls else 0.0,
         "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.n_ticks > 1 else loop / sim,
         "realtime_factor": (sim - ep.tick_s) / loop_after_first if ep.n_ticks > 1 and loop_after_first > 0 else None,
-        "wall_breakdown_s": dict(ep.wall), "runtime_stats": stats, "hosts": hosts, "host_events": host_events,
-        "actor_nodes": actor_nodes,
+        "wall_breakdown_s": dict(ep.wall), "subrounds_max": ep.subrounds_max,
+        "runtime_stats": stats, "hosts": hosts, "host_events": host_events, "actor_nodes": actor_nodes,
         "flops_source": sorted(set(computes["flops_source"])) if len(computes) else [],
     }
     result = EpisodeResult(summary=summary, steps=steps, messages=msgs, computes=computes, faults=ep.timeline,

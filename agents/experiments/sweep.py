@@ -69,6 +69,7 @@ from pydantic import ValidationError
 from agents.config.errors import BadInput, one_line
 from agents.config.overrides import read_toml
 from agents.config.sweep import SweepConfig, canon as _canon
+from agents.files import write_with
 from .manifest import append_record, latest_records, prepare_sweep_folder, read_manifest
 
 __all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "SweepIncomplete", "load_sweep_config", "run_sweep", "expand_units",
@@ -413,17 +414,6 @@ def _unit_frame(unit: Unit, kind: str, rows: list[dict] | None, error: str | Non
     return pd.DataFrame(recs)
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)                               # the data on disk before the name points at it
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def _assemble(out: Path, units: list[Unit], manifest):
     """results.parquet from the shards: the newest record of every unit of this sweep, sorted.
     Every unit must have its rows (SweepIncomplete otherwise: never a shorter table)."""
@@ -537,7 +527,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         uids = [r["uid"] for r in results]
         name = f"chunk-{_hash(','.join(sorted(uids)) + str(time.time_ns()), 16)}.parquet"
         df = pd.concat(frames, ignore_index=True)
-        _write_atomic(out / "shards" / name, lambda p: df.to_parquet(p, index=False))
+        write_with(out / "shards" / name, lambda f: df.to_parquet(f, index=False))   # temp + fsync + rename
         append_record(out, {"type": "shard", "shard": name, "units": uids, "failed": fails})
         computed += len(uids) - len(fails)
         failed += len(fails)
@@ -615,7 +605,7 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
             ray.shutdown()
     table = _assemble(out, units, read_manifest(out))
     results_path = out / RESULTS
-    _write_atomic(results_path, lambda p: table.to_parquet(p, index=False))
+    write_with(results_path, lambda f: table.to_parquet(f, index=False))
     n_failed = int((table.drop_duplicates("uid")["status"] == "failed").sum()) if len(table) else 0
     return SweepOutcome(points_total=len(units), points_computed=computed, points_reused=reused,
                         points_failed=n_failed, results=str(results_path), table=table, chunks=n_chunks,

@@ -58,15 +58,19 @@ def pss_mb() -> float:
 
 
 class AgentHost:
-    """Holds agents by key and steps them (a Ray actor in the ray runtime)."""
+    """Holds one :class:`SatelliteAgent` per satellite and steps them (a Ray actor in the ray runtime).
+    The driver's keys are roles ``(region, sat)``: every role of a satellite lives in its one agent."""
 
     def __init__(self, threads: int = 1):
         torch.set_num_threads(int(threads))
         self.agents: dict = {}
 
     def add(self, key, spec: AgentSpec) -> dict:
-        """Build the agent; returns the node this host runs on (:meth:`node`)."""
-        self.agents[key] = SatelliteAgent(spec)
+        """Build the agent's role for ``key`` = (region, sat); returns the node this host runs on (:meth:`node`)."""
+        agent = self.agents.get(key[1])
+        if agent is None:
+            agent = self.agents[key[1]] = SatelliteAgent(key[1], spec.recipe)
+        agent.add_role(spec)
         return self.node()
 
     @staticmethod
@@ -82,23 +86,32 @@ class AgentHost:
         return {"node_id": None, "node_ip": None}
 
     def remove(self, key) -> bool:
-        return self.agents.pop(key, None) is not None
+        agent = self.agents.get(key[1])
+        gone = agent is not None and agent.remove_role(key[0])
+        if agent is not None and not agent.roles:
+            del self.agents[key[1]]
+        return gone
 
     def step(self, ticks: dict) -> dict:
-        """{key: tick input} -> {key: output, or None if this host does not hold the agent}."""
+        """{(region, sat): tick input} -> {(region, sat): output, or None if this host does not hold that role};
+        one call per satellite agent with all its regions."""
+        by_sat: dict = {}
+        for r, s in ticks:
+            by_sat.setdefault(s, {})[r] = ticks[(r, s)]
         out = {}
-        for key in sorted(ticks):
-            agent = self.agents.get(key)
-            out[key] = None if agent is None else agent.step(ticks[key])
+        for s in sorted(by_sat):
+            agent = self.agents.get(s)
+            got = agent.step(by_sat[s]) if agent is not None else dict.fromkeys(by_sat[s])
+            out.update({(r, s): o for r, o in got.items()})
         return out
 
     def drop(self, key) -> bool:
-        """Lose an agent's state as a crash would (local fault injection)."""
-        return self.agents.pop(key, None) is not None
+        """Lose a satellite agent's state (every role of it) as a crash would (local fault injection)."""
+        return self.agents.pop(key[1], None) is not None
 
     def info(self) -> dict:
         return {"pid": os.getpid(), "rss_mb": rss_mb(), "pss_mb": pss_mb(), "agents": len(self.agents),
-                **self.node()}
+                "roles": sum(len(a.roles) for a in self.agents.values()), **self.node()}
 
 
 class Runtime:
@@ -132,8 +145,18 @@ class Runtime:
         pass
 
     # placement
+    def _sats(self, hid: int) -> int:
+        return len({k[1] for k in self.load[hid]})
+
     def _place(self, key, t: float) -> int:
-        hid = next((h for h in sorted(self.load) if 0 < len(self.load[h]) < self.capacity), None)
+        """A role goes to its satellite's agent if it has one (one satellite, one agent), else a new agent
+        goes to a host with room (``agents_per_actor`` satellites), an idle host, or a new one."""
+        same = next((self.where[k] for k in sorted(self.where) if k[1] == key[1]), None)
+        if same is not None:
+            self.load[same].add(key)
+            return same
+        self.stats["agents_added"] += 1
+        hid = next((h for h in sorted(self.load) if 0 < self._sats(h) < self.capacity), None)
         if hid is None and self.idle:
             hid = self.idle.pop(0)
             self.stats["hosts_reused"] += 1
@@ -158,7 +181,6 @@ class Runtime:
             hid = self._place(key, t)
             self.where[key] = hid
             self.specs[key] = spec
-            self.stats["agents_added"] += 1
             calls.append((hid, key, spec))
         self._add_calls(calls)
 
@@ -183,7 +205,8 @@ class Runtime:
         self.specs.pop(key, None)
         self._call(self.hosts[hid], "remove", key)
         self.load[hid].discard(key)
-        self.stats["agents_removed"] += 1
+        if not any(k[1] == key[1] for k in self.load[hid]):
+            self.stats["agents_removed"] += 1
         if not self.load[hid]:
             if len(self.idle) < self.idle_max:
                 self.idle.append(hid)
@@ -282,8 +305,7 @@ class LocalRuntime(Runtime):
         """Every agent on ``key``'s host loses its state, as when Ray kills the actor hosting several agents
         (``agents_per_actor`` > 1); each is rebuilt (and a restart logged) at its next step."""
         host = self.hosts[self.where[key]]
-        for k in sorted(host.agents):
-            host.drop(k)
+        host.agents.clear()
         self.events.append({"t_s": t, "type": "kill", "region": key[0], "sat": key[1],
                             "detail": KILL_DETAIL})
 

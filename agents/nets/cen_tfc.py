@@ -21,7 +21,7 @@ from torch import nn
 from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cfr import cfr, cfr_flops, g_out
-from .features import d_cen, lag_count, link_features, upa_cosines
+from .features import INPUTS, d_cen, lag_count, link_features, upa_cosines
 from .layers import FDA, TEN
 
 __all__ = ["NetConfig", "CenTFC"]
@@ -35,7 +35,9 @@ class NetConfig:
     ``heads`` of the MDI attention, ``dropout`` of the FDA. ``receiver``: Cen "mmse" (default:
     the returned receive vectors are the closed form (23) at the recovered p, which the central
     satellite can evaluate) or "predicted" (the net's b, as in the paper); Dec "ia" (default:
-    :func:`.cfr.interference_aware_receivers`, from s's sCSI and the others' SSI) or "predicted"."""
+    :func:`.cfr.interference_aware_receivers`, from s's sCSI and the others' SSI) or "predicted".
+    ``inputs``: the input version, "v2" (the shipped weights; files without the field are v2) or
+    "v3" (scale-invariant: beta over the noise and a per-drop scale, :mod:`.features`)."""
 
     arch: str = "cen"
     m: int = 64
@@ -49,8 +51,11 @@ class NetConfig:
     heads: int = 4
     dropout: float = 0.0
     receiver: str = ""
+    inputs: str = "v2"
 
     def __post_init__(self):
+        if self.inputs not in INPUTS:
+            raise ValueError(f"NetConfig.inputs must be one of {INPUTS}, got {self.inputs!r}")
         if self.arch not in ("cen", "dec"):
             raise ValueError(f"NetConfig.arch must be 'cen' or 'dec', got {self.arch!r}")
         allowed = ("mmse", "predicted") if self.arch == "cen" else ("ia", "predicted")
@@ -103,7 +108,7 @@ class CenTFC(nn.Module):
         lags = cos_g is not None
         self.last_used_lags = lags
         x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=self.ten.inp.weight.dtype, lags=lags,
-                          g_cosines=cos_g)
+                          g_cosines=cos_g, inputs=c.inputs)
         return self.fda(self.ten(x))
 
     def forward(self, problem: PrecodingProblem) -> tuple[Precoders, dict]:

@@ -19,8 +19,10 @@ def build_net(config: NetConfig):
 
 def save_weights(net, path, meta: dict | None = None) -> None:
     """Weights (float32 state dict) + net config (+ metadata) in one torch file."""
-    torch.save({"config": net.config.to_dict(), "state_dict": {k: v.detach().float().clone() for k, v in net.state_dict().items()},
-                "meta": meta or {}}, path)
+    from agents.files import write_with           # exclusive temp name + rename: never through a symlink
+    blob = {"config": net.config.to_dict(),
+            "state_dict": {k: v.detach().float().clone() for k, v in net.state_dict().items()}, "meta": meta or {}}
+    write_with(path, lambda f: torch.save(blob, f))
 
 
 def load_weights(path):

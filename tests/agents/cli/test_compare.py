@@ -106,5 +106,5 @@ def test_compare_config_parse_prefix_and_message():
     with pytest.raises(ValueError) as info:
         CompareConfig.parse({"power_dbw": [0.0, 500.0]}, prefix="base.")
     assert str(info.value) == "base.power_dbw = [0.0, 500.0]: values must be finite, within [-100, 100] dBW, got 500.0"
-    with pytest.raises(ValueError, match=r"^base\.bogus = 1: unknown field; allowed here: K, S, batch"):
+    with pytest.raises(ValueError, match=r"^base\.bogus = 1: unknown field; allowed here: K, S, allow_transit, batch"):
         CompareConfig.parse({"bogus": 1}, prefix="base.")

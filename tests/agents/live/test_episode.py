@@ -14,7 +14,7 @@ from .conftest import tiny
 def test_tiny_episode_outputs(tmp_path):
     res = run_episode(tiny(), out_dir=tmp_path / "run", progress=False)
     s = res.summary
-    assert set(s) == {"schemes", "events", "config", "constellation"}
+    assert set(s) == {"schemes", "events", "config", "constellation", "warnings"}
     assert [r["scheme"] for r in s["schemes"]] == ["Sep-MMSE", "Cen-Opt-WM"]
     for r in s["schemes"]:
         assert tuple(r) == SUMMARY_FIELDS

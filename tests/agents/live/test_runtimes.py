@@ -82,8 +82,9 @@ def test_killing_an_agent_actor_mid_episode(ray_runtime):
 
 
 def test_handover_reuses_or_releases_every_leaving_actor(ray_runtime):
-    # seed 2: the cooperating set of the seeded region changes at t = 9 s
-    cfg = tiny(seed=2, duration_s=10.0, tick_s=0.5, K=4, schemes=["Sep-MRT"], runtime="ray")
+    # seed 6: the cooperating set of the seeded region changes at t = 9 s (connected selection; seed 2 with the
+    # nearest rule before issue 16)
+    cfg = tiny(seed=6, duration_s=10.0, tick_s=0.5, K=4, schemes=["Sep-MRT"], runtime="ray")
     before = dict(ray_runtime.stats)
     res = run_episode(cfg, runtime=ray_runtime, progress=False)
     ev = res.summary["events"]

@@ -219,3 +219,78 @@ def test_cached_lag_weights_follow_the_weights(world_problem, small_config):
 def _grad_outputs(net, prob):
     with torch.enable_grad():
         return net.outputs(prob).detach()
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_v3_inputs_are_equivariant(world_problem, arch):
+    from agents.nets.cen_tfc import NetConfig
+    net = random_net(NetConfig(arch=arch, d_hidden=16, features=16, layers=2, heads=2, inputs="v3"))
+    (_cen_equivariance if arch == "cen" else _dec_symmetries)(net, world_problem)
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_v3_precoders_invariant_to_a_common_scale_of_betas_and_noise(world_problem, arch):
+    """(16) depends on beta and sigma^2 only through their ratio: multiplying every beta and every
+    noise power by one factor (another altitude, another noise figure) leaves the rate of given
+    precoders unchanged, and the v3 net's precoders too. v2 (dB features with fixed centres) is not."""
+    import dataclasses
+
+    from agents.nets.cen_tfc import NetConfig
+    from agents.precoding.rates import ergodic_rates
+    prob = world_problem(3, 5, power_dbw=5.0)
+    outs = {}
+    for inputs in ("v2", "v3"):
+        net = random_net(NetConfig(arch=arch, d_hidden=16, features=16, layers=2, heads=2, inputs=inputs)).double()
+        for factor in (1.0, 1e3, 10 ** -2.5):
+            scaled = dataclasses.replace(prob, beta=prob.beta * factor, noise_w=prob.noise_w * factor)
+            with torch.no_grad():
+                outs[inputs, factor] = (scaled, net(scaled)[0])
+    for factor in (1e3, 10 ** -2.5):
+        ref, got = outs["v3", 1.0][1], outs["v3", factor][1]
+        assert torch.allclose(got.p, ref.p, rtol=0, atol=1e-12 * ref.p.abs().max().item())
+        assert torch.allclose(got.b, ref.b, rtol=0, atol=1e-12)
+        assert (outs["v2", factor][1].p - outs["v2", 1.0][1].p).abs().max() > 1e-3 * ref.p.abs().max()
+        gen = lambda: torch.Generator().manual_seed(3)
+        r_ref = ergodic_rates(prob, ref, samples=32, generator=gen()).wsr
+        r_got = ergodic_rates(outs["v3", factor][0], got, samples=32, generator=gen()).wsr
+        assert torch.allclose(r_got, r_ref, rtol=1e-10)
+
+
+def test_v3_on_board_entry_point_equals_batched_row(world_problem):
+    from agents.nets.cen_tfc import NetConfig
+    net = random_net(NetConfig(arch="dec", d_hidden=16, features=16, layers=2, heads=2, inputs="v3")).double()
+    prob = world_problem(3, 5)
+    with torch.no_grad():
+        full, _ = net(prob)
+        own = dec_tfc_local(net, prob.take(sats=[1]), OthersView.from_problem(prob, 1))
+    assert torch.allclose(own.p[:, 0], full.p[:, 1], rtol=0, atol=1e-12 * full.p.abs().max().item())
+
+
+def test_net_config_inputs_default_and_bad_value():
+    from agents.nets.cen_tfc import NetConfig
+    old = NetConfig(arch="cen").to_dict()
+    del old["inputs"]                                   # a weights file written before the field
+    assert NetConfig.from_dict(old).inputs == "v2"
+    with pytest.raises(ValueError, match="inputs"):
+        NetConfig(arch="cen", inputs="v9")
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_v2_weights_re_expressed_for_v3_give_the_v2_precoders(world_problem, arch):
+    """The warm start of a v3 run from v2 weights (``--init``) is the v2 net, exactly, at the world's noise."""
+    import dataclasses
+
+    from agents.experiments.train import v3_state_from_v2
+    from agents.nets.schemes import load_net, shipped_weights
+    from agents.nets.weights import build_net
+    v2 = load_net(shipped_weights(arch))
+    v3 = build_net(dataclasses.replace(v2.config, inputs="v3")).double().eval()
+    v3.load_state_dict(v3_state_from_v2(v2.state_dict(), arch))
+    for p in (-10.0, 10.0):
+        prob = world_problem(3, 6, power_dbw=p)
+        with torch.no_grad():
+            a, b = v2(prob)[0], v3(prob)[0]
+        assert torch.allclose(b.p, a.p, rtol=0, atol=1e-9 * a.p.abs().max().item())
+    with torch.no_grad():                  # at another noise power the two differ (v3 sees the SNR, v2 the dB values)
+        loud = dataclasses.replace(prob, noise_w=prob.noise_w * 10.0)
+        assert (v3(loud)[0].p - v2(loud)[0].p).abs().max() > 1e-4 * a.p.abs().max()
