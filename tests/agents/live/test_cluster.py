@@ -148,7 +148,9 @@ def test_a_driver_without_the_token_is_refused_with_one_line(cluster, tmp_path):
     err = res.stderr.strip()
     assert res.returncode == 2 and err.count("\n") == 0 and "Traceback" not in err, err
     assert cluster["address"] in err and "token authentication" in err and "RAY_AUTH_TOKEN_PATH" in err
-    assert took < 40.0                                                  # ~20 s of Ray's retries, then one line
+    # Ray retries for ~20 s before it gives up (20.5 s measured on an idle machine; the whole command took
+    # 47 s on a 2-core machine shared by six sessions): a bound that still catches a hang (Ray's own >120 s)
+    assert took < 60.0
 
 
 def test_an_episode_on_the_cluster_equals_the_local_one(cluster, tmp_path):
