@@ -36,24 +36,45 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--view", action="store_true", help="also write the episode page RUN_DIR/view.html (satcoop view)")
-    from .common import add_constellation_args
+    from .common import add_constellation_args, add_region_args
+    add_region_args(p, count=True)       # --center, --region-count, --selection, ...: the config's region fields
     add_constellation_args(p)            # --tle/--omm/--walker/...: replace the config's constellation
     p.set_defaults(func=_run)
+    if hasattr(p, "_negative_number_matcher"):           # let "--center -33.9,18.4" through (as satcoop world)
+        import re
+        p._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-[\d.eE+-]*,[\d.eE+-]*$")
 
 
 def _run(args) -> int:
     from agents.config import BadInput, RunConfig
     from agents.live.results import format_table
     from agents.experiments.run import run_episode
+    from .common import progress_wanted
 
     overrides = list(args.overrides)
     for name in ("runtime", "address", "duration_s", "seed"):
         v = getattr(args, name)
         if v is not None:
             overrides.append(f"{name}={json.dumps(v)}")
+    from .common import region_values
+    from agents.config.world import parse_center
+    region = region_values(args)
+    if "center" in region:
+        try:
+            lat, lon = parse_center(region.pop("center"))
+        except ValueError as exc:
+            raise BadInput(f"--center {args.center!r}: {exc}") from None
+        region.update(center_lat_deg=lat, center_lon_deg=lon)
+    if "region_count" in region:
+        region["count"] = region.pop("region_count")
+    cross = region.pop("cross_shell", None)
+    overrides += [f"region.{k}={json.dumps(v)}" for k, v in region.items()]
     cfg = RunConfig.load(args.config, overrides)
+    if cross is not None:
+        cfg = cfg.replace(**{"isl.cross_shell": cross})
     if any(getattr(args, d, None) is not None for d in ("tle", "omm", "walker", "shell", "name_pattern",
-                                                         "max_epoch_age_days", "min_altitude_km")):
+                                                         "max_epoch_age_days", "min_altitude_km",
+                                                         "max_propagation_days", "allow_far_from_epoch")):
         from .common import constellation_spec_from_args
         data = cfg.model_dump()
         data["constellation"] = constellation_spec_from_args(args).model_dump()
@@ -69,10 +90,13 @@ def _run(args) -> int:
         while out.exists():
             k += 1
             out = Path("runs") / f"run-{stamp}-seed{cfg.seed}-{k}"
-    res = run_episode(cfg, out_dir=out, out_option="--out", force=args.force, handle_signals=True, progress=not (args.no_progress or args.json) and sys.stderr.isatty())
+    res = run_episode(cfg, out_dir=out, out_option="--out", force=args.force, handle_signals=True,
+                      progress=progress_wanted(not (args.no_progress or args.json)))
     if args.view:                               # the episode page, into the run folder (agents/view)
         from agents.view import write_view
         page = write_view(out)[0]
+    for warning in res.summary.get("warnings", []):
+        print(warning, file=sys.stderr)
     if args.json:
         print(json.dumps(res.summary, indent=2))
         return 0

@@ -4,7 +4,7 @@
                   [--max-minutes M] [--batch 32] [--lr 1e-3] [--samples 32] [--seed 0]
                   [--data-seed 2026] [--drops 10000] [--hidden 64] [--features 64] [--layers 3]
                   [--schedule plateau|cosine] [--lr-min 1e-5] [--warmup-steps 0] [--extra-train-drops 0]
-                  [--loss wsr|log] [--init WEIGHTS]
+                  [--loss wsr|log] [--init WEIGHTS] [--inputs v2|v3] [--worlds walker|mixed]
                   [--threads 1] [--no-progress]
 
 Writes to ``--out`` (default ``runs/train-<arch>``): ``best.pt`` (weights of the best
@@ -57,6 +57,12 @@ def register(subparsers) -> None:
     p.add_argument("--init", default=None, help="start from these weights (best.pt of an earlier run): a fine-tuning stage")
     p.add_argument("--extra-train-drops", dest="extra_train_drops", type=int, default=0,
                    help="train also on drops [drops, drops+E) of the data seed (validation and test splits unchanged; default 0)")
+    p.add_argument("--inputs", choices=("v2", "v3"), default="v2",
+                   help="input features: v2 = those of the shipped weights (default); v3 = scale-invariant "
+                        "(beta over the noise and a per-drop scale)")
+    p.add_argument("--worlds", choices=("walker", "mixed"), default="walker",
+                   help="training drops: walker = the Walker default at --S/--K (default); mixed = Walker shells "
+                        "340-1,200 km and 43-98 deg, multi-shell catalogues, S 2-4, K 6-30 (docs/learned.md)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars on stderr")
     p.set_defaults(func=run)
 
@@ -71,14 +77,15 @@ def run(args) -> int:
                 drops=args.drops, max_minutes=args.max_minutes, threads=args.threads, d_hidden=args.hidden,
                 features=args.features, layers=args.layers, schedule=args.schedule, lr_min=args.lr_min,
                 warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops, loss=args.loss,
-                init=args.init)
+                init=args.init, inputs=args.inputs, worlds=args.worlds)
     cfg = parse(TrainConfig, data, rename=lambda n: TRAIN_OPTIONS.get(n, "--" + n.replace("_", "-")))
     if args.out is not None and not args.out.strip():
         raise BadInput("--out '': give a folder name (the current directory is never used as a training folder)")
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
-    rec = train(cfg, out, resume=args.resume, progress=args.progress, invocation=invocation, force=args.force,
-                handle_signals=True)
+    from .common import progress_wanted
+    rec = train(cfg, out, resume=args.resume, progress=progress_wanted(args.progress), invocation=invocation,
+                force=args.force, handle_signals=True)
     print(f"{'Cen' if args.arch == 'cen' else 'Dec'}-TFC-WM: {rec['epochs_run']} epochs, best validation WSR "
           f"{rec['best_val_wsr']:.3f} bit/s/Hz at epoch {rec['best_epoch']}, {rec['train_seconds'] / 60:.1f} min "
           f"(stopped: {rec['stopped']}); weights {out}/best.pt, metrics {out}/metrics.json, curve {out}/curve.png")

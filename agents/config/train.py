@@ -4,7 +4,11 @@
 initialisation, shuffling, budgets and Monte Carlo of training (the data has its own
 ``data_seed``); ``extra_train_drops`` E: training also on drops [drops, drops + E) of the data seed;
 ``schedule``: "plateau" (halve on a stalled validation rate) or "cosine" (``lr`` -> ``lr_min`` per step
-after ``warmup_steps``); ``loss``: "wsr" (60) or "log"; ``init``: weights of an earlier run to start from.
+after ``warmup_steps``); ``loss``: "wsr" (60) or "log"; ``init``: weights of an earlier run to start from;
+``inputs``: the nets' input version (``NetConfig.inputs``, "v3" scale-invariant); ``worlds``: the
+training distribution, "walker" (the Walker default at S, K: the shipped weights) or "mixed"
+(:mod:`agents.nets.worlds`: Walker shells 340-1,200 km, 43-98 deg, multi-shell catalogues, S in
+{2, 3, 4}, K 6..30; ``S`` and ``K`` are then ignored).
 The upper bounds keep a run within this machine class (the drops are cached in memory: ~10 kB each
 at S = 3, K = 12). See :mod:`agents.experiments.train` for what the run does.
 """
@@ -53,6 +57,9 @@ class TrainConfig(BaseModel):
     extra_train_drops: int = Field(0, ge=0, le=200_000)
     loss: Literal["wsr", "log"] = "wsr"
     init: str | None = None
+    selection: Literal["connected", "nearest", "shell"] = "connected"   # members of the drops (agents.nets.dataset)
+    inputs: Literal["v2", "v3"] = "v2"
+    worlds: Literal["walker", "mixed"] = "walker"
 
     @field_validator("S", "K", "epochs", "batch", "samples", "val_samples", "data_seed", "drops", "seed", "d_hidden",
                      "layers", "features", "threads", "warmup_steps", "extra_train_drops", mode="before")

@@ -3,6 +3,7 @@
 The schemes are checked and the run folder prepared (created, probed) once, before any work."""
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 from agents.config import RunConfig
 from agents.live.boundary import COMPUTE_COLUMNS
 from agents.experiments.stopping import Interrupted, stop_on_signals
+from agents.live.coop_report import members_over_time
 from agents.live.results import messages_frame, prepare_run_folder, summarize, write_run_folder
 
 
@@ -34,17 +36,26 @@ class EpisodeResult:
         return self.summary["events"]
 
 
-def progress_text(rows: list, n: int, t: float, rtf: float | None = None) -> str:
+BAR_MIN_COLUMNS = 80       # what the run bar needs besides its postfix (description, counts, times, >= 20 bar cells)
+
+
+def progress_text(rows: list, n: int, t: float, rtf: float | None = None, width: int | None = None) -> str:
     """The progress bar's postfix at tick n: simulated time, each scheme's sum rate at that tick (bit/s/Hz,
-    mean over regions) from the episode's step rows, and the real-time factor."""
+    mean over regions) from the episode's step rows, and the real-time factor; at most ``width`` characters
+    (the schemes that do not fit are left out, ``...``), so the bar keeps its cells on a narrow terminal."""
     now: dict[str, list] = {}
     for r in reversed(rows):
         if r["tick"] != n:
             break
         now.setdefault(r["scheme"], []).append(r["sum_rate_bps_hz"])
-    rates = " ".join(f"{k} {sum(v) / len(v):.1f}" for k, v in reversed(list(now.items())))
-    text = f"t={t:.1f} s, sum rate [bit/s/Hz] {rates or '-'}"
-    return text if rtf is None else f"{text}, {rtf:.2f} sim-s/wall-s"
+    rates = [f"{k} {sum(v) / len(v):.1f}" for k, v in reversed(list(now.items()))]
+    tail = "" if rtf is None else f", {rtf:.2f} sim-s/wall-s"
+    for i in range(len(rates), -1, -1):
+        shown = " ".join(rates[:i]) + (" ..." if i < len(rates) else "")
+        text = f"t={t:.1f} s, sum rate [bit/s/Hz] {shown.strip() or '-'}{tail}"
+        if width is None or len(text) <= width:
+            return text
+    return text[:max(int(width), 0)]
 
 
 def run_episode(config: RunConfig | dict, *, out_dir: str | Path | None = None, progress: bool = True,
@@ -91,20 +102,26 @@ def _episode(cfg, checked, out_dir, progress, runtime, stop) -> EpisodeResult:
             now = time.perf_counter()
             tick_walls.append(now - last[0])
             last[0] = now
-            if bar is not None:
-                bar.update(min(bar.total, round((n + 1) * cfg.tick_s, 9)) - bar.n)   # no float drift past the total
+            if bar is not None:                    # at most one redraw per tick, the postfix sized to the terminal
+                done = min(bar.total, round((n + 1) * cfg.tick_s, 9))         # no float drift past the total
                 if n % 10 == 0 or n == ep.n_ticks - 1:
                     loop = sum(tick_walls[1:]) or 1e-9
-                    bar.set_postfix_str(progress_text(ep.rows, n, t, (len(tick_walls) - 1) * cfg.tick_s / loop))
+                    width = shutil.get_terminal_size((100, 24)).columns - BAR_MIN_COLUMNS
+                    bar.n = done
+                    bar.set_postfix_str(progress_text(ep.rows, n, t, (len(tick_walls) - 1) * cfg.tick_s / loop,
+                                                      width=width))
+                else:
+                    bar.update(done - bar.n)
 
         if progress:
             from tqdm import tqdm
             bar = tqdm(total=round(cfg.n_ticks * cfg.tick_s, 9), unit="sim-s", desc=f"satcoop run ({rt.name})",
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} sim-s "
-                                  "[{elapsed}<{remaining}, {postfix}]",
-                       leave=False)
+                                  "[{elapsed}<{remaining}{postfix}]",        # tqdm puts the ", " before a postfix
+                       dynamic_ncols=True, leave=False)
         ep.run(progress=on_tick, stop=lambda: stop.signum is not None)
         hosts = rt.info()
+        actor_nodes = rt.actor_nodes()
         stats = dict(rt.stats, hosts_alive=rt.live_hosts)
         host_events = list(rt.host_events)
         for key in sorted(rt.where):            # leave the runtime empty (a shared runtime is reused)
@@ -128,10 +145,13 @@ def _episode(cfg, checked, out_dir, progress, runtime, stop) -> EpisodeResult:
         "regions": [{"index": r.index, "center_lat_deg": r.center[0], "center_lon_deg": r.center[1]}
                     for r in ep.world.regions],
         "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],
+        "members": members_over_time(ep),
         "wall_setup_s": w_setup, "wall_loop_s": loop, "wall_first_tick_s": tick_walls[0] if tick_walls else 0.0,
         "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.ticks_done > 1 else loop / sim,
         "realtime_factor": (sim - ep.tick_s) / loop_after_first if ep.ticks_done > 1 and loop_after_first > 0 else None,
-        "wall_breakdown_s": dict(ep.wall), "runtime_stats": stats, "hosts": hosts, "host_events": host_events,
+        "wall_breakdown_s": dict(ep.wall), "subrounds_max": ep.subrounds_max,
+        "runtime_stats": stats, "hosts": hosts, "host_events": host_events,
+        "actor_nodes": actor_nodes,
         "flops_source": sorted(set(computes["flops_source"])) if len(computes) else [],
     }
     result = EpisodeResult(summary=summary, steps=steps, messages=msgs, computes=computes, faults=ep.timeline,

@@ -65,7 +65,12 @@ TRAIN_FILES = ("checkpoint.pt", "metrics.json", "best.pt")
 
 
 def _splits(cfg: TrainConfig, progress: bool):
-    ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress)
+    if cfg.worlds == "mixed":                    # one DropSet per (S, K) shape, every world in each
+        from agents.nets.worlds import mixed_drops
+        return (mixed_drops(cfg.data_seed, "train", progress=progress),
+                mixed_drops(cfg.data_seed, "val", progress=progress))
+    ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress,
+                    selection=cfg.selection)
     n_tr, n_va = int(0.7 * cfg.drops), int(0.2 * cfg.drops)
     sub = lambda rows, lo: type(ds)(ds.g[rows], ds.d0[rows], ds.beta[rows], ds.kappa[rows], ds.sigma[rows],
                                     ds.noise_w[rows], ds.seed, lo)
@@ -91,9 +96,36 @@ def _scheduler(cfg: TrainConfig, opt, steps_per_epoch: int):
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
+def _epoch_batches(train_set, rng: np.random.Generator, batch: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """The steps of one epoch as (group, rows, budgets dBW). One DropSet: a permutation of its rows in
+    batches, a budget per row (the draws of the shipped weights' runs). A list of DropSets (one per
+    (S, K) shape, :mod:`agents.nets.worlds`): each group permuted and cut into batches, budgets per
+    row, then the batches of all groups in a random order: every step one shape, its drops from
+    every world (mixed batches)."""
+    powers = np.asarray(POWERS_DBW)
+    groups = train_set if isinstance(train_set, list) else [train_set]
+    steps = []
+    for gi, grp in enumerate(groups):
+        n = len(grp)
+        perm = rng.permutation(n)
+        pdb = powers[rng.integers(0, len(powers), n)]
+        steps += [(gi, perm[lo:lo + batch], pdb[perm[lo:lo + batch]]) for lo in range(0, n, batch)]
+    if len(groups) > 1:
+        steps = [steps[i] for i in rng.permutation(len(steps))]
+    return steps
+
+
 def evaluate(net, drops, samples: int = 64, seed: int = 0, batch: int = 200) -> dict:
     """Mean ergodic WSR (bit/s/Hz) of ``net`` on a DropSet, drop i at power index i mod 5 (and per power).
-    Monte Carlo generators keyed by (seed, block) so the figure is fixed for fixed weights."""
+    Monte Carlo generators keyed by (seed, block) so the figure is fixed for fixed weights. A list of
+    DropSets: the mean over all their drops (each set evaluated with seed ``seed + 7919 g``)."""
+    if isinstance(drops, list):
+        parts = [(len(d), evaluate(net, d, samples, seed + 7919 * g, batch)) for g, d in enumerate(drops)]
+        n = sum(c for c, _ in parts)
+        keys = parts[0][1]["wsr_by_power"].keys()
+        return {"wsr": sum(c * e["wsr"] for c, e in parts) / n,
+                "wsr_by_power": {p: float(np.mean([e["wsr_by_power"][p] for _, e in parts if p in e["wsr_by_power"]]))
+                                 for p in keys}}
     was = net.training
     net.eval()
     wsr = np.zeros(len(drops))
@@ -170,9 +202,11 @@ def _train(cfg, out, ck, progress, invocation, log, stop):
 
     t_start = time.perf_counter()
     train_set, val_set = _splits(cfg, progress)
-    ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features, **cfg.net)
-    if (train_set.shape[3], train_set.shape[4]) != (ncfg.m, ncfg.n):
-        raise BadInput(f"the world's M={train_set.shape[3]}, N={train_set.shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
+    ncfg = NetConfig(arch=cfg.arch, d_hidden=cfg.d_hidden, layers=cfg.layers, features=cfg.features,
+                     **{"inputs": cfg.inputs, **cfg.net})
+    shape = (train_set[0] if isinstance(train_set, list) else train_set).shape
+    if (shape[3], shape[4]) != (ncfg.m, ncfg.n):
+        raise BadInput(f"the world's M={shape[3]}, N={shape[4]} differ from the net's {ncfg.m}, {ncfg.n}")
     torch.manual_seed(cfg.seed)
     net = build_net(ncfg)
     if cfg.init:
@@ -181,17 +215,18 @@ def _train(cfg, out, ck, progress, invocation, log, stop):
         _init_from(cfg, net, ncfg)
     parent = _parent_record(cfg)            # snapshot: the parent's record as it was when this stage started
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    sched = _scheduler(cfg, opt, math.ceil(len(train_set) / cfg.batch))
+    groups = train_set if isinstance(train_set, list) else [train_set]
+    sched = _scheduler(cfg, opt, sum(math.ceil(len(g) / cfg.batch) for g in groups))
     per_step = cfg.schedule != "plateau"
     ckpt_path, best_path = out / "checkpoint.pt", out / "best.pt"
     history, best, start_epoch, prior_s = [], -math.inf, 1, 0.0
     invocations = [invocation]
     if ck is not None:                           # the checkpoint, loaded (and checked) by train()
-        if ck["train_config"]["arch"] != cfg.arch or ck["net_config"] != ncfg.to_dict():
+        if ck["train_config"]["arch"] != cfg.arch or _net_config_dict(ck["net_config"]) != ncfg.to_dict():
             raise BadInput(f"--resume: the checkpoint in {out} was made with another configuration "
                              f"({ck['train_config']}); use another --out")
         for key in ("S", "K", "seed", "data_seed", "samples", "val_samples", "schedule", "lr", "lr_min", "warmup_steps",
-                    "extra_train_drops", "batch", "drops", "loss", "init") + \
+                    "extra_train_drops", "batch", "drops", "loss", "init", "inputs", "worlds") + \
                 (("epochs",) if cfg.schedule == "cosine" else ()):
             was = ck["train_config"].get(key, TrainConfig.model_fields[key].default)
             if was != getattr(cfg, key):
@@ -209,9 +244,6 @@ def _train(cfg, out, ck, progress, invocation, log, stop):
         history.append({"epoch": 0, "train_loss": None, "val_wsr": ev["wsr"], "val_wsr_by_power": ev["wsr_by_power"],
                         "lr": cfg.lr, "epoch_seconds": 0.0, "skipped_steps": 0})
         log(f"epoch 0 (untrained): validation WSR {ev['wsr']:.3f} bit/s/Hz")
-    powers = np.asarray(POWERS_DBW)
-    n_train = len(train_set)
-    steps = math.ceil(n_train / cfg.batch)
     last_epoch_s = None
     stopped = "epochs"
     for epoch in range(start_epoch, cfg.epochs + 1):
@@ -224,16 +256,14 @@ def _train(cfg, out, ck, progress, invocation, log, stop):
         if stop:
             break
         t0 = time.perf_counter()
-        rng = np.random.default_rng([cfg.seed, epoch])
-        perm = rng.permutation(n_train)
-        pdb = powers[rng.integers(0, len(powers), n_train)]
+        plan = _epoch_batches(train_set, np.random.default_rng([cfg.seed, epoch]), cfg.batch)
         net.train()
         total, count, skipped = 0.0, 0, 0
-        bar = tqdm(range(steps), desc=f"{cfg.arch} epoch {epoch}", unit="step", file=sys.stderr, disable=not progress,
-                   mininterval=5.0)
+        bar = tqdm(range(len(plan)), desc=f"{cfg.arch} epoch {epoch}", unit="step", file=sys.stderr,
+                   disable=not progress, mininterval=5.0)
         for step in bar:
-            idx = perm[step * cfg.batch:(step + 1) * cfg.batch]
-            prob = train_set.problem(idx, pdb[idx])
+            gi, idx, pdb = plan[step]
+            prob = groups[gi].problem(idx, pdb)
             prec, _ = net(prob)
             gen = torch.Generator().manual_seed((cfg.seed * 100_003 + epoch) * 1_000_003 + step)
             wsr = ergodic_rates(prob, prec, samples=cfg.samples, generator=gen).wsr
@@ -289,7 +319,7 @@ def _train(cfg, out, ck, progress, invocation, log, stop):
         _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, "interrupted", parent=parent)
         done = history[-1]["epoch"]
         stop.check(f"stopped during epoch {done + 1}; {out / 'checkpoint.pt'} holds epoch {done}: "
-                   f"continue with --resume" if done else f"stopped during epoch 1, nothing to resume: run again with --force")
+                   f"continue with --resume" if done else "stopped during epoch 1, nothing to resume: run again with --force")
     if not best_path.exists():
         save_weights(net, best_path, {"epoch": history[-1]["epoch"], "val_wsr": history[-1]["val_wsr"]})
     rec = _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
@@ -298,14 +328,58 @@ def _train(cfg, out, ck, progress, invocation, log, stop):
 
 
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
-    """Load the starting weights of a fine-tuning stage (same architecture and sizes)."""
+    """Load the starting weights of a fine-tuning stage (same architecture and sizes), checked by
+    :func:`agents.nets.weights.load_weights`. v2 weights may start a v3 run (:func:`v3_state_from_v2`)."""
     from agents.nets.weights import load_weights
     start = load_weights(cfg.init, "--init")                  # checked: one line naming --init otherwise
-    if start.config.to_dict() != ncfg.to_dict():
-        diff = {k: v for k, v in start.config.to_dict().items() if ncfg.to_dict().get(k) != v}
+    have, want = start.config.to_dict(), ncfg.to_dict()
+    v2_to_v3 = want["inputs"] == "v3" and have == dict(want, inputs="v2")
+    if have != want and not v2_to_v3:
+        diff = {k: v for k, v in have.items() if want.get(k) != v}
         raise BadInput(f"--init: {cfg.init} holds a net with {diff}, this run builds "
-                       f"{ {k: ncfg.to_dict()[k] for k in diff} } (--arch/--hidden/--features/--layers must match)")
-    net.load_state_dict(start.state_dict())
+                       f"{ {k: want[k] for k in diff} } (--arch/--hidden/--features/--layers/--inputs must match)")
+    state = start.state_dict()
+    net.load_state_dict(v3_state_from_v2(state, ncfg.arch) if v2_to_v3 else state)
+
+
+def v3_state_from_v2(state: dict, arch: str, noise_dbw: float | None = None) -> dict:
+    """Weights of a v2 net re-expressed for v3 inputs, exactly equal to the v2 net wherever every UT's
+    noise is ``noise_dbw`` (default: the world's, :class:`constellation.channel.ChannelConfig`).
+
+    Link row slots (:mod:`agents.nets.features`) [.., 4: noise, 5: power, 6: beta, ..]: v2 has
+    n = (sigma^2_dB - NOISE_DB0)/10, p = P_dB/10, b = (beta_dB - BETA_DB0)/10; v3 has
+    q = (P_dB + beta_dB - sigma^2_dB - SNR_DB0)/10, p, r = (beta_dB - mean_k beta_dB)/10. With
+    n0 = (noise_dbw - NOISE_DB0)/10 and c = (SNR_DB0 + NOISE_DB0 - BETA_DB0)/10, b = q - p + n0 + c at that
+    noise, so W_q = W_b, W_p -= W_b, W_r = 0, bias += W_n n0 + W_b (n0 + c).
+    Other-satellite rows [.., 4: noise, ..]: v2 n = v3 relative noise + n0 (equal noise): bias += W_n n0."""
+    from agents.nets.features import BETA_DB0, NOISE_DB0, SNR_DB0
+    from constellation.channel import ChannelConfig
+
+    n0 = ((ChannelConfig().noise_dbw if noise_dbw is None else noise_dbw) - NOISE_DB0) / 10.0
+    shift = (SNR_DB0 + NOISE_DB0 - BETA_DB0) / 10.0
+    out = dict(state)
+    link = {"cen": ("ten",), "dec": ("loc",)}[arch]
+    for prefix in link + (("oth",) if arch == "dec" else ()):
+        w = state[f"{prefix}.inp.weight"].double().clone()
+        bias = state[f"{prefix}.inp.bias"].double().clone()
+        if prefix in link:
+            w_n, w_b = w[:, 4].clone(), w[:, 6].clone()
+            bias += w_n * n0 + w_b * (n0 + shift)
+            w[:, 4], w[:, 5], w[:, 6] = w_b, w[:, 5] - w_b, 0.0
+        else:
+            bias += w[:, 4] * n0
+        out[f"{prefix}.inp.weight"] = w.to(state[f"{prefix}.inp.weight"].dtype)
+        out[f"{prefix}.inp.bias"] = bias.to(state[f"{prefix}.inp.bias"].dtype)
+    return out
+
+
+def _net_config_dict(d) -> dict | None:
+    """A stored net config with today's defaults filled in (files written before a field existed,
+    e.g. ``inputs``, hold the default's meaning); None if it is not a valid config."""
+    try:
+        return NetConfig.from_dict(d).to_dict()
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _parent_record(cfg) -> dict | None:
@@ -325,11 +399,15 @@ def _parent_record(cfg) -> dict | None:
 
 
 def _data_record(cfg) -> dict:
+    if getattr(cfg, "worlds", "walker") == "mixed":
+        from agents.nets.worlds import mixed_record
+        return mixed_record(cfg.data_seed)
     extra = getattr(cfg, "extra_train_drops", 0)
     return {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
             **({"train_extra": [cfg.drops, cfg.drops + extra]} if extra else {}),
             "val": [int(0.7 * cfg.drops), int(0.9 * cfg.drops)], "test": [int(0.9 * cfg.drops), cfg.drops],
-            "source": "constellation.scenario.World(WorldConfig(S, K)).draw_drops(n, data_seed, first=i)"}
+            "selection": getattr(cfg, "selection", "connected"),
+            "source": "agents.nets.dataset.drop_world(S, K, selection).draw_drops(n, data_seed, first=i)"}
 
 
 def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=None) -> dict:

@@ -3,9 +3,12 @@
 ``summary.json`` (also ``satcoop run --json``)::
 
     {"schemes": [{"scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
-                  "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
-     "events": [...], "config": {...}, "constellation": {...}, "complete": bool, "simulated_s": float}
+                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
+     "events": [...], "config": {...}, "constellation": {...}, "warnings": [...], "complete": bool,
+     "simulated_s": float}
 
+``fallback_share`` and ``warnings`` (a centralized lane on the fallback for more than half its updates,
+with the cause; element sets propagated far from their epochs): :mod:`agents.live.coop_report`.
 ``complete`` is false when the episode was cut short (SIGINT / SIGTERM): every figure is then over the
 ``simulated_s`` seconds reached, and the run folder keeps its ``PARTIAL`` marker.
 
@@ -42,8 +45,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .coop_report import constellation_label, fallback_share, fallback_warnings
+
 SUMMARY_FIELDS = ("scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
-                  "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s")
+                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s")
 
 
 def messages_frame(bus, meta: dict) -> pd.DataFrame:
@@ -76,13 +81,15 @@ def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
             "sum_rate_mean_bps_hz": float(by_region.mean()) if len(by_region) else float("nan"),
             "precoder_age_mean_s": float(ages.mean()) if ages.size else float("nan"),
             "missed_update_share": float(missed / total) if total else float("nan"),
+            "fallback_share": fallback_share(episode, name),
             "isl_payload_bits_per_update": float(mm["payload_bits"].sum() / n_updates),
             "isl_link_bits_per_update": float(mm["link_bits"].sum() / n_updates),
             "isl_bits_per_s": float(mm["link_bits"].sum() / duration),
         })
     # undefined figures (e.g. no update period completed: no missed share) are null, never NaN (valid JSON)
+    warnings = list(getattr(episode.world, "warnings", [])) + fallback_warnings(episode, messages, rows)
     return {"schemes": _jsonable(rows), "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json"),
-            "constellation": _jsonable(episode.world.provenance),
+            "constellation": _jsonable(episode.world.provenance), "warnings": warnings,
             "complete": episode.ticks_done == episode.n_ticks, "simulated_s": float(duration)}
 
 
@@ -100,14 +107,15 @@ def _jsonable(x):
 
 
 def format_table(summary: dict) -> str:
-    head = (f"{'scheme':<12} {'sum rate':>10} {'age':>8} {'missed':>7} {'payload':>12} {'link bits':>12} "
-            f"{'ISL':>10}\n{'':<12} {'bit/s/Hz':>10} {'s':>8} {'share':>7} {'bit/update':>12} {'bit/update':>12} "
-            f"{'kbit/s':>10}")
+    head = (f"{'scheme':<12} {'sum rate':>10} {'age':>8} {'missed':>7} {'fallback':>8} {'payload':>12} "
+            f"{'link bits':>12} {'ISL':>10}\n{'':<12} {'bit/s/Hz':>10} {'s':>8} {'share':>7} {'share':>8} "
+            f"{'bit/update':>12} {'bit/update':>12} {'kbit/s':>10}")
     lines = [head]
     for r in summary["schemes"]:
         f = lambda v, fmt: ("nan" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, fmt))
         lines.append(f"{r['scheme']:<12} {f(r['sum_rate_mean_bps_hz'], '10.2f')} {f(r['precoder_age_mean_s'], '8.3f')} "
-                     f"{f(r['missed_update_share'], '7.3f')} {f(r['isl_payload_bits_per_update'], '12.0f')} "
+                     f"{f(r['missed_update_share'], '7.3f')} {f(r.get('fallback_share'), '8.3f')} "
+                f"{f(r['isl_payload_bits_per_update'], '12.0f')} "
                      f"{f(r['isl_link_bits_per_update'], '12.0f')} {f(r['isl_bits_per_s'] / 1e3, '10.2f')}")
     return "\n".join(lines)
 
@@ -155,7 +163,7 @@ def plot_sum_rate(result, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     steps = result.steps[result.steps["region"] == 0]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(9.5, 4))
     for i, (name, st) in enumerate(steps.groupby("scheme", sort=False)):
         ax.plot(st["t_s"], st["sum_rate_bps_hz"], lw=1.0, label=name, color=f"C{i}")
     first = steps.drop_duplicates("tick")
@@ -174,16 +182,35 @@ def plot_sum_rate(result, path: Path) -> None:
             i = j + 1
         else:
             i += 1
+    _shade_fallback(ax, steps, dt)
     for ev in result.summary["events"]:
         if ev["type"] == "handover" and ev.get("region", 0) == 0:
             ax.axvline(ev["t_s"], color="k", ls=":", lw=0.8)
     ax.set_xlabel("episode time (s)")
     ax.set_ylabel("sum rate (bit/s/Hz)")
-    ax.set_title("live episode, region 0 (dotted: handover)", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    cfg = result.summary["config"]
+    reg = (result.info.get("regions") or [{}])[0]
+    centre = (f"centre ({reg['center_lat_deg']:.2f}, {reg['center_lon_deg']:.2f}) deg" if "center_lat_deg" in reg
+              else "region 0")
+    ax.set_title(f"{constellation_label(result.summary.get('constellation') or {})}, {centre}, seed {cfg['seed']}"
+                 "\nlive episode, region 0 (dotted: handover)", fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
+
+
+def _shade_fallback(ax, steps, dt: float) -> None:
+    """Hatch the ticks where some satellite of a centralized lane serves the fallback scheme."""
+    fb = steps.groupby("tick").agg(t=("t_s", "first"), fb=("source", lambda col: any(
+        "fallback" in list(x) for x in col if isinstance(x, (list, tuple, np.ndarray)))))
+    if not len(fb) or not fb["fb"].any():
+        return
+    on, tt = fb["fb"].to_numpy(bool), fb["t"].to_numpy(float)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
+    for k, (a, b) in enumerate(zip(edges[::2], edges[1::2])):
+        ax.axvspan(tt[a], tt[b - 1] + dt, facecolor="none", edgecolor="tab:red", hatch="//", lw=0, alpha=0.35,
+                   zorder=0, label="centralized lane on the fallback" if k == 0 else None)
 
 
 def plot_overhead(summary: dict, path: Path) -> None:
@@ -195,7 +222,9 @@ def plot_overhead(summary: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     vals = [r["isl_link_bits_per_update"] / 1e3 for r in rows]
     bars = ax.bar([r["scheme"] for r in rows], vals, color=[f"C{i}" for i in range(len(rows))])
-    ax.bar_label(bars, labels=[f"{v:.1f}" for v in vals], fontsize=7)
+    fb = [r.get("fallback_share") or 0.0 for r in rows]          # say when a lane served its fallback instead
+    ax.bar_label(bars, labels=[f"{v:.1f}" + (f"\nfallback {f:.0%}" if f > 0 else "") for v, f in zip(vals, fb)],
+                 fontsize=7)
     ax.set_ylabel("ISL link kbit per update")
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()

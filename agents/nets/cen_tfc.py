@@ -21,7 +21,7 @@ from torch import nn
 from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cfr import cfr, cfr_flops, g_out
-from .features import d_cen, lag_count, link_features, upa_cosines
+from .features import INPUTS, d_cen, lag_inputs, link_features, upa_cosines
 from .layers import FDA, TEN
 
 __all__ = ["NetConfig", "CenTFC"]
@@ -35,7 +35,9 @@ class NetConfig:
     ``heads`` of the MDI attention, ``dropout`` of the FDA. ``receiver``: Cen "mmse" (default:
     the returned receive vectors are the closed form (23) at the recovered p, which the central
     satellite can evaluate) or "predicted" (the net's b, as in the paper); Dec "ia" (default:
-    :func:`.cfr.interference_aware_receivers`, from s's sCSI and the others' SSI) or "predicted"."""
+    :func:`.cfr.interference_aware_receivers`, from s's sCSI and the others' SSI) or "predicted".
+    ``inputs``: the input version, "v2" (the shipped weights; files without the field are v2) or
+    "v3" (scale-invariant: beta over the noise and a per-drop scale, :mod:`.features`)."""
 
     arch: str = "cen"
     m: int = 64
@@ -49,8 +51,11 @@ class NetConfig:
     heads: int = 4
     dropout: float = 0.0
     receiver: str = ""
+    inputs: str = "v2"
 
     def __post_init__(self):
+        if self.inputs not in INPUTS:
+            raise ValueError(f"NetConfig.inputs must be one of {INPUTS}, got {self.inputs!r}")
         if self.arch not in ("cen", "dec"):
             raise ValueError(f"NetConfig.arch must be 'cen' or 'dec', got {self.arch!r}")
         allowed = ("mmse", "predicted") if self.arch == "cen" else ("ia", "predicted")
@@ -103,7 +108,7 @@ class CenTFC(nn.Module):
         lags = cos_g is not None
         self.last_used_lags = lags
         x = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=self.ten.inp.weight.dtype, lags=lags,
-                          g_cosines=cos_g)
+                          g_cosines=cos_g, inputs=c.inputs)
         return self.fda(self.ten(x))
 
     def forward(self, problem: PrecodingProblem) -> tuple[Precoders, dict]:
@@ -112,11 +117,11 @@ class CenTFC(nn.Module):
     def flops(self, s: int, k: int, lags: bool | None = None) -> int:
         """Real flops of one forward pass + recovery for S satellites and K UTs (network layers
         counted from their shapes: 2 per multiply-add, plus activations/normalisations; input
-        feature construction 8 per complex product (g g^H: M^2 entries, or its L lags); CFR as
+        feature construction 8 per complex product (g g^H: M^2 entries, or its L // 2 + 1 lags >= 0); CFR as
         :func:`.cfr.cfr_flops`). ``lags``: input in lag form (default: as :attr:`use_lags`)."""
         c = self.config
         lags = self.use_lags if lags is None else lags
-        big = lag_count(c.sat_upa) if lags else c.m * c.m
+        big = lag_inputs(c.sat_upa) if lags else c.m * c.m
         feats = s * k * 8 * (big + c.n * c.n)
         d_in = d_cen(c.m, c.n) - 2 * c.m * c.m + 2 * big
         return feats + self.ten.flops((s, k), d_in=d_in) + self.fda.flops(s * k) + cfr_flops(s, k, c.m, c.n)

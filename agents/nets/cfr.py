@@ -26,7 +26,7 @@ import math
 import torch
 
 from agents.precoding.problem import PrecodingProblem, Precoders
-from agents.precoding.wmmse import recover_precoders, update_receivers
+from agents.precoding.wmmse import recover_span, update_receivers
 
 __all__ = ["g_out", "cfr", "cfr_flops", "rescale_to_budget", "interference_aware_receivers"]
 
@@ -73,15 +73,21 @@ def cfr(problem: PrecodingProblem, c: torch.Tensor, receiver: str = "predicted",
         bvec = _unit(problem.d0 + torch.complex(c[..., 5:5 + n], c[..., 5 + n:5 + 2 * n]).to(problem.dtype), problem.d0)
     else:
         bvec = b.to(problem.dtype)
-    p = recover_precoders(problem, w, u.to(problem.dtype), lam, rho, bvec)
-    p = rescale_to_budget(p, problem.power_w)
-    b_out = update_receivers(problem, p) if receiver == "mmse" else bvec
+    q, y = recover_span(problem, w, u.to(problem.dtype), lam, rho, bvec)         # p_s = Q Y_s, (26)
+    y = rescale_to_budget(y.transpose(-2, -1), problem.power_w).transpose(-2, -1)   # ||p_s|| = ||Y_s||
+    p = (q @ y).transpose(-2, -1)
+    if receiver == "mmse":                          # p_{s,m}^H g_{s,k} = y_m^H Rg_k: R-wide, not M-wide
+        gain = torch.einsum("bsrm,bsrk->bsmk", y.conj(), problem.steering_qr[1])
+        b_out = update_receivers(problem, p, gain=gain)
+    else:
+        b_out = bvec
     return Precoders(p=p, b=b_out), {"w": w, "u": u, "lam": lam, "rho": rho, "b": bvec}
 
 
 def _unit(v: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
-    nrm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
-    return torch.where(nrm > 1e-12, v / nrm.clamp_min(1e-12), fallback)
+    """v / ||v|| along the last axis, ``fallback`` where ||v|| <= 1e-12 (no NaN gradient there either)."""
+    nrm2 = (v.real.square() + v.imag.square()).sum(-1, keepdim=True)     # (vector_norm is slow on complex)
+    return torch.where(nrm2 > 1e-24, v / nrm2.clamp_min(1e-24).sqrt(), fallback)
 
 
 def interference_aware_receivers(problem: PrecodingProblem, c: torch.Tensor, d0_oth: torch.Tensor,

@@ -33,7 +33,7 @@ from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cen_tfc import NetConfig
 from .cfr import cfr, cfr_flops, g_out, interference_aware_receivers
-from .features import d_cen, d_oth, lag_count, link_features, ssi_features, upa_cosines
+from .features import d_cen, d_oth, lag_inputs, link_features, ssi_features, upa_cosines
 from .layers import FDA, MDI, TEN
 
 __all__ = ["OthersView", "DecTFC", "dec_tfc_local", "others_index"]
@@ -133,9 +133,10 @@ class DecTFC(nn.Module):
         cos_g = upa_cosines(problem.g, c.sat_upa, c.spacing_wl) if self.use_lags else None
         lags = cos_g is not None
         self.last_used_lags = lags
-        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags, g_cosines=cos_g)
+        x_loc = link_features(problem, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags, g_cosines=cos_g,
+                              inputs=c.inputs)
         rows = ssi_features(problem.g, problem.d0, problem.noise_w, problem.power_w, c.sat_upa, c.ut_upa, c.spacing_wl,
-                            dtype=dt, lags=lags, g_cosines=cos_g)
+                            dtype=dt, lags=lags, g_cosines=cos_g, inputs=c.inputs)
         h_rows = self.oth.embed(rows)                 # the input Linear acts per (t, m) row: embed once, gather per s
         if s > 1:
             idx = others_index(s)
@@ -170,7 +171,7 @@ class DecTFC(nn.Module):
         lags = cos_oth is not None
         self.last_used_lags = lags
         x_loc = link_features(local, c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags,
-                              g_cosines=cos_loc if lags else None)
+                              g_cosines=cos_loc if lags else None, inputs=c.inputs)
         o = others.g.shape[1]
         if o == 0:
             h_oth = torch.zeros((b, 1, 1, k, c.d_hidden), dtype=dt)
@@ -179,7 +180,8 @@ class DecTFC(nn.Module):
         else:
             pw = torch.where(others.mask, others.power_w.to(local.power_w.dtype), torch.ones_like(others.power_w, dtype=local.power_w.dtype))
             rows = ssi_features(og, others.d0.to(local.dtype), local.noise_w, pw,
-                                c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags, g_cosines=cos_oth)
+                                c.sat_upa, c.ut_upa, c.spacing_wl, dtype=dt, lags=lags, g_cosines=cos_oth,
+                                inputs=c.inputs)
             rows = tuple(torch.where(others.mask[:, :, None, None], r, torch.zeros_like(r)) for r in rows[:2]) + rows[2:]
             h_oth = self.oth.embed(rows)[:, None]
             mk = others.mask[:, None, :]
@@ -194,7 +196,7 @@ class DecTFC(nn.Module):
         :meth:`agents.nets.cen_tfc.CenTFC.flops` (``lags``: input in lag form, default :attr:`use_lags`)."""
         c = self.config
         lags = self.use_lags if lags is None else lags
-        big = lag_count(c.sat_upa) if lags else c.m * c.m
+        big = lag_inputs(c.sat_upa) if lags else c.m * c.m
         o = max(others, 1)
         feats = (1 + o) * k * 8 * (big + c.n * c.n)
         shrink = 2 * c.m * c.m - 2 * big

@@ -18,6 +18,20 @@ Scalars enter in dB with fixed affine normalisations (constants below, not fitte
 ``(10 log10 beta - BETA_DB0)/10``, ``10 log10 kappa / 10`` (clipped to [-3, 6]),
 ``(10 log10 sigma^2 - NOISE_DB0)/10``, ``P_dBW/10``.
 
+Input versions (``NetConfig.inputs``). "v2" (the shipped weights): as above. "v3": no feature
+carries an absolute scale of the world (path loss and noise power change with altitude and
+elevation). The three scalar slots of a link row become
+``(10 log10(P_s beta_{s,k} / sigma_k^2) - SNR_DB0)/10`` (the link's SNR at full power: beta over
+the noise, in place of sigma^2), ``P_dBW/10`` (the budget, a user setting, unchanged) and
+``10 log10(beta_{s,k} / geomean_k beta_{s,k})/10`` (the link's gain relative to satellite s's own
+per-drop scale, its geometric mean over the UTs, in place of beta); an other-satellite row's noise
+slot becomes ``10 log10(sigma_k^2 / geomean_k sigma_k^2)/10`` (relative to the drop's scale). R_ut
+and g g^H are already divided by beta. So multiplying every beta and every sigma^2 by one factor
+leaves the v3 input, hence the precoders, unchanged -- as it leaves the ergodic rate (16) (both
+SINR terms scale alike; the CFR's rho and lam scale alike and the budget rescaling removes it).
+Each scale is per satellite (its own links, the UTs' noise): the decentralized net needs no CSI of
+the others for it, and the rows stay equivariant.
+
 Decentralized inputs for satellite s: local rows as above (A_loc, R_loc, B_loc), and per
 other satellite t != s and UT m the SSI-derivable row (44):
 ``[A_oth (6), Re/Im vec(N d0 d0^H), Re/Im vec(M g g^H)]`` -- the steering vectors of t
@@ -31,10 +45,12 @@ returned as a pair (small, big) whose concatenation is the input row: small = [A
 (8 + 2N^2) or [A_oth, d0 d0^H part] (6 + 2N^2), big = the 2M^2 satellite-side block; Re and Im
 interleaved per matrix entry (a fixed reordering of (28)/(44), free for the input Linear, and
 it avoids copying the 8k-wide rows). With ``lags=True`` (steering vectors that are exact UPA
-responses, :func:`is_upa`) the big block is given as its L = (2nx-1)(2ny-1) distinct entries
-(v v^H of a UPA response depends only on the index lag) plus the map of the 2M^2 features onto
-them; :meth:`agents.nets.layers.TEN.embed` then sums the input weights per lag -- the same
-linear map, exactly, at 2L instead of 2M^2 inputs (225 vs 4096 complex entries for 8 x 8).
+responses, :func:`is_upa`) the big block is given by its L = (2nx-1)(2ny-1) distinct entries
+(v v^H of a UPA response depends only on the index lag), of which, v v^H being Hermitian, the
+L // 2 + 1 lags >= 0 (the others are their conjugates), plus the map of the 2M^2 features onto
+the lags; :meth:`agents.nets.layers.TEN.embed` then sums the input weights per lag and folds each
+conjugate pair -- the same linear map, exactly, at 2 (L // 2 + 1) instead of 2M^2 inputs (226 vs
+8192 for 8 x 8).
 """
 from __future__ import annotations
 
@@ -43,10 +59,13 @@ from functools import lru_cache
 
 import torch
 
-__all__ = ["direction_cosines", "upa_cosines", "is_upa", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0", "NOISE_DB0"]
+__all__ = ["direction_cosines", "upa_cosines", "is_upa", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0",
+           "NOISE_DB0", "SNR_DB0", "INPUTS"]
 
 BETA_DB0 = -130.0      # dB, centre of the beta normalisation (world drops span about -145 .. -110 dB)
 NOISE_DB0 = -150.0     # dBW, centre of the noise normalisation (-152 dBW per 30 kHz subcarrier)
+SNR_DB0 = 20.0         # dB, centre of the v3 link-SNR normalisation (beta P / sigma^2 at 0 dBW: about 5 .. 40 dB)
+INPUTS = ("v2", "v3")  # input versions (module docstring)
 
 
 def d_cen(m: int, n: int) -> int:
@@ -115,6 +134,11 @@ def lag_count(upa: tuple[int, int]) -> int:
     return (2 * upa[0] - 1) * (2 * upa[1] - 1)
 
 
+def lag_inputs(upa: tuple[int, int]) -> int:
+    """L // 2 + 1: the lags >= 0 the net's input reads (the others are their conjugates)."""
+    return lag_count(upa) // 2 + 1
+
+
 def upa_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5):
     """Direction cosines [..., 2] of ``a [..., nx*ny]`` if every vector is a UPA response (up to a
     common phase): reconstructed from its direction cosines within ``rtol``; else None.
@@ -125,11 +149,11 @@ def upa_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, 
         return u
     ax = torch.exp(-2j * math.pi * spacing_wl * u[..., 0, None] * torch.arange(nx, dtype=a.real.dtype))
     ay = torch.exp(-2j * math.pi * spacing_wl * u[..., 1, None] * torch.arange(ny, dtype=a.real.dtype))
-    rec = (ax[..., :, None] * ay[..., None, :]).reshape(*a.shape[:-1], nx * ny) / math.sqrt(nx * ny)
     ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
-    err = torch.view_as_real(rec.to(a.dtype) * ph - a)
-    ok = bool(((err[..., 0] ** 2 + err[..., 1] ** 2) <= (rtol / math.sqrt(nx * ny)) ** 2).all())
-    return u if ok else None
+    ax = ax.to(a.dtype) * (ph / math.sqrt(nx * ny))            # common phase and norm on the nx-wide factor
+    err = ax[..., :, None] * ay.to(a.dtype)[..., None, :] - a.reshape(*a.shape[:-1], nx, ny)
+    worst = (err.real.square() + err.imag.square()).amax()
+    return u if bool(worst <= (rtol / math.sqrt(nx * ny)) ** 2) else None
 
 
 def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5) -> bool:
@@ -139,8 +163,11 @@ def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol:
 
 
 def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch.dtype,
-               cosines: torch.Tensor | None = None, spacing_wl: float = 0.5) -> torch.Tensor:
+               cosines: torch.Tensor | None = None, spacing_wl: float = 0.5, half: bool = False) -> torch.Tensor:
     """Re/Im (interleaved) of the L distinct entries of scale v v^H of UPA responses, [..., 2L].
+    ``half``: only the lags c..L-1, c = L // 2 (the zero lag and one of each conjugate pair:
+    lag L-1-l is the conjugate of lag l), [..., 2 (c + 1)] -- all the net's input Linear needs
+    (:func:`agents.nets.layers.fold_lag_weights`).
 
     With ``cosines`` (the direction cosines of v, :func:`upa_cosines`) the entries come from the
     closed form scale/M exp(-j 2 pi d (di u_x + dj u_y)) of lag (di, dj) (lag order of
@@ -151,19 +178,42 @@ def _lag_feats(v: torch.Tensor, upa: tuple[int, int], scale: float, dtype: torch
         rdt = torch.float64 if dtype == torch.float64 else torch.float32
         u = cosines.to(torch.float64)
         w = -2.0 * math.pi * spacing_wl
-        px = w * u[..., 0, None] * torch.arange(-(nx - 1), nx, dtype=torch.float64)        # phases, float64
+        px = w * u[..., 0, None] * torch.arange(0 if half else -(nx - 1), nx, dtype=torch.float64)   # phases, float64
         py = w * u[..., 1, None] * torch.arange(-(ny - 1), ny, dtype=torch.float64)
         if rdt != torch.float64:         # reduce to [-pi, pi) before rounding: ~2e-7 rad in float32, not ~2e-6
             px, py = (torch.remainder(a + math.pi, 2 * math.pi) - math.pi for a in (px, py))
         one = torch.ones((), dtype=rdt)
-        ex = torch.polar(one.expand(*u.shape[:-1], 2 * nx - 1), px.to(rdt))
+        ex = torch.polar(one.expand(*u.shape[:-1], px.shape[-1]), px.to(rdt))
         ey = torch.polar(one.expand(*u.shape[:-1], 2 * ny - 1), py.to(rdt))
-        o = (ex * (scale / (nx * ny)))[..., :, None] * ey[..., None, :]                 # [..., 2nx-1, 2ny-1]
+        o = (ex * (scale / (nx * ny)))[..., :, None] * ey[..., None, :]                 # [..., 2nx-1 or nx, 2ny-1]
+        o = o.reshape(*u.shape[:-1], -1)
+        if half:                         # row di = 0 starts at lag c = (nx-1)(2ny-1) + ny-1: drop its dj < 0
+            o = o[..., ny - 1:]
         return torch.view_as_real(o).reshape(*u.shape[:-1], -1).to(dtype)
     _, rep_p, rep_q = upa_lags(*upa)
+    if half:
+        c = rep_p.shape[0] // 2
+        rep_p, rep_q = rep_p[c:], rep_q[c:]
     v = v.to(_complex(dtype))
     o = (v[..., rep_p] * scale) * v[..., rep_q].conj()
     return torch.view_as_real(o).reshape(*o.shape[:-1], -1)
+
+
+def _check_inputs(inputs: str) -> None:
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
+
+
+def _scalar_slots(problem, inputs: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The three scale-carrying slots [B,S,K] of a link row (noise, power, beta), in the problem's real dtype."""
+    bsz, s, k = problem.shape[:3]
+    power_db = _db(problem.power_w)[:, :, None].expand(bsz, s, k)
+    beta_db = _db(problem.beta)
+    if inputs == "v2":
+        noise = ((_db(problem.noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, s, k)
+        return noise, power_db / 10.0, (beta_db - BETA_DB0) / 10.0
+    snr = (power_db + beta_db - _db(problem.noise_w)[:, None, :] - SNR_DB0) / 10.0
+    return snr, power_db / 10.0, (beta_db - beta_db.mean(-1, keepdim=True)) / 10.0
 
 
 def _matrix_feats(a: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -178,35 +228,41 @@ def _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl, g_cosines=None):
 
 
 def link_features(problem, sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
-                  dtype: torch.dtype = torch.float32, lags: bool = False, g_cosines: torch.Tensor | None = None):
+                  dtype: torch.dtype = torch.float32, lags: bool = False, g_cosines: torch.Tensor | None = None,
+                  inputs: str = "v2"):
     """Centralized / local input (28) as (small [B,S,K,8+2N^2] = [A, B, R_ut], big [B,S,K,2M^2] = R_sat), float32.
     ``g_cosines``: the direction cosines of g from :func:`upa_cosines` (not None: g are UPA
-    responses), reused for A and for the closed-form lag block."""
+    responses), reused for A and for the closed-form lag block. ``inputs``: "v2" or "v3" (module docstring)."""
+    _check_inputs(inputs)
     bsz, s, k, m, n = problem.shape
     ang = _angle_feats(problem.g, problem.d0, sat_upa, ut_upa, spacing_wl, g_cosines).to(dtype)
-    noise = ((_db(problem.noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, s, k).to(dtype)
-    power = (_db(problem.power_w) / 10.0)[:, :, None].expand(bsz, s, k).to(dtype)
+    noise, power, beta_f = (x.to(dtype) for x in _scalar_slots(problem, inputs))
     beta = problem.beta
     r_ut = problem.r_ut / beta.clamp_min(1e-300).to(problem.dtype)[..., None, None] * n
-    b_feats = torch.stack([(_db(beta) - BETA_DB0) / 10.0, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0)], -1).to(dtype)
+    b_feats = torch.stack([beta_f, (_db(problem.kappa) / 10.0).clamp(-3.0, 6.0).to(dtype)], -1)
     small = torch.cat([ang, noise[..., None], power[..., None], b_feats, _matrix_feats(r_ut, dtype)], -1)
     if lags:        # exact for UPA steering vectors: the big block as its L distinct lags (+ their feature map)
-        return small, _lag_feats(problem.g, sat_upa, float(m), dtype, g_cosines, spacing_wl), upa_lags(*sat_upa)[0]
+        return small, _lag_feats(problem.g, sat_upa, float(m), dtype, g_cosines, spacing_wl, half=True), \
+            upa_lags(*sat_upa)[0]
     return small, _outer_feats(problem.g, float(m), dtype)
 
 
 def ssi_features(g: torch.Tensor, d0: torch.Tensor, noise_w: torch.Tensor, power_w: torch.Tensor,
                  sat_upa: tuple[int, int], ut_upa: tuple[int, int], spacing_wl: float = 0.5,
-                 dtype: torch.dtype = torch.float32, lags: bool = False, g_cosines: torch.Tensor | None = None):
+                 dtype: torch.dtype = torch.float32, lags: bool = False, g_cosines: torch.Tensor | None = None,
+                 inputs: str = "v2"):
     """Other-satellite rows (44) as (small [B,T,K,6+2N^2] = [A_oth, d0 d0^H], big [B,T,K,2M^2] = g g^H), float32, from SSI-derivable
     quantities only: steering vectors ``g [B,T,K,M]``, ``d0 [B,T,K,N]``, UT noise ``noise_w [B,K]`` (W)
-    and budgets ``power_w [B,T]`` (W)."""
+    and budgets ``power_w [B,T]`` (W). ``inputs``: "v2" or "v3" (module docstring)."""
+    _check_inputs(inputs)
     bsz, t, k, m = g.shape
     n = d0.shape[-1]
     ang = _angle_feats(g, d0, sat_upa, ut_upa, spacing_wl, g_cosines).to(dtype)
-    noise = ((_db(noise_w) - NOISE_DB0) / 10.0)[:, None, :].expand(bsz, t, k).to(dtype)
+    noise_db = _db(noise_w)
+    noise = ((noise_db - NOISE_DB0) if inputs == "v2" else (noise_db - noise_db.mean(-1, keepdim=True))) / 10.0
+    noise = noise[:, None, :].expand(bsz, t, k).to(dtype)
     power = (_db(power_w) / 10.0)[:, :, None].expand(bsz, t, k).to(dtype)
     small = torch.cat([ang, noise[..., None], power[..., None], _outer_feats(d0, float(n), dtype)], -1)
     if lags:
-        return small, _lag_feats(g, sat_upa, float(m), dtype, g_cosines, spacing_wl), upa_lags(*sat_upa)[0]
+        return small, _lag_feats(g, sat_upa, float(m), dtype, g_cosines, spacing_wl, half=True), upa_lags(*sat_upa)[0]
     return small, _outer_feats(g, float(m), dtype)

@@ -32,7 +32,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["MDE", "MDI", "TEN", "FDA", "masked_mean"]
+__all__ = ["MDE", "MDI", "TEN", "FDA", "masked_mean", "fold_lag_weights"]
 
 
 def masked_mean(x: torch.Tensor, dims: tuple[int, ...], mask: torch.Tensor | None) -> torch.Tensor:
@@ -123,6 +123,24 @@ class MDI(nn.Module):
         return rows * (2 * 2 * n * d * d + 4 * n * d + 2 * d * d + 2 * 2 * d * d + 20 * d)
 
 
+def fold_lag_weights(w: torch.Tensor) -> torch.Tensor:
+    """Weights ``w [H, 2L]`` of the L lags of v v^H (Re, Im interleaved, lag order of
+    :func:`agents.nets.features.upa_lags`, L odd) folded onto the lags c..L-1, c = L // 2 (zero lag
+    first): v v^H is Hermitian, so lag L-1-l is the conjugate of lag l, and
+    ``w . x = w_fold . x[..., 2c:]`` with Re weights added and Im weights subtracted pairwise. The
+    same linear map at half the width (2 (c + 1) = 226 instead of 450 inputs for 8 x 8)."""
+    h, two_l = w.shape
+    n_lags = two_l // 2
+    if n_lags % 2 != 1:
+        raise ValueError(f"fold_lag_weights: the number of lags must be odd, got {n_lags}")
+    c = n_lags // 2
+    w = w.view(h, n_lags, 2)
+    pos, mir = w[:, c:], w[:, :c + 1].flip(1)                   # lag c + i and its mirror c - i
+    sign = torch.tensor([1.0, -1.0], dtype=w.dtype)
+    folded = torch.cat([pos[:, :1], pos[:, 1:] + mir[:, 1:] * sign], 1)
+    return folded.reshape(h, 2 * (c + 1))
+
+
 class TEN(nn.Module):
     """Tensor-equivariant network: Linear -> L x (MDE -> ReLU -> LN) -> Linear, equivariant over ``dims``."""
 
@@ -137,22 +155,28 @@ class TEN(nn.Module):
     def embed(self, x) -> torch.Tensor:
         """The input Linear; ``x`` a tensor or a pair (small, big) whose concatenation is the input
         (computed blockwise, without materialising the concatenation), or a triple (small, lags,
-        feat_map) with the big block in lag form (:func:`agents.nets.features.upa_lags`)."""
+        feat_map) with the big block in lag form (:func:`agents.nets.features.upa_lags`): all L lags
+        [..., 2L] or the lags >= 0 only [..., 2 (L // 2 + 1)] (what the feature builders give)."""
         if isinstance(x, tuple):
             small, big = x[0], x[1]
             ds = small.shape[-1]
             w = self.inp.weight
             w_big = w[:, ds:]
             if len(x) == 3:          # big given as lags: sum the weights of the features sharing a lag (exact)
-                w_big = self._lag_weights(w_big, big.shape[-1], x[2])
+                n_lags = (int(x[2].max()) + 2) // 2                    # L, from the feature map
+                w_big = self._lag_weights(w_big, n_lags, x[2])      # folded onto the lags >= 0 (fold_lag_weights)
+                if big.shape[-1] == 2 * n_lags:                      # every lag given: keep those >= 0
+                    big = big[..., 2 * (n_lags // 2):]
             return nn.functional.linear(small, w[:, :ds], self.inp.bias) + nn.functional.linear(big, w_big)
         return self.inp(x)
 
     def _lag_weights(self, w_big: torch.Tensor, n_lags: int, feat_map: torch.Tensor) -> torch.Tensor:
-        """Input weights summed per lag. Outside autograd (inference) the sum is cached and
+        """Input weights summed per lag and folded onto the lags >= 0 (:func:`fold_lag_weights`),
+        [d_hidden, 2 (L//2 + 1)]. Outside autograd (inference) they are cached and
         reused while the weight tensor is the same object at the same version (in-place
         updates: optimizer steps, ``load_state_dict``) and the feature map is the same object."""
-        summed = lambda: w_big.new_zeros((w_big.shape[0], n_lags)).index_add(1, feat_map, w_big)
+        summed = lambda: fold_lag_weights(
+            w_big.new_zeros((w_big.shape[0], 2 * n_lags)).index_add(1, feat_map, w_big))
         w = self.inp.weight
         if torch.is_grad_enabled() or w.is_inference():     # inference tensors keep no version counter
             return summed()

@@ -109,6 +109,16 @@ def optimal_multiplier(problem: PrecodingProblem, w, u, rho, b, method: str = "e
     return (lam, steps) if return_steps else lam
 
 
+def recover_span(problem: PrecodingProblem, w, u, lam, rho, b) -> tuple[torch.Tensor, torch.Tensor]:
+    """(26) in the span of each satellite's steering vectors: (Q [B,S,M,R], Y [B,S,R,K]) with
+    p_s = Q Y_s (columns: UTs), so ||p_s||_F = ||Y_s||_F and p_{s,m}^H g_{s,k} = y_m^H Rg_k
+    (g_s = Q Rg). Arguments as :func:`recover_precoders`."""
+    if rho is None:
+        rho = rho_weights(problem, w, u, b)
+    q, a_small, v_small = _span_system(problem, w, u, rho, b)
+    return q, apply_regularised_inverse(a_small, v_small, lam)
+
+
 def recover_precoders(problem: PrecodingProblem, w: torch.Tensor, u: torch.Tensor, lam: torch.Tensor,
                       rho: torch.Tensor | None, b: torch.Tensor, scale_to_power: bool = False) -> torch.Tensor:
     """Closed-form recovery (26): p [B,S,K,M] from low-dimensional variables.
@@ -124,10 +134,7 @@ def recover_precoders(problem: PrecodingProblem, w: torch.Tensor, u: torch.Tenso
     Shapes follow ``problem``: a single satellite's recovery (Dec-TFC-WM) is
     ``recover_precoders(problem.take(sats=[s]), ...)`` with that satellite's variables.
     """
-    if rho is None:
-        rho = rho_weights(problem, w, u, b)
-    q, a_small, v_small = _span_system(problem, w, u, rho, b)
-    y = apply_regularised_inverse(a_small, v_small, lam)
+    q, y = recover_span(problem, w, u, lam, rho, b)
     p = (q @ y).transpose(-2, -1)                                     # [B,S,K,M]
     if scale_to_power:
         pw = (p.abs() ** 2).sum((-2, -1))

@@ -131,3 +131,26 @@ def test_fine_tuning_stage_starts_from_its_parent_and_ships_every_stage(cache):
         train(_cfg(epochs=1, init=str(cache / "c" / "best.pt")), cache / "c", progress=False, log=lambda m: None,
               force=True)
     _cfg(lr=1e-6)                  # lr_min (1e-5 by default) only matters for the cosine schedule
+
+
+def test_mixed_worlds_v3_training_resumes_exactly_and_records_its_worlds(cache, monkeypatch):
+    import functools
+
+    from agents.nets import worlds
+    small = functools.partial(worlds.mixed_drops, shapes=((2, 4), (3, 6)), walkers=2, catalogs=0, per_cell=10)
+    monkeypatch.setattr(worlds, "mixed_drops", small)
+    kw = dict(worlds="mixed", inputs="v3", batch=4, schedule="cosine", lr_min=1e-4)
+    straight = train(_cfg(epochs=2, **kw), cache / "a", progress=False, log=lambda m: None)
+    train(_cfg(epochs=2, max_minutes=1e-6, **kw), cache / "b", progress=False, log=lambda m: None)   # stops after 1
+    resumed = train(_cfg(epochs=2, **kw), cache / "b", resume=True, progress=False, log=lambda m: None)
+    assert [h["val_wsr"] for h in resumed["history"]] == pytest.approx([h["val_wsr"] for h in straight["history"]],
+                                                                      rel=1e-9)
+    assert straight["net_config"]["inputs"] == "v3" and straight["data"]["kind"] == "mixed"
+    assert [w["kind"] for w in straight["data"]["worlds"]][:2] == ["walker", "walker"]
+    assert load_weights(cache / "a" / "best.pt").config.inputs == "v3"
+    from agents.experiments.train import _splits
+    train_set, val = _splits(_cfg(**kw), progress=False)             # 2 worlds x (8 train, 1 val) drops per shape
+    assert [len(t) for t in train_set] == [16, 16] and [len(v) for v in val] == [2, 2]
+    assert [t.shape[1:3] for t in train_set] == [(2, 4), (3, 6)]
+    with pytest.raises(ValueError, match="worlds"):
+        train(_cfg(epochs=2, **{**kw, "worlds": "walker"}), cache / "b", resume=True, progress=False)

@@ -219,3 +219,124 @@ def test_cached_lag_weights_follow_the_weights(world_problem, small_config):
 def _grad_outputs(net, prob):
     with torch.enable_grad():
         return net.outputs(prob).detach()
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_v3_inputs_are_equivariant(world_problem, arch):
+    from agents.nets.cen_tfc import NetConfig
+    net = random_net(NetConfig(arch=arch, d_hidden=16, features=16, layers=2, heads=2, inputs="v3"))
+    (_cen_equivariance if arch == "cen" else _dec_symmetries)(net, world_problem)
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_v3_precoders_invariant_to_a_common_scale_of_betas_and_noise(world_problem, arch):
+    """(16) depends on beta and sigma^2 only through their ratio: multiplying every beta and every
+    noise power by one factor (another altitude, another noise figure) leaves the rate of given
+    precoders unchanged, and the v3 net's precoders too. v2 (dB features with fixed centres) is not."""
+    import dataclasses
+
+    from agents.nets.cen_tfc import NetConfig
+    from agents.precoding.rates import ergodic_rates
+    prob = world_problem(3, 5, power_dbw=5.0)
+    outs = {}
+    for inputs in ("v2", "v3"):
+        net = random_net(NetConfig(arch=arch, d_hidden=16, features=16, layers=2, heads=2, inputs=inputs)).double()
+        for factor in (1.0, 1e3, 10 ** -2.5):
+            scaled = dataclasses.replace(prob, beta=prob.beta * factor, noise_w=prob.noise_w * factor)
+            with torch.no_grad():
+                outs[inputs, factor] = (scaled, net(scaled)[0])
+    for factor in (1e3, 10 ** -2.5):
+        ref, got = outs["v3", 1.0][1], outs["v3", factor][1]
+        assert torch.allclose(got.p, ref.p, rtol=0, atol=1e-12 * ref.p.abs().max().item())
+        assert torch.allclose(got.b, ref.b, rtol=0, atol=1e-12)
+        assert (outs["v2", factor][1].p - outs["v2", 1.0][1].p).abs().max() > 1e-3 * ref.p.abs().max()
+        gen = lambda: torch.Generator().manual_seed(3)
+        r_ref = ergodic_rates(prob, ref, samples=32, generator=gen()).wsr
+        r_got = ergodic_rates(outs["v3", factor][0], got, samples=32, generator=gen()).wsr
+        assert torch.allclose(r_got, r_ref, rtol=1e-10)
+
+
+def test_v3_on_board_entry_point_equals_batched_row(world_problem):
+    from agents.nets.cen_tfc import NetConfig
+    net = random_net(NetConfig(arch="dec", d_hidden=16, features=16, layers=2, heads=2, inputs="v3")).double()
+    prob = world_problem(3, 5)
+    with torch.no_grad():
+        full, _ = net(prob)
+        own = dec_tfc_local(net, prob.take(sats=[1]), OthersView.from_problem(prob, 1))
+    assert torch.allclose(own.p[:, 0], full.p[:, 1], rtol=0, atol=1e-12 * full.p.abs().max().item())
+
+
+def test_net_config_inputs_default_and_bad_value():
+    from agents.nets.cen_tfc import NetConfig
+    old = NetConfig(arch="cen").to_dict()
+    del old["inputs"]                                   # a weights file written before the field
+    assert NetConfig.from_dict(old).inputs == "v2"
+    with pytest.raises(ValueError, match="inputs"):
+        NetConfig(arch="cen", inputs="v9")
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_v2_weights_re_expressed_for_v3_give_the_v2_precoders(world_problem, arch):
+    """The warm start of a v3 run from v2 weights (``--init``) is the v2 net, exactly, at the world's noise."""
+    import dataclasses
+
+    from agents.experiments.train import v3_state_from_v2
+    from agents.nets.schemes import load_net, shipped_weights
+    from agents.nets.weights import build_net
+    v2 = load_net(shipped_weights(arch))
+    v3 = build_net(dataclasses.replace(v2.config, inputs="v3")).double().eval()
+    v3.load_state_dict(v3_state_from_v2(v2.state_dict(), arch))
+    for p in (-10.0, 10.0):
+        prob = world_problem(3, 6, power_dbw=p)
+        with torch.no_grad():
+            a, b = v2(prob)[0], v3(prob)[0]
+        assert torch.allclose(b.p, a.p, rtol=0, atol=1e-9 * a.p.abs().max().item())
+    with torch.no_grad():                  # at another noise power the two differ (v3 sees the SNR, v2 the dB values)
+        loud = dataclasses.replace(prob, noise_w=prob.noise_w * 10.0)
+        assert (v3(loud)[0].p - v2(loud)[0].p).abs().max() > 1e-4 * a.p.abs().max()
+
+
+def test_folded_lag_input_is_the_same_linear_map(world_problem):
+    """v v^H is Hermitian: the input Linear over all L lags equals the folded one over the lags >= 0."""
+    from agents.nets.features import _lag_feats, lag_count, lag_inputs, upa_cosines
+    from agents.nets.layers import fold_lag_weights
+    prob = world_problem(3, 5)
+    cos = upa_cosines(prob.g, (8, 8))
+    full = _lag_feats(prob.g, (8, 8), 64.0, torch.float64, cosines=cos)
+    half = _lag_feats(prob.g, (8, 8), 64.0, torch.float64, cosines=cos, half=True)
+    c = lag_count((8, 8)) // 2
+    assert half.shape[-1] == 2 * lag_inputs((8, 8)) == 226
+    assert torch.equal(half, full[..., 2 * c:])
+    gathered = _lag_feats(prob.g, (8, 8), 64.0, torch.float64, half=True)          # the gather path
+    assert torch.allclose(gathered, half, rtol=0, atol=1e-12)
+    w = torch.randn(16, full.shape[-1], dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    want = full @ w.T
+    got = half @ fold_lag_weights(w).T
+    assert torch.allclose(got, want, rtol=0, atol=1e-12 * want.abs().max().item())
+    # TEN.embed takes either width (all lags, or the lags >= 0 the feature builders give): same result
+    from agents.nets.cen_tfc import NetConfig
+    from agents.nets.features import upa_lags
+    net = random_net(NetConfig(arch="cen", d_hidden=16, features=16, layers=2)).double()
+    small = torch.randn(*full.shape[:-1], 8 + 32, dtype=torch.float64)
+    fm = upa_lags(8, 8)[0]
+    with torch.no_grad():
+        a, b = net.ten.embed((small, full, fm)), net.ten.embed((small, half, fm))
+    assert torch.allclose(a, b, rtol=0, atol=1e-12 * a.abs().max().item())
+
+
+@pytest.mark.parametrize("arch", ["cen", "dec"])
+def test_shipped_nets_fast_input_path_equals_the_full_block_to_1e_12(world_problem, arch):
+    """The folded lag input (half the width) and the cheaper UPA check change no output: the shipped
+    nets give the precoders of the full 2M^2 g g^H block to 1e-12 (relative), at low and high power."""
+    from agents.nets.schemes import load_net, shipped_weights
+    net = load_net(shipped_weights(arch))
+    for p in (-10.0, 0.0):
+        prob = world_problem(3, 12, batch=4, power_dbw=p)
+        with torch.no_grad():
+            net.use_lags = False
+            full, _ = net(prob)
+            net.use_lags = True
+            fast, _ = net(prob)
+        assert net.last_used_lags
+        assert (fast.p - full.p).abs().max() <= 1e-12 * full.p.abs().max()
+        assert (fast.b - full.b).abs().max() <= 1e-12                      # unit vectors
