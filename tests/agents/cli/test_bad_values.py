@@ -26,6 +26,7 @@ CASES = [
     ([*RUN, "--set", "scheme_options.Cen-Opt-WM.max_iter=0"], "scheme_options.Cen-Opt-WM.max_iter = 0"),
     ([*RUN, "--set", "scheme_options.Sep-Opt-WM.tol=-1"], "scheme_options.Sep-Opt-WM.tol = -1"),
     (["world", "--max-epoch-age-days", "3"], "--max-epoch-age-days applies to --tle/--omm"),
+    (["world", "--min-altitude-km", "700"], "min_altitude_km = 700: above every Walker shell (highest 600 km)"),
     (["sweep", "{big}"], "units: at most 100,000"),
     (["sweep", "{huge}"], "replicates = 1000000000"),
     (["run", "{dir}"], "is a directory"),
