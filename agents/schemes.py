@@ -93,6 +93,12 @@ def check_options(options: dict, field: str = "scheme_options") -> None:
             if key not in takes:
                 raise BadInput(f"{field}.{name}.{key}: {name} takes no option {key!r}; "
                                f"it takes: {', '.join(takes) or 'none'}")
+        for key, lo, hi in (("max_iter", 1, 10_000), ("tol", 0.0, 1.0)):
+            v = opts.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi
+                                  or (key == "max_iter" and not float(v).is_integer())):
+                raise BadInput(f"{field}.{name}.{key} = {v!r}: must be {'an integer' if key == 'max_iter' else 'a number'}"
+                               f" in [{lo:g}, {hi:g}]")
         if "weights" in opts:
             from agents.nets.schemes import check_weights
             check_weights(opts["weights"], f"{field}.{name}.weights", name)

@@ -146,8 +146,7 @@ class World:
             constellation = Constellation.walker(self.config.walker)
         self.constellation = constellation
         if self.config.S > constellation.n:
-            raise BadInput(f"WorldConfig.S={self.config.S} exceeds the {constellation.n} satellites "
-                             "of the constellation")
+            raise BadInput(f"S = {self.config.S}: exceeds the {constellation.n} satellites of the constellation")
 
     @property
     def period_s(self) -> float:

@@ -160,6 +160,8 @@ def constellation_spec_from_args(args):
     from agents.config import BadInput, ConstellationSpec, one_line
 
     age = getattr(args, "max_epoch_age_days", None)
+    if age is not None and not (getattr(args, "tle", None) or getattr(args, "omm", None)):
+        raise BadInput("--max-epoch-age-days applies to --tle/--omm element sets only (like --shell)")
     if age is not None and not 0.0 <= age <= 36_525.0:
         raise BadInput(f"--max-epoch-age-days = {age!r}: must be in [0, 36525] days (0 keeps every epoch)")
     for opt, paths in (("--tle", getattr(args, "tle", None)), ("--omm", getattr(args, "omm", None))):

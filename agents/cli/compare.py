@@ -106,15 +106,19 @@ def compare(args) -> dict:
 
 def format_table(record: dict) -> str:
     rows = record["results"]
-    head = f"{'scheme':<14}{'P (dBW)':>9}{'sum rate':>11}{'std':>9}{'sem':>8}{'s/drop':>11}{'iters':>7}"
+    head = (f"{'scheme':<14}{'P (dBW)':>9}{'sum rate':>11}{'std':>9}{'sem':>8}{'s/drop':>11}{'iters':>7}"
+            f"{'at limit':>9}")
     lines = [head, "-" * len(head)]
     for r in rows:
         it = f"{r['iterations']:.1f}" if "iterations" in r else "-"
+        lim = r.get("at_iter_limit")
+        lim = f"{lim}/{record['config']['drops']}" if it != "-" and lim is not None else "-"
         lines.append(f"{r['scheme']:<14}{r['power_dbw']:>9.1f}{r['sum_rate_bps_hz']:>11.2f}{r['sum_rate_std']:>9.2f}"
-                     f"{r['sum_rate_sem']:>8.2f}{r['runtime_s_per_drop']:>11.2e}{it:>7}")
+                     f"{r['sum_rate_sem']:>8.2f}{r['runtime_s_per_drop']:>11.2e}{it:>7}{lim:>9}")
     c = record["config"]
     lines.append(f"(S={c['S']}, K={c['K']}, M={c['M']}, N={c['N']}, {c['drops']} drops, seed {c['seed']}, "
-                 f"{c['samples']} MC samples; sum rate in bit/s/Hz, mean over drops)")
+                 f"{c['samples']} MC samples; sum rate in bit/s/Hz, mean over drops; at limit: drops that stopped "
+                 f"at --max-iter {c['max_iter']} without meeting --tol)")
     if "constellation" in c:
         lines.append(f"(orbits: {describe_constellation(c['constellation'])})")
     return "\n".join(lines)

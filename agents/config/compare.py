@@ -38,15 +38,15 @@ class CompareConfig(SelectionFields):
     S: int = Field(3, ge=1, le=64)
     K: int = Field(12, ge=1, le=256)
     power_dbw: list[float] = Field(default_factory=lambda: [-10.0, -5.0, 0.0, 5.0, 10.0], min_length=1)
-    drops: int = Field(50, ge=1)
+    drops: int = Field(50, ge=1, le=100_000)            # bounds: a typo (1e9) fails now, not out of memory
     first: int = Field(0, ge=0)
     seed: int = Field(0, ge=0)
-    samples: int = Field(256, ge=2)
-    max_iter: int = Field(100, ge=1)
+    samples: int = Field(256, ge=2, le=65_536)
+    max_iter: int = Field(100, ge=1, le=10_000)
     tol: float = Field(1e-4, ge=0.0, allow_inf_nan=False)
     batch: int = Field(64, ge=1)
     schemes: list[str] | None = None
-    threads: int = Field(1, ge=1)
+    threads: int = Field(1, ge=1, le=256)
     sat_upa: tuple[int, int] = (8, 8)
     constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
     weights: list[str] = Field(default_factory=list)   # `satcoop train` weight files for the learned schemes
@@ -84,6 +84,14 @@ class CompareConfig(SelectionFields):
             name = SCHEME_NAMES[load_net(path).config.arch]
             if schemes is not None and name not in schemes:
                 raise ValueError(f"{path} holds a {name} net but {name} is not among the schemes run ({schemes})")
+        return v
+
+    @field_validator("power_dbw")
+    @classmethod
+    def _distinct_powers(cls, v):
+        dup = sorted({p for p in v if v.count(p) > 1})
+        if dup:
+            raise ValueError(f"power {dup[0]:g} dBW given twice; give each power once")
         return v
 
     @field_validator("sat_upa")

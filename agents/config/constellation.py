@@ -193,6 +193,11 @@ class ConstellationSpec(BaseModel):
 
         if self.kind == "walker":
             shells = [s.to_walker() for s in self.shells_list()]
+            top = max(w.altitude_km for w in self.shells_list())
+            if self.min_altitude_km is not None and top < self.min_altitude_km:
+                from constellation.checks import BadInput
+                raise BadInput(f"min_altitude_km = {self.min_altitude_km:g}: above every Walker shell (highest "
+                               f"{top:g} km): no satellite would be present; lower it (default 300 km)")
             c = (Constellation.walker(shells[0]) if len(shells) == 1
                  else Constellation.walker_shells(shells))
             c.min_altitude_km = self.min_altitude_km

@@ -33,6 +33,14 @@ class _Strict(BaseModel):
     # no inf / nan in any float field (a field that means something by inf says so with allow_inf_nan=True)
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, v, info):
+        """``--set S=true`` is refused (pydantic would take true as 1)."""
+        if isinstance(v, bool) and cls.model_fields[info.field_name].annotation in (int, float, "int", "float"):
+            raise ValueError("must be a number, not true/false")
+        return v
+
 
 class ScheduledOutage(_Strict):
     """A deterministic outage [start_s, end_s) (episode time) of a satellite (its index), of a link
@@ -179,7 +187,7 @@ class RunConfig(_Strict):
     schemes: Union[Literal["all"], list[str]] = "all"
     runtime: Literal["ray", "local"] = "ray"
     address: str | None = None
-    start_t_s: float | None = Field(None, ge=0.0)
+    start_t_s: float | None = Field(None, ge=0.0, le=3.156e9)     # at most 100 years past the epoch
     scheme_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
     region: RegionConfig = Field(default_factory=RegionConfig)
@@ -225,6 +233,9 @@ class RunConfig(_Strict):
             raise ValueError(f"centralized.report_timeout_s = {self.centralized.report_timeout_s!r}: must be less "
                              f"than update_period_s = {self.update_period_s!r} (the central computes an update "
                              "before the next one starts)")
+        if self.address is not None and self.runtime != "ray":
+            raise ValueError(f"address = {self.address!r}: joins a Ray cluster, so it needs runtime = \"ray\" "
+                             f"(runtime is {self.runtime!r})")
         if self.isl.cross_shell is not None and self.isl.topology != "grid":
             raise ValueError(f"isl.cross_shell: applies to isl.topology = \"grid\" only, got "
                              f"isl.topology = {self.isl.topology!r}")

@@ -7,6 +7,7 @@ names) and their values; each point is validated before any work (:mod:`agents.e
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,6 +20,9 @@ def canon(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+MAX_UNITS = 100_000          # units (grid point x replicate) of one sweep: each has its manifest entry and rows
+
+
 class SweepConfig(BaseModel):
     """The sweep file's schema. ``grid``: axis name (a config field, dotted for nested fields) ->
     non-empty list of values; ``crn_axes``: grid axes left out of the unit seed (common random
@@ -29,7 +33,7 @@ class SweepConfig(BaseModel):
 
     kind: Literal["compare", "run"]
     seed: int = Field(0, ge=0)
-    replicates: int = Field(1, ge=1)
+    replicates: int = Field(1, ge=1, le=10_000)
     base: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]]
     crn_axes: list[str] = Field(default_factory=list)
@@ -53,6 +57,10 @@ class SweepConfig(BaseModel):
         for a in self.crn_axes:
             if a not in self.grid:
                 raise ValueError(f"crn_axes: {a!r} is not a grid axis; axes: {list(self.grid)}")
+        units = self.replicates * math.prod(len(v) for v in self.grid.values())
+        if units > MAX_UNITS:                 # checked before the points are expanded (1e9 would hang there)
+            raise ValueError(f"replicates x grid points = {units:,} units: at most {MAX_UNITS:,} in one sweep "
+                             f"(split it into several sweeps)")
         if "seed" in self.base or "seed" in self.grid:
             raise ValueError("seed is set per unit by the sweep (from the sweep's seed, the point and "
                              "the replicate); remove it from base/grid")

@@ -42,7 +42,7 @@ __all__ = ["CompareResult", "run_compare", "mc_generator_seed",
 MC_STREAM = 0x4D43          # "MC": the Monte Carlo stream of the keyed per-drop generators
 
 SUMMARY_COLUMNS = ("scheme", "power_dbw", "sum_rate_bps_hz", "sum_rate_std", "sum_rate_sem", "mc_stderr",
-                   "runtime_s_per_drop", "iterations", "iterations_max", "flops_per_drop")
+                   "runtime_s_per_drop", "iterations", "iterations_max", "at_iter_limit", "flops_per_drop")
 
 
 @dataclass
@@ -63,6 +63,8 @@ class CompareResult:
             if r.get("iterations") is not None and not _isnan(r["iterations"]):
                 rec["iterations"] = float(r["iterations"])
                 rec["iterations_max"] = int(r["iterations_max"])
+            if not _isnan(r.get("at_iter_limit", float("nan"))):
+                rec["at_iter_limit"] = int(r["at_iter_limit"])      # drops stopped at max_iter, not converged
             rows.append(rec)
         return {"results": rows, "config": dict(self.config)}
 
@@ -154,6 +156,7 @@ def _run(config: CompareConfig, progress) -> CompareResult:
             it_mean = np.full(b_all, np.nan)
             it_max = np.full(b_all, np.nan)
             flops = np.full(b_all, np.nan)
+            at_limit = np.full(b_all, np.nan)         # 1: stopped at max_iter without meeting tol
             for sl in chunks:
                 prob = full.take(batch=sl)
                 keys = {"keys": [(config.seed, int(i)) for i in drop_ids[sl]]} if registry[name].keyed else {}
@@ -172,6 +175,9 @@ def _run(config: CompareConfig, progress) -> CompareResult:
                     it = it.reshape(len(it), -1).double().numpy()
                     it_mean[sl] = it.mean(1)
                     it_max[sl] = it.max(1)
+                if "converged" in hist:                   # Sep-Opt-WM: any satellite at its limit
+                    conv = hist["converged"].reshape(sl.stop - sl.start, -1).numpy()
+                    at_limit[sl] = (~conv).any(1).astype(float)
                 if "flops" in hist:
                     flops[sl] = hist["flops"].double().numpy()
                 ps.append(prec.p)
@@ -195,6 +201,7 @@ def _run(config: CompareConfig, progress) -> CompareResult:
                 per_drop.append({"drop": int(drop_ids[j]), "scheme": name, "power_dbw": float(pdb),
                                  "sum_rate_bps_hz": rate[j], "mc_stderr": mc_se[j], "runtime_s": runtime[j],
                                  "iterations": it_mean[j], "iterations_max": it_max[j],
+                                 "at_iter_limit": bool(at_limit[j] == 1.0),
                                  "flops": flops[j]})
             iterative = not np.isnan(it_mean).any()
             summary.append({
@@ -204,6 +211,8 @@ def _run(config: CompareConfig, progress) -> CompareResult:
                 "mc_stderr": float(mc_se.mean()), "runtime_s_per_drop": float(runtime.mean()),
                 "iterations": float(it_mean.mean()) if iterative else float("nan"),
                 "iterations_max": float(it_max.max()) if iterative else float("nan"),
+                # drops stopped at max_iter without meeting tol (NaN: the scheme reports no convergence flag)
+                "at_iter_limit": float("nan") if np.isnan(at_limit).all() else float(np.nansum(at_limit)),
                 "flops_per_drop": float(flops.mean())})
     if bar is not None:
         bar.close()

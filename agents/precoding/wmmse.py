@@ -178,6 +178,7 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     cost), and ``objective_trace`` [I+1,B] ((18) per iteration, non-increasing; constant after a
     drop froze), ``wsr_surrogate`` [I+1,B] (bit/s/Hz), ``lam`` [I,B,S] (multiplier of the current
     p), ``converged_at`` [B] (iteration at which each drop met ``tol``; max_iter if never),
+    ``converged`` bool [B] (False: the drop stopped at ``max_iter`` without meeting ``tol``),
     ``multiplier_steps`` long [B] (secular Newton / subgradient steps, summed over satellites
     and iterations).
 
@@ -238,7 +239,7 @@ def cen_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     history = {"iterations": freezer.iterations.clone(), "objective": objs[-1].double(), "flops": flops,
                "objective_trace": torch.stack(objs), "wsr_surrogate": torch.stack(surs),
                "lam": torch.stack(lams), "converged_at": freezer.converged_at.clone(),
-               "multiplier_steps": mult_steps}
+               "converged": freezer.converged.clone(), "multiplier_steps": mult_steps}
     return Precoders(p=full_p, b=full_b), history
 
 
@@ -252,7 +253,7 @@ def sep_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     [B] (sum over satellites of each one's final (18), nats), ``flops`` [B] (sum over satellites),
     ``flops_per_satellite`` [B,S] (each satellite's own on-board cost, :func:`cen_opt_wm`'s count
     at S = 1); per-satellite traces ``objective_trace`` / ``wsr_surrogate`` [I+1,B,S], ``lam``
-    [I,B,S], ``converged_at`` / ``iterations_per_satellite`` [B,S]. Satellite s's result equals
+    [I,B,S], ``converged_at`` / ``converged`` / ``iterations_per_satellite`` [B,S]. Satellite s's result equals
     ``sep_opt_wm(problem.take(sats=[s]))`` (each satellite-drop converges on its own).
     """
     bsz, s, k, m, n = problem.shape
@@ -268,5 +269,6 @@ def sep_opt_wm(problem: PrecodingProblem, init: Precoders | None = None, max_ite
                "objective_trace": hist["objective_trace"].reshape(-1, bsz, s),
                "wsr_surrogate": hist["wsr_surrogate"].reshape(-1, bsz, s),
                "lam": hist["lam"].reshape(-1, bsz, s),
-               "converged_at": hist["converged_at"].reshape(bsz, s)}
+               "converged_at": hist["converged_at"].reshape(bsz, s),
+               "converged": hist["converged"].reshape(bsz, s)}
     return out, history

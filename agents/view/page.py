@@ -61,11 +61,12 @@ def write_view(run_dir, out=None, options: ViewOptions | None = None, name: str 
             raise BadInput(f"{out_name} = {str(out)!r}: is a directory; give the HTML file to write")
         if not Path(out).parent.is_dir():
             raise BadInput(f"{out_name} = {str(out)!r}: its folder does not exist")
+    from agents.files import write_text
     view = build_view_data(run_dir, options, name=name)
     path = Path(out) if out is not None else Path(run_dir) / PAGE_NAME
     text = render_page(view)
     try:
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)                  # exclusive temp name + rename: never through a symlink
     except OSError as exc:
         raise BadInput(f"{out_name} = {str(path)!r}: cannot write the page ({exc.strerror or type(exc).__name__})") from None
     return path, view

@@ -64,7 +64,7 @@ def test_probe_and_partial_marker(tmp_path):
 
 
 RUN_FILES = ["summary.json", "run.json", "config.json", "events.json", "steps.parquet", "messages.parquet",
-             "sum_rate.png", "overhead.png", ".satcoop-write-probe"]
+             "sum_rate.png", "overhead.png", "view.html", ".satcoop-write-probe"]
 
 
 def test_run_never_writes_through_symlinks(tmp_path, capsys):
@@ -72,7 +72,7 @@ def test_run_never_writes_through_symlinks(tmp_path, capsys):
 
     out = tmp_path / "run"
     targets = _plant(out, RUN_FILES, tmp_path)
-    rc = main(["run", "--runtime", "local", "--duration-s", "0.2", "--out", str(out), "--force", "--json",
+    rc = main(["run", "--runtime", "local", "--duration-s", "0.2", "--out", str(out), "--force", "--json", "--view",
                "--set", "K=2", "--set", 'schemes=["Sep-MRT"]', "--set", "faults.model=none"])
     assert rc == 0, capsys.readouterr().err
     _unchanged(targets)

@@ -108,3 +108,20 @@ def test_compare_config_parse_prefix_and_message():
     assert str(info.value) == "base.power_dbw = [0.0, 500.0]: values must be finite, within [-100, 100] dBW, got 500.0"
     with pytest.raises(ValueError, match=r"^base\.bogus = 1: unknown field; allowed here: K, S, allow_transit, batch"):
         CompareConfig.parse({"bogus": 1}, prefix="base.")
+
+
+def test_iteration_limit_is_counted(capsys):
+    """compare says how many drops of an iterative scheme stopped at --max-iter without meeting --tol."""
+    from agents.cli import main
+
+    base = ["compare", "--S", "1", "--K", "2", "--drops", "2", "--samples", "2", "--power-dbw", "10",
+            "--schemes", "Cen-Opt-WM", "Sep-MRT", "--no-progress", "--json"]
+    assert main([*base, "--max-iter", "1", "--tol", "0"]) == 0
+    rows = {r["scheme"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert rows["Cen-Opt-WM"]["at_iter_limit"] == 2 and "at_iter_limit" not in rows["Sep-MRT"]
+    assert main([*base, "--max-iter", "200", "--tol", "0.5"]) == 0
+    rows = {r["scheme"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert rows["Cen-Opt-WM"]["at_iter_limit"] == 0
+    assert main(base[:-1] + ["--max-iter", "1", "--tol", "0"]) == 0
+    lines = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines()[2:4]}
+    assert lines["Cen-Opt-WM"].endswith(" 2/2") and lines["Sep-MRT"].endswith(" -")   # the table's column

@@ -281,3 +281,42 @@ def test_subgradient_variant_is_finite_and_feasible_on_rank_deficient_drops(make
     assert torch.all(prec.power_w <= prob.power_w * (1 + 1e-9))
     exact, _ = cen_opt_wm(prob, max_iter=4, tol=0.0)
     np.testing.assert_allclose(prec.power_w.numpy(), exact.power_w.numpy(), rtol=1e-3)   # binding budgets
+
+
+def test_converged_flag_says_when_a_drop_stopped_at_its_limit(make_csi):
+    """``converged`` is False exactly for the drops that ran max_iter iterations without meeting tol."""
+    prob = PrecodingProblem.from_csi(make_csi(3, B=3, S=2, K=4, M=8, N=2), power_dbw=10.0)
+    _, h = cen_opt_wm(prob, max_iter=2, tol=0.0)                 # tol 0: nothing converges
+    assert h["converged"].dtype == torch.bool and not bool(h["converged"].any())
+    assert torch.equal(h["iterations"], torch.full((3,), 2))
+    _, h = cen_opt_wm(prob, max_iter=50, tol=0.5)                # a loose tol: every drop meets it early
+    assert bool(h["converged"].all()) and int(h["iterations"].max()) < 50
+    _, h = sep_opt_wm(prob, max_iter=2, tol=0.0)
+    assert h["converged"].shape == (3, 2) and not bool(h["converged"].any())
+
+
+def test_sep_opt_wm_beats_its_mrt_start_on_the_problem_it_solves_at_30_dbw():
+    """The issue's 30 dBW case (Sep-Opt-WM 25.8 < Sep-MRT 29.3 bit/s/Hz in the cooperative ergodic rate) is
+    not a solver fault: on each satellite's own problem -- the one it optimises, the others' interference
+    ignored by definition -- its objective (18) improves monotonically on its MRT start and ends above
+    Sep-MMSE's. What it loses against MRT is the inter-satellite interference it does not see (at 30 dBW
+    the separate schemes are interference-limited) and the looseness of the sCSI surrogate at high SNR.
+    Measured (8 world drops, S=3, K=12): surrogate Sep-MRT 61.2, Sep-MMSE 132.1, Sep-Opt-WM 136.4 bit/s/Hz."""
+    from agents import schemes as catalog
+    from agents.precoding.problem import Precoders
+    from agents.precoding.wmmse import mrt_precoders, wmmse_objective
+    from constellation.scenario import World, WorldConfig
+
+    csi = World(WorldConfig(S=3, K=12)).draw_drops(3, 0, first=0).csi
+    full = PrecodingProblem.from_csi(csi, power_dbw=30.0)
+    b, s, k = full.shape[:3]
+    sub = full.per_satellite()
+    own = lambda prec: wmmse_objective(sub, Precoders(p=prec.p.reshape(b * s, 1, k, -1),  # noqa: E731
+                                                      b=prec.b.reshape(b * s, 1, k, -1)))[1].reshape(b, s)
+    wm, hist = catalog.run("Sep-Opt-WM", full)
+    start = own(Precoders(p=mrt_precoders(sub).p.reshape(b, s, k, -1), b=mrt_precoders(sub).b.reshape(b, s, k, -1)))
+    tr = hist["objective_trace"]                                 # (18) per iteration, lower is better
+    assert torch.all(tr[1:] <= tr[:-1] + 1e-9 * tr[:-1].abs().clamp_min(1.0))
+    assert torch.all(own(wm) > start)                             # every satellite of every drop
+    mmse, _ = catalog.run("Sep-MMSE", full)
+    assert float(own(wm).sum()) > float(own(mmse).sum())
