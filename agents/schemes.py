@@ -31,7 +31,7 @@ from agents.precoding.problem import PrecodingProblem, Precoders
 from agents.precoding.wmmse import cen_opt_wm, sep_opt_wm
 from constellation.checks import BadInput
 
-__all__ = ["ARCHITECTURES", "CATALOG", "Scheme", "register", "get", "names", "architectures", "resolve", "run"]
+__all__ = ["ARCHITECTURES", "CATALOG", "Scheme", "register", "get", "names", "architectures", "resolve", "check_options", "run"]
 
 CATALOG: dict[str, Scheme] = {}
 
@@ -78,6 +78,26 @@ def resolve(schemes, field: str = "schemes") -> list[str]:
     return list(schemes)
 
 
+def check_options(options: dict, field: str = "scheme_options") -> None:
+    """``{scheme: {option: value}}`` as a run config gives it: every scheme registered, every option one
+    its function takes (not ``init``: the live lanes pass the warm start), every ``weights`` file a
+    readable net of the scheme's architecture. :class:`BadInput` naming ``field.scheme[.option]``."""
+    import inspect
+
+    for name, opts in options.items():
+        if name not in CATALOG:
+            raise BadInput(f"{field}.{name}: not a registered scheme; registered: {', '.join(CATALOG)}")
+        params = inspect.signature(CATALOG[name].fn).parameters
+        takes = [p for p in list(params)[1:] if p != "init" and params[p].kind is not inspect.Parameter.VAR_KEYWORD]
+        for key in opts:
+            if key not in takes:
+                raise BadInput(f"{field}.{name}.{key}: {name} takes no option {key!r}; "
+                               f"it takes: {', '.join(takes) or 'none'}")
+        if "weights" in opts:
+            from agents.nets.schemes import check_weights
+            check_weights(opts["weights"], f"{field}.{name}.weights", name)
+
+
 def run(name: str, problem: PrecodingProblem, **options) -> tuple[Precoders, dict]:
     """Run the registered scheme ``name``; returns (Precoders, history) with the contract keys checked."""
     return get(name)(problem, **options)
@@ -91,7 +111,8 @@ for _s in (
     Scheme("Cen-Opt-WM", cen_opt_wm, "centralized", "Algorithm 1: centralized WMMSE on sCSI, per-satellite budgets",
            warm_start=True),
     Scheme("Cen-Opt-ER", cen_opt_er, "centralized",
-           "stochastic projected ascent on the ergodic sum rate (16), warm-started from Cen-Opt-WM", warm_start=True),
+           "stochastic projected ascent on the ergodic sum rate (16), warm-started from Cen-Opt-WM", warm_start=True,
+           keyed=True),
     Scheme("Cen-TFC-WM", cen_tfc_wm, "centralized",
            "learned: tensor-equivariant TFC net (TEN-FDA-CFR) + closed form (26)"),
     Scheme("Dec-TFC-WM", dec_tfc_wm, "decentralized",

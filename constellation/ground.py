@@ -68,6 +68,13 @@ def destination(lat_deg, lon_deg, bearing_rad, distance_m):
     return np.degrees(lat2), _wrap_lon_deg(np.degrees(lon2))
 
 
+def great_circle_km(lat1_deg, lon1_deg, lat2_deg, lon2_deg):
+    """Great-circle distance (km) on the mean sphere between points (deg); all inputs broadcast."""
+    p1, p2, dl = np.radians(lat1_deg), np.radians(lat2_deg), np.radians(np.asarray(lon2_deg) - lon1_deg)
+    c = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dl)
+    return np.arccos(np.clip(c, -1.0, 1.0)) * EARTH_MEAN_RADIUS_M / 1e3
+
+
 def sample_cap(center_lat_deg, center_lon_deg, radius_km, k: int, rng: np.random.Generator):
     """K points per drop uniform over the AREA of spherical caps: (lat_deg, lon_deg), each ``[B, K]``.
 

@@ -5,9 +5,11 @@ independent snapshots (the paper's Monte Carlo drops, Section VI): a region
 centre drawn uniformly over the area of the constellation's coverage band
 (|lat| <= inclination), a time drawn uniformly over one orbital period, K UTs
 uniform over the area of the region (radius 800 km), the S satellites nearest
-to the centre that every UT sees above the elevation mask, and the statistical
+to the centre that every UT sees above the elevation mask (or those a
+``selector`` picks: satcoop's commands pass the ISL-aware
+:class:`network.selector.RegionSelector`), and the statistical
 CSI ``[B, S, K, ...]`` of every link (:mod:`constellation.channel`). A drop in
-which fewer than S satellites qualify is redrawn (a new centre and/or time; at
+which fewer than S satellites qualify (or the selector finds no set) is redrawn (a new centre and/or time; at
 most ``max_redraws`` rounds, then ValueError).
 
 Randomness keyed by identity: drop i is a pure function of (seed, i). Every
@@ -128,10 +130,18 @@ class Drops:
 
 class World:
     """A constellation plus the rules for drawing drops. ``constellation`` defaults to
-    ``Constellation.walker(config.walker)``; pass one (e.g. from TLEs) to override."""
+    ``Constellation.walker(config.walker)``; pass one (e.g. from TLEs) to override.
 
-    def __init__(self, config: WorldConfig | None = None, constellation: Constellation | None = None):
+    ``selector`` (default None: the S nearest, :func:`constellation.ground.rank_cooperating`): the rule
+    choosing each drop's cooperating satellites, a callable ``selector(t_s [P], r [P,n,3], v [P,n,3],
+    ut_itrs [P,K,3], c_lat [P], c_lon [P], ut_lat [P,K], ut_lon [P,K]) -> (ids [P,S], ok [P], why [P])``
+    (``why``: the one-line reason of a drop without a set). The ISL-aware rule of every satcoop command
+    is :class:`network.selector.RegionSelector` (this package knows nothing of the ISLs)."""
+
+    def __init__(self, config: WorldConfig | None = None, constellation: Constellation | None = None,
+                 selector=None):
         self.config = WorldConfig() if config is None else config
+        self.selector = selector
         if constellation is None:
             constellation = Constellation.walker(self.config.walker)
         self.constellation = constellation
@@ -226,21 +236,27 @@ class World:
         sat_r = np.empty((b, cfg.S, 3))
         sat_v = np.empty((b, cfg.S, 3))
         pending = np.arange(b)
-        last_nq = None
+        last_why = None
         for attempt in range(cfg.max_redraws + 1):
             c_lat[pending], c_lon[pending], t[pending], lat_p, lon_p = self._keyed_round(
                 key, drop_index[pending], attempt, c_lat[pending], c_lon[pending], t[pending],
                 center is None, t_s is None)
             r_all, v_all = self.constellation.state_itrs(t[pending])                   # [P,n,3], one SGP4 call
             ut_p = geodetic_to_itrs(lat_p, lon_p, 0.0)
-            ids, n_q = rank_cooperating(r_all, ut_p, c_lat[pending], c_lon[pending], cfg.S,
-                                        cfg.min_elevation_deg, lat_p, lon_p)
-            ok = n_q >= cfg.S
+            if self.selector is None:
+                ids, n_q = rank_cooperating(r_all, ut_p, c_lat[pending], c_lon[pending], cfg.S,
+                                            cfg.min_elevation_deg, lat_p, lon_p)
+                ok = n_q >= cfg.S
+                why = [f"only {q} satellites are above min_elevation_deg={cfg.min_elevation_deg} for every UT, "
+                       f"but S={cfg.S} are required" for q in n_q]
+            else:
+                ids, ok, why = self.selector(t[pending], r_all, v_all, ut_p, c_lat[pending], c_lon[pending],
+                                             lat_p, lon_p)
             done = pending[ok]
             ut_lat[done], ut_lon[done], sat_ids[done] = lat_p[ok], lon_p[ok], ids[ok]
             rows = np.flatnonzero(ok)[:, None]
             sat_r[done], sat_v[done] = r_all[rows, ids[ok]], v_all[rows, ids[ok]]
-            pending, last_nq = pending[~ok], n_q[~ok]
+            pending, last_why = pending[~ok], [w for w, o in zip(why, ok) if not o]
             if pending.size == 0:
                 break
             if center is not None and t_s is not None:
@@ -248,9 +264,8 @@ class World:
         if pending.size:
             i = pending[0]
             raise BadInput(
-                f"only {last_nq[0]} satellites are above min_elevation_deg={cfg.min_elevation_deg} for every UT "
-                f"of the region centred at ({c_lat[i]:.3f}, {c_lon[i]:.3f}) deg with radius_km={cfg.radius_km} "
-                f"at t_s={t[i]:.1f} (drop {drop_index[i]}), but S={cfg.S} are required"
+                f"region centred at ({c_lat[i]:.3f}, {c_lon[i]:.3f}) deg with radius_km={cfg.radius_km} "
+                f"at t_s={t[i]:.1f} (drop {drop_index[i]}): {last_why[0]}"
                 + ("" if center is not None and t_s is not None else f" (after {cfg.max_redraws} redraws)"))
 
         # Attitude of the chosen satellites from their states (same convention as body_axes,

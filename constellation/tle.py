@@ -268,8 +268,11 @@ def _omm_records(path: Path, text: str, suffix: str) -> list:
     if suffix == ".xml":
         try:
             return list(omm.parse_xml(io.BytesIO(text.encode("utf-8"))))
-        except (ElementTree.ParseError, AttributeError) as exc:
-            raise BadInput(f"{path}: invalid OMM XML: {exc or 'missing metadata/data/meanElements'}") from None
+        except ElementTree.ParseError as exc:
+            raise BadInput(f"{path}: invalid OMM XML: {exc}") from None
+        except (AttributeError, TypeError):              # a <segment> without metadata / data / meanElements
+            raise BadInput(f"{path}: invalid OMM XML: a <segment> lacks <metadata>, <data>, <meanElements> or "
+                           f"<tleParameters> (CelesTrak's OMM XML layout)") from None
     raise BadInput(f"{path}: an OMM file must end in .csv, .json or .xml, got {suffix or 'no extension'!r}")
 
 

@@ -19,14 +19,23 @@ Semantics
   is 8-15x faster in ``scripts/bench_network.py``), with single-source trees cached per
   (topology, fault state, message size class) so many messages per tick are cheap.
   No path -> the message is lost, reason ``"no_route"``.
-* Forwarding: store-and-forward; hop i departs when hop i-1 has arrived. A hop
-  fails if its link (or either end satellite) is down at any instant of its
-  transmission window ``(t_depart, t_arrive)`` according to the fault
-  timeline. The timeline is data fixed in advance, so when a route is chosen
-  the first failing hop (if any) is found at once; the outcome is released by
-  ``deliver`` only when simulated time reaches it. The geometric topology is
-  taken as it was at routing time (geometry changes over seconds to minutes;
-  hops take milliseconds).
+* Forwarding: store-and-forward over FIFO links (:mod:`network.queueing`). Each
+  link direction serialises one message at a time at
+  ``LinkConfig.service_rate_bps`` (the link rate less its background load): a
+  hop that reaches node u at ``t_ready`` waits until the link u -> v is free
+  (``queue_s = t_start - t_ready``), holds it for ``bits / service_rate`` and
+  arrives ``length/c + processing`` after its serialisation ends; the next hop
+  joins the next link's queue at that arrival. The bus serves every link in
+  order of simulated time, so the order of service is that of arrival at the
+  link (ties in the order the events were scheduled); on idle links a path's
+  latency is exactly the sum of the hop latencies above. Routing ignores the
+  queues (minimum idle-link latency). A hop fails if its link (or either end
+  satellite) is down at any instant of its transmission window
+  ``(t_depart, t_arrive)`` (``t_depart`` = start of serialisation; waiting in
+  the node's buffer needs no link) according to the fault timeline; a failed
+  transmission holds the link as a successful one would. The geometric
+  topology is taken as it was at routing time (geometry changes over seconds
+  to minutes; hops take milliseconds).
 * On a failed hop: ``on_failure="drop"`` -> lost, reason
   ``"link_failed_in_flight"``; ``on_failure="reroute"`` -> the node that was
   sending (the last node the message reached) re-routes it at the next step
@@ -37,18 +46,20 @@ Semantics
 * ``deliver(t)`` processes every event up to ``t`` and returns the messages
   that arrived by ``t`` and were not yet handed out, sorted by (arrival time,
   source id, message id). Nothing is random: same inputs -> same outputs.
-* No queueing or contention: each message sees idle links.
+* Queue state is one free-at time per directed satellite pair: it survives
+  topology rebuilds and re-routed messages join the queues of their new links.
 * With :meth:`set_topology` (one snapshot per tick), a re-route scheduled inside
   the interval processed by ``deliver(t)`` uses the snapshot current at that call.
 
 Accounting (``messages_frame()``, ``hops_frame()``): per message its payload
 bits, hops traversed, hops attempted, ``link_bits = payload_bits x hops
 attempted`` (the bits put on links, failed transmissions included; equal to
-payload x hops for a message delivered without re-routing), latency, status
-(delivered / lost / in_flight) and reason; per hop the link, times, length,
-latency, bits and whether it succeeded (a leg's hop rows are appended when
-the leg ends, i.e. on arrival or at the failed hop); ``link_load_frame()``
-sums bits and transmissions per link.
+payload x hops for a message delivered without re-routing), latency, the
+total time it waited for busy links (``queue_s``), status (delivered / lost /
+in_flight) and reason; per hop the link, times (``t_depart_s`` = start of
+serialisation), length, latency (arrival - departure), bits, whether it
+succeeded and its wait (``queue_s``; a hop's row is appended at its (would-be)
+arrival); ``link_load_frame()`` sums bits, transmissions and waits per link.
 """
 from __future__ import annotations
 
@@ -64,11 +75,17 @@ from scipy.sparse.csgraph import dijkstra
 from network.faults import FaultTimeline
 from network.links import SPEED_OF_LIGHT_M_S, LinkConfig
 from network.messages import Message
+from network.queueing import FifoLinks
 from network.topology import TopologySnapshot
 
 ON_FAILURE = ("drop", "reroute")
 ROUTERS = ("scipy", "networkx")
-_LEG, _REROUTE = 0, 1
+_READY, _ARRIVE, _REROUTE = 0, 1, 2
+
+
+class _Any:
+    def __contains__(self, item) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -103,14 +120,14 @@ class _Record:
     hops: int = 0
     hops_attempted: int = 0
     reroutes: int = 0
-    # current route
+    queue_s: float = 0.0
+    ser_s: float = 0.0
+    # current route (leg) and the hop on its link: (t_ready, t_start, t_arrive, ok)
     path: list = field(default_factory=list)
     lengths_m: list = field(default_factory=list)
-    hop_latency_s: list = field(default_factory=list)
-    depart_s: float = 0.0
-    leg_fail: int = -1
-    leg_depart: list = field(default_factory=list)
-    leg_arrive: list = field(default_factory=list)
+    flight_s: list = field(default_factory=list)
+    i: int = 0
+    hop: tuple = ()
     at_node: int = -1
 
 
@@ -158,6 +175,9 @@ class Bus:
         self._seq = 0
         self._arrived: list[tuple] = []
         self._clock = -math.inf
+        self._processed_s = -math.inf
+        self._kinds_arrived = None
+        self.queues = FifoLinks()
         self._mask_cache: tuple | None = None     # (snapshot, t, mask)
         self._route_cache: dict = {}
         self._route_cache_snapshot = None
@@ -262,6 +282,9 @@ class Bus:
             raise ValueError(f"t_s = {t_s!r}: must be finite (s)")
         if t_s < self._clock:
             raise ValueError(f"t_s = {t_s}: earlier than the last deliver() time {self._clock} s")
+        if t_s < self._processed_s:
+            raise ValueError(f"t_s = {t_s}: earlier than {self._processed_s} s, up to which next_event_s() has "
+                             "already served the links (pass it before= the next time anything is sent)")
         src, dst = int(src) if isinstance(src, np.integer) else src, int(dst) if isinstance(dst, np.integer) else dst
         bits = int(msg.size_bits)
         rec = _Record(len(self._records), msg, msg.kind, src, dst, t_s, bits)
@@ -270,29 +293,31 @@ class Bus:
         if route is None:
             self._lose(rec, "no_route", t_s)
             return rec.msg_id
-        self._start_leg(rec, route, t_s)
-        return rec.msg_id
-
-    def _start_leg(self, rec: _Record, route, t_s: float) -> None:
-        """Schedule a leg (the whole remaining route): the fault timeline is data, so the first hop
-        that will fail is found now in one vectorised query; one event fires when the leg ends."""
-        rec.path, rec.lengths_m, rec.hop_latency_s = route
-        rec.depart_s = t_s
+        rec.ser_s = self.link_config.serialisation_s(bits)
+        self._set_leg(rec, route)
         if len(rec.path) == 1:                           # src == dst
             self._arrive(rec, t_s)
-            return
-        lat = np.asarray(rec.hop_latency_s)
-        arrive = t_s + np.cumsum(lat)
-        depart = arrive - lat
-        rec.leg_fail = -1
+        else:
+            self._push(t_s, _READY, rec.msg_id)          # its first hop joins the link's queue in time order
+        return rec.msg_id
+
+    def _set_leg(self, rec: _Record, route) -> None:
+        rec.path, rec.lengths_m, _ = route
+        rec.flight_s = [length / SPEED_OF_LIGHT_M_S + self.link_config.processing_s for length in rec.lengths_m]
+        rec.i = 0
+
+    def _request(self, rec: _Record, t_s: float) -> None:
+        """Hop ``rec.i`` joins its link's FIFO queue at ``t_s``: it starts when the link is free, holds it for
+        its serialisation, and fails if the link is down at any instant of its transmission (start, arrival);
+        one event fires at its (would-be) arrival."""
+        u, v = rec.path[rec.i], rec.path[rec.i + 1]
+        start = self.queues.reserve(u, v, t_s, rec.ser_s)
+        arrive = start + rec.ser_s + rec.flight_s[rec.i]
+        ok = True
         if self.faults is not None and len(self.faults):
-            hops = np.stack([rec.path[:-1], rec.path[1:]], 1)
-            bad = np.flatnonzero(self.faults.down_during(depart, arrive, hops))
-            if bad.size:
-                rec.leg_fail = int(bad[0])
-        end = rec.leg_fail if rec.leg_fail >= 0 else len(lat) - 1
-        rec.leg_depart, rec.leg_arrive = depart[:end + 1].tolist(), arrive[:end + 1].tolist()
-        self._push(rec.leg_arrive[-1], _LEG, rec.msg_id)
+            ok = not bool(self.faults.down_during(start, arrive, ((u, v),))[0])
+        rec.hop = (t_s, start, arrive, ok)
+        self._push(arrive, _ARRIVE, rec.msg_id)
 
     def _push(self, t, kind, msg_id):
         heapq.heappush(self._events, (t, self._seq, kind, msg_id))
@@ -304,6 +329,47 @@ class Bus:
     def _arrive(self, rec: _Record, t_s: float) -> None:
         rec.status, rec.t_end_s = "delivered", t_s
         self._arrived.append((t_s, rec.src, rec.msg_id))
+        if self._kinds_arrived is not None and rec.kind in self._kinds_arrived[0]:
+            self._kinds_arrived[1] = min(self._kinds_arrived[1], t_s)
+
+    def _process(self) -> None:
+        """Pop the earliest event and apply it (every event of the bus goes through here, in time order)."""
+        t_ev, _, kind, mid = heapq.heappop(self._events)
+        self._processed_s = max(self._processed_s, t_ev)
+        rec = self._records[mid]
+        if kind == _READY:
+            self._request(rec, t_ev)
+            return
+        if kind == _REROUTE:
+            route = self.route(rec.at_node, rec.dst, t_ev, rec.bits)
+            if route is None:
+                self._lose(rec, "no_route", t_ev)
+            else:
+                self._set_leg(rec, route)
+                self._request(rec, t_ev)
+            return
+        t_ready, start, arrive, ok = rec.hop
+        i = rec.i
+        self._hops.append((rec.msg_id, rec.hops_attempted, rec.path[i], rec.path[i + 1], start, arrive,
+                           rec.lengths_m[i] / 1e3, arrive - start, rec.bits, ok, start - t_ready))
+        rec.hops_attempted += 1
+        rec.queue_s += start - t_ready
+        if ok:
+            rec.hops += 1
+            rec.i += 1
+            if rec.i == len(rec.path) - 1:
+                self._arrive(rec, t_ev)
+            else:
+                self._request(rec, t_ev)                 # store-and-forward: the next hop's queue, now
+            return
+        if self.on_failure == "drop":
+            self._lose(rec, "link_failed_in_flight", t_ev)
+        elif rec.reroutes >= self.max_reroutes:
+            self._lose(rec, "reroute_limit", t_ev)
+        else:
+            rec.reroutes += 1
+            rec.at_node = rec.path[i]
+            self._push((math.floor(t_ev / self.step_s) + 1) * self.step_s, _REROUTE, rec.msg_id)
 
     def deliver(self, t_s: float) -> list[Delivery]:
         """Advance to ``t_s`` and return the messages that arrived by then (not returned before),
@@ -315,35 +381,7 @@ class Bus:
             raise ValueError(f"t_s = {t_s}: earlier than the last deliver() time {self._clock} s")
         self._clock = t_s
         while self._events and self._events[0][0] <= t_s:
-            t_ev, _, kind, mid = heapq.heappop(self._events)
-            rec = self._records[mid]
-            if kind == _REROUTE:
-                route = self.route(rec.at_node, rec.dst, t_ev, rec.bits)
-                if route is None:
-                    self._lose(rec, "no_route", t_ev)
-                else:
-                    self._start_leg(rec, route, t_ev)
-                continue
-            n_hops = len(rec.leg_arrive)
-            for i in range(n_hops):
-                ok = i != rec.leg_fail
-                self._hops.append((rec.msg_id, rec.hops_attempted + i, rec.path[i], rec.path[i + 1],
-                                   rec.leg_depart[i], rec.leg_arrive[i], rec.lengths_m[i] / 1e3,
-                                   rec.hop_latency_s[i], rec.bits, ok))
-            rec.hops_attempted += n_hops
-            if rec.leg_fail < 0:
-                rec.hops += n_hops
-                self._arrive(rec, t_ev)
-                continue
-            rec.hops += n_hops - 1
-            if self.on_failure == "drop":
-                self._lose(rec, "link_failed_in_flight", t_ev)
-            elif rec.reroutes >= self.max_reroutes:
-                self._lose(rec, "reroute_limit", t_ev)
-            else:
-                rec.reroutes += 1
-                rec.at_node = rec.path[rec.leg_fail]
-                self._push((math.floor(t_ev / self.step_s) + 1) * self.step_s, _REROUTE, rec.msg_id)
+            self._process()
         ready = sorted(x for x in self._arrived if x[0] <= t_s)
         self._arrived = [x for x in self._arrived if x[0] > t_s]
         out = []
@@ -352,13 +390,27 @@ class Bus:
             out.append(Delivery(mid, r.msg, r.src, r.dst, r.t_send_s, t_arr, r.hops))
         return out
 
-    def next_event_s(self, kinds=None) -> float:
-        """Time (s) of the next pending event -- a leg ending, a reroute, or an arrival not yet returned by
-        :meth:`deliver` -- of a message whose ``kind`` is in ``kinds`` (None: any); inf if there is none.
-        Lets a driver advance to the exact time something arrives instead of the next fixed step."""
-        ts = [t for t, _, _, mid in self._events if kinds is None or self._records[mid].kind in kinds]
-        ts += [t for t, _, mid in self._arrived if kinds is None or self._records[mid].kind in kinds]
-        return min(ts, default=math.inf)
+    def next_event_s(self, kinds=None, before: float = math.inf) -> float:
+        """Time (s) of the next arrival (or loss) of a message whose ``kind`` is in ``kinds`` (None: any) that
+        :meth:`deliver` has not yet returned, if nothing is sent before ``before`` (s); inf if there is none.
+
+        To know an arrival time exactly the bus serves the links' queues ahead of :meth:`deliver`, in time
+        order, up to that arrival but never at or beyond ``before``: the caller promises to send nothing
+        earlier than ``before`` (a later :meth:`send` at an earlier time is refused). When the answer would lie
+        at or beyond ``before`` the bus returns ``before`` instead (nothing of those kinds arrives earlier).
+        Lets a driver advance to the exact time something arrives."""
+        want = (lambda k: True) if kinds is None else (lambda k: k in kinds)
+        best = min((t for t, _, mid in self._arrived if want(self._records[mid].kind)), default=math.inf)
+        self._kinds_arrived = [_Any() if kinds is None else kinds, best]
+        try:
+            while self._events and self._events[0][0] < before and self._events[0][0] < self._kinds_arrived[1]:
+                self._process()
+            best = self._kinds_arrived[1]
+        finally:
+            self._kinds_arrived = None
+        if not self._events or self._events[0][0] >= best:
+            return best                  # exact: everything earlier has been served
+        return before                    # stopped at `before` (every pending event is at or after it)
 
     @property
     def in_flight(self) -> int:
@@ -369,12 +421,12 @@ class Bus:
     def messages_frame(self) -> pd.DataFrame:
         """One row per message sent."""
         rows = [(r.msg_id, r.kind, r.src, r.dst, r.t_send_s, r.t_end_s,
-                 (r.t_end_s - r.t_send_s) if r.status == "delivered" else math.nan,
+                 (r.t_end_s - r.t_send_s) if r.status == "delivered" else math.nan, r.queue_s,
                  r.bits, r.hops, r.hops_attempted, r.bits * r.hops_attempted, r.reroutes, r.status, r.reason)
                 for r in self._records]
         return pd.DataFrame(rows, columns=["msg_id", "kind", "src", "dst", "t_send_s", "t_end_s", "latency_s",
-                                           "payload_bits", "hops", "hops_attempted", "link_bits", "reroutes",
-                                           "status", "reason"])
+                                           "queue_s", "payload_bits", "hops", "hops_attempted", "link_bits",
+                                           "reroutes", "status", "reason"])
 
     def link_load_frame(self) -> pd.DataFrame:
         """Bits and transmissions per link (u < v), summed over every hop attempted."""
@@ -382,9 +434,10 @@ class Bus:
         lo, hi = np.minimum(h.u, h.v), np.maximum(h.u, h.v)
         h = h.assign(u=lo, v=hi)
         return (h.groupby(["u", "v"], as_index=False)
-                .agg(bits=("bits", "sum"), transmissions=("bits", "size"), failed=("ok", lambda x: int((~x).sum()))))
+                .agg(bits=("bits", "sum"), transmissions=("bits", "size"), failed=("ok", lambda x: int((~x).sum())),
+                     queue_s=("queue_s", "sum")))
 
     def hops_frame(self) -> pd.DataFrame:
         """One row per hop transmission attempted."""
         return pd.DataFrame(self._hops, columns=["msg_id", "hop", "u", "v", "t_depart_s", "t_arrive_s",
-                                                 "length_km", "latency_s", "bits", "ok"])
+                                                 "length_km", "latency_s", "bits", "ok", "queue_s"])

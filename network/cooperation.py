@@ -218,7 +218,7 @@ def _csr(snapshot, link_config: LinkConfig, bits: float, up_mask):
     """The graph of the links up (``snapshot.up``, and ``up_mask`` when given) weighted by hop latency;
     cached on the snapshot when no extra mask is given."""
     if up_mask is None:
-        key = ("cooperation_csr", link_config.processing_s, link_config.rate_bps, float(bits))
+        key = ("cooperation_csr", link_config.processing_s, link_config.service_rate_bps, float(bits))
         g = snapshot._cache.get(key)
         if g is None:
             g = snapshot.csgraph(_weights(snapshot, link_config, bits))

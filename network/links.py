@@ -2,13 +2,26 @@
 
 A message of ``bits`` crossing one hop of length ``length_m`` takes::
 
-    latency_s = length_m / c  +  processing_s  +  bits / rate_bps
+    latency_s = length_m / c  +  processing_s  +  bits / service_rate_bps
 
 (propagation in vacuum, a fixed per-hop processing / switching delay, and
-serialisation onto the link). Hops are store-and-forward: a message is fully
-received at a node before it is forwarded, so a path's latency is the sum of
-its hops' latencies. There is no queueing or contention model: every message
-sees an idle link (the bits are accounted, see :mod:`network.bus`).
+serialisation onto the link) when the link is idle. Hops are store-and-forward:
+a message is fully received at a node before it is forwarded, so a path's
+latency on idle links is the sum of its hops' latencies. On a busy link the
+message first waits for the link (each direction a FIFO server,
+:mod:`network.queueing`, applied by :mod:`network.bus`).
+
+Background load: ``background_load`` (a fraction of capacity, constant, the
+same on every link) is traffic that is not the simulation's own (user data,
+other operators' flows). It takes its share of the capacity, so the
+simulation's messages are served at the residual rate
+``service_rate_bps = rate_bps * (1 - background_load)``. This is the fluid
+limit of a link scheduler that guarantees the cooperation traffic the rest of
+the capacity (weighted fair queueing, a reserved TDM share). It is chosen over
+simulating background packets: at Gbit/s a loaded link carries ~1e5
+packets/s, times thousands of links, which no episode could afford; the cost is
+that background traffic adds no random waits of its own (only our own traffic
+queues behind itself).
 """
 from __future__ import annotations
 
@@ -29,11 +42,15 @@ class LinkConfig:
     processing_s : float
         Fixed processing / switching delay per hop (s), default 1 ms.
     rate_bps : float
-        Link data rate (bit/s), default 1 Gbit/s; serialisation = bits / rate_bps.
+        Link data rate (bit/s), default 1 Gbit/s.
+    background_load : float
+        Share of every link's capacity taken by background traffic, in [0, 1), default 0;
+        serialisation = bits / service_rate_bps (see module docstring).
     """
 
     processing_s: float = 1e-3
     rate_bps: float = 1e9
+    background_load: float = 0.0
 
     def __post_init__(self):
         if not (isinstance(self.processing_s, (int, float)) and math.isfinite(self.processing_s)
@@ -43,12 +60,24 @@ class LinkConfig:
         if not (isinstance(self.rate_bps, (int, float)) and math.isfinite(self.rate_bps)
                 and self.rate_bps > 0.0):
             raise ValueError(f"LinkConfig.rate_bps = {self.rate_bps!r}: must be a finite bit rate > 0 (bit/s)")
+        if not (isinstance(self.background_load, (int, float)) and 0.0 <= self.background_load < 1.0):
+            raise ValueError(f"LinkConfig.background_load = {self.background_load!r}: must be a share of the "
+                             "link capacity in [0, 1)")
 
-    def hop_constant_s(self, bits: float) -> float:
-        """The length-independent part of a hop's latency (s): processing + bits / rate."""
+    @property
+    def service_rate_bps(self) -> float:
+        """The rate (bit/s) at which the simulation's messages are serialised: what background load leaves."""
+        return self.rate_bps * (1.0 - self.background_load)
+
+    def serialisation_s(self, bits: float) -> float:
+        """Time (s) a message of ``bits`` holds a link: bits / service_rate_bps."""
         if bits < 0:
             raise ValueError(f"bits = {bits!r}: a message size must be >= 0")
-        return self.processing_s + float(bits) / self.rate_bps
+        return float(bits) / self.service_rate_bps
+
+    def hop_constant_s(self, bits: float) -> float:
+        """The length-independent part of an idle hop's latency (s): processing + serialisation."""
+        return self.processing_s + self.serialisation_s(bits)
 
     def hop_latency_s(self, length_m, bits: float = 0.0):
         """Latency (s) of hop(s) of length ``length_m`` (m, scalar or array) for a message of ``bits``."""

@@ -49,9 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         # complaining again while flushing stdout at exit).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print(f"satcoop {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:            # agents.experiments.stopping.Interrupted: signal and what was kept
+        detail = getattr(exc, "detail", "")
+        name = getattr(exc, "signal_name", "SIGINT")
+        print(f"satcoop {args.command}: interrupted ({name}){': ' + detail if detail else ''}", file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
     except Exception as exc:  # noqa: BLE001 - anything else is a bug, never dressed up as bad input
         if os.environ.get("SATCOOP_DEBUG"):
             raise

@@ -35,11 +35,20 @@ def check_plot_path(path: str) -> None:
         raise BadInput(f"--plot {path!r}: extension {ext!r} not writable; allowed {formats}")
 
 
+def progress_wanted(flag: bool) -> bool:
+    """Progress bars only on a terminal: ``--no-progress`` is implied when stderr is not a tty (a log file,
+    a pipe, CI), so logs never fill with bar redraws."""
+    import sys
+    return bool(flag) and sys.stderr.isatty()
+
+
 # ---------------------------------------------------------------- constellation options
 
 CONSTELLATION_OPTIONS = {"tle": "--tle", "omm": "--omm", "shell": "--shell", "walker": "--walker",
                          "max_epoch_age_days": "--max-epoch-age-days", "name": "--name-pattern",
-                         "min_altitude_km": "--min-altitude-km"}
+                         "min_altitude_km": "--min-altitude-km", "max_propagation_days": "--max-propagation-days",
+                         "allow_far_from_epoch": "--allow-far-from-epoch"}
+SPAN_OPTIONS = ("--max-propagation-days", "--allow-far-from-epoch")
 
 
 def add_constellation_args(parser) -> None:
@@ -65,6 +74,63 @@ def add_constellation_args(parser) -> None:
                    help="with --tle/--omm: keep names matching PAT (case-insensitive, * and ? wildcards)")
     g.add_argument("--min-altitude-km", type=float, default=None, metavar="KM",
                    help="altitude floor: satellites below it are absent (not selectable, no ISLs; default 300)")
+    g.add_argument("--max-propagation-days", type=float, default=None, metavar="D",
+                   help="with --tle/--omm: refuse times more than D days from an element set's epoch (default 30)")
+    g.add_argument("--allow-far-from-epoch", action="store_true", default=None,
+                   help="with --tle/--omm: run past --max-propagation-days with a warning")
+
+
+REGION_OPTIONS = {"center": "--center", "region_count": "--region-count", "selection": "--selection",
+                  "max_member_latency_s": "--max-member-latency-s", "allow_transit": "--allow-transit",
+                  "partial": "--partial", "cross_shell": "--cross-shell"}
+
+
+def add_region_args(parser, *, center: bool = True, count: bool = False) -> None:
+    """The options choosing a region and its cooperating satellites: ``--center LAT,LON``, ``--region-count N``
+    (``count``), ``--selection connected|nearest|shell``, ``--max-member-latency-s S``, ``--allow-transit``,
+    ``--partial``, ``--cross-shell K[:MAX_RANGE_KM]`` (links across shells). Defaults None: the config's."""
+    g = parser.add_argument_group("region and cooperating set")
+    if center:
+        g.add_argument("--center", metavar="LAT,LON", default=None,
+                       help="region centre in degrees, e.g. 48.85,2.35 (default: drawn from the seed within coverage)")
+    if count:
+        g.add_argument("--region-count", dest="region_count", type=int, default=None, metavar="N",
+                       help="service regions (region 0 at --center if given, the others drawn from the seed)")
+    g.add_argument("--selection", default=None, choices=("connected", "nearest", "shell"),
+                   help="members: mutually reachable over the ISLs (connected, default), the S nearest, or one shell")
+    g.add_argument("--max-member-latency-s", dest="max_member_latency_s", type=float, default=None, metavar="S",
+                   help="largest ISL latency between two members (s, default 0.05)")
+    g.add_argument("--allow-transit", dest="allow_transit", action="store_true", default=None,
+                   help="satellites in transit (raising, lowering, too few per plane) may be members")
+    g.add_argument("--partial", action="store_true", default=None,
+                   help="no mutually reachable set: use the best partial set instead of refusing the region")
+    g.add_argument("--cross-shell", dest="cross_shell", default=None, metavar="K[:MAX_RANGE_KM]",
+                   help="laser links across shells: each satellite to its K nearest of other shells within "
+                        "MAX_RANGE_KM (default 2000)")
+
+
+def parse_cross_shell(text):
+    """``"K[:MAX_RANGE_KM]"`` -> CrossShellSpec fields (None stays None); BadInput naming --cross-shell."""
+    if text is None:
+        return None
+    parts = str(text).split(":")
+    try:
+        if len(parts) not in (1, 2):
+            raise ValueError
+        out = {"k": int(parts[0])}
+        if len(parts) == 2:
+            out["max_range_km"] = float(parts[1])
+    except ValueError:
+        raise BadInput(f"--cross-shell {text!r}: expected K or K:MAX_RANGE_KM, e.g. 2 or 2:1500") from None
+    return out
+
+
+def region_values(args) -> dict:
+    """{field: value} of the region options given (see :func:`add_region_args`); cross_shell parsed."""
+    out = {f: getattr(args, f) for f in REGION_OPTIONS if getattr(args, f, None) is not None}
+    if "cross_shell" in out:
+        out["cross_shell"] = parse_cross_shell(out["cross_shell"])
+    return out
 
 
 def parse_walker_option(text: str) -> dict:
@@ -119,6 +185,9 @@ def constellation_spec_from_args(args):
         data["name"] = args.name_pattern
     if getattr(args, "min_altitude_km", None) is not None:
         data["min_altitude_km"] = args.min_altitude_km
+    for f in ("max_propagation_days", "allow_far_from_epoch"):
+        if getattr(args, f, None) is not None:
+            data[f] = getattr(args, f)
     try:
         return ConstellationSpec.model_validate(data)
     except ValidationError as exc:

@@ -55,17 +55,22 @@ def register(subparsers) -> None:
     p.add_argument("--weights", nargs="+", default=[], metavar="FILE.pt",
                    help="weights of the learned schemes written by `satcoop train` (best.pt; the file's architecture "
                         "picks Cen-TFC-WM or Dec-TFC-WM); default: the weights shipped in agents/nets/weights")
+    from .common import add_region_args
+    add_region_args(p)                   # --center (fixed for every drop; times still drawn), --selection, ...
     add_constellation_args(p)
     p.set_defaults(func=run)
-    if hasattr(p, "_negative_number_matcher"):           # let "--power-dbw -10 -5" through
+    if hasattr(p, "_negative_number_matcher"):           # let "--power-dbw -10 -5" and "--center -33.9,18.4" through
         import re
-        p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+\.?\d*[eE][+-]?\d+$")
+        p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+\.?\d*[eE][+-]?\d+$"
+                                                r"|^-[\d.eE+-]*,[\d.eE+-]*$")
 
 
 # CLI option -> CompareConfig field (the dotted field name an error names -> the option the user typed)
 OPTIONS = {"S": "--S", "K": "--K", "power_dbw": "--power-dbw", "drops": "--drops", "seed": "--seed",
            "samples": "--samples", "max_iter": "--max-iter", "tol": "--tol", "batch": "--batch",
-           "schemes": "--schemes", "threads": "--threads", "weights": "--weights"}
+           "schemes": "--schemes", "threads": "--threads", "weights": "--weights", "center": "--center",
+           "selection": "--selection", "max_member_latency_s": "--max-member-latency-s",
+           "allow_transit": "--allow-transit", "partial": "--partial", "cross_shell": "--cross-shell"}
 
 
 def _option(field_name: str) -> str:
@@ -76,7 +81,10 @@ def config_from_args(args):
     """The validated :class:`agents.config.CompareConfig`; :class:`BadInput` naming the option."""
     from agents.config import CompareConfig
 
+    from .common import region_values
     data = {f: getattr(args, f) for f in OPTIONS if hasattr(args, f)}
+    data = {k: v for k, v in data.items() if v is not None or k == "schemes"}
+    data.update(region_values(args))
     data["constellation"] = constellation_spec_from_args(args)        # one-line error naming --tle etc.
     return CompareConfig.parse(data, rename=_option)
 
@@ -86,12 +94,13 @@ def compare(args) -> dict:
     from agents.experiments.compare import run_compare
 
     config = config_from_args(args)
+    from .common import progress_wanted
     progress = None
-    if args.progress:
+    if progress_wanted(args.progress):
         from tqdm import tqdm
 
         def progress(total):
-            return tqdm(total=total, desc="compare", unit="batch", file=sys.stderr)
+            return tqdm(total=total, desc="compare", unit="batch", file=sys.stderr, dynamic_ncols=True)
     return run_compare(config, progress=progress).record()
 
 

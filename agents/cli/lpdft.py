@@ -56,8 +56,9 @@ def _run(args) -> int:
     if args.plot is not None:
         check_plot_path(args.plot)
 
+    from .common import progress_wanted
     progress = None
-    if not args.no_progress:
+    if progress_wanted(not args.no_progress):
         from tqdm import tqdm
 
         def progress(total):

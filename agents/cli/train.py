@@ -1,6 +1,6 @@
 """``satcoop train``: unsupervised training of the learned precoders Cen-TFC-WM / Dec-TFC-WM.
 
-    satcoop train --arch cen|dec [--S 3] [--K 12] [--epochs 30] [--out DIR] [--resume]
+    satcoop train --arch cen|dec [--S 3] [--K 12] [--epochs 30] [--out DIR] [--resume] [--force]
                   [--max-minutes M] [--batch 32] [--lr 1e-3] [--samples 32] [--seed 0]
                   [--data-seed 2026] [--drops 10000] [--hidden 64] [--features 64] [--layers 3]
                   [--schedule plateau|cosine] [--lr-min 1e-5] [--warmup-steps 0] [--extra-train-drops 0]
@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=30, help="maximum epochs (default 30)")
     p.add_argument("--out", default=None, help="output directory (default runs/train-<arch>)")
     p.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt")
+    p.add_argument("--force", action="store_true",
+                   help="start a new run in --out even if it holds a training run (or other files)")
     p.add_argument("--max-minutes", dest="max_minutes", type=float, default=None,
                    help="wall-clock budget: stop before an epoch that would end after it (default: none)")
     p.add_argument("--batch", type=int, default=32, help="drops per training step (default 32)")
@@ -66,7 +68,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from agents.config import TrainConfig, parse
+    from agents.config import BadInput, TrainConfig, parse
     from agents.config.train import DATA_SEED, TRAIN_OPTIONS
     from agents.experiments.train import train
 
@@ -77,9 +79,13 @@ def run(args) -> int:
                 warmup_steps=args.warmup_steps, extra_train_drops=args.extra_train_drops, loss=args.loss,
                 init=args.init, inputs=args.inputs, worlds=args.worlds)
     cfg = parse(TrainConfig, data, rename=lambda n: TRAIN_OPTIONS.get(n, "--" + n.replace("_", "-")))
+    if args.out is not None and not args.out.strip():
+        raise BadInput("--out '': give a folder name (the current directory is never used as a training folder)")
     out = args.out or f"runs/train-{args.arch}"
     invocation = "satcoop " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
-    rec = train(cfg, out, resume=args.resume, progress=args.progress, invocation=invocation)
+    from .common import progress_wanted
+    rec = train(cfg, out, resume=args.resume, progress=progress_wanted(args.progress), invocation=invocation,
+                force=args.force, handle_signals=True)
     print(f"{'Cen' if args.arch == 'cen' else 'Dec'}-TFC-WM: {rec['epochs_run']} epochs, best validation WSR "
           f"{rec['best_val_wsr']:.3f} bit/s/Hz at epoch {rec['best_epoch']}, {rec['train_seconds'] / 60:.1f} min "
           f"(stopped: {rec['stopped']}); weights {out}/best.pt, metrics {out}/metrics.json, curve {out}/curve.png")

@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 
 from agents.config.world import MAX_S_K, WORLD_OPTIONS
 
-from .common import add_constellation_args, constellation_spec_from_args, describe_constellation
+from .common import (add_constellation_args, add_region_args, constellation_spec_from_args, describe_constellation,
+                     region_values)
 
 REFERENCE_POWER_DBW = 10.0      # per-subcarrier transmit power used for the single-link SNR column
 
@@ -46,6 +48,7 @@ def register(subparsers) -> None:
     p.add_argument("--scenario", default="urban", choices=("urban", "dense_urban", "suburban"),
                    help="TR 38.811 LOS scenario: urban | dense_urban | suburban")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_region_args(p, center=False)
     add_constellation_args(p)
     p.set_defaults(func=run)
     # Let "--center -30,10" and "--t-s -3e5" through: argparse otherwise reads a leading '-' as an option unless the
@@ -77,6 +80,7 @@ def format_text(rec: dict) -> str:
         f"UPA {ch['sat_upa'][0]}x{ch['sat_upa'][1]} ({ch['sat_element_gain_dbi']:g} dBi) -> "
         f"{ch['ut_upa'][0]}x{ch['ut_upa'][1]} ({ch['ut_element_gain_dbi']:g} dBi), "
         f"TR 38.811 {ch['scenario']} LOS, noise {rec['links'][0]['noise_dbw']:.1f} dBW per subcarrier",
+        f"  members  selection {rec['cooperation']['selection']}: {rec['cooperation']['describe']}",
         "",
         "cooperating satellites (nearest to the centre first)",
     ]
@@ -108,8 +112,13 @@ def run(args: argparse.Namespace) -> int:
     from agents.config import WorldQuery, parse
     from agents.experiments.world import world_record
 
-    data = {f: getattr(args, f) for f in WORLD_OPTIONS if f != "constellation"}
+    span = ("max_propagation_days", "allow_far_from_epoch")          # constellation fields, not the query's
+    data = {f: getattr(args, f) for f in WORLD_OPTIONS if f not in span and hasattr(args, f)}
+    data.update(region_values(args))
+    data = {k: v for k, v in data.items() if v is not None or k in ("center", "t_s")}
     data["constellation"] = constellation_spec_from_args(args)
     rec = world_record(parse(WorldQuery, data, rename=WORLD_OPTIONS), rename=WORLD_OPTIONS)
+    for warning in rec.get("warnings", []):
+        print(warning, file=sys.stderr)
     print(json.dumps(rec, indent=2) if args.json else format_text(rec))
     return 0

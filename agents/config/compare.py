@@ -10,12 +10,13 @@ import math
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .constellation import ConstellationSpec
+from .cooperation import CrossShellSpec, SelectionFields
 from .errors import parse
 
 __all__ = ["CompareConfig"]
 
 
-class CompareConfig(BaseModel):
+class CompareConfig(SelectionFields):
     """Configuration of one offline comparison (every field is also a sweep axis).
 
     S, K: cooperating satellites and UTs per drop; power_dbw: per-satellite budgets P_s (dBW,
@@ -26,7 +27,10 @@ class CompareConfig(BaseModel):
     registration order; a single name is accepted); threads: torch intra-op threads;
     sat_upa: the satellite UPA (nx, ny), M = nx ny antennas (Table I: 8 x 8);
     constellation: :class:`agents.config.constellation.ConstellationSpec` (default: the Walker-Delta
-    1680/28/1 at 600 km, 53 deg; Walker shells or TLE/OMM files), recorded in the output.
+    1680/28/1 at 600 km, 53 deg; Walker shells or TLE/OMM files), recorded in the output;
+    center: a fixed region centre (lat, lon deg) for every drop instead of drawn ones (the times are
+    still drawn); selection / max_member_latency_s / allow_transit / partial: how each drop's members are
+    chosen (:class:`agents.config.cooperation.SelectionFields`); cross_shell: links across shells (None: off).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -46,6 +50,14 @@ class CompareConfig(BaseModel):
     sat_upa: tuple[int, int] = (8, 8)
     constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
     weights: list[str] = Field(default_factory=list)   # `satcoop train` weight files for the learned schemes
+    center: tuple[float, float] | None = None
+    cross_shell: CrossShellSpec | None = None
+
+    @field_validator("center", mode="before")
+    @classmethod
+    def _center(cls, v):
+        from .world import parse_center
+        return parse_center(v)
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -54,11 +66,24 @@ class CompareConfig(BaseModel):
 
     @field_validator("weights")
     @classmethod
-    def _weights_exist(cls, v):
+    def _weights_exist(cls, v, info):
+        """Each file a readable satcoop net (refused pickles, truncated files, NaN weights... are one line),
+        each for a learned scheme that runs (else it would be ignored silently)."""
         import os
+        if not v:
+            return v
+        from agents.nets.schemes import SCHEME_NAMES, check_weights, load_net
+        schemes = info.data.get("schemes")
         for path in v:
             if not os.path.isfile(path):
                 raise ValueError(f"no weights file {path!r} (give the best.pt written by satcoop train)")
+            try:
+                check_weights(path, "weights")
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("weights: ")) from None
+            name = SCHEME_NAMES[load_net(path).config.arch]
+            if schemes is not None and name not in schemes:
+                raise ValueError(f"{path} holds a {name} net but {name} is not among the schemes run ({schemes})")
         return v
 
     @field_validator("sat_upa")

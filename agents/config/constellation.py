@@ -16,6 +16,9 @@ One schema for the orbits an experiment runs on, whatever the front end
   ``name`` (a shell-style pattern, case-insensitive, e.g. ``"STARLINK-*"``),
   ``min_altitude_km`` (default 300: the floor below which a satellite is
   absent -- dropped at the reference epoch, masked at later times).
+* ``max_propagation_days`` (default 30): element sets are not propagated further than this from
+  their own epochs (refused with one line, :func:`constellation.epoch_span.check_propagation_span`),
+  unless ``allow_far_from_epoch`` (then a warning line); Walker patterns are exact at any time.
 
 ``spec.build() -> (Constellation, provenance)``; ``provenance`` is the JSON-able
 record every output carries under ``"constellation"`` (see
@@ -26,6 +29,8 @@ Bad input raises :class:`BadInput` with one line naming ``constellation.<field>`
 its options.
 """
 from __future__ import annotations
+
+import os
 
 from datetime import datetime, timezone
 from pathlib import Path
@@ -94,6 +99,22 @@ class ConstellationSpec(BaseModel):
     min_altitude_km: float = Field(DEFAULT_MIN_ALTITUDE_KM, ge=0.0, le=100_000.0, allow_inf_nan=False,
                                    description="altitude floor (km): below it a satellite is absent")
 
+    max_propagation_days: float = Field(30.0, gt=0.0, allow_inf_nan=False,
+                                        description="largest |time from an element set's epoch| (days)")
+    allow_far_from_epoch: bool = Field(False, description="run past max_propagation_days with a warning")
+
+    def check_span(self, constellation, t_s, time_name: str = "t_s",
+                   options=("constellation.max_propagation_days", "constellation.allow_far_from_epoch")) -> str | None:
+        """None, or the warning line when ``allow_far_from_epoch``; :class:`BadInput` (one line naming
+        ``time_name`` and the ``options`` (days, allow) as the user types them) when an element set is
+        propagated too far at the times ``t_s`` (s since the constellation epoch). Walker patterns: None."""
+        if self.kind == "walker":
+            return None
+        from constellation.epoch_span import check_propagation_span
+        return check_propagation_span(constellation, t_s, max_propagation_days=self.max_propagation_days,
+                                      allow=self.allow_far_from_epoch, time_name=time_name,
+                                      days_option=options[0], allow_option=options[1])
+
     @field_validator("tle", "omm", mode="before")
     @classmethod
     def _one_or_many(cls, v):
@@ -109,7 +130,9 @@ class ConstellationSpec(BaseModel):
                 raise ValueError(f"{p}: no such file")
             if p.is_dir():
                 raise ValueError(f"{p}: is a directory, expected an element-set file")
-        return v
+        # absolute before any work (a worker in another folder or on another node finds the same file;
+        # agents.config.element_files ships the content where the path does not exist)
+        return [Path(os.path.abspath(p.expanduser())) for p in v]
 
     @field_validator("shell", mode="before")
     @classmethod

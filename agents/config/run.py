@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .constellation import ConstellationSpec
+from .cooperation import CrossShellSpec, SelectionFields
 from .errors import parse
 from .overrides import apply_override, read_toml, set_dotted
 
@@ -67,15 +68,26 @@ class FaultsConfig(_Strict):
 
 
 class IslConfig(_Strict):
-    """Inter-satellite links: per-hop processing delay, link rate, routing topology, in-flight failures."""
+    """Inter-satellite links: per-hop processing delay, link rate, background load (the share of every
+    link's capacity taken by other traffic; each link direction a FIFO server at the rest,
+    :mod:`network.links`), routing topology, in-flight failures; ``cross_shell`` (None: off): laser
+    links across shells (:class:`agents.config.cooperation.CrossShellSpec`)."""
 
     processing_s: float = Field(1e-3, ge=0.0, le=10.0)
     rate_bps: float = Field(1e9, gt=0.0)            # finite (no inf: see _Strict)
+    background_load: float = Field(0.0, ge=0.0, lt=1.0)
     topology: Literal["grid", "complete", "ideal"] = "grid"   # ideal: every pair one zero-length hop (limit case)
     on_failure: Literal["drop", "reroute"] = "drop"
     bits_per_real: int = Field(32, ge=1, le=128)
     sigma_packing: Literal["full", "hermitian"] = "full"
     quantize: bool = True            # the central sees reported numbers rounded to bits_per_real
+    cross_shell: CrossShellSpec | None = None
+
+    def link_config(self):
+        """The bus's hop model (:class:`network.links.LinkConfig`) of these links."""
+        from network.links import LinkConfig
+        return LinkConfig(processing_s=self.processing_s, rate_bps=self.rate_bps,
+                          background_load=self.background_load)
 
 
 class CentralizedConfig(_Strict):
@@ -106,11 +118,17 @@ class ChaosConfig(_Strict):
     target: Union[Literal["central"], int] = "central"
 
 
-class RegionConfig(_Strict):
-    """Service regions: ``count`` regions (drop i of the seed each), each with its own S satellites and
-    central; ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed)."""
+class RegionConfig(_Strict, SelectionFields):
+    """Service regions: ``count`` regions, each with its own S satellites and central, placed by
+    :func:`agents.live.world.place_regions` (drops of the seed in order, each at least ``min_spacing_km``
+    from those before it; spacing 0: region i is drop i), or at the listed ``centers``;
+    ``center_lat_deg``/``center_lon_deg`` pin region 0's centre (default: from the seed). ``selection`` /
+    ``max_member_latency_s`` / ``allow_transit`` / ``partial``: how the members are chosen, at the start
+    and at every handover (:class:`agents.config.cooperation.SelectionFields`)."""
 
-    count: int = Field(1, ge=1, le=64)
+    count: int = Field(1, ge=1, le=1000)
+    min_spacing_km: float = Field(0.0, ge=0.0, le=20_000.0)
+    centers: list[tuple[float, float]] | None = None     # [[lat_deg, lon_deg], ...]: one per region, in order
     radius_km: float = Field(800.0, gt=0.0, lt=10_000.0)
     min_elevation_deg: float = Field(10.0, ge=0.0, lt=90.0)
     center_lat_deg: float | None = Field(None, ge=-90.0, le=90.0)
@@ -121,6 +139,15 @@ class RegionConfig(_Strict):
     def _center(self):
         if (self.center_lat_deg is None) != (self.center_lon_deg is None):
             raise ValueError("center_lat_deg and center_lon_deg are given together or not at all")
+        if self.centers is not None:
+            if len(self.centers) != self.count:
+                raise ValueError(f"centers has {len(self.centers)} entries: one [lat_deg, lon_deg] per region "
+                                 f"(count = {self.count})")
+            if self.center_lat_deg is not None:
+                raise ValueError("centers and center_lat_deg/center_lon_deg: give one or the other")
+            for lat, lon in self.centers:
+                if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                    raise ValueError(f"centers entry [{lat}, {lon}]: latitude in [-90, 90], longitude in [-180, 180]")
         return self
 
 
@@ -165,6 +192,14 @@ class RunConfig(_Strict):
     FIELD_HINTS: ClassVar[dict] = {"schemes": 'a list of registered scheme names (strings), or "all"',
                                    "*.target": 'a satellite index, a link [a, b], or "central"'}
 
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v):
+        from agents.live.cluster import address_problem
+        if v is not None and address_problem(v):
+            raise ValueError(f"{address_problem(v)} (--address)")
+        return v
+
     @field_validator("schemes")
     @classmethod
     def _schemes(cls, v):
@@ -190,6 +225,9 @@ class RunConfig(_Strict):
             raise ValueError(f"centralized.report_timeout_s = {self.centralized.report_timeout_s!r}: must be less "
                              f"than update_period_s = {self.update_period_s!r} (the central computes an update "
                              "before the next one starts)")
+        if self.isl.cross_shell is not None and self.isl.topology != "grid":
+            raise ValueError(f"isl.cross_shell: applies to isl.topology = \"grid\" only, got "
+                             f"isl.topology = {self.isl.topology!r}")
         if self.isl.topology != "grid" and self.faults.model in ("iid", "gilbert-elliott"):
             raise ValueError("faults.model: random link faults need isl.topology = \"grid\" "
                              "(\"complete\" has n(n-1)/2 links); use none or scheduled")
@@ -211,6 +249,9 @@ class RunConfig(_Strict):
         """Read ``path`` (TOML; None: the packaged default episode), apply ``overrides``
         (``"a.b=value"``), validate. :class:`BadInput` (one line) on any bad input."""
         data = tomllib.loads(default_toml_text()) if path is None else read_toml(path)
+        if path is not None:                # element-set paths in the file: relative to its folder (else the cwd)
+            from .element_files import resolve_config_paths
+            resolve_config_paths(data, Path(path).parent)
         keys = [apply_override(data, item) for item in overrides or ()]
         # --set constellation.tle=FILE (or omm) replaces the file's Walker pattern instead of clashing with it
         files = any(k.startswith(("constellation.tle", "constellation.omm")) for k in keys)

@@ -57,6 +57,7 @@ class TrainConfig(BaseModel):
     extra_train_drops: int = Field(0, ge=0, le=200_000)
     loss: Literal["wsr", "log"] = "wsr"
     init: str | None = None
+    selection: Literal["connected", "nearest", "shell"] = "connected"   # members of the drops (agents.nets.dataset)
     inputs: Literal["v2", "v3"] = "v2"
     worlds: Literal["walker", "mixed"] = "walker"
 
@@ -73,6 +74,12 @@ class TrainConfig(BaseModel):
     def _init_exists(cls, v):
         if v is not None and not Path(v).is_file():
             raise ValueError("no weights file there (give the best.pt of an earlier `satcoop train` run)")
+        if v is not None:                      # a readable net (refused pickles, NaN weights...: one line)
+            from agents.nets.schemes import check_weights
+            try:
+                check_weights(v, "init")
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("init: ")) from None
         return v
 
     @field_validator("lr_min")

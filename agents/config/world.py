@@ -7,13 +7,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .constellation import ConstellationSpec
+from .cooperation import CrossShellSpec, SelectionFields
 
 __all__ = ["WorldQuery", "parse_center", "MAX_ABS_T_S", "MAX_S_K", "WORLD_OPTIONS"]
 
 MAX_ABS_T_S = 100 * 365.25 * 86400.0    # t_s limit: a century either side of the epoch
 MAX_S_K = 10_000                         # S / K limit (memory grows ~20 kB per link; K = 1e5 needed 2 GB)
 WORLD_OPTIONS = {"S": "--S", "K": "--K", "seed": "--seed", "t_s": "--t-s", "radius_km": "--radius-km",
-                 "min_elevation_deg": "--min-elevation-deg", "scenario": "--scenario", "center": "--center"}
+                 "min_elevation_deg": "--min-elevation-deg", "scenario": "--scenario", "center": "--center",
+                 "selection": "--selection", "max_member_latency_s": "--max-member-latency-s",
+                 "allow_transit": "--allow-transit", "partial": "--partial", "cross_shell": "--cross-shell",
+                 "max_propagation_days": "--max-propagation-days", "allow_far_from_epoch": "--allow-far-from-epoch"}
 
 
 def parse_center(value) -> tuple[float, float] | None:
@@ -33,10 +37,11 @@ def parse_center(value) -> tuple[float, float] | None:
     return lat, lon
 
 
-class WorldQuery(BaseModel):
+class WorldQuery(SelectionFields):
     """One drop: ``center`` (deg; None: drawn from the seed within coverage), S satellites, K UTs, ``seed``,
     ``t_s`` (s after the constellation epoch; None: drawn from the seed over one orbital period), the
-    region radius, the elevation mask, the TR 38.811 scenario, the constellation."""
+    region radius, the elevation mask, the TR 38.811 scenario, the constellation; how the members are
+    chosen (:class:`agents.config.cooperation.SelectionFields`) and ``cross_shell`` links (None: off)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -49,6 +54,7 @@ class WorldQuery(BaseModel):
     min_elevation_deg: float = Field(10.0, ge=0.0, le=89.9)
     scenario: Literal["urban", "dense_urban", "suburban"] = "urban"
     constellation: ConstellationSpec = Field(default_factory=ConstellationSpec)
+    cross_shell: CrossShellSpec | None = None
 
     @field_validator("center", mode="before")
     @classmethod

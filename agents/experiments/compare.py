@@ -5,10 +5,12 @@ points (the multi-satellite paper's Fig. 4 setting: S satellites, K UTs, per-sat
 P_s in dBW on one subcarrier).
 
 * Drops come from the world model, keyed by identity: drop i is a function of (``seed``, i)
-  (``World.draw_drops(n, seed, first=...)``), so the drops ``[first, first + drops)`` of a
+  (``World.draw_drops(n, seed, first=...)``; members chosen by the config's ``selection`` rule,
+  :class:`network.selector.RegionSelector`; a fixed ``center`` keeps the centre and draws the times), so the drops ``[first, first + drops)`` of a
   chunk are those of an unchunked run.
 * Every scheme runs batched over ``batch`` drops at every power (the WMMSE family freezes a
-  drop when it converges, so a drop's precoders do not depend on its batch-mates).
+  drop when it converges, so a drop's precoders do not depend on its batch-mates); a scheme
+  that draws random numbers (``keyed`` in the catalog: Cen-Opt-ER) gets ``keys`` (``seed``, drop).
 * The sum rate of a drop is the ergodic sum rate (16), Monte Carlo with ``samples`` draws from
   a torch generator keyed by (``seed``, drop index): the same normals for every scheme and power
   (common random numbers), and a drop's rate depends neither on ``batch`` nor on chunking.
@@ -126,8 +128,12 @@ def _run(config: CompareConfig, progress) -> CompareResult:
     world_cfg = WorldConfig(S=config.S, K=config.K, channel=ChannelConfig(sat_upa=tuple(config.sat_upa)))
     if orbits.walker is not None:
         world_cfg = dataclasses.replace(world_cfg, walker=orbits.walker)
-    world = World(world_cfg, constellation=orbits)
-    drops = world.draw_drops(config.drops, config.seed, first=config.first)
+    from network.selector import selector_for
+    cross = config.cross_shell.to_config() if config.cross_shell is not None else None
+    world = World(world_cfg, constellation=orbits,
+                  selector=selector_for(orbits, config, config.S, world_cfg.min_elevation_deg, cross_shell=cross))
+    drops = world.draw_drops(config.drops, config.seed, first=config.first, center=config.center)
+    span_warning = config.constellation.check_span(orbits, drops.t_s, time_name="drop times")
     csi = drops.csi
     b_all, s, k, m, n = csi.shape
     drop_ids = np.arange(config.first, config.first + b_all)
@@ -138,7 +144,8 @@ def _run(config: CompareConfig, progress) -> CompareResult:
     warm = PrecodingProblem.from_csi(csi.take(batch=slice(0, 1)), power_dbw=config.power_dbw[0])
     for name in names:                 # untimed warm-up: one-time costs (lazy init, caches) stay out of runtime
         with torch.no_grad():
-            catalog.run(name, warm, **_scheme_options(registry[name], config))
+            catalog.run(name, warm, **_scheme_options(registry[name], config),
+                        **({"keys": [(config.seed, int(drop_ids[0]))]} if registry[name].keyed else {}))
     for pdb in config.power_dbw:
         full = PrecodingProblem.from_csi(csi, power_dbw=pdb)
         for name in names:
@@ -149,9 +156,10 @@ def _run(config: CompareConfig, progress) -> CompareResult:
             flops = np.full(b_all, np.nan)
             for sl in chunks:
                 prob = full.take(batch=sl)
+                keys = {"keys": [(config.seed, int(i)) for i in drop_ids[sl]]} if registry[name].keyed else {}
                 t0 = time.perf_counter()
                 with torch.no_grad():
-                    prec, hist = catalog.run(name, prob, **opts)
+                    prec, hist = catalog.run(name, prob, **opts, **keys)
                 runtime[sl] = (time.perf_counter() - t0) / (sl.stop - sl.start)
                 hist = hist or {}
                 it = None
@@ -168,8 +176,8 @@ def _run(config: CompareConfig, progress) -> CompareResult:
                     flops[sl] = hist["flops"].double().numpy()
                 ps.append(prec.p)
                 bs.append(prec.b)
-                if bar is not None:
-                    bar.set_postfix_str(f"{name} {pdb:g} dBW")
+                if bar is not None:                    # one redraw per update
+                    bar.set_postfix_str(f"{name} {pdb:g} dBW", refresh=False)
                     bar.update(1)
             prec = Precoders(p=torch.cat(ps), b=torch.cat(bs))
             rate = np.empty(b_all)
@@ -206,12 +214,18 @@ def _run(config: CompareConfig, progress) -> CompareResult:
             "rate": "ergodic sum rate (16), Monte Carlo over NLoS, bit/s/Hz, rate weights 1"}
     if config.first:
         meta["first"] = config.first
+    meta["selection"] = {"selection": config.selection, "max_member_latency_s": config.max_member_latency_s,
+                         "allow_transit": config.allow_transit, "partial": config.partial,
+                         "cross_shell": None if config.cross_shell is None else config.cross_shell.model_dump()}
+    if config.center is not None:
+        meta["center"] = list(config.center)
     meta["constellation"] = provenance
     if config.weights:
         meta["weights"] = list(config.weights)
     from agents.nets.schemes import training_overlap_note        # say so when evaluating on training drops
     note = training_overlap_note(config.seed, config.first, config.drops, config.weights or None, names)
-    if note:
-        meta["warnings"] = [note]
+    warnings = [w for w in (span_warning, note) if w]
+    if warnings:
+        meta["warnings"] = warnings
     return CompareResult(drops=pd.DataFrame(per_drop), summary=pd.DataFrame(summary, columns=list(SUMMARY_COLUMNS)),
                          config=meta)

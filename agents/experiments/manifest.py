@@ -222,8 +222,12 @@ def prepare_sweep_folder(out, key: str, header: dict, *, resume: bool, force: bo
             raise BadInput(f"--out {str(out)!r} is not empty and holds no satcoop sweep (no {MANIFEST}): nothing "
                            f"in it is overwritten; pass --force to write the sweep into it anyway, or choose "
                            f"another --out")
-    (out / "shards").mkdir(parents=True, exist_ok=True)
-    create_manifest(out, header)
+    try:
+        (out / "shards").mkdir(parents=True, exist_ok=True)
+        create_manifest(out, header)
+    except OSError as exc:                                       # /proc/..., below a file, read-only
+        raise BadInput(f"--out {str(out)!r}: cannot create a sweep folder and write in it "
+                       f"({exc.strerror or type(exc).__name__})") from None
     return Manifest(exists=True, header=header, good_bytes=len(_line(header)))
 
 

@@ -69,6 +69,8 @@ from pydantic import ValidationError
 from agents.config.errors import BadInput, one_line
 from agents.config.overrides import read_toml
 from agents.config.sweep import SweepConfig, canon as _canon
+from agents.files import mark_complete, mark_partial, write_with
+from .stopping import stop_on_signals
 from .manifest import append_record, latest_records, prepare_sweep_folder, read_manifest
 
 __all__ = ["SweepConfig", "SweepOutcome", "SweepInterrupted", "SweepIncomplete", "load_sweep_config", "run_sweep", "expand_units",
@@ -232,16 +234,32 @@ def _resolved_base(config: SweepConfig) -> dict:
     return base
 
 
-def campaign_key(config: SweepConfig) -> str:
+def campaign_key(config: SweepConfig, units: list[Unit] | None = None) -> str:
     """What a unit's result depends on besides its own grid values: kind, seed, base (with the
-    scheme list resolved), crn axes."""
-    return _hash(_canon({"kind": config.kind, "seed": config.seed, "base": _resolved_base(config),
-                         "crn_axes": sorted(config.crn_axes)}), 16)
+    scheme list resolved), crn axes, and the SHA-256 of every element-set file (the content, not
+    only its path)."""
+    key = {"kind": config.kind, "seed": config.seed, "base": _resolved_base(config),
+           "crn_axes": sorted(config.crn_axes)}
+    hashes = element_set_hashes(units if units is not None else expand_units(config))
+    if hashes:
+        key["element_sets"] = sorted(set(hashes.values()))
+    return _hash(_canon(key), 16)
+
+
+def element_set_hashes(units: list[Unit]) -> dict[str, str]:
+    """{path: SHA-256} of every element-set file the units name."""
+    from agents.config.element_files import file_hashes
+    out: dict[str, str] = {}
+    for spec in {_canon(u.config.get("constellation")): u.config.get("constellation") for u in units}.values():
+        out.update(file_hashes(spec))
+    return out
 
 
 def load_sweep_config(path) -> SweepConfig:
-    """Read and validate a sweep TOML file (ValueError naming the field on bad input)."""
-    return parse_sweep_config(read_toml(path))
+    """Read and validate a sweep TOML file (ValueError naming the field on bad input). Element-set
+    paths of its base are relative to the file's folder (else to the working directory)."""
+    from agents.config.element_files import resolve_config_paths
+    return parse_sweep_config(resolve_config_paths(read_toml(path), Path(path).parent))
 
 
 def parse_sweep_config(data: dict) -> SweepConfig:
@@ -249,8 +267,46 @@ def parse_sweep_config(data: dict) -> SweepConfig:
         cfg = SweepConfig.model_validate(data)
     except ValidationError as exc:
         raise BadInput(one_line(exc, SweepConfig, data)) from None
-    expand_units(cfg)                     # every point validated before any work
+    preflight(cfg, expand_units(cfg))     # every point validated, its files read, before any work
     return cfg
+
+
+def preflight(config: SweepConfig, units: list[Unit]) -> None:
+    """What a unit would otherwise find out on a worker, checked once per distinct value on the driver:
+    every scheme registered, every constellation built (element-set files parsed), every weights file
+    loadable. :class:`BadInput` naming the field (exit 2) before Ray starts."""
+    from agents import schemes as catalog
+    from agents.config.constellation import ConstellationSpec
+    from agents.nets.schemes import load_net
+
+    seen: set = set()
+    for u in units:
+        c = u.config
+        for what, value in (("schemes", c.get("schemes", "all")), ("constellation", c.get("constellation"))):
+            key = (what, _canon(value))
+            if key in seen:
+                continue
+            seen.add(key)
+            if what == "schemes":
+                catalog.resolve(value, "base.schemes")
+            else:
+                try:
+                    ConstellationSpec.parse(value).build()
+                except BadInput as exc:
+                    raise BadInput(f"base.constellation: {exc}") from None
+        weights = list(c.get("weights") or [])
+        weights += [o["weights"] for o in (c.get("scheme_options") or {}).values()
+                    if isinstance(o, dict) and isinstance(o.get("weights"), str)]
+        for w in weights:
+            if ("weights", w) in seen:
+                continue
+            seen.add(("weights", w))
+            try:
+                load_net(w)
+            except BadInput:
+                raise
+            except Exception as exc:                               # noqa: BLE001 - any unreadable file
+                raise BadInput(f"weights {w!r}: not a loadable satcoop weights file ({error_line(exc)})") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,9 +339,18 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
     return [{**dict(r), **counts} for r in summary["schemes"]]
 
 
-def _run_chunk(kind: str, units: list[dict], evaluate) -> list[dict]:
+def _local_config(config: dict, element_sets) -> dict:
+    """A unit's config with its element-set paths on this node's copies of the shipped files."""
+    if not element_sets or not config.get("constellation"):
+        return config
+    from agents.config.element_files import unpack
+    return {**config, "constellation": unpack(config["constellation"], element_sets, prefer_local=False)}
+
+
+def _run_chunk(kind: str, units: list[dict], evaluate, element_sets=None) -> list[dict]:
     """Evaluate units one after the other; a unit that raises is returned as an error (its
-    message) so the others of the chunk are kept."""
+    message) so the others of the chunk are kept. ``element_sets``: the driver's files
+    (:func:`agents.config.element_files.pack`, from Ray's object store)."""
     try:
         import torch
         torch.set_num_threads(1)
@@ -295,23 +360,35 @@ def _run_chunk(kind: str, units: list[dict], evaluate) -> list[dict]:
     for u in units:
         t0 = time.perf_counter()
         try:
-            rows = (evaluate or evaluate_point)(kind, u["config"])
+            rows = (evaluate or evaluate_point)(kind, _local_config(u["config"], element_sets))
             out.append({"uid": u["uid"], "rows": rows, "error": None, "task_s": time.perf_counter() - t0})
         except Exception as exc:                                  # noqa: BLE001 - recorded, then retried
-            out.append({"uid": u["uid"], "rows": None, "error": f"{type(exc).__name__}: {exc}",
-                        "task_s": time.perf_counter() - t0})
+            out.append({"uid": u["uid"], "rows": None, "error": error_line(exc), "task_s": time.perf_counter() - t0,
+                        "user_error": isinstance(exc, BadInput)})
     return out
 
 
-def _run_single(kind: str, unit: dict, evaluate) -> list[dict]:
-    """One unit; raises on failure so that Ray's ``retry_exceptions`` retries it."""
+def error_line(exc: BaseException) -> str:
+    """``Type: last line of the message`` of a unit's error (Ray's task errors unwrapped to their cause)."""
+    cause = getattr(exc, "cause", None) or exc
+    text = str(cause).strip()
+    return f"{type(cause).__name__}: {text.splitlines()[-1] if text else ''}".rstrip(": ")
+
+
+def _run_single(kind: str, unit: dict, evaluate, element_sets=None) -> list[dict]:
+    """One unit; raises on failure so that Ray's ``retry_exceptions`` retries it (a :class:`BadInput`, the
+    user's error, is returned as the unit's error instead: retrying cannot change it)."""
     try:
         import torch
         torch.set_num_threads(1)
     except ImportError:                                            # pragma: no cover
         pass
     t0 = time.perf_counter()
-    rows = (evaluate or evaluate_point)(kind, unit["config"])
+    try:
+        rows = (evaluate or evaluate_point)(kind, _local_config(unit["config"], element_sets))
+    except BadInput as exc:            # the user's error (the world refusing its config): the same on a retry
+        return [{"uid": unit["uid"], "rows": None, "error": error_line(exc), "task_s": time.perf_counter() - t0,
+                 "user_error": True}]
     return [{"uid": unit["uid"], "rows": rows, "error": None, "task_s": time.perf_counter() - t0}]
 
 
@@ -336,17 +413,6 @@ def _unit_frame(unit: Unit, kind: str, rows: list[dict] | None, error: str | Non
         rec.update({"row": i, "status": "ok", "error": None})
         recs.append(rec)
     return pd.DataFrame(recs)
-
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)                               # the data on disk before the name points at it
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def _assemble(out: Path, units: list[Unit], manifest):
@@ -404,23 +470,17 @@ class SweepOutcome:
 
 
 def _ray_init(address: str | None, num_cpus: int | None):
-    import ray
-    if ray.is_initialized():
-        return False
-    if address:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    else:
-        # address="local": always a new local instance, never silently joining a cluster that
-        # someone else started on this machine (``ray start``)
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                 log_to_driver=False)
-    return True
+    from agents.live.cluster import connect
+    # no address: always a new local instance, never silently joining a cluster that someone else
+    # started on this machine (``ray start``); an address: joined, or one line saying why not
+    return connect(address or None, num_cpus=None if address else (num_cpus or os.cpu_count() or 1))
 
 
 def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, address: str | None = None,
               chunk_size: int | None = None, num_cpus: int | None = None, progress: bool = True,
               evaluate: Callable[[str, dict], list[dict]] | None = None,
-              stop_after_shards: int | None = None, force: bool = False, log=None) -> SweepOutcome:
+              stop_after_shards: int | None = None, force: bool = False, log=None,
+              handle_signals: bool = False) -> SweepOutcome:
     """Run (or resume) a sweep into ``out_dir``; see the module docstring.
 
     ``chunk_size`` overrides the config's; ``num_cpus`` the local Ray size (default: this
@@ -429,20 +489,33 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
     many shards, as a killed driver would. A running Ray session (``ray.init`` done by the
     caller, e.g. a test cluster) is used as is and left running. ``force``: write into a folder
     that would be refused otherwise (see :func:`agents.experiments.manifest.prepare_sweep_folder`);
-    ``log(line)`` gets the warnings (default: stderr).
+    ``log(line)`` gets the warnings (default: stderr). The folder holds ``PARTIAL`` until results.parquet
+    is written. ``handle_signals``: on SIGINT / SIGTERM the pending tasks are cancelled, Ray released,
+    the shards written so far kept, and :class:`~agents.experiments.stopping.Interrupted` raised.
     """
     if not isinstance(config, SweepConfig):
         config = parse_sweep_config(config)
+    from agents.live.cluster import check_reachable
+    address = check_reachable(address)                   # a bad or dead address: one line before any work
     units = expand_units(config)
     out = Path(out_dir)
-    key = campaign_key(config)
+    key = campaign_key(config, units)
+    hashes = element_set_hashes(units)
     if log is None:
         import sys
         log = lambda msg: print(f"satcoop sweep: warning: {msg}", file=sys.stderr, flush=True)  # noqa: E731
     manifest = prepare_sweep_folder(out, key, {"type": "header", "campaign": key,
                                                "config": config.model_dump(mode="json"),
-                                               "created_unix": time.time()},
+                                               "element_sets": hashes, "created_unix": time.time()},
                                     resume=resume, force=force, log=log)
+    mark_partial(out, "satcoop sweep: running; removed once results.parquet holds every unit (else: --resume)")
+    with stop_on_signals(handle_signals) as stop:
+        return _sweep(config, units, out, manifest, address, chunk_size, num_cpus, progress, evaluate,
+                      stop_after_shards, log, stop, hashes)
+
+
+def _sweep(config, units, out, manifest, address, chunk_size, num_cpus, progress, evaluate, stop_after_shards,
+           log, stop, hashes) -> SweepOutcome:
     # units done: the newest record of each, if its shard is on disk and readable (else recomputed)
     latest, _ = latest_records(out, manifest, [u.uid for u in units], log=log)
     status = {uid: "failed" if uid in rec.get("failed", {}) else "ok" for uid, rec in latest.items()}
@@ -466,14 +539,14 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         uids = [r["uid"] for r in results]
         name = f"chunk-{_hash(','.join(sorted(uids)) + str(time.time_ns()), 16)}.parquet"
         df = pd.concat(frames, ignore_index=True)
-        _write_atomic(out / "shards" / name, lambda p: df.to_parquet(p, index=False))
+        write_with(out / "shards" / name, lambda f: df.to_parquet(f, index=False))   # temp + fsync + rename
         append_record(out, {"type": "shard", "shard": name, "units": uids, "failed": fails})
         computed += len(uids) - len(fails)
         failed += len(fails)
         shards_written += 1
-        if bar is not None:
+        if bar is not None:                        # one redraw per update
+            bar.set_postfix_str(f"failed {failed}" if failed else "", refresh=False)
             bar.update(len(uids))
-            bar.set_postfix_str(f"failed {failed}" if failed else "")
         if stop_after_shards is not None and shards_written >= stop_after_shards:
             raise SweepInterrupted(f"stopped after {shards_written} shards")
 
@@ -489,17 +562,30 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
         if todo:
             import ray
             started = _ray_init(address, num_cpus)
+            stop.arm()                                 # ray.init replaced the SIGTERM handler
             cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
             size = chunk_size or config.chunk_size or max(1, math.ceil(len(todo) / (4 * cpus)))
             chunk_task = ray.remote(num_cpus=1, max_retries=config.max_retries)(_run_chunk)
             single_task = ray.remote(num_cpus=1, max_retries=config.max_retries, retry_exceptions=True)(_run_single)
             payload = [{"uid": u.uid, "config": u.config} for u in todo]
+            # the element-set files' content, once in the object store: workers need no shared file system
+            from agents.config.element_files import pack
+            blobs = {}
+            for spec in {_canon(u.config.get("constellation")): u.config.get("constellation") for u in todo}.values():
+                blobs.update(pack(spec))
+            if {p: sha for p, (sha, _) in blobs.items()} != {p: hashes[p] for p in blobs}:
+                raise BadInput("an element-set file changed while the sweep started; run it again")
+            shipped = ray.put(blobs) if blobs else None
             for i in range(0, len(payload), size):
                 part = payload[i:i + size]
-                pending[chunk_task.remote(config.kind, part, evaluate)] = ("chunk", part)
+                pending[chunk_task.remote(config.kind, part, evaluate, shipped)] = ("chunk", part)
                 n_chunks += 1
             while pending:
-                done, _ = ray.wait(list(pending), num_returns=1)
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+                stop.check(f"{reused + computed + failed} of {len(units)} units kept in {out / 'shards'}: "
+                           f"rerun with --resume to compute the rest")
+                if not done:
+                    continue
                 ref = done[0]
                 what, part = pending.pop(ref)
                 try:
@@ -507,21 +593,19 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
                 except Exception as exc:                          # noqa: BLE001 - task failed for good
                     if what == "chunk":
                         for u in part:                            # isolate the failing unit(s)
-                            pending[single_task.remote(config.kind, u, evaluate)] = ("single", [u])
+                            pending[single_task.remote(config.kind, u, evaluate, shipped)] = ("single", [u])
                         continue
-                    cause = getattr(exc, "cause", None) or exc
-                    msg = str(cause).strip().splitlines()[-1] if str(cause).strip() else type(cause).__name__
-                    results = [{"uid": part[0]["uid"], "rows": None,
-                                "error": f"{type(cause).__name__}: {msg}"}]
-                    write_shard(results)
+                    write_shard([{"uid": part[0]["uid"], "rows": None, "error": error_line(exc)}])
                     continue
-                retry = [r for r in results if r["error"] is not None] if what == "chunk" else []
-                good = [r for r in results if r["error"] is None] if what == "chunk" else results
+                # a unit that raised in a chunk is retried alone, unless it was the user's error (BadInput)
+                retry = [r for r in results if r["error"] is not None and not r.get("user_error")] \
+                    if what == "chunk" else []
+                good = [r for r in results if r not in retry]
                 if good:
                     write_shard(good)
                 for r in retry:                                   # retried by Ray (retry_exceptions)
                     u = next(p for p in part if p["uid"] == r["uid"])
-                    pending[single_task.remote(config.kind, u, evaluate)] = ("single", [u])
+                    pending[single_task.remote(config.kind, u, evaluate, shipped)] = ("single", [u])
     except KeyboardInterrupt:
         import ray
         for ref in list(pending):                  # the shards written so far stay; resume computes the rest
@@ -538,7 +622,8 @@ def run_sweep(config: SweepConfig | dict, out_dir, *, resume: bool = False, addr
             ray.shutdown()
     table = _assemble(out, units, read_manifest(out))
     results_path = out / RESULTS
-    _write_atomic(results_path, lambda p: table.to_parquet(p, index=False))
+    write_with(results_path, lambda f: table.to_parquet(f, index=False))
+    mark_complete(out)                                 # last: the folder is a finished sweep
     n_failed = int((table.drop_duplicates("uid")["status"] == "failed").sum()) if len(table) else 0
     return SweepOutcome(points_total=len(units), points_computed=computed, points_reused=reused,
                         points_failed=n_failed, results=str(results_path), table=table, chunks=n_chunks,

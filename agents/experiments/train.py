@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.experiments.stopping import stop_on_signals
+from agents.files import claim_folder, mark_complete, mark_partial, write_text, write_with
 from agents.precoding.rates import ergodic_rates
 
 from agents.config.train import TrainConfig
@@ -56,7 +58,10 @@ from agents.nets.checkpoint import load_checkpoint
 from agents.nets.dataset import POWERS_DBW, load_drops
 from agents.nets.weights import build_net, save_weights
 
-__all__ = ["train", "evaluate"]
+__all__ = ["train", "evaluate", "TRAIN_FILES"]
+
+# what makes a folder a training run's (a folder holding one is refused without --resume / --force)
+TRAIN_FILES = ("checkpoint.pt", "metrics.json", "best.pt")
 
 
 def _splits(cfg: TrainConfig, progress: bool):
@@ -64,7 +69,8 @@ def _splits(cfg: TrainConfig, progress: bool):
         from agents.nets.worlds import mixed_drops
         return (mixed_drops(cfg.data_seed, "train", progress=progress),
                 mixed_drops(cfg.data_seed, "val", progress=progress))
-    ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress)
+    ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress,
+                    selection=cfg.selection)
     n_tr, n_va = int(0.7 * cfg.drops), int(0.2 * cfg.drops)
     sub = lambda rows, lo: type(ds)(ds.g[rows], ds.d0[rows], ds.beta[rows], ds.kappa[rows], ds.sigma[rows],
                                     ds.noise_w[rows], ds.seed, lo)
@@ -153,29 +159,45 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
 
 
 def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, invocation: str | None = None,
-          log=None) -> dict:
-    """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``)."""
+          log=None, force: bool = False, handle_signals: bool = False) -> dict:
+    """Train (or resume) a TFC net; returns the metrics record (also written to ``out_dir/metrics.json``).
+
+    Without ``resume`` the folder must be new or empty: a training run's folder (finished or cut short)
+    or any other non-empty folder is refused unless ``force`` (the new run then replaces its files).
+    The folder holds ``PARTIAL`` while the run is going; it is removed when the run ends normally.
+    ``handle_signals``: on SIGINT / SIGTERM the run stops at the next step, ``metrics.json`` says
+    ``"stopped": "interrupted"``, ``checkpoint.pt`` (the last finished epoch) and PARTIAL stay (``resume``
+    continues from there) and :class:`~agents.experiments.stopping.Interrupted` is raised."""
     cfg = TrainConfig.model_validate(cfg.model_dump()) if isinstance(cfg, TrainConfig) else TrainConfig(**cfg)
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     out = Path(out_dir)
     if resume and not (out / "checkpoint.pt").exists():
         raise BadInput(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
+    if not resume:
+        claim_folder(out, option="--out", kind="training run", own=TRAIN_FILES, force=force,
+                     resume_hint="--resume to continue it")
     ck = load_checkpoint(out / "checkpoint.pt") if resume else None    # weights_only: runs nothing
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        mark_partial(out, "satcoop train: running; this file is removed when the run ends (resume with --resume)")
+    except OSError as exc:
+        raise BadInput(f"--out {str(out)!r}: cannot create the training folder and write in it "
+                       f"({exc.strerror or type(exc).__name__})") from None
     threads_before = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, out, ck, progress, invocation, log)
+        with stop_on_signals(handle_signals) as stop:
+            return _train(cfg, out, ck, progress, invocation, log, stop)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _train(cfg, out, ck, progress, invocation, log):
+def _train(cfg, out, ck, progress, invocation, log, stop):
     from tqdm import tqdm
 
     t_start = time.perf_counter()
@@ -231,6 +253,8 @@ def _train(cfg, out, ck, progress, invocation, log):
             stopped = "max_minutes"
             log(f"stopping before epoch {epoch}: wall-clock budget of {cfg.max_minutes} min")
             break
+        if stop:
+            break
         t0 = time.perf_counter()
         plan = _epoch_batches(train_set, np.random.default_rng([cfg.seed, epoch]), cfg.batch)
         net.train()
@@ -262,7 +286,11 @@ def _train(cfg, out, ck, progress, invocation, log):
             count += len(idx)
             if step % 20 == 0:
                 bar.set_postfix_str(f"wsr {-total / max(count, 1):.2f}")
+            if stop:                             # the epoch is dropped: resume redoes it from the checkpoint
+                break
         bar.close()
+        if stop:
+            break
         ev = evaluate(net, val_set, cfg.val_samples, seed=cfg.seed)
         if not per_step:
             sched.step(ev["wsr"])
@@ -276,33 +304,42 @@ def _train(cfg, out, ck, progress, invocation, log):
             best = ev["wsr"]
             save_weights(net, best_path, {"epoch": epoch, "val_wsr": best, "data": _data_record(cfg)})
         train_s = prior_s + (time.perf_counter() - t_start)
-        torch.save({"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                    "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
-                    "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(), "invocations": invocations,
-                    "parent": parent},
-                   out / "checkpoint.tmp")
-        (out / "checkpoint.tmp").replace(ckpt_path)
+        ckpt = {"net": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "history": history, "best": best, "epoch": epoch, "train_seconds": train_s,
+                "train_config": cfg.model_dump(), "net_config": ncfg.to_dict(), "invocations": invocations,
+                "parent": parent}
+        write_with(ckpt_path, lambda f: torch.save(ckpt, f))     # exclusive temp name + rename: never via a symlink
         log(f"epoch {epoch}: train WSR {-rec['train_loss']:.3f}, validation WSR {ev['wsr']:.3f} "
             f"({'best' if improved else f'best {best:.3f}'}), lr {rec['lr']:.1e}, {last_epoch_s:.0f} s")
         _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped="running", parent=parent)
     if start_epoch > cfg.epochs:
         stopped = "epochs"
     train_s = prior_s + (time.perf_counter() - t_start)
+    if stop:
+        _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, "interrupted", parent=parent)
+        done = history[-1]["epoch"]
+        stop.check(f"stopped during epoch {done + 1}; {out / 'checkpoint.pt'} holds epoch {done}: "
+                   f"continue with --resume" if done else "stopped during epoch 1, nothing to resume: run again with --force")
     if not best_path.exists():
         save_weights(net, best_path, {"epoch": history[-1]["epoch"], "val_wsr": history[-1]["val_wsr"]})
-    return _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
+    rec = _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=parent)
+    mark_complete(out)
+    return rec
 
 
 def _init_from(cfg: TrainConfig, net, ncfg: NetConfig) -> None:
-    """Load the starting weights of a fine-tuning stage (same architecture and sizes). v2 weights may
-    start a v3 run (:func:`v3_state_from_v2`)."""
-    blob = torch.load(cfg.init, map_location="cpu", weights_only=True)
-    have = _net_config_dict(blob.get("config"))
-    v2_to_v3 = have is not None and ncfg.inputs == "v3" and have == dict(ncfg.to_dict(), inputs="v2")
-    if have != ncfg.to_dict() and not v2_to_v3:
-        raise BadInput(f"init: {cfg.init} holds a net with config {blob.get('config')}, "
-                         f"this run builds {ncfg.to_dict()}")
-    net.load_state_dict(v3_state_from_v2(blob["state_dict"], ncfg.arch) if v2_to_v3 else blob["state_dict"])
+    """Load the starting weights of a fine-tuning stage (same architecture and sizes), checked by
+    :func:`agents.nets.weights.load_weights`. v2 weights may start a v3 run (:func:`v3_state_from_v2`)."""
+    from agents.nets.weights import load_weights
+    start = load_weights(cfg.init, "--init")                  # checked: one line naming --init otherwise
+    have, want = start.config.to_dict(), ncfg.to_dict()
+    v2_to_v3 = want["inputs"] == "v3" and have == dict(want, inputs="v2")
+    if have != want and not v2_to_v3:
+        diff = {k: v for k, v in have.items() if want.get(k) != v}
+        raise BadInput(f"--init: {cfg.init} holds a net with {diff}, this run builds "
+                       f"{ {k: want[k] for k in diff} } (--arch/--hidden/--features/--layers/--inputs must match)")
+    state = start.state_dict()
+    net.load_state_dict(v3_state_from_v2(state, ncfg.arch) if v2_to_v3 else state)
 
 
 def v3_state_from_v2(state: dict, arch: str, noise_dbw: float | None = None) -> dict:
@@ -369,7 +406,8 @@ def _data_record(cfg) -> dict:
     return {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
             **({"train_extra": [cfg.drops, cfg.drops + extra]} if extra else {}),
             "val": [int(0.7 * cfg.drops), int(0.9 * cfg.drops)], "test": [int(0.9 * cfg.drops), cfg.drops],
-            "source": "constellation.scenario.World(WorldConfig(S, K)).draw_drops(n, data_seed, first=i)"}
+            "selection": getattr(cfg, "selection", "connected"),
+            "source": "agents.nets.dataset.drop_world(S, K, selection).draw_drops(n, data_seed, first=i)"}
 
 
 def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped, parent=None) -> dict:
@@ -379,7 +417,7 @@ def _write_metrics(cfg, ncfg, out, history, best, train_s, invocations, stopped,
            "best_epoch": best_epoch, "best_val_wsr": best, "epochs_run": history[-1]["epoch"],
            "train_seconds": train_s, "stopped": stopped, "history": history,
            **({"init": parent} if parent else {})}
-    (out / "metrics.json").write_text(json.dumps(rec, indent=2))
+    write_text(out / "metrics.json", json.dumps(rec, indent=2))
     try:
         _plot(history, out / "curve.png", f"{'Cen' if cfg.arch == 'cen' else 'Dec'}-TFC-WM, S={cfg.S}, K={cfg.K}")
     except Exception as exc:            # a plotting failure must not lose a training run

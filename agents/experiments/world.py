@@ -2,7 +2,9 @@
 
 :func:`world_record` returns the JSON-able record: ``seed``, ``config``, ``constellation``
 (provenance: kind, files with SHA-256, satellites, dropped, epochs, shells), ``center``, ``t_s``,
-``utc``, ``absent`` (satellites absent at that time), ``satellites`` (with ``norad_id`` and ``shell``
+``utc``, ``absent`` (satellites absent at that time), ``cooperation`` (the selection: rule, status,
+``reachable``, members and shells, ``isl_latency_s`` and ``isl_hops`` between the members over the links
+up at that time (min-latency paths; null: no route), the one-line description), ``satellites`` (with ``norad_id`` and ``shell``
 for element sets), ``uts``, ``links`` (elevation, slant range, beta, Rician K, noise per link).
 """
 from __future__ import annotations
@@ -31,9 +33,24 @@ def world_record(query: WorldQuery, rename: dict | None = None) -> dict:
     walker = c.walker if c.walker is not None else WalkerDelta()
     cfg = WorldConfig(S=args.S, K=args.K, walker=walker, radius_km=args.radius_km,
                       min_elevation_deg=args.min_elevation_deg, channel=ChannelConfig(scenario=args.scenario))
-    world = World(cfg, constellation=c)
+    from network.selector import selector_for
+    cross = args.cross_shell.to_config() if args.cross_shell is not None else None
+    selector = selector_for(c, args, args.S, args.min_elevation_deg, cross_shell=cross)
+    span = dict(time_name=rename.get("t_s", "t_s"),
+                options=tuple(rename.get(f, "constellation." + f) for f in ("max_propagation_days",
+                                                                             "allow_far_from_epoch")))
+    if args.t_s is not None:          # refused before any drop when the time asked for is too far
+        query.constellation.check_span(c, args.t_s, **span)
+    world = World(cfg, constellation=c, selector=selector)
     d = world.draw_drops(1, args.seed, center=center, t_s=args.t_s)
     t = float(d.t_s[0])
+    span_warning = query.constellation.check_span(c, t, **span)
+    r_sel, v_sel = c.state_itrs(t)
+    sets = selector.select(r_sel, v_sel, t, d.ut_itrs_m, d.center_lat_deg, d.center_lon_deg, d.ut_lat_deg,
+                           d.ut_lon_deg)
+    coop = sets.region(0)
+    if [int(x) for x in d.sat_ids[0]] != coop["members"]:      # the drop's members are the selection's
+        raise RuntimeError(f"world: drop members {d.sat_ids[0].tolist()} differ from the selection {coop['members']}")
     ids = d.sat_ids[0]
     r_t, _, present = c.state_itrs_present(t)
     from constellation.frames import itrs_to_geodetic
@@ -81,6 +98,8 @@ def world_record(query: WorldQuery, rename: dict | None = None) -> dict:
                         "noise_temperature_k": ch.noise_temperature_k, "scenario": ch.scenario,
                         "nlos_model": ch.nlos_model},
         },
+        "cooperation": coop,
+        **({"warnings": [span_warning]} if span_warning else {}),
         "satellites": satellites,
         "uts": [{"ut": k, "lat_deg": round(float(d.ut_lat_deg[0, k]), 4),
                  "lon_deg": round(float(d.ut_lon_deg[0, k]), 4)} for k in range(cfg.K)],

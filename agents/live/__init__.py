@@ -2,7 +2,8 @@
 over the ISL bus in simulated time (``satcoop run``; the experiment is :mod:`agents.experiments.run`,
 the config :class:`agents.config.RunConfig`).
 
-Modules: :mod:`.agent` (SatelliteAgent: orbit, local sCSI, peer view; ``step`` dispatches to its
+Modules: :mod:`.agent` (SatelliteAgent: one per satellite, its orbit and budget; RegionRole: its part in
+one region, local sCSI, peer view; ``step`` dispatches to its
 lanes), :mod:`.lanes` (one lane class per architecture: the rules of the exchange), :mod:`.boundary`
 (typed records crossing the agent / driver / evaluator boundary), :mod:`.messages` (the live ISL
 messages), :mod:`.world` (ground truth: constellation, regions, topology, faults), :mod:`.evaluator`

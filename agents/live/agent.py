@@ -1,14 +1,24 @@
-"""SatelliteAgent: one cooperating satellite of the live simulation (a plain class; runtimes host it).
+"""SatelliteAgent: one satellite of the live simulation (a plain class; runtimes host it), and its part
+in each service region it serves (:class:`RegionRole`).
 
-An agent owns its orbit (its own Satrec, propagated with SGP4 on the constellation's time axis,
-:meth:`constellation.ephemeris.Constellation.subset`), measures its local statistical CSI to the
+One satellite, one agent, whatever number of regions it serves: a :class:`SatelliteAgent` owns the
+orbit (propagated once per time for all its regions) and the power budget, and holds one
+:class:`RegionRole` per region whose cooperating set it is in. The budget is shared by an equal split:
+while it serves n regions, each role computes (and announces in its SSI) precoders for
+``power_w / n`` (with the same K UTs in every region this is also the split proportional to the
+UTs served). The evaluator holds each region to that share (:mod:`agents.live.evaluator`), so the
+satellite never radiates more than its budget, also just after it joined another region.
+
+A role uses its satellite's orbit (its own Satrec, propagated with SGP4 on the constellation's time
+axis, :meth:`constellation.ephemeris.Constellation.subset`), measures its local statistical CSI to the
 UTs of its region (:func:`constellation.channel.statistical_csi` from its own state, the UTs'
 positions and its links' large-scale draws keyed by (seed, satellite, UT)), sends its SSI every
 ``ssi_period_s``, keeps the last SSI of each peer with its age, and runs one lane per scheme
 (:mod:`agents.live.lanes`: the rules of the separate, decentralized, centralized-member and
-central roles). Agents never talk to each other: :meth:`SatelliteAgent.step` takes what the bus
+central roles). Agents never talk to each other: :meth:`RegionRole.step` takes what the bus
 delivered (:class:`agents.live.boundary.TickInput`) and returns what to send
-(:class:`agents.live.boundary.StepOutput`); the driver moves the messages on the bus.
+(:class:`agents.live.boundary.StepOutput`), :meth:`SatelliteAgent.step` does so for all its regions
+at once; the driver moves the messages on the bus.
 
 The peers as the agent believes them (for the decentralized lanes): each peer's last SSI carried
 forward to now by the motion of its element set (common knowledge; ``ssi_propagate``), or the SSI
@@ -47,7 +57,7 @@ from .boundary import StepOutput, TickInput
 from .lanes import Lane, make_lane
 from .messages import LiveBundle, LiveReport, LiveSSI
 
-__all__ = ["AgentSettings", "AgentSpec", "SatelliteAgent", "SchemeRun", "share_constellation"]
+__all__ = ["AgentSettings", "AgentSpec", "RegionRole", "SatelliteAgent", "SchemeRun", "share_constellation"]
 
 _CONSTELLATIONS: dict[bytes, Constellation] = {}
 
@@ -97,10 +107,12 @@ class AgentSettings:
 class AgentSpec:
     """Everything an agent is built from (picklable; sent to a Ray actor once).
 
-    sat: constellation index; region: service-region index; recipe: pickled constellation recipe
-    (every agent knows every element set); t0_s: episode start (s since the constellation epoch);
-    link_key: uint64 key of the region's links; ut_ids [K]; schemes: the scheme lanes (catalog names);
-    power_w: budget (W); channel: the channel model; settings: the protocol settings.
+    One spec per (region, satellite) role. sat: constellation index; region: service-region index;
+    recipe: pickled constellation recipe (every agent knows every element set); t0_s: episode start (s
+    since the constellation epoch); link_key: uint64 key of the region's links; ut_ids [K]; schemes: the
+    scheme lanes (catalog names); power_w: the satellite's whole budget (W; shared across its regions by
+    :class:`SatelliteAgent`); channel: the channel model; settings: the protocol settings; seed: the run's
+    seed (keys the draws of a ``keyed`` scheme with the region and the update).
     """
 
     sat: int
@@ -113,6 +125,7 @@ class AgentSpec:
     power_w: float
     channel: ChannelConfig
     settings: AgentSettings
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,15 +168,52 @@ class _Observation:
 
 
 class SatelliteAgent:
-    """One satellite (see module docstring). ``step`` is the only entry point."""
+    """One satellite: its orbit, its budget and one :class:`RegionRole` per region it serves (module
+    docstring). ``step`` takes {region: TickInput} and returns {region: StepOutput}."""
 
-    def __init__(self, spec: AgentSpec):
+    def __init__(self, sat: int, recipe: bytes):
+        self.sat = int(sat)
+        self.orbit = _constellation_from_recipe(recipe).subset([self.sat])
+        self.roles: dict[int, RegionRole] = {}
+        self._state_t = None
+        self._state = None
+
+    def add_role(self, spec: AgentSpec) -> None:
+        if int(spec.sat) != self.sat:
+            raise ValueError(f"AgentSpec.sat = {spec.sat}: this agent is satellite {self.sat}")
+        self.roles[int(spec.region)] = RegionRole(spec, self)
+
+    def remove_role(self, region: int) -> bool:
+        return self.roles.pop(int(region), None) is not None
+
+    def power_share_w(self, role: "RegionRole") -> float:
+        """The budget of one of its regions now: the whole budget split equally over the regions served."""
+        return role.spec.power_w / max(1, len(self.roles))
+
+    def propagate(self, t_abs: float):
+        """(r, v, body axes) at ``t_abs`` (s since the epoch), SGP4 once per time for every region."""
+        if self._state_t != t_abs:
+            r, v = self.orbit.state_itrs(np.array([t_abs]))
+            _, omega = self.orbit.earth_rotation(np.array([t_abs]))
+            self._state_t, self._state = t_abs, (r[0, 0], v[0, 0], axes_from_state(r[0, 0], v[0, 0], omega[0]))
+        return self._state
+
+    def step(self, ticks: dict) -> dict:
+        """{region: TickInput} -> {region: StepOutput, or None for a region it holds no role in}."""
+        return {r: (self.roles[r].step(ticks[r]) if r in self.roles else None) for r in sorted(ticks)}
+
+
+class RegionRole:
+    """A satellite's part in one service region (see module docstring). ``step`` is the only entry point."""
+
+    def __init__(self, spec: AgentSpec, satellite: SatelliteAgent | None = None):
         self.spec = spec
         self.settings = spec.settings
         self.sat = int(spec.sat)
         self.region = int(spec.region)
         self.constellation = _constellation_from_recipe(spec.recipe)
-        self.orbit = self.constellation.subset([self.sat])
+        self.satellite = satellite
+        self.orbit = satellite.orbit if satellite is not None else self.constellation.subset([self.sat])
         self.lanes: dict[str, Lane] = {n: make_lane(n, catalog.get(n).architecture, self) for n in spec.schemes}
         self.options = {k: dict(v) for k, v in spec.settings.scheme_options}
         self.peers: dict[int, LiveSSI] = {}
@@ -216,7 +266,14 @@ class SatelliteAgent:
         return self._seq - 1
 
     # ------------------------------------------------------------------ physics
+    @property
+    def power_w(self) -> float:
+        """This region's share of the satellite's budget now (W)."""
+        return self.spec.power_w if self.satellite is None else self.satellite.power_share_w(self)
+
     def _propagate(self, t_abs: float):
+        if self.satellite is not None:
+            return self.satellite.propagate(t_abs)
         r, v = self.orbit.state_itrs(np.array([t_abs]))
         _, omega = self.orbit.earth_rotation(np.array([t_abs]))
         axes = axes_from_state(r[0, 0], v[0, 0], omega[0])
@@ -239,12 +296,12 @@ class SatelliteAgent:
         """This tick's S = 1 precoding problem of the satellite's own links."""
         st = self.state
         if st.problem is None:
-            st.problem = PrecodingProblem.from_csi(self.csi(), power_w=self.spec.power_w)
+            st.problem = PrecodingProblem.from_csi(self.csi(), power_w=self.power_w)
         return st.problem
 
     def ssi(self, t: float) -> LiveSSI:
         """This satellite's SSI now (:func:`agents.protocol.ssi_of`, the same code ``satcoop overhead`` uses)."""
-        return protocol.ssi_of(self.state.r, self.state.axes, self.spec.power_w,
+        return protocol.ssi_of(self.state.r, self.state.axes, self.power_w,
                                bits_per_real=self.settings.bits_per_real, cls=LiveSSI, sat=self.sat, t_meas_s=t)
 
     def report(self, t: float, scheme: str, update: int) -> LiveReport:
@@ -256,11 +313,15 @@ class SatelliteAgent:
 
     # ------------------------------------------------------------------ computing
     def run_scheme(self, scheme: str, problem: PrecodingProblem, lane: Lane | None = None,
-                   sats: tuple = ()) -> SchemeRun:
+                   sats: tuple = (), update: int = 0) -> SchemeRun:
         """Run ``scheme`` from the catalog; with ``warm_start`` an iterative scheme starts from the lane's
-        last solution for the same satellites (the satellites move little between updates)."""
+        last solution for the same satellites (the satellites move little between updates); a ``keyed``
+        scheme draws from (seed, region, update) (and the satellite, unless centralized)."""
         entry = catalog.get(scheme)
         opts = dict(self.options.get(scheme) or {})
+        if entry.keyed and "keys" not in opts:
+            key = (int(self.spec.seed), self.region, max(int(update), 0))
+            opts["keys"] = [key if entry.architecture == "centralized" else key + (self.sat,)]
         if lane is not None and self.settings.warm_start and entry.warm_start and lane.warm is not None \
                 and lane.warm[0] == sats and "init" not in opts:
             opts["init"] = lane.warm[1]
@@ -271,15 +332,15 @@ class SatelliteAgent:
             lane.warm = (sats, prec)
         return SchemeRun(prec, float(hist["flops"].double().sum()), int(hist["iterations"].max()), wall)
 
-    def central_compute(self, lane: Lane, reports: dict, tick: TickInput) -> SchemeRun:
-        """The central's computation of every member's precoders from the ``reports`` it holds (its own
-        first; slot order = the reports' order), on the problem rebuilt from them."""
+    def central_compute(self, lane: Lane, reports: dict, tick: TickInput, update: int = 0) -> SchemeRun:
+        """The central's computation of update ``update``'s precoders of every member from the ``reports``
+        it holds (its own first; slot order = the reports' order), on the problem rebuilt from them."""
         from agents.precoding.rebuild import problem_from_reports
 
         ut = tick.ut
         prob = problem_from_reports(reports, ut.itrs_m, self.spec.channel, ut_lat_deg=ut.lat_deg,
                                     ut_lon_deg=ut.lon_deg, quantize=self.settings.quantize)
-        return self.run_scheme(lane.scheme, prob, lane, tuple(reports))
+        return self.run_scheme(lane.scheme, prob, lane, tuple(reports), update)
 
     def decentralized(self, lane: Lane, tick: TickInput) -> SchemeRun:
         """This satellite's own precoders of a decentralized scheme, from its sCSI and its view of the peers:
@@ -300,8 +361,8 @@ class SatelliteAgent:
                                        cfg)
                 both = StatisticalCSI(**{f.name: (getattr(csi, f.name) if f.name == "noise_w" else np.concatenate(
                     [getattr(csi, f.name), getattr(peer, f.name)], axis=1)) for f in fields(StatisticalCSI)})
-            prob = PrecodingProblem.from_csi(both, power_w=np.concatenate([[self.spec.power_w], pw_o])[None])
-            return self.run_scheme(lane.scheme, prob, lane, (self.sat,) + tuple(ids))
+            prob = PrecodingProblem.from_csi(both, power_w=np.concatenate([[self.power_w], pw_o])[None])
+            return self.run_scheme(lane.scheme, prob, lane, (self.sat,) + tuple(ids), tick.update_index)
         from agents.nets.dec_tfc import OthersView
         if ids:
             geo = link_geometry(r_o[None], ax_o[None], ut.itrs_m[None], ut.lat_deg[None], ut.lon_deg[None])
@@ -359,6 +420,6 @@ class SatelliteAgent:
             rs.append(r)
             axs.append(ax)
             ages.append(age)
-            pws.append(self.spec.power_w if ssi is None else float(ssi.power_w))
+            pws.append(self.power_w if ssi is None else float(ssi.power_w))
         return (ids, np.array(rs).reshape(-1, 3), np.array(axs).reshape(-1, 3, 3), np.array(ages),
                 np.array(pws, float))

@@ -18,6 +18,7 @@ Nothing depends on wall time: wall time is measured and logged beside the simula
 """
 from __future__ import annotations
 
+import heapq
 import math
 import pickle
 import time
@@ -35,7 +36,6 @@ from .world import EpisodeWorld
 
 MAX_ROUNDS = 16
 ROUND_S = 1e-9      # same-tick rounds act 1 ns apart on the bus (a zero-latency message is seen in the same tick)
-MAX_SUBROUNDS = 256  # event times handled between two ticks (more: the rest at the next tick, logged)
 EVENT_KINDS = ("SCSIReport", "PrecoderBundle")   # messages acted on at their arrival time
 
 
@@ -51,6 +51,7 @@ def check_schemes(config) -> tuple[list[str], dict[str, str]]:
     if arch[fb] != "separate":
         raise BadInput(f"centralized.fallback_scheme = {fb!r}: must be a separate scheme (it runs on the member "
                          f"alone); separate: {', '.join(n for n, a in arch.items() if a == 'separate')}")
+    catalog.check_options(config.scheme_options)      # unknown scheme / option, unreadable weights: now
     return schemes, {s: arch[s] for s in schemes}
 
 
@@ -68,10 +69,10 @@ class Episode:
         self.has_central = any(a == "centralized" for a in self.arch.values())
         self.world = EpisodeWorld(config)
         from network.bus import Bus
-        from network.links import LinkConfig
-        self.link = LinkConfig(processing_s=config.isl.processing_s, rate_bps=config.isl.rate_bps)
+        self.link = config.isl.link_config()
         self.tick_s = config.tick_s
         self.n_ticks = config.n_ticks
+        self.ticks_done = 0                 # ticks run (n_ticks unless the episode was cut short)
         self.upd_ticks = max(1, int(round(config.update_period_s / config.tick_s)))
         self.ssi_ticks = max(1, int(round(config.ssi_period_s / config.tick_s)))
         self.recipe = pickle.dumps(self.world.recipe)
@@ -96,11 +97,18 @@ class Episode:
         self.meta: dict[int, tuple] = {}
         self.held: dict[tuple, dict] = {}
         self.wake: dict[tuple, float] = {}          # agent -> earliest time it acts on its own
+        self._wakes: list[tuple] = []               # heap of (wake time, agent); stale entries skipped
+        self.subrounds_max = 0                      # most event-time sub-rounds between two ticks
         self.peer_meas: dict[tuple, dict] = {}      # agent -> {peer: t_meas of the newest SSI it holds}
         self.evaluator = Evaluator(self.schemes)
+        self.power_w = 10.0 ** (config.power_dbw / 10.0)       # each satellite's whole budget (W)
         self.rows: list[dict] = []
         self.computes: list[tuple] = []
         self.missed = {s: [0, 0] for s in self.schemes}
+        self.fallback = {s: [0, 0] for s in self.schemes}     # (update, satellite) pairs served by the fallback
+        self.reachable: dict[int, bool] = {}
+        self.member_timeline: dict[int, list] = {}
+        self.lane_fallback: dict[tuple, list] = {}            # (region, sat, scheme) -> [on the fallback, judged]
         self.wall = {"world": 0.0, "agents": 0.0, "bus": 0.0, "evaluator": 0.0, "control": 0.0}
 
     # ------------------------------------------------------------------ roles
@@ -123,8 +131,8 @@ class Episode:
         d = self.world.regions[region].drops
         return AgentSpec(sat=int(sat), region=region, recipe=self.recipe, t0_s=self.world.t0_s,
                          link_key=int(d.link_key[0]), ut_ids=tuple(int(x) for x in d.ut_ids[0]),
-                         schemes=tuple(self.schemes), power_w=10.0 ** (c.power_dbw / 10.0),
-                         channel=self.world.channel, settings=self.settings)
+                         schemes=tuple(self.schemes), power_w=self.power_w,
+                         channel=self.world.channel, settings=self.settings, seed=int(c.seed))
 
     def _set_members(self, region: int, new: list[int], t: float) -> None:
         old = self.members.get(region, [])
@@ -147,16 +155,17 @@ class Episode:
     def _update_roles(self, region: int, t: float, truth) -> None:
         """Re-selection (handover) and election at an update tick."""
         if region in self.members:
-            ids, n_q = self.world.select(region, t, truth.ut_itrs_m[0], truth.ut_lat_deg[0], truth.ut_lon_deg[0])
-            if n_q >= self.config.S:
-                new = [int(x) for x in ids]
+            sets = self.world.select(region, t, truth.ut_itrs_m[0], truth.ut_lat_deg[0], truth.ut_lon_deg[0])
+            if sets.status[0] in ("ok", "unreachable", "partial"):
+                new = [int(x) for x in sets.members[0]]
                 if set(new) != set(self.members[region]):
                     self._set_members(region, new, t)
             else:
                 self.events.append({"t_s": t, "type": "selection_short", "region": region,
-                                    "detail": f"only {n_q} satellites qualify; keeping the set"})
+                                    "detail": f"{sets.describe(0)}; keeping the set"})
         else:
             self._set_members(region, self._initial[region], t)
+        self._check_reachable(region, t)
         if not self.has_central:
             self.central[region] = None
             return
@@ -180,6 +189,29 @@ class Episode:
                                     "detail": f"failover: central {cur} unreachable since {since:.2f} s"})
                 self.central[region] = new
                 self.unreachable_since[region] = None
+
+    def _check_reachable(self, region: int, t: float) -> None:
+        """An ``unreachable`` event when the members stop being mutually reachable within
+        ``region.max_member_latency_s`` over the links up at t (faults included), and the members over time."""
+        members = self.members[region]
+        ids = sorted(members)
+        lat = self._latency(ids, t) if len(ids) > 1 else np.zeros((1, 1))
+        bound = self.config.region.max_member_latency_s
+        off = ~np.eye(len(ids), dtype=bool)
+        bad = off & ~(lat <= bound)
+        ok = not bad.any()
+        if not ok and self.reachable.get(region, True):
+            pairs = [(ids[i], ids[j]) for i, j in zip(*np.nonzero(np.triu(bad)))]
+            no_route = sum(not np.isfinite(lat[i, j]) for i, j in zip(*np.nonzero(np.triu(bad))))
+            self.events.append({"t_s": t, "type": "unreachable", "region": region, "members": list(members),
+                                "pairs": [list(p) for p in pairs],
+                                "detail": f"{len(pairs)} of {len(ids) * (len(ids) - 1) // 2} member pairs beyond "
+                                          f"{bound:g} s over the ISLs up ({no_route} without a route)"})
+        self.reachable[region] = ok
+        timeline = self.member_timeline.setdefault(region, [])
+        if not timeline or timeline[-1]["members"] != list(members):
+            timeline.append({"t_s": t, "members": list(members)})
+        timeline[-1].setdefault("reachable", []).append(ok)
 
     # ------------------------------------------------------------------ messages
     def _send(self, region: int, sends, t: float) -> None:
@@ -257,6 +289,8 @@ class Episode:
             self.computes.extend(out.computes)
             self.events.extend(ev.to_dict() for ev in out.events)
             self.wake[key] = out.wake_s
+            if math.isfinite(out.wake_s):
+                heapq.heappush(self._wakes, (out.wake_s, key))
             self.peer_meas[key] = out.peers
 
     def _ssi_age(self, r: int, s: int, t: float) -> float:
@@ -286,7 +320,12 @@ class Episode:
         ssi_age = {(r, s): self._ssi_age(r, s, t) for r, m in members.items() for s in m}
         # what happens between this tick and the next, at its own time (tick n's evaluation is captured above)
         self._between(prep, t + rnd * ROUND_S)
-        return {"n": prep["n"], "t": t, "truths": truths, "members": members, "held": held, "ssi_age": ssi_age}
+        served: dict[int, int] = {}                 # regions each satellite serves now (its budget's split)
+        for m in members.values():
+            for s in m:
+                served[s] = served.get(s, 0) + 1
+        return {"n": prep["n"], "t": t, "truths": truths, "members": members, "held": held, "ssi_age": ssi_age,
+                "served": served}
 
     def _between(self, prep: dict, t_done: float) -> None:
         """Event-time sub-rounds inside (t, t + tick_s): at the exact arrival time of each sCSI report or
@@ -294,38 +333,53 @@ class Episode:
         the bus delivers what has arrived and the agents concerned act at that time (the central computes,
         a finished computation's bundles leave, a member takes its bundle). So precoder ages reflect ISL
         latency and on-board compute, not the tick. SSI only waits for the next event or tick (an agent
-        uses it at its next update). Deterministic: the order is that of simulated time alone."""
+        uses it at its next update). Deterministic: the order is that of simulated time alone. No cap on
+        the number of event times: the wake times are a heap (stale entries skipped), the bus's events its
+        own heap, and every sub-round is at least ROUND_S after the one before."""
         t, truths = prep["t"], prep["truths"]
         t_next = t + self.tick_s
         last = t_done
-        for _ in range(MAX_SUBROUNDS):
-            te = min(self.bus.next_event_s(EVENT_KINDS),
-                     min((w for w in self.wake.values() if w > last + 1e-12), default=math.inf))
+        count = 0
+        while True:
+            wake = self._next_wake(last)
+            # nothing is sent before the next wake time or tick, so the bus may serve its queues up to there
+            te = min(self.bus.next_event_s(EVENT_KINDS, before=min(wake, t_next)), wake)
             if not te < t_next - 1e-9:
-                return
+                break
             te = max(te, last + ROUND_S)
             w0 = time.perf_counter()
             inbox = self._deliveries(te)
             self.wall["bus"] += time.perf_counter() - w0
-            ticks = {}
-            for r, tr in truths.items():
-                for s in self.members[r]:
-                    key = (r, s)
-                    box = inbox.get(key, [])
-                    if box or last + 1e-12 < self.wake.get(key, math.inf) <= te + 1e-12:
-                        ticks[key] = self._tick(r, te, tr, box, prep["u_index"])
+            keys = set(inbox)
+            while self._wakes and self._wakes[0][0] <= te + 1e-12:
+                w, key = heapq.heappop(self._wakes)
+                if w > last + 1e-12 and self.wake.get(key) == w:
+                    keys.add(key)
+            ticks = {key: self._tick(key[0], te, truths[key[0]], inbox.get(key, []), prep["u_index"])
+                     for key in sorted(keys) if key[1] in self.members.get(key[0], ())}
             if ticks:
                 w1 = time.perf_counter()
                 outs = self.runtime.step(ticks, te)
                 self.wall["agents"] += time.perf_counter() - w1
                 self._absorb(outs, te)
             last = te
-        self.events.append({"t_s": t, "type": "subround_limit",
-                            "detail": f"more than {MAX_SUBROUNDS} event times in one tick; the rest at the next tick"})
+            count += 1
+        self.subrounds_max = max(self.subrounds_max, count)
 
-    def run(self, progress=None):
+    def _next_wake(self, last: float) -> float:
+        """The earliest wake time after ``last`` of an agent still in the episode (stale heap entries dropped)."""
+        while self._wakes:
+            w, key = self._wakes[0]
+            if w > last + 1e-12 and self.wake.get(key) == w:
+                return w
+            heapq.heappop(self._wakes)
+        return math.inf
+
+    def run(self, progress=None, stop=None):
         """The loop. The driver evaluates tick n while the agents (Ray: other processes) step tick n+1:
-        the evaluator needs only what the agents held at the end of tick n, captured before."""
+        the evaluator needs only what the agents held at the end of tick n, captured before.
+        ``stop()`` (polled once per tick): when true, the episode ends after the tick in hand
+        (``ticks_done`` < ``n_ticks``: cut short)."""
         c = self.config
         kill_tick = None
         if c.chaos.kill_agent_at_s is not None:
@@ -339,7 +393,8 @@ class Episode:
             outs = self.runtime.collect(token)
             self.wall["agents"] += time.perf_counter() - w
             done = self._finish(prep, outs)
-            if n + 1 < self.n_ticks:
+            halt = stop is not None and bool(stop())
+            if n + 1 < self.n_ticks and not halt:
                 prep = self._prepare(n + 1, kill_tick)
                 w = time.perf_counter()
                 token = self.runtime.submit(prep["ticks"], prep["t"])
@@ -348,10 +403,13 @@ class Episode:
             for r, tr in done["truths"].items():
                 self._evaluate(r, done, tr)
             self.wall["evaluator"] += time.perf_counter() - w6
+            self.ticks_done = n + 1
             if progress is not None:
                 progress(n, done["t"])
-        last = (self.n_ticks - 1) // self.upd_ticks
-        if (last + 1) * self.upd_ticks <= self.n_ticks:     # a period cut short by the episode's end is not judged
+            if halt:
+                break
+        last = (self.ticks_done - 1) // self.upd_ticks
+        if (last + 1) * self.upd_ticks <= self.ticks_done:  # a period cut short by the episode's end is not judged
             self._account_missed(last)
         self.events.extend(self.runtime.events)
         self.events.sort(key=lambda e: (e["t_s"], e["type"]))
@@ -372,8 +430,10 @@ class Episode:
     def _evaluate(self, r: int, done: dict, tr) -> None:
         n, t, ssi_age = done["n"], done["t"], done["ssi_age"]
         members = done["members"][r]
+        served = done["served"]
+        cap = [self.power_w / served.get(s, 1) for s in members]      # the equal split of each budget
         rates, ages, updates, sources = self.evaluator.tick(tr.csi, self.world.channels(r, n, tr.csi, members),
-                                                            done["held"][r], t)
+                                                            done["held"][r], t, power_cap_w=cap)
         outage = bool(self._members_cut(r, t, members))
         for i, s in enumerate(self.schemes):
             self.rows.append({"tick": n, "t_s": t, "region": r, "scheme": s, "sum_rate_bps_hz": float(rates[i]),
@@ -409,3 +469,9 @@ class Episode:
                     ok = x is not None and x.update == u and bool(x.complete) and x.source != "fallback"
                     self.missed[name][0] += 0 if ok else 1
                     self.missed[name][1] += 1
+                    fb = x is not None and x.source == "fallback"
+                    self.fallback[name][0] += int(fb)
+                    self.fallback[name][1] += 1
+                    lane = self.lane_fallback.setdefault((r, s, name), [0, 0])
+                    lane[0] += int(fb)
+                    lane[1] += 1

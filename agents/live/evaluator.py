@@ -6,7 +6,10 @@ scheme's sum rate is ``sum_{s,k} log2(1 + SINR_{s,k})`` with the precoders p_{s,
 vectors b_{s,k} that satellite s actually holds at t (:func:`agents.precoding.rates.instantaneous_rates`:
 every other stream of every satellite interferes through the true channels). All schemes in one
 batched call (the scheme is the batch dimension). A satellite holding nothing yet transmits nothing
-(p = 0, b = its UTs' LoS steering vector).
+(p = 0, b = its UTs' LoS steering vector). A satellite serving several regions radiates in each at
+most its share of the budget (``power_cap_w``, :class:`agents.live.agent.SatelliteAgent`): precoders
+above it (computed before its share fell, when it joined another region) are scaled down to it, as
+its power amplifier would.
 """
 from __future__ import annotations
 
@@ -23,10 +26,11 @@ class Evaluator:
     def __init__(self, schemes):
         self.schemes = list(schemes)
 
-    def tick(self, csi, h, held: list[dict], t: float):
+    def tick(self, csi, h, held: list[dict], t: float, power_cap_w=None):
         """csi: true StatisticalCSI [1,S,K]; h: channels [1,S,K,N,M]; held[s][scheme]: the
         :class:`agents.live.boundary.HeldPrecoders` of satellite s (slot order); the precoder age is
-        t - t_data_s (the time of the lane's newest own/centralized data)."""
+        t - t_data_s (the time of the lane's newest own/centralized data); power_cap_w [S]: each
+        satellite's share of its budget in this region (W; None: no cap)."""
         _, s_num, k, m, n = csi.shape
         c = len(self.schemes)
         p = np.zeros((c, s_num, k, m), complex)
@@ -43,7 +47,22 @@ class Evaluator:
                 ages[i][j] = t - (x.t_data_s if x.t_data_s is not None else x.t_csi_s)
                 updates[i][j] = int(x.update)
                 sources[i][j] = x.source
+        if power_cap_w is not None:
+            p = cap_power(p, power_cap_w)
         hh = torch.from_numpy(np.asarray(h)[0]).expand(c, *h.shape[1:])
         rates = instantaneous_rates(hh, Precoders(p=torch.from_numpy(p), b=torch.from_numpy(b)),
                                     torch.from_numpy(np.broadcast_to(csi.noise_w, (c, k)).copy()))
         return rates.sum((-2, -1)).numpy(), ages, updates, sources
+
+
+CAP_RTOL = 1e-6     # the iterative solvers meet their power constraint to ~1e-9: within this, left as computed
+
+
+def cap_power(p: np.ndarray, power_cap_w, rtol: float = CAP_RTOL) -> np.ndarray:
+    """Precoders p [C,S,K,M] with satellite s's total power sum_k ||p_{s,k}||^2 scaled down to
+    ``power_cap_w[s]`` (W) where it exceeds it by more than ``rtol`` (relative); the others unchanged."""
+    cap = np.asarray(power_cap_w, float).reshape(1, -1)
+    pw = np.sum(np.abs(p) ** 2, axis=(-2, -1))                              # [C,S]
+    over = pw > cap * (1.0 + rtol)
+    scale = np.where(over, np.sqrt(cap / np.where(over, pw, 1.0)), 1.0)
+    return p * scale[:, :, None, None]

@@ -149,7 +149,7 @@ class Lane:
     def compute_local(self, t: float, u: int, kind: str, scheme: str, out: StepOutput) -> None:
         """``scheme`` (a separate scheme) on this satellite's own S = 1 problem; kind "own" or "fallback"."""
         a = self.agent
-        res = a.run_scheme(scheme, a.problem(), self if kind == "own" else None, (a.sat,))
+        res = a.run_scheme(scheme, a.problem(), self if kind == "own" else None, (a.sat,), u)
         held = Held(res.p, res.b, t, u, True, kind)
         self._charge(t, u, kind, scheme, res, held, out)
 
@@ -296,7 +296,7 @@ class CentralLane:
             if rep.update != u:
                 complete = False
             reps[m] = rep
-        res = a.central_compute(self.member, reps, tick)
+        res = a.central_compute(self.member, reps, tick, u)
         t_csi = min(r.t_meas_s for r in reps.values())
         bundles = {s: LiveBundle(p=res.p_all[i], b=res.b_all[i], bits_per_real=a.settings.bits_per_real, sat=s,
                                  scheme=self.scheme, update=u, t_csi_s=t_csi, complete=complete)

@@ -3,8 +3,14 @@
 ``summary.json`` (also ``satcoop run --json``)::
 
     {"schemes": [{"scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
-                  "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
-     "events": [...], "config": {...}, "constellation": {...}}
+                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
+     "events": [...], "config": {...}, "constellation": {...}, "warnings": [...], "complete": bool,
+     "simulated_s": float}
+
+``fallback_share`` and ``warnings`` (a centralized lane on the fallback for more than half its updates,
+with the cause; element sets propagated far from their epochs): :mod:`agents.live.coop_report`.
+``complete`` is false when the episode was cut short (SIGINT / SIGTERM): every figure is then over the
+``simulated_s`` seconds reached, and the run folder keeps its ``PARTIAL`` marker.
 
 ``constellation`` is the provenance of the constellation the episode ran on (kind, element-set files
 with their sha256, satellites, dropped element sets, epochs), as in every satcoop JSON.
@@ -30,17 +36,19 @@ The run folder: ``config.json`` (resolved config), ``steps.parquet`` (tick x reg
 """
 from __future__ import annotations
 
+from agents.files import claim_folder, mark_complete, mark_partial, probe_folder, write_json, write_with
 from constellation.checks import BadInput
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .coop_report import constellation_label, fallback_share, fallback_warnings
+
 SUMMARY_FIELDS = ("scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
-                  "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s")
+                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s")
 
 
 def messages_frame(bus, meta: dict) -> pd.DataFrame:
@@ -56,8 +64,8 @@ def messages_frame(bus, meta: dict) -> pd.DataFrame:
 
 def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
     cfg = episode.config
-    n_updates = math.ceil(episode.n_ticks / episode.upd_ticks)
-    duration = episode.n_ticks * episode.tick_s
+    n_updates = math.ceil(episode.ticks_done / episode.upd_ticks)      # ticks_done < n_ticks: cut short
+    duration = episode.ticks_done * episode.tick_s
     rows = []
     for name in episode.schemes:
         st = steps[steps["scheme"] == name]
@@ -73,13 +81,16 @@ def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
             "sum_rate_mean_bps_hz": float(by_region.mean()) if len(by_region) else float("nan"),
             "precoder_age_mean_s": float(ages.mean()) if ages.size else float("nan"),
             "missed_update_share": float(missed / total) if total else float("nan"),
+            "fallback_share": fallback_share(episode, name),
             "isl_payload_bits_per_update": float(mm["payload_bits"].sum() / n_updates),
             "isl_link_bits_per_update": float(mm["link_bits"].sum() / n_updates),
             "isl_bits_per_s": float(mm["link_bits"].sum() / duration),
         })
     # undefined figures (e.g. no update period completed: no missed share) are null, never NaN (valid JSON)
+    warnings = list(getattr(episode.world, "warnings", [])) + fallback_warnings(episode, messages, rows)
     return {"schemes": _jsonable(rows), "events": _jsonable(episode.events), "config": cfg.model_dump(mode="json"),
-            "constellation": _jsonable(episode.world.provenance)}
+            "constellation": _jsonable(episode.world.provenance), "warnings": warnings,
+            "complete": episode.ticks_done == episode.n_ticks, "simulated_s": float(duration)}
 
 
 def _jsonable(x):
@@ -96,28 +107,31 @@ def _jsonable(x):
 
 
 def format_table(summary: dict) -> str:
-    head = (f"{'scheme':<12} {'sum rate':>10} {'age':>8} {'missed':>7} {'payload':>12} {'link bits':>12} "
-            f"{'ISL':>10}\n{'':<12} {'bit/s/Hz':>10} {'s':>8} {'share':>7} {'bit/update':>12} {'bit/update':>12} "
-            f"{'kbit/s':>10}")
+    head = (f"{'scheme':<12} {'sum rate':>10} {'age':>8} {'missed':>7} {'fallback':>8} {'payload':>12} "
+            f"{'link bits':>12} {'ISL':>10}\n{'':<12} {'bit/s/Hz':>10} {'s':>8} {'share':>7} {'share':>8} "
+            f"{'bit/update':>12} {'bit/update':>12} {'kbit/s':>10}")
     lines = [head]
     for r in summary["schemes"]:
         f = lambda v, fmt: ("nan" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, fmt))
         lines.append(f"{r['scheme']:<12} {f(r['sum_rate_mean_bps_hz'], '10.2f')} {f(r['precoder_age_mean_s'], '8.3f')} "
-                     f"{f(r['missed_update_share'], '7.3f')} {f(r['isl_payload_bits_per_update'], '12.0f')} "
+                     f"{f(r['missed_update_share'], '7.3f')} {f(r.get('fallback_share'), '8.3f')} "
+                f"{f(r['isl_payload_bits_per_update'], '12.0f')} "
                      f"{f(r['isl_link_bits_per_update'], '12.0f')} {f(r['isl_bits_per_s'] / 1e3, '10.2f')}")
     return "\n".join(lines)
 
 
-def prepare_run_folder(out, name: str = "out_dir") -> Path:
+def prepare_run_folder(out, name: str = "out_dir", force: bool = False) -> Path:
     """Create the run folder ``out`` and check that files can be written in it, BEFORE any work (an
     episode's results are not lost to an unwritable folder at the end). ValueError, one line naming
-    ``name`` (the option or argument), the value and what is wrong."""
+    ``name`` (the option or argument), the value and what is wrong. A folder that is not empty (a finished
+    or cut-short run, anything else) is refused unless ``force``. The folder is marked PARTIAL until
+    :func:`write_run_folder` has written everything."""
     out = Path(out)
+    claim_folder(out, option=name, kind="run", own=("run.json", "summary.json"), force=force)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".satcoop-write-probe"
-        probe.write_bytes(b"")
-        probe.unlink()
+        probe_folder(out)                       # a fresh name: never a file planted there
+        mark_partial(out, "satcoop run: started; this file is removed when the run folder is complete")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise BadInput(f"{name} = {str(out)!r}: cannot create a run folder and write in it ({reason})") from None
@@ -125,18 +139,22 @@ def prepare_run_folder(out, name: str = "out_dir") -> Path:
 
 
 def write_run_folder(out: Path, result) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(result.summary["config"], indent=2) + "\n")
-    steps = result.steps.copy()
-    steps.to_parquet(out / "steps.parquet", index=False)
-    result.messages.to_parquet(out / "messages.parquet", index=False)
-    result.faults.frame().to_parquet(out / "faults.parquet", index=False)
-    result.computes.to_parquet(out / "computes.parquet", index=False)
-    (out / "events.json").write_text(json.dumps(result.summary["events"], indent=1) + "\n")
-    (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-    (out / "run.json").write_text(json.dumps(_jsonable(result.info), indent=2) + "\n")
+    out.mkdir(parents=True, exist_ok=True)      # every file by exclusive creation + rename (agents.files)
+    write_json(out / "config.json", result.summary["config"])
+    for name, df in (("steps", result.steps), ("messages", result.messages), ("faults", result.faults.frame()),
+                     ("computes", result.computes)):
+        write_with(out / f"{name}.parquet", lambda f, df=df: df.to_parquet(f, index=False))
+    write_json(out / "events.json", result.summary["events"], indent=1)
+    write_json(out / "summary.json", result.summary)
     plot_sum_rate(result, out / "sum_rate.png")
     plot_overhead(result.summary, out / "overhead.png")
+    s = result.summary
+    write_json(out / "run.json", _jsonable({**result.info, "complete": s["complete"]}))   # the run's record, last
+    if s["complete"]:
+        mark_complete(out)                      # the completion: PARTIAL removed
+    else:
+        mark_partial(out, f"satcoop run: cut short at {s['simulated_s']:g} s of {s['config']['duration_s']:g} s "
+                          f"simulated; summary.json and the tables cover what was reached")
 
 
 def plot_sum_rate(result, path: Path) -> None:
@@ -145,7 +163,7 @@ def plot_sum_rate(result, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     steps = result.steps[result.steps["region"] == 0]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(9.5, 4))
     for i, (name, st) in enumerate(steps.groupby("scheme", sort=False)):
         ax.plot(st["t_s"], st["sum_rate_bps_hz"], lw=1.0, label=name, color=f"C{i}")
     first = steps.drop_duplicates("tick")
@@ -164,16 +182,35 @@ def plot_sum_rate(result, path: Path) -> None:
             i = j + 1
         else:
             i += 1
+    _shade_fallback(ax, steps, dt)
     for ev in result.summary["events"]:
         if ev["type"] == "handover" and ev.get("region", 0) == 0:
             ax.axvline(ev["t_s"], color="k", ls=":", lw=0.8)
     ax.set_xlabel("episode time (s)")
     ax.set_ylabel("sum rate (bit/s/Hz)")
-    ax.set_title("live episode, region 0 (dotted: handover)", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    cfg = result.summary["config"]
+    reg = (result.info.get("regions") or [{}])[0]
+    centre = (f"centre ({reg['center_lat_deg']:.2f}, {reg['center_lon_deg']:.2f}) deg" if "center_lat_deg" in reg
+              else "region 0")
+    ax.set_title(f"{constellation_label(result.summary.get('constellation') or {})}, {centre}, seed {cfg['seed']}"
+                 "\nlive episode, region 0 (dotted: handover)", fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
+
+
+def _shade_fallback(ax, steps, dt: float) -> None:
+    """Hatch the ticks where some satellite of a centralized lane serves the fallback scheme."""
+    fb = steps.groupby("tick").agg(t=("t_s", "first"), fb=("source", lambda col: any(
+        "fallback" in list(x) for x in col if isinstance(x, (list, tuple, np.ndarray)))))
+    if not len(fb) or not fb["fb"].any():
+        return
+    on, tt = fb["fb"].to_numpy(bool), fb["t"].to_numpy(float)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
+    for k, (a, b) in enumerate(zip(edges[::2], edges[1::2])):
+        ax.axvspan(tt[a], tt[b - 1] + dt, facecolor="none", edgecolor="tab:red", hatch="//", lw=0, alpha=0.35,
+                   zorder=0, label="centralized lane on the fallback" if k == 0 else None)
 
 
 def plot_overhead(summary: dict, path: Path) -> None:
@@ -185,9 +222,11 @@ def plot_overhead(summary: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     vals = [r["isl_link_bits_per_update"] / 1e3 for r in rows]
     bars = ax.bar([r["scheme"] for r in rows], vals, color=[f"C{i}" for i in range(len(rows))])
-    ax.bar_label(bars, labels=[f"{v:.1f}" for v in vals], fontsize=7)
+    fb = [r.get("fallback_share") or 0.0 for r in rows]          # say when a lane served its fallback instead
+    ax.bar_label(bars, labels=[f"{v:.1f}" + (f"\nfallback {f:.0%}" if f > 0 else "") for v, f in zip(vals, fb)],
+                 fontsize=7)
     ax.set_ylabel("ISL link kbit per update")
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_with(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)

@@ -58,33 +58,61 @@ def pss_mb() -> float:
 
 
 class AgentHost:
-    """Holds agents by key and steps them (a Ray actor in the ray runtime)."""
+    """Holds one :class:`SatelliteAgent` per satellite and steps them (a Ray actor in the ray runtime).
+    The driver's keys are roles ``(region, sat)``: every role of a satellite lives in its one agent."""
 
     def __init__(self, threads: int = 1):
         torch.set_num_threads(int(threads))
         self.agents: dict = {}
 
-    def add(self, key, spec: AgentSpec) -> bool:
-        self.agents[key] = SatelliteAgent(spec)
-        return True
+    def add(self, key, spec: AgentSpec) -> dict:
+        """Add the role ``key`` = (region, sat) to the satellite's agent (built on its first role); returns
+        the node this host runs on (:meth:`node`)."""
+        agent = self.agents.get(key[1])
+        if agent is None:
+            agent = self.agents[key[1]] = SatelliteAgent(key[1], spec.recipe)
+        agent.add_role(spec)
+        return self.node()
+
+    @staticmethod
+    def node() -> dict:
+        """The Ray node of this process: ``{"node_id", "node_ip"}`` (None for both outside a Ray worker)."""
+        try:
+            import ray
+            if ray.is_initialized():
+                return {"node_id": ray.get_runtime_context().get_node_id(),
+                        "node_ip": ray.util.get_node_ip_address()}
+        except Exception:                   # noqa: BLE001 - no Ray here: an in-process host
+            pass
+        return {"node_id": None, "node_ip": None}
 
     def remove(self, key) -> bool:
-        return self.agents.pop(key, None) is not None
+        agent = self.agents.get(key[1])
+        gone = agent is not None and agent.remove_role(key[0])
+        if agent is not None and not agent.roles:
+            del self.agents[key[1]]
+        return gone
 
     def step(self, ticks: dict) -> dict:
-        """{key: tick input} -> {key: output, or None if this host does not hold the agent}."""
+        """{(region, sat): tick input} -> {(region, sat): output, or None if this host does not hold that role};
+        one call per satellite agent with all its regions."""
+        by_sat: dict = {}
+        for r, s in ticks:
+            by_sat.setdefault(s, {})[r] = ticks[(r, s)]
         out = {}
-        for key in sorted(ticks):
-            agent = self.agents.get(key)
-            out[key] = None if agent is None else agent.step(ticks[key])
+        for s in sorted(by_sat):
+            agent = self.agents.get(s)
+            got = agent.step(by_sat[s]) if agent is not None else dict.fromkeys(by_sat[s])
+            out.update({(r, s): o for r, o in got.items()})
         return out
 
     def drop(self, key) -> bool:
-        """Lose an agent's state as a crash would (local fault injection)."""
-        return self.agents.pop(key, None) is not None
+        """Lose a satellite agent's state (every role of it) as a crash would (local fault injection)."""
+        return self.agents.pop(key[1], None) is not None
 
     def info(self) -> dict:
-        return {"pid": os.getpid(), "rss_mb": rss_mb(), "pss_mb": pss_mb(), "agents": len(self.agents)}
+        return {"pid": os.getpid(), "rss_mb": rss_mb(), "pss_mb": pss_mb(), "agents": len(self.agents),
+                "roles": sum(len(a.roles) for a in self.agents.values()), **self.node()}
 
 
 class Runtime:
@@ -103,7 +131,8 @@ class Runtime:
         self._next = 0
         self.stats = {"hosts_created": 0, "hosts_reused": 0, "hosts_released": 0, "restarts": 0,
                       "agents_added": 0, "agents_removed": 0}
-        self.events: list[dict] = []          # kill / restart: part of the episode's events (runtime-independent)
+        self.events: list[dict] = []          # kill / restart / node_lost: part of the episode's events
+        self.nodes: dict[int, dict] = {}      # host -> the node it last ran on ({"node_id", "node_ip"})
         self.host_events: list[dict] = []     # create / reuse / release of hosts: runtime bookkeeping
 
     # subclass hooks
@@ -117,8 +146,18 @@ class Runtime:
         pass
 
     # placement
+    def _sats(self, hid: int) -> int:
+        return len({k[1] for k in self.load[hid]})
+
     def _place(self, key, t: float) -> int:
-        hid = next((h for h in sorted(self.load) if 0 < len(self.load[h]) < self.capacity), None)
+        """A role goes to its satellite's agent if it has one (one satellite, one agent), else a new agent
+        goes to a host with room (``agents_per_actor`` satellites), an idle host, or a new one."""
+        same = next((self.where[k] for k in sorted(self.where) if k[1] == key[1]), None)
+        if same is not None:
+            self.load[same].add(key)
+            return same
+        self.stats["agents_added"] += 1
+        hid = next((h for h in sorted(self.load) if 0 < self._sats(h) < self.capacity), None)
         if hid is None and self.idle:
             hid = self.idle.pop(0)
             self.stats["hosts_reused"] += 1
@@ -143,20 +182,32 @@ class Runtime:
             hid = self._place(key, t)
             self.where[key] = hid
             self.specs[key] = spec
-            self.stats["agents_added"] += 1
             calls.append((hid, key, spec))
         self._add_calls(calls)
 
     def _add_calls(self, calls):
         for hid, key, spec in calls:
-            self._call(self.hosts[hid], "add", key, spec)
+            self._placed(hid, self._call(self.hosts[hid], "add", key, spec), None)
+
+    def _placed(self, hid: int, node, t: float | None, keys=()) -> None:
+        """Record host ``hid``'s node (from an ``add``); a host rebuilt at ``t`` on another node than before
+        (its node died and Ray restarted the actor elsewhere) logs a ``node_lost`` event."""
+        if not isinstance(node, dict):
+            return
+        old = self.nodes.get(hid)
+        self.nodes[hid] = node
+        if t is not None and old is not None and old.get("node_id") != node.get("node_id"):
+            self.events.append({"t_s": t, "type": "node_lost", "host": hid, "agents": [list(k) for k in keys],
+                                "from_node": old, "to_node": node,
+                                "detail": "the actor's node was lost; Ray restarted it on another node"})
 
     def remove(self, key, t: float = 0.0) -> None:
         hid = self.where.pop(key)
         self.specs.pop(key, None)
         self._call(self.hosts[hid], "remove", key)
         self.load[hid].discard(key)
-        self.stats["agents_removed"] += 1
+        if not any(k[1] == key[1] for k in self.load[hid]):
+            self.stats["agents_removed"] += 1
         if not self.load[hid]:
             if len(self.idle) < self.idle_max:
                 self.idle.append(hid)
@@ -173,7 +224,7 @@ class Runtime:
     def _restart(self, keys, t: float):
         for key in keys:
             hid = self.where[key]
-            self._call(self.hosts[hid], "add", key, self.specs[key])
+            self._placed(hid, self._call(self.hosts[hid], "add", key, self.specs[key]), t, [key])
             self._log_restart(key, t)
 
     def _log_restart(self, key, t: float):
@@ -216,7 +267,12 @@ class Runtime:
         raise NotImplementedError
 
     def info(self) -> list[dict]:
+        """Every live host: pid, memory, agents held, its node (``node_id``, ``node_ip``)."""
         return [dict(self._call(h, "info"), host=hid) for hid, h in sorted(self.hosts.items())]
+
+    def actor_nodes(self) -> list[dict]:
+        """Every host ever created (released ones included) with the node it last ran on."""
+        return [{"host": hid, **node} for hid, node in sorted(self.nodes.items())]
 
     def close(self) -> None:
         for h in list(self.hosts.values()):
@@ -250,8 +306,7 @@ class LocalRuntime(Runtime):
         """Every agent on ``key``'s host loses its state, as when Ray kills the actor hosting several agents
         (``agents_per_actor`` > 1); each is rebuilt (and a restart logged) at its next step."""
         host = self.hosts[self.where[key]]
-        for k in sorted(host.agents):
-            host.drop(k)
+        host.agents.clear()
         self.events.append({"t_s": t, "type": "kill", "region": key[0], "sat": key[1],
                             "detail": KILL_DETAIL})
 
@@ -263,6 +318,10 @@ class LocalRuntime(Runtime):
 class _LocalHost(AgentHost):
     def __init__(self):
         self.agents = {}
+
+    @staticmethod
+    def node() -> dict:                     # in the driver's process: not a Ray actor, whatever Ray does here
+        return {"node_id": None, "node_ip": None}
 
 
 class RayRuntime(Runtime):
@@ -277,13 +336,9 @@ class RayRuntime(Runtime):
         super().__init__(agents_per_actor, idle_actors_max)
         self.ray = ray
         self._owns = False
-        if not ray.is_initialized():
-            kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-            if address:
-                ray.init(address=address, **kw)
-            else:
-                ray.init(address="local", num_cpus=num_cpus, **kw)   # a new instance, never a stranger's cluster
-            self._owns = True
+        from .cluster import connect
+        # local: a new instance, never a stranger's cluster; an address: joined, or one line saying why not
+        self._owns = connect(address or None, num_cpus=num_cpus, option="address (--address)")
         self.actor_cls = ray.remote(AgentHost).options(num_cpus=actor_num_cpus, max_restarts=int(max_restarts),
                                                        max_task_retries=0)
         self.max_restarts = int(max_restarts)
@@ -299,7 +354,9 @@ class RayRuntime(Runtime):
         return self.actor_cls.remote(1)
 
     def _add_calls(self, calls):
-        self.ray.get([self.hosts[hid].add.remote(key, spec) for hid, key, spec in calls])
+        nodes = self.ray.get([self.hosts[hid].add.remote(key, spec) for hid, key, spec in calls])
+        for (hid, _, _), node in zip(calls, nodes):
+            self._placed(hid, node, None)
 
     def _call(self, host, method, *args):
         return self._get(getattr(host, method).remote(*args))
@@ -328,8 +385,9 @@ class RayRuntime(Runtime):
                     try:
                         keys = sorted(by_host[hid])
                         held = sorted(k for k in self.where if self.where[k] == hid)
-                        for key in held:
-                            self.ray.get(self.hosts[hid].add.remote(key, self.specs[key]))
+                        for i, key in enumerate(held):
+                            node = self.ray.get(self.hosts[hid].add.remote(key, self.specs[key]))
+                            self._placed(hid, node, t if i == 0 else None, held)
                             self._log_restart(key, t)
                         refs[hid] = self.hosts[hid].step.remote({k: by_host[hid][k] for k in keys})
                     except RayActorError:

@@ -2,9 +2,12 @@
 
 :class:`EpisodeWorld` holds what no agent owns: the whole constellation propagated once per tick
 (one SGP4 call, shared by the topology, the selection of the cooperating sets and the true
-channels), the service regions with their walking UTs (region r is drop r of the run's seed,
-:meth:`constellation.scenario.World.draw_drops`, all at one start time), the +Grid (or complete)
-ISL topology, and the seeded fault timeline. Times are episode seconds ``t`` (0 at the start);
+channels), the service regions with their walking UTs (drops of the run's seed,
+:meth:`constellation.scenario.World.draw_drops`, all at one start time, placed with a minimum spacing
+by :func:`place_regions`), the +Grid (or complete) ISL topology (optionally with links across shells,
+``isl.cross_shell``), the selection of the cooperating sets (``region.selection``,
+:class:`network.selector.RegionSelector`, the same rule as ``world`` / ``compare`` / the training
+drops), and the seeded fault timeline. Times are episode seconds ``t`` (0 at the start);
 SGP4 is asked for ``t0_s + t`` seconds since the constellation epoch.
 
 Randomness is keyed by identity: the regions, UTs and link large-scale draws come from the seed
@@ -19,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constellation.ground import rank_cooperating
 from constellation.scenario import Drops, World, WorldConfig
 from network.faults import FaultTimeline, GilbertElliott, IIDLinkOutage, ScheduledFailure, build_timeline
 from network.topology import CompleteTopology, TopologySnapshot, for_constellation
@@ -30,14 +32,56 @@ STREAM_CHANNELS = 0xC4A7
 
 def constellation_recipe(config) -> dict:
     """What every process needs to rebuild the constellation (picklable): the validated
-    :class:`agents.config.constellation.ConstellationSpec` as JSON (element-set files are read by path)."""
-    return config.constellation.model_dump(mode="json")
+    :class:`agents.config.constellation.ConstellationSpec` as JSON and, with element-set files, their
+    content (``{"constellation": spec, "element_sets": pack(spec)}``: an actor on a node without the
+    driver's files rebuilds the same constellation, :mod:`agents.config.element_files`)."""
+    from agents.config.element_files import pack
+    spec = config.constellation.model_dump(mode="json")
+    blobs = pack(spec)
+    return {"constellation": spec, "element_sets": blobs} if blobs else spec
 
 
 def build_constellation(recipe: dict):
     """(Constellation, provenance) from a recipe (:meth:`ConstellationSpec.build`)."""
     from agents.config.constellation import ConstellationSpec
+    if "element_sets" in recipe:
+        from agents.config.element_files import unpack
+        recipe = unpack(recipe["constellation"], recipe["element_sets"])
     return ConstellationSpec.parse(recipe).build()
+
+
+def place_regions(world: World, first: Drops, rc, seed: int, t0_s: float) -> list[Drops]:
+    """The episode's ``rc.count`` service regions (the placement rule, ``region.min_spacing_km``, or the
+    listed ``region.centers``: region i is drop i of the seed with its centre there).
+
+    Region 0 is ``first`` (drop 0 of the seed, or the pinned centre). The others are the drops 1, 2, 3, ...
+    of the seed (centres uniform over the coverage band's area, at the episode's start time) taken in
+    order, each kept only if its centre is at least ``min_spacing_km`` (great circle) from every region
+    kept before it; so with spacing 0 region i is drop i, and a region's place depends only on the seed
+    and the regions before it. :class:`BadInput` if ``count`` regions do not fit in 50 x count drops."""
+    from constellation.ground import great_circle_km
+
+    if rc.centers is not None:                   # listed centres: region i is drop i of the seed at centres[i]
+        return [first] + [world.draw_drops(1, seed, first=i, center=tuple(c), t_s=t0_s)
+                          for i, c in enumerate(rc.centers[1:], 1)]
+    regions, lat, lon = [first], [float(first.center_lat_deg[0])], [float(first.center_lon_deg[0])]
+    nxt, limit, block = 1, 50 * rc.count, max(16, rc.count)
+    while len(regions) < rc.count:
+        if nxt >= limit:
+            raise BadInput(f"region.min_spacing_km = {rc.min_spacing_km:g}: only {len(regions)} of region.count = "
+                           f"{rc.count} regions fit ({limit} drops tried); lower the spacing or the count")
+        cand = world.draw_drops(min(block, limit - nxt), seed, first=nxt, t_s=t0_s)
+        for j in range(cand.batch):
+            if len(regions) == rc.count:
+                break
+            c_lat, c_lon = float(cand.center_lat_deg[j]), float(cand.center_lon_deg[j])
+            if rc.min_spacing_km <= 0 or great_circle_km(c_lat, c_lon, np.array(lat), np.array(lon)).min() \
+                    >= rc.min_spacing_km:
+                regions.append(cand.take(j))
+                lat.append(c_lat)
+                lon.append(c_lon)
+        nxt += cand.batch
+    return regions
 
 
 @dataclass
@@ -60,22 +104,29 @@ class EpisodeWorld:
         self.recipe = constellation_recipe(config)
         self.constellation, self.provenance = build_constellation(self.recipe)
         rc = config.region
-        self.world = World(WorldConfig(S=config.S, K=config.K, radius_km=rc.radius_km,
-                                       min_elevation_deg=rc.min_elevation_deg), constellation=self.constellation)
-        self.channel = self.world.config.channel
-        seed = int(config.seed)
-        center = None if rc.center_lat_deg is None else (rc.center_lat_deg, rc.center_lon_deg)
-        first = self.world.draw_drops(1, seed, center=center, t_s=config.start_t_s)
-        self.t0_s = float(first.t_s[0])
-        regions = [first]
-        if rc.count > 1:
-            more = self.world.draw_drops(rc.count - 1, seed, first=1, t_s=self.t0_s)
-            regions += [more.take(i) for i in range(rc.count - 1)]
-        self.regions = [RegionState(i, d) for i, d in enumerate(regions)]
         if config.isl.topology in ("complete", "ideal"):
             self.topology = CompleteTopology(self.constellation.n, ideal=config.isl.topology == "ideal")
         else:
-            self.topology = for_constellation(self.constellation)
+            cross = config.isl.cross_shell.to_config() if config.isl.cross_shell is not None else None
+            self.topology = for_constellation(self.constellation, cross_shell=cross)
+        from network.selector import selector_for
+        self.selector = selector_for(self.constellation, rc, config.S, rc.min_elevation_deg, topology=self.topology,
+                                     link_config=config.isl.link_config())
+        self.world = World(WorldConfig(S=config.S, K=config.K, radius_km=rc.radius_km,
+                                       min_elevation_deg=rc.min_elevation_deg), constellation=self.constellation,
+                           selector=self.selector)
+        self.channel = self.world.config.channel
+        seed = int(config.seed)
+        center = None if rc.center_lat_deg is None else (rc.center_lat_deg, rc.center_lon_deg)
+        if rc.centers is not None:
+            center = tuple(rc.centers[0])
+        first = self.world.draw_drops(1, seed, center=center, t_s=config.start_t_s)
+        self.t0_s = float(first.t_s[0])
+        horizon = config.n_ticks * config.tick_s
+        self.warnings = [w for w in [config.constellation.check_span(
+            self.constellation, [self.t0_s, self.t0_s + horizon], time_name="the episode (start_t_s + duration_s)")]
+            if w]
+        self.regions = [RegionState(i, d) for i, d in enumerate(place_regions(self.world, first, rc, seed, self.t0_s))]
         self._state_t = None
         self._state = None
         self._snap_t = None
@@ -117,14 +168,14 @@ class EpisodeWorld:
         return self.world.evolve(d, t, speed_kmh=self.config.region.ut_speed_kmh, states=self.states(t),
                                  sat_ids=np.asarray(sat_ids)[None])
 
-    def select(self, region: int, t: float, ut_itrs, ut_lat, ut_lon) -> tuple[np.ndarray, int]:
-        """The S satellites nearest the region centre that every UT sees above the mask (the existing
-        rule, :func:`constellation.ground.rank_cooperating`): (ids [S] padded with -1, number qualified)."""
-        r, _ = self.states(t)
+    def select(self, region: int, t: float, ut_itrs, ut_lat, ut_lon):
+        """The cooperating set of ``region`` at episode time t by the run's rule (``region.selection``, the
+        selector every command uses, :class:`network.selector.RegionSelector`, over the links the fabric
+        has up at t): a one-region :class:`network.cooperation.CooperatingSets`."""
+        r, v = self.states(t)
         lat0, lon0 = self.regions[region].center
-        ids, n_q = rank_cooperating(r[None], ut_itrs[None], lat0, lon0, self.config.S,
-                                    self.config.region.min_elevation_deg, ut_lat[None], ut_lon[None])
-        return ids[0], int(n_q[0])
+        return self.selector.select(r, v, self.t0_s + t, ut_itrs[None], np.array([lat0]), np.array([lon0]),
+                                    ut_lat[None], ut_lon[None], snapshot=self.snapshot(t))
 
     def channels(self, region: int, tick: int, csi, sat_ids) -> np.ndarray:
         """Instantaneous channels H [1,S,K,N,M] of tick ``tick`` in ``region`` (eq. (13)) for the cooperating

@@ -21,7 +21,7 @@ import torch
 
 from constellation.checks import BadInput
 
-__all__ = ["CHECKPOINT_KEYS", "load_checkpoint"]
+__all__ = ["CHECKPOINT_KEYS", "load_checkpoint", "load_plain"]
 
 # what train.py's resume reads (``parent`` and ``invocations`` are optional: older checkpoints)
 CHECKPOINT_KEYS = ("net", "optimizer", "scheduler", "history", "best", "epoch", "train_seconds",
@@ -45,23 +45,34 @@ def _refusal(exc: BaseException) -> str:
     return "not a tensor or plain container"
 
 
+def load_plain(path, option: str, what: str = "satcoop checkpoint"):
+    """``torch.load(path, weights_only=True)``: tensors and plain containers only, nothing executed.
+    BadInput (one line naming ``option`` and the file) when the restricted unpickler refuses it (a pickle
+    of other objects), or it is empty, truncated, text, not a torch file or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{option}: {path} is not a file")
+    try:
+        with warnings.catch_warnings():                          # e.g. "Detected pickle protocol 4"
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise BadInput(f"{option}: {path} refused: it holds Python objects other than tensors and plain "
+                       f"containers, which could run code when loaded ({_refusal(exc)}); not a {what}") from None
+    except Exception as exc:                                     # noqa: BLE001 - truncated, text, not a torch file
+        text = _first_line(exc)[:160]
+        why = type(exc).__name__ + (f": {text}" if text != type(exc).__name__ else "")
+        raise BadInput(f"{option}: {path} is not a readable {what} ({why}; empty, truncated or not a torch "
+                       f"file)") from None
+
+
 def load_checkpoint(path, option: str = "--resume") -> dict:
     """The checkpoint dict at ``path`` (tensors and plain containers; nothing in it is executed).
 
     BadInput (one line naming ``option`` and the file) if the file is refused by torch's
     restricted unpickler, unreadable, or not a satcoop training checkpoint."""
     path = Path(path)
-    try:
-        with warnings.catch_warnings():                          # e.g. "Detected pickle protocol 4"
-            warnings.simplefilter("ignore")
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise BadInput(f"{option}: {path} refused: it holds Python objects other than tensors and plain "
-                       f"containers, which could run code when loaded ({_refusal(exc)}); "
-                       f"not a satcoop checkpoint: delete it or use another --out") from None
-    except Exception as exc:                                     # noqa: BLE001 - truncated, text, not a torch file
-        raise BadInput(f"{option}: {path} is not a readable satcoop checkpoint "
-                       f"({type(exc).__name__}: {_first_line(exc)[:160]})") from None
+    blob = load_plain(path, option)
     if not isinstance(blob, dict):
         raise BadInput(f"{option}: {path} is not a satcoop checkpoint (it holds a {type(blob).__name__}, "
                        f"expected a dict with {list(CHECKPOINT_KEYS)})")

@@ -1,8 +1,9 @@
 """The training set of the TFC networks (multi-satellite paper, Section V-C).
 
 10,000 drops of the world model (:class:`constellation.scenario.World`): each a random
-region centre in coverage, K UTs uniform over the 800 km disc, the S nearest satellites
-every UT sees above the mask. Drop i is drop i of the data seed
+region centre in coverage, K UTs uniform over the 800 km disc, the S satellites every UT sees
+above the mask chosen by the selection rule of every satcoop command (default "connected":
+mutually reachable over the ISLs within 50 ms; :func:`drop_world`). Drop i is drop i of the data seed
 (``World.draw_drops(batch, seed, first=i)``: a pure function of (seed, i), whatever the
 chunking). Splits by index: train [0, 7000), validation [7000, 9000), test [9000, 10000).
 The per-satellite budget is not part of a drop: training draws it per sample from
@@ -25,7 +26,7 @@ import torch
 
 from agents.precoding.problem import PrecodingProblem
 
-__all__ = ["DATA_SEED", "POWERS_DBW", "SPLITS", "cache_dir", "DropSet", "load_drops"]
+__all__ = ["DATA_SEED", "POWERS_DBW", "SPLITS", "cache_dir", "DropSet", "drop_world", "load_drops"]
 
 from agents.config.train import DATA_SEED  # noqa: E402  (one home: the data seed of the shipped weights)
 POWERS_DBW = (-10.0, -5.0, 0.0, 5.0, 10.0)
@@ -80,12 +81,27 @@ class DropSet:
                                 weights=torch.ones((len(idx), s, self.beta.shape[2]), dtype=rdt))
 
 
-def _generate(s: int, k: int, seed: int, count: int, chunk: int = 250, progress: bool = True) -> dict:
-    from tqdm import tqdm
-
+def drop_world(s: int, k: int, selection: str = "connected"):
+    """The world of the training drops: the Walker default, members chosen by ``selection`` with the default
+    latency bound over the default +Grid (:class:`network.selector.RegionSelector`, the rule of ``satcoop
+    run`` / ``world`` / ``compare``). "nearest" is the rule the shipped weights were trained with (the S
+    nearest; on the Walker default, which has no transit satellites, exactly ``rank_cooperating``)."""
+    from agents.config.cooperation import SelectionFields
     from constellation.scenario import World, WorldConfig
+    from network.selector import selector_for
 
     world = World(WorldConfig(S=s, K=k))
+    if selection != "nearest":
+        world.selector = selector_for(world.constellation, SelectionFields(selection=selection), s,
+                                      world.config.min_elevation_deg)
+    return world
+
+
+def _generate(s: int, k: int, seed: int, count: int, chunk: int = 250, progress: bool = True,
+              selection: str = "connected") -> dict:
+    from tqdm import tqdm
+
+    world = drop_world(s, k, selection)
     parts = []
     with tqdm(total=count, desc=f"drops S={s} K={k} seed={seed}", unit="drop", file=sys.stderr,
               disable=not progress) as bar:
@@ -99,18 +115,20 @@ def _generate(s: int, k: int, seed: int, count: int, chunk: int = 250, progress:
 
 
 def load_drops(s: int = 3, k: int = 12, seed: int = DATA_SEED, count: int = 10_000, progress: bool = True,
-               directory: Path | None = None) -> DropSet:
-    """Drops 0..count-1 of ``seed`` at (S, K): from the cache, generated (and cached) if absent."""
+               directory: Path | None = None, selection: str = "connected") -> DropSet:
+    """Drops 0..count-1 of ``seed`` at (S, K), members by ``selection`` (:func:`drop_world`): from the cache,
+    generated (and cached) if absent."""
     for name, v, lo in (("S", s, 1), ("K", k, 1), ("count", count, 1), ("seed", seed, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise ValueError(f"load_drops: {name} must be an integer >= {lo}, got {v!r}")
     d = (cache_dir() if directory is None else Path(directory)) / "drops"
-    path = d / f"drops_v{FORMAT}_S{s}_K{k}_seed{seed}_n{count}.npz"
+    tag = "" if selection == "nearest" else f"_{selection}"          # nearest: the files cached before selections
+    path = d / f"drops_v{FORMAT}_S{s}_K{k}_seed{seed}_n{count}{tag}.npz"
     if path.exists():
         with np.load(path) as z:
             arrays = {key: z[key] for key in z.files}
     else:
-        arrays = _generate(s, k, seed, count, progress=progress)
+        arrays = _generate(s, k, seed, count, progress=progress, selection=selection)
         d.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
         np.savez(tmp, **arrays)

@@ -27,7 +27,7 @@ from agents.precoding.contract import closed_form_history
 from agents.precoding.problem import PrecodingProblem, Precoders
 
 __all__ = ["WEIGHTS_DIR", "SHIPPED", "SCHEME_NAMES", "shipped_weights", "shipped_metadata", "resolve_weights",
-           "load_net", "cen_tfc_wm", "dec_tfc_wm", "dec_tfc_wm_local", "training_overlap_note"]
+           "load_net", "check_weights", "cen_tfc_wm", "dec_tfc_wm", "dec_tfc_wm_local", "training_overlap_note"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SHIPPED = {"cen": "cen_tfc_wm", "dec": "dec_tfc_wm"}
@@ -47,19 +47,32 @@ def shipped_metadata(arch: str) -> dict:
 
 
 @lru_cache(maxsize=16)
-def _load(path: str, mtime: float):
+def _load(path: str, mtime: float, option: str):
     from .weights import load_weights
-    return load_weights(path).double()
+    return load_weights(path, option).double()
 
 
-def load_net(path):
+def check_weights(weights, option: str, scheme: str | None = None) -> None:
+    """Each file of ``weights`` (a path or a list) is a readable satcoop net (one BadInput line naming
+    ``option`` and the file otherwise); with ``scheme``, of that learned scheme's architecture."""
+    paths = [weights] if isinstance(weights, (str, Path)) else list(weights)
+    for p in paths:
+        if not isinstance(p, (str, Path)) or not Path(p).is_file():
+            raise BadInput(f"{option}: no weights file {str(p)!r} (give the best.pt written by satcoop train)")
+        arch = load_net(p, option).config.arch
+        want = {v: k for k, v in SCHEME_NAMES.items()}.get(scheme)
+        if scheme is not None and arch != want:
+            raise BadInput(f"{option}: {p} holds a {SCHEME_NAMES[arch]} net ({arch!r}), not one for {scheme}")
+
+
+def load_net(path, option: str = "weights"):
     """The net stored at ``path`` (cached per path and modification time), eval mode, in float64:
     a drop's result then does not depend on which drops share its batch (float32 batched kernels
     differ at ~1e-7 with the batch size)."""
     p = Path(path)
     if not p.is_file():
         raise BadInput(f"weights: no file {str(p)!r}")
-    return _load(str(p.resolve()), p.stat().st_mtime)
+    return _load(str(p.resolve()), p.stat().st_mtime, option)
 
 
 def _arch_of(path) -> str:

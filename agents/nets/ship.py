@@ -26,11 +26,12 @@ REFERENCE = {"first": 9000, "drops": 6, "power_dbw": [-10.0, 0.0, 10.0], "sample
 
 def reference_figures(net, data_seed: int, ref: dict = REFERENCE, s: int = 3, k: int = 12) -> dict:
     """Mean WSR (bit/s/Hz) and its Monte Carlo standard error per power on drops
-    ``[first, first+drops)`` of ``data_seed`` (drawn directly from the world, no cache)."""
+    ``[first, first+drops)`` of ``data_seed`` (drawn directly from the world, no cache), members chosen by
+    ``ref["selection"]`` (absent: "nearest", the rule of the weights shipped before selections existed)."""
+    from agents.nets.dataset import drop_world
     from agents.precoding.problem import PrecodingProblem
-    from constellation.scenario import World, WorldConfig
 
-    csi = World(WorldConfig(S=s, K=k)).draw_drops(ref["drops"], data_seed, first=ref["first"]).csi
+    csi = drop_world(s, k, ref.get("selection", "nearest")).draw_drops(ref["drops"], data_seed, first=ref["first"]).csi
     out = {}
     for pdb in ref["power_dbw"]:
         prob = PrecodingProblem.from_csi(csi, power_dbw=pdb)
@@ -76,7 +77,9 @@ def ship(run_dir, arch: str, dest: Path = WEIGHTS_DIR) -> dict:
                                 for st in stages],
                      "val_curve": [[h["epoch"], h["val_wsr"]] for h in metrics["history"]]},
         "parameters": int(sum(v.numel() for v in net.state_dict().values())),
-        "reference": dict(REFERENCE, data_seed=data["seed"], figures=reference_figures(net, data["seed"])),
+        "reference": dict(REFERENCE, data_seed=data["seed"], selection=data.get("selection", "nearest"),
+                          figures=reference_figures(net, data["seed"], dict(REFERENCE, selection=data.get(
+                              "selection", "nearest")))),
     }
     pt.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     if (run / "curve.png").exists():

@@ -56,7 +56,11 @@ class Scheme:
     (Precoders [B,1,K], history)`` with ``others`` an :class:`agents.nets.dec_tfc.OthersView` built
     from the SSI the satellite holds (None: the satellite solves the problem it believes in with ``fn``);
     warm_start: ``fn`` takes ``init=Precoders`` (an iterative scheme the live agents start from their
-    previous solution).
+    previous solution);
+    keyed: ``fn`` draws random numbers and takes ``keys=`` (one tuple of ints >= 0 per batch element,
+    naming that problem's identity); its draws for a problem are a function of its key only, never of
+    its bits or its batch. Callers pass (seed, drop) offline (``compare``) and (seed, region, update)
+    live (the agents).
     """
 
     name: str
@@ -65,6 +69,7 @@ class Scheme:
     description: str = ""
     local: Callable | None = None
     warm_start: bool = False
+    keyed: bool = False
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:

@@ -27,18 +27,20 @@ scheme is scored by the ergodic rate (16), which also counts the NLoS part of
 Defaults (300 steps at most, lr 0.3, 16 draws per step, 256 validation draws) measured on
 world drops at S=3, K=12, M=64, N=4: see ``satcoop compare --schemes Cen-Opt-WM Cen-Opt-ER``.
 
-Randomness: drop i's training and validation draws come from torch generators seeded by
-(``seed``, a fingerprint of drop i's sCSI and budget), or by ``drop_keys[i]`` if given; never the
-global RNG. Every decision (best iterate, backoff, freeze) is per drop, the estimator keeps each
-drop's reductions in its own memory, and the warm start is rounded to ``WARM_BITS`` = 20 bits,
-so a drop's result is bitwise the same in any batch (tested); the ascent is chaotic enough that
+Randomness: keyed by identity. Drop i's training and validation draws come from torch generators
+seeded by (``seed``, ``keys[i]``), where ``keys[i]`` is a tuple of ints naming the problem: (run seed,
+drop index) in ``satcoop compare``, (run seed, region, update) in the live agents (the scheme is
+``keyed`` in the catalog); without ``keys`` a problem is keyed by its index in the batch. Never the
+global RNG, never the problem's bits (a last-bit difference from another BLAS build or thread count
+used to send a fingerprint-keyed ascent down another random path). Every decision (best iterate,
+backoff, freeze) is per drop, the estimator keeps each drop's reductions in its own memory, and the
+warm start is rounded to ``WARM_BITS`` = 20 bits, so a drop's result is bitwise the same in any batch (tested); the ascent is chaotic enough that
 1e-16 differences otherwise grew to 1e-4 .. 1e-1 in the precoders over 300 steps (measured).
 The returned rate must be scored on other samples (``satcoop compare`` uses its own
 generators): the validation draws select the iterate, so they are optimistic.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 
 import numpy as np
@@ -50,30 +52,31 @@ from .problem import PrecodingProblem, Precoders
 from .rates import stream_terms
 from .wmmse import cen_opt_wm
 
-__all__ = ["cen_opt_er", "drop_fingerprints", "drop_normals", "sample_wsr", "er_step_flops"]
+__all__ = ["cen_opt_er", "check_keys", "drop_normals", "sample_wsr", "er_step_flops"]
 
 _TRAIN, _VALID = 0, 1
 FLOOR = 0.05
 
 
-def drop_fingerprints(problem: PrecodingProblem) -> list[int]:
-    """A 63-bit key per drop from its content (g, d0, beta, kappa, sigma, noise, budget, weights):
-    the same drop gets the same key in any batch."""
-    keys = []
-    fields = ("g", "d0", "beta", "kappa", "sigma", "noise_w", "power_w", "weights")
-    arrays = [getattr(problem, f).detach().cpu().contiguous() for f in fields]
-    for i in range(problem.shape[0]):
-        h = hashlib.blake2b(digest_size=8)
-        for a in arrays:
-            h.update(np.ascontiguousarray(a[i].numpy()).tobytes())
-        keys.append(int.from_bytes(h.digest(), "little") >> 1)
-    return keys
+def check_keys(keys, batch: int, name: str = "cen_opt_er") -> list[tuple]:
+    """``keys`` as ``batch`` tuples of ints >= 0 (an int is a 1-tuple); ValueError naming ``keys`` otherwise.
+    None: the batch index of each problem."""
+    if keys is None:
+        return [(i,) for i in range(batch)]
+    try:
+        out = [tuple(int(v) for v in (k if isinstance(k, (tuple, list)) else (k,))) for k in keys]
+    except (TypeError, ValueError):
+        out = None
+    if out is None or len(out) != batch or any(not k or min(k) < 0 for k in out):
+        raise ValueError(f"{name}: keys must be {batch} tuples of integers >= 0 (one per problem), got {keys!r}")
+    return out
 
 
 def _generators(seed: int, keys, stream: int) -> list[torch.Generator]:
+    """One torch generator per key tuple: a function of (seed, key, stream) only."""
     gens = []
     for k in keys:
-        ss = np.random.SeedSequence([int(seed), int(k) & 0xFFFFFFFF, int(k) >> 32, stream])
+        ss = np.random.SeedSequence([int(seed), stream, len(k), *(int(v) for v in k)])
         gens.append(torch.Generator().manual_seed(int(ss.generate_state(1, np.uint64)[0] >> 1)))
     return gens
 
@@ -142,7 +145,7 @@ def _unit(b: torch.Tensor) -> torch.Tensor:
 def cen_opt_er(problem: PrecodingProblem, init: Precoders | None = None, max_iter: int = 100, tol: float = 1e-4,
                steps: int = 300, lr: float = 0.3, samples_per_step: int = 16, eval_samples: int = 256,
                eval_every: int = 10, er_tol: float = 2e-4, patience: int = 4, seed: int = 0,
-               drop_keys=None, schedule: str = "cosine", backoff: bool = True):
+               keys=None, schedule: str = "cosine", backoff: bool = True):
     """Cen-Opt-ER (see module docstring): stochastic projected ascent on (16), warm-started from Cen-Opt-WM.
 
     Parameters
@@ -157,7 +160,8 @@ def cen_opt_er(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     er_tol, patience : freeze a drop after ``patience`` evaluations without a relative gain > ``er_tol``
     schedule : "cosine" (step multiplier decays from 1 to ``FLOOR`` = 0.05 over ``steps``) or "constant"
     backoff : on an evaluation that does not beat the drop's best, return to the best iterate and halve its step
-    seed, drop_keys : randomness; drop i's generators from (seed, drop_keys[i] or its content fingerprint)
+    seed, keys : randomness; drop i's generators from (seed, keys[i]), keys[i] a tuple of ints naming the
+        problem ((seed, drop) offline, (seed, region, update) live); default: its index in the batch
 
     Returns (Precoders, history) with the contract keys: ``iterations`` long [B] (ascent steps each
     drop ran), ``objective`` [B] (weighted sum rate (16) of the returned iterate on the drop's
@@ -183,12 +187,7 @@ def cen_opt_er(problem: PrecodingProblem, init: Precoders | None = None, max_ite
     if not isinstance(backoff, bool):
         raise ValueError(f"cen_opt_er: backoff must be True or False, got {backoff!r}")
     bsz, s_num, k_num, m_num, n_num = problem.shape
-    if drop_keys is None:
-        keys = drop_fingerprints(problem)
-    else:
-        keys = [int(k) for k in drop_keys]
-        if len(keys) != bsz or any(k < 0 for k in keys):
-            raise ValueError(f"cen_opt_er: drop_keys must be {bsz} integers >= 0, got {drop_keys!r}")
+    keys = check_keys(keys, bsz)
 
     with torch.no_grad():
         if init is None:

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from agents.files import PARTIAL, is_partial
 from constellation.checks import BadInput
 
 FRAME_STEP_MIN_S = 1.0
@@ -112,6 +113,9 @@ def read_run_folder(run_dir, name: str = "RUN_DIR") -> RunFolder:
         events = json.loads((path / "events.json").read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise BadInput(f"{name} = {str(run_dir)!r}: unreadable JSON ({exc})") from None
+    if is_partial(path) and run.get("complete") is not False:
+        raise BadInput(f"{name} = {str(run_dir)!r}: marked {PARTIAL}: its run stopped before the folder was written "
+                       f"(killed?), so the files in it may be from an older run; nothing to show")
     from agents.config.run import RunConfig
     try:
         config = RunConfig.from_dict(cfg_data)
@@ -411,11 +415,13 @@ def build_view_data(run_dir, options: ViewOptions | None = None, name: str = "RU
                            f"({rec['center_lat_deg']}, {rec['center_lon_deg']})")
     arch = {d["scheme"]: d["architecture"] for d in rf.run.get("schemes", [])}
     schemes = [s for s in arch] or sorted(rf.steps["scheme"].unique())
-    n_ticks = cfg.n_ticks
+    partial = rf.run.get("complete") is False            # cut short (SIGINT / SIGTERM): up to the last tick kept
+    n_ticks = int(rf.steps["tick"].max()) + 1 if partial and len(rf.steps) else cfg.n_ticks
     duration = n_ticks * cfg.tick_s
     frames = _frame_times(duration, opt)
     timeline = FaultTimeline.from_frame(rf.faults)
-    warnings = []
+    warnings = [f"partial run: cut short at {duration:g} of {cfg.duration_s:g} s simulated; the page shows what "
+                f"was reached"] if partial else []
 
     # routes (replayed on the bus) -> the satellites they use
     subset, k_routes = _route_subset(rf, opt)

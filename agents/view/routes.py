@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from network.bus import Bus
-from network.links import LinkConfig
 from network.messages import Message
 
 
@@ -60,7 +59,7 @@ def replay_routes(world, config, timeline, messages: pd.DataFrame, msg_ids=None)
     run's fault timeline ``timeline`` (:class:`network.faults.FaultTimeline`, from ``faults.parquet``) and
     the config's link model.
     Messages are sent in the order of their ids (the episode's send order)."""
-    link = LinkConfig(processing_s=config.isl.processing_s, rate_bps=config.isl.rate_bps)
+    link = config.isl.link_config()
     bus = Bus(world.snapshot, link, faults=timeline, on_failure=config.isl.on_failure, step_s=config.tick_s)
     sel = messages if msg_ids is None else messages[messages["msg_id"].isin(msg_ids)]
     sel = sel.sort_values("msg_id", kind="stable")

@@ -44,9 +44,11 @@ def test_catalog_names_and_architectures():
     # declared, not guessed: exactly the iterative schemes take a warm start, only Dec-TFC-WM has an on-board entry
     assert [n for n, s in CATALOG.items() if s.warm_start] == ["Sep-Opt-WM", "Cen-Opt-WM", "Cen-Opt-ER"]
     assert [n for n, s in CATALOG.items() if s.local is not None] == ["Dec-TFC-WM"]
+    assert [n for n, s in CATALOG.items() if s.keyed] == ["Cen-Opt-ER"]
     import inspect
     for n, s in CATALOG.items():
         assert s.warm_start == ("init" in inspect.signature(s.fn).parameters), n
+        assert s.keyed == ("keys" in inspect.signature(s.fn).parameters), n
     # the two papers' tables have distinct names
     from agents.lpdft.algorithms import LPDFT_SCHEMES
     assert not set(LPDFT_SCHEMES) & set(CATALOG)
@@ -100,17 +102,21 @@ def test_a_drops_result_does_not_depend_on_its_batch(make_csi, name):
     """Every iterative scheme freezes each drop on its own: drop i alone == drop i inside a batch
     (and the batch really holds drops that stop at different iterations)."""
     prob = PrecodingProblem.from_csi(make_csi(42, B=4, S=2, K=4, M=8, N=2), power_dbw=5.0)
-    prec, hist = run_scheme(name, prob, **_opts(name))
+
+    def keys(ids):                    # a keyed scheme's draws follow the drop's identity (seed 9, drop i)
+        return {"keys": [(9, i) for i in ids]} if CATALOG[name].keyed else {}
+
+    prec, hist = run_scheme(name, prob, **_opts(name), **keys(range(4)))
     assert len(set(hist["iterations"].tolist())) > 1
     for i in (0, 3):
-        one, h1 = run_scheme(name, prob.take(batch=[i]), **_opts(name))
+        one, h1 = run_scheme(name, prob.take(batch=[i]), **_opts(name), **keys([i]))
         assert h1["iterations"].item() == hist["iterations"][i].item()
         np.testing.assert_allclose(one.p[0].numpy(), prec.p[i].numpy(), rtol=1e-7, atol=1e-12)
         np.testing.assert_allclose(one.b[0].numpy(), prec.b[i].numpy(), rtol=1e-7, atol=1e-12)
         assert h1["flops"].item() == pytest.approx(hist["flops"][i].item(), rel=1e-12)
     # and in another order, in another batch
     perm = [2, 0, 3]
-    prec2, hist2 = run_scheme(name, prob.take(batch=perm), **_opts(name))
+    prec2, hist2 = run_scheme(name, prob.take(batch=perm), **_opts(name), **keys(perm))
     np.testing.assert_allclose(prec2.p.numpy(), prec.p[perm].numpy(), rtol=1e-7, atol=1e-12)
 
 

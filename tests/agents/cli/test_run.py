@@ -15,7 +15,8 @@ def test_run_json_prints_summary(tmp_path, capsys):
                "--set", "K=4", "--set", 'schemes=["Sep-MRT","Cen-Opt-WM"]', "--set", "faults.model=none"])
     assert rc == 0
     s = json.loads(capsys.readouterr().out)
-    assert set(s) == {"schemes", "events", "config", "constellation"}
+    assert set(s) == {"schemes", "events", "config", "constellation", "warnings", "complete", "simulated_s"}
+    assert s["complete"] is True
     assert [tuple(r) for r in s["schemes"]] == [SUMMARY_FIELDS] * 2
     assert s["config"]["seed"] == 3 and s["config"]["K"] == 4 and s["config"]["duration_s"] == 0.3
     # the constellation's provenance (in every JSON): the default Walker 28 x 60, nothing dropped

@@ -63,7 +63,7 @@ def test_walker_shells_aliases_and_multi_shell():
     ({"min_altitude_km": -1}, "constellation.min_altitude_km = -1: Input should be greater than or equal to 0"),
     ({"walker": {"altitude_km": 250}}, "altitude_km=250 is below min_altitude_km=300"),
     ({"tle": [__file__], "max_epoch_age_days": 0}, "constellation.max_epoch_age_days = 0"),
-    ({"bogus": 1}, "constellation.bogus = 1: unknown field; allowed here: max_epoch_age_days"),
+    ({"bogus": 1}, "constellation.bogus = 1: unknown field; allowed here: allow_far_from_epoch, max_epoch_age_days"),
 ])
 def test_bad_specs_one_line_naming_the_field(data, expect):
     with pytest.raises(ValueError) as exc:

@@ -128,7 +128,8 @@ def test_fine_tuning_stage_starts_from_its_parent_and_ships_every_stage(cache):
     with pytest.raises(ValueError, match="loss"):
         _cfg(loss="mse")
     with pytest.raises(ValueError, match="inside this run"):            # a stage may not start from its own output
-        train(_cfg(epochs=1, init=str(cache / "c" / "best.pt")), cache / "c", progress=False, log=lambda m: None)
+        train(_cfg(epochs=1, init=str(cache / "c" / "best.pt")), cache / "c", progress=False, log=lambda m: None,
+              force=True)
     _cfg(lr=1e-6)                  # lr_min (1e-5 by default) only matters for the cosine schedule
 
 

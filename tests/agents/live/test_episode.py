@@ -14,7 +14,8 @@ from .conftest import tiny
 def test_tiny_episode_outputs(tmp_path):
     res = run_episode(tiny(), out_dir=tmp_path / "run", progress=False)
     s = res.summary
-    assert set(s) == {"schemes", "events", "config", "constellation"}
+    assert set(s) == {"schemes", "events", "config", "constellation", "warnings", "complete", "simulated_s"}
+    assert s["complete"] is True
     assert [r["scheme"] for r in s["schemes"]] == ["Sep-MMSE", "Cen-Opt-WM"]
     for r in s["schemes"]:
         assert tuple(r) == SUMMARY_FIELDS
@@ -59,16 +60,46 @@ def test_missed_share_ignores_the_update_cut_short_by_the_end():
         assert ep.missed["Sep-MRT"] == [0, judged]
 
 
-def test_progress_bar_shows_simulated_time_and_sum_rate(capsys):
+def test_progress_bar_shows_simulated_time_and_sum_rate(capsys, monkeypatch):
     """The bar's postfix names the simulated time and every scheme's current sum rate (the issue's
     progress bar: simulated time, rate), the numbers of the step rows of that tick."""
     from agents.experiments.run import progress_text, run_episode
 
     from .conftest import tiny
 
+    monkeypatch.setenv("COLUMNS", "250")             # a wide terminal: the whole postfix fits
     res = run_episode(tiny(duration_s=0.3, schemes=["Sep-MRT", "Sep-MMSE"]), progress=True)
     err = capsys.readouterr().err
     last = res.steps[res.steps["tick"] == 2].set_index("scheme")["sum_rate_bps_hz"]
     want = f"t=0.2 s, sum rate [bit/s/Hz] Sep-MRT {last['Sep-MRT']:.1f} Sep-MMSE {last['Sep-MMSE']:.1f}"
-    assert want in err
+    assert want in err and ", ," not in err
     assert progress_text([], 0, 0.0, 1.5) == "t=0.0 s, sum rate [bit/s/Hz] -, 1.50 sim-s/wall-s"
+
+
+def test_progress_text_fits_the_terminal_and_has_no_empty_fields():
+    from agents.experiments.run import progress_text
+    rows = [{"tick": 4, "scheme": f"Scheme-{i}", "sum_rate_bps_hz": 10.0 + i} for i in range(7)]
+    full = progress_text(rows, 4, 0.4, 2.0)
+    assert full.startswith("t=0.4 s, sum rate [bit/s/Hz] Scheme-0 10.0 ") and full.endswith("Scheme-6 16.0, 2.00 sim-s/wall-s")
+    for width in (200, 90, 60, 40):
+        text = progress_text(rows, 4, 0.4, 2.0, width=width)
+        assert len(text) <= width and ", ," not in text
+    assert progress_text(rows, 4, 0.4, 2.0, width=len(full)) == full
+    assert "..." in progress_text(rows, 4, 0.4, 2.0, width=90)
+
+
+def test_cli_progress_only_on_a_terminal(monkeypatch):
+    """Non-tty stderr implies --no-progress (logs and pipes get no bar redraws)."""
+    import io
+    import sys
+
+    from agents.cli.common import progress_wanted
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert not progress_wanted(True)
+    monkeypatch.setattr(sys, "stderr", Tty())
+    assert progress_wanted(True) and not progress_wanted(False)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from agents.precoding import flops as fl
-from agents.precoding.ergodic import cen_opt_er, drop_fingerprints, drop_normals, er_step_flops, sample_wsr
+from agents.precoding.ergodic import cen_opt_er, check_keys, drop_normals, er_step_flops, sample_wsr
 from agents.precoding.problem import PrecodingProblem
 from agents.precoding.rates import ergodic_rates
 from agents.schemes import run as run_scheme
@@ -54,7 +54,7 @@ def test_meets_every_budget(make_csi, pdb):
 
 
 def test_trains_on_its_own_draws_and_is_scored_on_others(make_csi):
-    """Training and validation draws come from per-drop generators keyed by (seed, drop content):
+    """Training and validation draws come from per-drop generators keyed by (seed, key):
     same seed -> bitwise the same result; another seed -> other draws, another result; the validation
     draws differ from the training draws; and the sample-last estimator equals ergodic_rates on the
     same normals (a second implementation of (16))."""
@@ -65,8 +65,8 @@ def test_trains_on_its_own_draws_and_is_scored_on_others(make_csi):
     assert torch.equal(a.p, b.p) and torch.equal(a.b, b.b)
     assert not torch.allclose(a.p, c.p)
     from agents.precoding.ergodic import _TRAIN, _VALID, _generators
-    keys = drop_fingerprints(prob)
-    assert keys == drop_fingerprints(prob.take(batch=[0, 1])) and keys[0] == drop_fingerprints(prob.take(batch=[0]))[0]
+    keys = check_keys(None, 2)
+    assert keys == [(0,), (1,)] and check_keys([5, (3, 4)], 2) == [(5,), (3, 4)]
     zt = drop_normals(_generators(3, keys, _TRAIN), 64, 2, 4)
     zv = drop_normals(_generators(3, keys, _VALID), 64, 2, 4)
     assert zt.shape == (2, 2, 4, 64) and not torch.allclose(zt, zv)
@@ -90,7 +90,7 @@ def test_flops_follow_what_it_ran(make_csi):
 @pytest.mark.parametrize("kw, word", [({"steps": -1}, "steps"), ({"samples_per_step": 1}, "samples_per_step"),
                                       ({"lr": float("nan")}, "lr"), ({"seed": -2}, "seed"),
                                       ({"max_iter": 0}, "max_iter"), ({"schedule": "linear"}, "schedule"),
-                                      ({"drop_keys": [1]}, "drop_keys")])
+                                      ({"keys": [1]}, "keys"), ({"keys": [(1, -1), (2,)]}, "keys")])
 def test_bad_options_name_the_option(make_csi, kw, word):
     prob = PrecodingProblem.from_csi(make_csi(63, B=2, S=2, K=2, M=4, N=2), power_dbw=0.0)
     with pytest.raises(ValueError, match=word):
@@ -112,8 +112,56 @@ def test_world_drop_alone_equals_it_in_a_batch():
     is rounded and the estimator keeps a drop's reductions in its own memory: drop 5 alone == drop 5 of 6."""
     drops = scenario.World(scenario.WorldConfig(S=3, K=12)).draw_drops(6, np.random.default_rng(7))
     prob = PrecodingProblem.from_csi(drops.csi, power_dbw=10.0)
-    er, h = cen_opt_er(prob)
-    one, h1 = cen_opt_er(prob.take(batch=[5]))
+    er, h = cen_opt_er(prob, keys=[(7, i) for i in range(6)])
+    one, h1 = cen_opt_er(prob.take(batch=[5]), keys=[(7, 5)])
     assert h1["iterations"].item() == h["iterations"][5].item() and h1["best_step"].item() == h["best_step"][5].item()
     np.testing.assert_allclose(one.p[0].numpy(), er.p[5].numpy(), rtol=1e-9, atol=1e-12 * float(er.p.abs().max()))
     np.testing.assert_allclose(one.b[0].numpy(), er.b[5].numpy(), rtol=1e-9, atol=1e-12)
+
+
+_THREADS = """
+import hashlib, sys
+import torch
+torch.set_num_threads(int(sys.argv[1]))
+from agents.precoding.ergodic import cen_opt_er
+from agents.precoding.problem import PrecodingProblem
+from constellation import scenario
+drops = scenario.World(scenario.WorldConfig(S=3, K=12)).draw_drops(2, 7)
+prob = PrecodingProblem.from_csi(drops.csi, power_dbw=10.0)
+er, h = cen_opt_er(prob, keys=[(7, 0), (7, 1)])
+print(hashlib.sha256(er.p.numpy().tobytes() + er.b.numpy().tobytes()).hexdigest(), h["objective"].tolist(),
+      h["iterations"].tolist())
+"""
+
+
+def test_same_numbers_under_one_and_two_threads():
+    """Cen-Opt-ER on world drops (the full default ascent) under torch and numpy BLAS at 1 and at 2 threads,
+    each in a fresh interpreter: bitwise the same precoders (its draws are keyed by identity, not by the
+    input's bits, which other thread counts may change in the last place)."""
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    out = []
+    for n in ("1", "2"):
+        env = {**os.environ, "PYTHONPATH": root, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
+               "MKL_NUM_THREADS": n}
+        res = subprocess.run([sys.executable, "-c", _THREADS, n], env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert res.returncode == 0, res.stderr
+        out.append(res.stdout.strip())
+    assert out[0] == out[1]
+    assert "[0, 0]" not in out[0]                      # the ascent really ran
+
+
+def test_a_drop_draws_by_its_key_whatever_its_batch(world_problem):
+    """Drop 2 keyed (7, 2) alone == drop 2 of a batch keyed (7, 0..3), bitwise; keyed (7, 0) instead it takes
+    another random path (the key, not the content or the position, names the draws)."""
+    prob = PrecodingProblem.from_csi(world_problem, power_dbw=10.0)
+    keys = [(7, i) for i in range(4)]
+    er, h = cen_opt_er(prob, keys=keys, **FAST)
+    one, h1 = cen_opt_er(prob.take(batch=[2]), keys=[keys[2]], **FAST)
+    assert torch.equal(one.p[0], er.p[2]) and torch.equal(one.b[0], er.b[2])
+    assert h1["objective"].item() == h["objective"][2].item()
+    other, _ = cen_opt_er(prob.take(batch=[2]), keys=[(7, 0)], **FAST)
+    assert not torch.allclose(other.p[0], er.p[2])

@@ -1,0 +1,75 @@
+"""Joining Ray fails fast and clearly (agents.live.cluster): a malformed or Ray Client address names the
+option, an address where nothing listens gives one line within seconds naming it; exit status 2, no traceback.
+(The token-refusing cluster is covered by the live-cluster test, tests/agents/live/test_cluster.py.)"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agents.live.cluster import address_problem, check_address
+from constellation.checks import BadInput
+
+ROOT = Path(__file__).resolve().parents[3]
+SWEEP = """kind = "compare"
+seed = 1
+[base]
+S = 2
+K = 2
+drops = 1
+samples = 4
+max_iter = 2
+schemes = ["Sep-MRT"]
+[grid]
+power_dbw = [0.0]
+"""
+
+
+def _cli(*argv, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SATCOOP_DEBUG", None)
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "agents.cli", *argv], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=120)
+    return res, time.perf_counter() - t0
+
+
+@pytest.mark.parametrize("address", ["auto", "127.0.0.1:6379", "head.example:10001", "[::1]:6379"])
+def test_good_addresses(address):
+    assert address_problem(address) is None and check_address(f" {address} ") == address
+
+
+@pytest.mark.parametrize("address, word", [("bogus", "HOST:PORT"), ("ray://10.0.0.1:10001", "ray://"),
+                                           ("10.0.0.1:0", "HOST:PORT"), ("10.0.0.1:70000", "HOST:PORT"),
+                                           ("http://10.0.0.1:6379", "no scheme"), (":6379", "HOST:PORT"),
+                                           ("", "HOST:PORT")])
+def test_bad_addresses_name_the_option(address, word):
+    with pytest.raises(BadInput, match=rf"^--address = {address!r}: .*{word}"):
+        check_address(address)
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["run", "--address", "bogus"], ["address = 'bogus'", "--address", "HOST:PORT"]),
+    (["run", "--address", "ray://127.0.0.1:10001"], ["ray://", "--address", "not supported"]),
+    (["run", "--address", "127.0.0.1:1"], ["127.0.0.1:1", "nothing is listening", "ray start --head"]),
+    (["sweep", "SWEEP", "--address", "bogus"], ["--address = 'bogus'"]),
+    (["sweep", "SWEEP", "--address", "127.0.0.1:1"], ["--address = 127.0.0.1:1", "nothing is listening"]),
+])
+def test_cli_one_line_exit_2_fast(tmp_path, argv, fragments):
+    (tmp_path / "s.toml").write_text(SWEEP)
+    argv = [str(tmp_path / "s.toml") if a == "SWEEP" else a for a in argv]
+    if argv[0] == "run":
+        argv += ["--duration-s", "0.2", "--no-progress", "--out", str(tmp_path / "r")]
+    else:
+        argv += ["--no-progress", "--out", str(tmp_path / "w")]
+    res, took = _cli(*argv, cwd=tmp_path)
+    err = res.stderr.strip()
+    assert res.returncode == 2, (res.returncode, err)
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert all(f in err for f in fragments), err
+    assert took < 30.0
+    assert not (tmp_path / "w").exists()               # the sweep refused the address before any work
