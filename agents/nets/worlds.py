@@ -2,7 +2,7 @@
 
 A *world* is a constellation the drops are drawn in, with the live simulation's rules
 (:meth:`constellation.scenario.World.draw_drops`: region centre, time, UTs, the S cooperating
-satellites by :func:`constellation.ground.rank_cooperating`, the statistical CSI):
+satellites by the world's selector (below), the statistical CSI):
 
 Members are chosen with ``selection`` (``satcoop train --selection``, default "connected": mutually
 reachable over the ISLs, :func:`network.selector.selector_for`, the rule of every satcoop command;
