@@ -67,8 +67,8 @@ TRAIN_FILES = ("checkpoint.pt", "metrics.json", "best.pt")
 def _splits(cfg: TrainConfig, progress: bool):
     if cfg.worlds == "mixed":                    # one DropSet per (S, K) shape, every world in each
         from agents.nets.worlds import mixed_drops
-        return (mixed_drops(cfg.data_seed, "train", progress=progress),
-                mixed_drops(cfg.data_seed, "val", progress=progress))
+        return (mixed_drops(cfg.data_seed, "train", progress=progress, selection=cfg.selection),
+                mixed_drops(cfg.data_seed, "val", progress=progress, selection=cfg.selection))
     ds = load_drops(cfg.S, cfg.K, cfg.data_seed, cfg.drops + cfg.extra_train_drops, progress=progress,
                     selection=cfg.selection)
     n_tr, n_va = int(0.7 * cfg.drops), int(0.2 * cfg.drops)
@@ -401,7 +401,7 @@ def _parent_record(cfg) -> dict | None:
 def _data_record(cfg) -> dict:
     if getattr(cfg, "worlds", "walker") == "mixed":
         from agents.nets.worlds import mixed_record
-        return mixed_record(cfg.data_seed)
+        return mixed_record(cfg.data_seed, selection=getattr(cfg, "selection", "connected"))
     extra = getattr(cfg, "extra_train_drops", 0)
     return {"seed": cfg.data_seed, "drops": cfg.drops, "train": [0, int(0.7 * cfg.drops)],
             **({"train_extra": [cfg.drops, cfg.drops + extra]} if extra else {}),

@@ -2,7 +2,11 @@
 
 A *world* is a constellation the drops are drawn in, with the live simulation's rules
 (:meth:`constellation.scenario.World.draw_drops`: region centre, time, UTs, the S cooperating
-satellites by :func:`constellation.ground.rank_cooperating`, the statistical CSI):
+satellites by the world's selector (below), the statistical CSI):
+
+Members are chosen with ``selection`` (``satcoop train --selection``, default "connected": mutually
+reachable over the ISLs, :func:`network.selector.selector_for`, the rule of every satcoop command;
+the first v3 run used "nearest").
 
 * ``walker``: :data:`WALKER_WORLDS` Walker-delta shells, world w with altitude U(340, 1200) km and
   inclination U(43, 98) deg drawn from a generator keyed by (data seed, w). Its size follows the
@@ -24,7 +28,7 @@ the same distribution (the bench's held-out worlds use other seeds). Drops of on
 world form one :class:`~agents.nets.dataset.DropSet`; a training step takes its batch from one
 shape, mixing the worlds (:func:`agents.experiments.train._epoch_batches`).
 
-Cached on disk next to the Walker drops (``drops/mixed_v1_seed<s>_S<S>_K<K>.npz``).
+Cached on disk next to the Walker drops (``drops/mixed_v1_seed<s>_w<W>_n<n>_S<S>_K<K>[_<selection>].npz``).
 """
 from __future__ import annotations
 
@@ -100,16 +104,25 @@ def world_specs(seed: int, walkers: int = WALKER_WORLDS, catalogs: int = CATALOG
     return out
 
 
-def build_world(spec: WorldSpec, s: int, k: int):
-    """The :class:`constellation.scenario.World` of ``spec`` at (S, K)."""
+def build_world(spec: WorldSpec, s: int, k: int, selection: str = "connected"):
+    """The :class:`constellation.scenario.World` of ``spec`` at (S, K), members chosen by ``selection``
+    with the rule of every satcoop command (:func:`network.selector.selector_for`, as
+    :func:`agents.nets.dataset.drop_world`; "nearest": the S nearest, ``rank_cooperating``)."""
     from constellation.scenario import World, WorldConfig
     from constellation.walker import WalkerDelta
 
     if spec.kind == "walker":
         walker = WalkerDelta(total=spec.total, planes=spec.planes, phasing=1, altitude_km=spec.altitude_km,
                              inclination_deg=spec.inclination_deg)
-        return World(WorldConfig(S=s, K=k, walker=walker))
-    return World(WorldConfig(S=s, K=k), constellation=_catalog_constellation(spec.catalog_seed))
+        world = World(WorldConfig(S=s, K=k, walker=walker))
+    else:
+        world = World(WorldConfig(S=s, K=k), constellation=_catalog_constellation(spec.catalog_seed))
+    if selection != "nearest":
+        from agents.config.cooperation import SelectionFields
+        from network.selector import selector_for
+        world.selector = selector_for(world.constellation, SelectionFields(selection=selection), s,
+                                      world.config.min_elevation_deg)
+    return world
 
 
 _CATALOGS: dict = {}
@@ -135,25 +148,26 @@ def _cell_seed(seed: int, world: int, s: int, k: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([seed, world, s, k])
 
 
-def _generate(seed: int, s: int, k: int, specs, per_cell: int, progress: bool) -> dict:
+def _generate(seed: int, s: int, k: int, specs, per_cell: int, progress: bool, selection: str) -> dict:
     from tqdm import tqdm
 
     parts = []
     for spec in tqdm(specs, desc=f"mixed worlds S={s} K={k}", unit="world", file=sys.stderr, disable=not progress):
-        csi = build_world(spec, s, k).draw_drops(per_cell, _cell_seed(seed, spec.index, s, k)).csi
+        csi = build_world(spec, s, k, selection).draw_drops(per_cell, _cell_seed(seed, spec.index, s, k)).csi
         parts.append({"g": csi.g.astype(np.complex64), "d0": csi.d0.astype(np.complex64), "beta": csi.beta,
                       "kappa": csi.kappa, "sigma": csi.sigma.astype(np.complex64), "noise_w": csi.noise_w,
                       "world": np.full(per_cell, spec.index), "cell_drop": np.arange(per_cell)})
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
-def _load_shape(seed: int, s: int, k: int, specs, per_cell: int, progress: bool, directory) -> dict:
+def _load_shape(seed: int, s: int, k: int, specs, per_cell: int, progress: bool, directory, selection: str) -> dict:
     d = (cache_dir() if directory is None else Path(directory)) / "drops"
-    path = d / f"mixed_v{FORMAT}_seed{seed}_w{len(specs)}_n{per_cell}_S{s}_K{k}.npz"
+    tag = "" if selection == "nearest" else f"_{selection}"
+    path = d / f"mixed_v{FORMAT}_seed{seed}_w{len(specs)}_n{per_cell}_S{s}_K{k}{tag}.npz"
     if path.exists():
         with np.load(path) as z:
             return {key: z[key] for key in z.files}
-    arrays = _generate(seed, s, k, specs, per_cell, progress)
+    arrays = _generate(seed, s, k, specs, per_cell, progress, selection)
     d.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
     np.savez(tmp, **arrays)
@@ -162,17 +176,18 @@ def _load_shape(seed: int, s: int, k: int, specs, per_cell: int, progress: bool,
 
 
 def mixed_drops(seed: int, split: str, *, shapes=SHAPES, walkers: int = WALKER_WORLDS, catalogs: int = CATALOG_WORLDS,
-                per_cell: int = PER_CELL, progress: bool = True, directory=None) -> list[DropSet]:
+                per_cell: int = PER_CELL, progress: bool = True, directory=None,
+                selection: str = "connected") -> list[DropSet]:
     """One DropSet per shape of ``shapes`` holding split ``split`` ("train", "val", "test") of every
-    world of ``seed`` (generated and cached on first use; the rows of a DropSet are world-major,
-    ``first`` is nominal)."""
+    world of ``seed``, members by ``selection`` (:func:`build_world`; generated and cached on first use;
+    the rows of a DropSet are world-major, ``first`` is nominal)."""
     if split not in MIXED_SPLITS:
         raise ValueError(f"split must be one of {sorted(MIXED_SPLITS)}, got {split!r}")
     lo, hi = (round(x * per_cell / PER_CELL) for x in MIXED_SPLITS[split])
     specs = world_specs(seed, walkers, catalogs)
     out = []
     for s, k in shapes:
-        a = _load_shape(seed, s, k, specs, per_cell, progress, directory)
+        a = _load_shape(seed, s, k, specs, per_cell, progress, directory, selection)
         rows = np.flatnonzero((a["cell_drop"] >= lo) & (a["cell_drop"] < hi))
         out.append(DropSet(a["g"][rows], a["d0"][rows], a["beta"][rows], a["kappa"][rows], a["sigma"][rows],
                            a["noise_w"][rows], seed, 0))
@@ -180,9 +195,10 @@ def mixed_drops(seed: int, split: str, *, shapes=SHAPES, walkers: int = WALKER_W
 
 
 def mixed_record(seed: int, walkers: int = WALKER_WORLDS, catalogs: int = CATALOG_WORLDS,
-                 per_cell: int = PER_CELL) -> dict:
+                 per_cell: int = PER_CELL, selection: str = "connected") -> dict:
     """What the weights were trained on (written with them)."""
-    return {"kind": "mixed", "seed": seed, "shapes": [list(x) for x in SHAPES], "per_cell": per_cell,
+    return {"kind": "mixed", "seed": seed, "selection": selection, "shapes": [list(x) for x in SHAPES],
+            "per_cell": per_cell,
             "splits": {k: list(v) for k, v in MIXED_SPLITS.items()},
             "altitude_km": list(ALTITUDE_KM), "inclination_deg": list(INCLINATION_DEG),
             "worlds": [asdict(w) for w in world_specs(seed, walkers, catalogs)],

@@ -55,6 +55,10 @@ def test_catalog_world_has_no_transit_members():
     assert len(set(con.shell.tolist()) - {-1}) >= 6              # several shells
     drops = world.draw_drops(4, 1)
     assert drops.csi.shape[:3] == (4, 3, 6)
+    # members by the rule of every satcoop command (connected over the ISLs), or the S nearest on request
+    from network.selector import RegionSelector
+    assert isinstance(world.selector, RegionSelector)
+    assert build_world(spec, 3, 6, "nearest").selector is None
 
 
 def test_epoch_batches_single_set_keeps_the_old_draws_and_groups_mix():
