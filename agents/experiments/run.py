@@ -30,6 +30,7 @@ class EpisodeResult:
     faults: object
     info: dict = field(default_factory=dict)
     out_dir: Path | None = None
+    hops: pd.DataFrame | None = None           # one row per hop transmission attempted (Bus.hops_frame)
 
     @property
     def events(self) -> list:
@@ -155,7 +156,7 @@ def _episode(cfg, checked, out_dir, progress, runtime, stop) -> EpisodeResult:
         "flops_source": sorted(set(computes["flops_source"])) if len(computes) else [],
     }
     result = EpisodeResult(summary=summary, steps=steps, messages=msgs, computes=computes, faults=ep.timeline,
-                           info=info)
+                           info=info, hops=ep.bus.hops_frame())
     if out_dir is not None:
         result.out_dir = Path(out_dir)
         write_run_folder(result.out_dir, result)

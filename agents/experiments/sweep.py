@@ -316,7 +316,9 @@ def preflight(config: SweepConfig, units: list[Unit]) -> None:
 def evaluate_point(kind: str, config: dict) -> list[dict]:
     """The result rows of one unit: for ``compare`` one row per scheme x power (the summary of
     :func:`agents.experiments.compare.run_compare`), for ``run`` one row per scheme of the
-    episode's summary (``summary.json``'s ``schemes``) plus the episode's event counts by type
+    episode's summary (``summary.json``'s ``schemes``), the scheme's queueing delay and link
+    utilisation (:func:`agents.live.results.link_figures`: ``isl_queue_mean_s``, ``isl_queue_max_s``,
+    ``isl_util_max``, ``isl_util_mean``) and the episode's event counts by type
     (``events_election``, ``events_handover``, ..., ``events_failover``)."""
     if kind == "compare":
         from .compare import run_compare
@@ -327,7 +329,11 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
         return rows
     from agents.config.run import RunConfig
     from agents.experiments.run import run_episode
-    summary = run_episode(RunConfig.model_validate(config), out_dir=None, progress=False).summary
+    res = run_episode(RunConfig.model_validate(config), out_dir=None, progress=False)
+    summary = res.summary
+    from agents.live.results import link_figures
+    links = link_figures(res.messages, res.hops, {s["scheme"]: s["architecture"] for s in res.info["schemes"]},
+                         summary["config"]["duration_s"], summary["config"]["isl"]["rate_bps"])
     # the episode's events, counted by type (the same for every scheme row of the episode);
     # failovers are the elections that replaced an unreachable central
     counts: dict[str, int] = {}
@@ -336,7 +342,7 @@ def evaluate_point(kind: str, config: dict) -> list[dict]:
         counts[f"events_{kind_}"] = counts.get(f"events_{kind_}", 0) + 1
         if kind_ == "election" and str(e.get("detail", "")).startswith("failover"):
             counts["events_failover"] = counts.get("events_failover", 0) + 1
-    return [{**dict(r), **counts} for r in summary["schemes"]]
+    return [{**dict(r), **links[r["scheme"]], **counts} for r in summary["schemes"]]
 
 
 def _local_config(config: dict, element_sets) -> dict:

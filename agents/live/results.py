@@ -93,6 +93,33 @@ def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
             "complete": episode.ticks_done == episode.n_ticks, "simulated_s": float(duration)}
 
 
+def link_figures(messages: pd.DataFrame, hops: pd.DataFrame, schemes: dict, duration_s: float,
+                 rate_bps: float) -> dict:
+    """Per scheme (``schemes``: name -> architecture), from its messages as :func:`summarize` selects
+    them (its own plus, for separate and decentralized schemes, the shared SSI broadcast):
+
+    * ``isl_queue_mean_s``, ``isl_queue_max_s``: mean and largest time a message waited for busy links
+      (``queue_s``, summed over its hops);
+    * ``isl_util_max``, ``isl_util_mean``: bits the scheme's messages put on a directed link (every hop
+      attempted) over ``rate_bps * duration_s``, on the busiest directed link and averaged over the
+      directed links the scheme used: the share of the link rate its messages took, background load
+      (``isl.background_load``) not included.
+
+    With no message, the figures are NaN."""
+    out = {}
+    for name, arch in schemes.items():
+        sel = (messages["scheme"] == name) | ((messages["scheme"] == "") & (arch != "centralized"))
+        mm = messages[sel]
+        hh = hops[hops["msg_id"].isin(mm["msg_id"])]
+        per_link = hh.groupby(["u", "v"])["bits"].sum() / (rate_bps * duration_s)
+        q = mm["queue_s"].to_numpy(float)
+        out[name] = {"isl_queue_mean_s": float(q.mean()) if q.size else math.nan,
+                     "isl_queue_max_s": float(q.max()) if q.size else math.nan,
+                     "isl_util_max": float(per_link.max()) if len(per_link) else math.nan,
+                     "isl_util_mean": float(per_link.mean()) if len(per_link) else math.nan}
+    return out
+
+
 def _jsonable(x):
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}

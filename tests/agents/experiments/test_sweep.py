@@ -266,6 +266,13 @@ def test_run_kind_sweeps_live_episodes(local_ray, tmp_path):
     sep = t[t["scheme"] == "Sep-MMSE"]["sum_rate_mean_bps_hz"].to_numpy()
     assert sep[0] == sep[1]
     assert "events_election" in t.columns                     # the episode's events, counted by type
+    # queueing delay and link utilisation per scheme: the centralized lane's reports and bundles put
+    # more bits on its busiest link than the shared SSI the separate scheme is charged with
+    for c in ("isl_queue_mean_s", "isl_queue_max_s", "isl_util_max", "isl_util_mean"):
+        assert c in t.columns
+    first = t[t["faults.outage_prob"] == 0.0].set_index("scheme")
+    assert 0 < first.isl_util_max["Sep-MMSE"] < first.isl_util_max["Cen-Opt-WM"] < 1
+    assert (first.isl_queue_mean_s >= 0).all()
     # a bad live field is named before any work
     with pytest.raises(ValueError, match="outage_prob"):
         run_sweep({**cfg, "grid": {"faults.outage_prob": [0.0, 2.0]}}, tmp_path / "never", progress=False)
