@@ -114,6 +114,7 @@ class Episode:
         self.member_timeline: dict[int, list] = {}
         self.lane_fallback: dict[tuple, list] = {}            # (region, sat, scheme) -> [on the fallback, judged]
         self.wall = {"world": 0.0, "agents": 0.0, "bus": 0.0, "evaluator": 0.0, "control": 0.0}
+        self.cpu = {"world": 0.0, "evaluator": 0.0}     # the driver thread's CPU time (s) in the same sections
 
     # ------------------------------------------------------------------ roles
     def _latency(self, members, t: float, faults: bool = True) -> np.ndarray:
@@ -156,11 +157,10 @@ class Episode:
             self.events.append({"t_s": t, "type": "handover", "region": region, "from": old, "to": new})
         self.members[region] = list(new)
 
-    def _update_roles(self, region: int, t: float, view) -> None:
-        """Re-selection (handover) and election at an update tick (``view``: the region's (truth, row))."""
+    def _update_roles(self, region: int, t: float, ut: UTView) -> None:
+        """Re-selection (handover) and election at an update tick (``ut``: the region's UTs at t)."""
         if region in self.members:
-            truth, i = view
-            sets = self.world.select(region, t, truth.ut_itrs_m[i], truth.ut_lat_deg[i], truth.ut_lon_deg[i])
+            sets = self.world.select(region, t, ut.itrs_m, ut.lat_deg, ut.lon_deg)
             if sets.status[0] in ("ok", "unreachable", "partial"):
                 new = [int(x) for x in sets.members[0]]
                 if set(new) != set(self.members[region]):
@@ -239,7 +239,7 @@ class Episode:
         """Everything before the agents act at tick n: missed-update accounting, truth, roles (handover,
         election), fault injection, deliveries; returns the tick's inputs."""
         t = n * self.tick_s
-        w0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.thread_time()
         update = n % self.upd_ticks == 0
         ssi = n % self.ssi_ticks == 0
         u_index = n // self.upd_ticks
@@ -248,18 +248,19 @@ class Episode:
         before = {reg.index: list(self.members.get(reg.index, self._initial[reg.index])) for reg in self.world.regions}
         truths = self.world.truths(t, before, batch=self.batch_regions)
         if update:
-            views = {r: (d, i) for regs, d in truths for i, r in enumerate(regs)}
+            views = self._views(truths)
             w1 = time.perf_counter()
             for r in before:
                 self._update_roles(r, t, views[r])
             self.wall["control"] += time.perf_counter() - w1
             if any(self.members[r] != before[r] for r in before):      # a handover: the truth of the new sets
                 truths = self.world.truths(t, {r: self.members[r] for r in before}, batch=self.batch_regions)
-        views = {r: (d, i) for regs, d in truths for i, r in enumerate(regs)}
+        views = self._views(truths)
         if kill_tick is not None and n == kill_tick:
             self._chaos(t)
         w2 = time.perf_counter()
         self.wall["world"] += w2 - w0
+        self.cpu["world"] += time.thread_time() - c0
         inbox = self._deliveries(t)
         self.wall["bus"] += time.perf_counter() - w2
         ticks = {}
@@ -273,14 +274,21 @@ class Episode:
                 ticks[key] = self._tick(r, t, views[r], box, u_index, update=update, ssi=ssi, measure=True)
         return {"n": n, "t": t, "u_index": u_index, "truths": truths, "views": views, "ticks": ticks}
 
-    def _tick(self, r: int, t: float, view, inbox: list, u_index: int, *, update: bool = False,
+    @staticmethod
+    def _views(truths) -> dict:
+        """Each region's UTs (:class:`UTView`) from the batched truth, as copies: every agent, in-process or in
+        another process, gets arrays of its own (a view into the batch starts at another memory alignment,
+        and numpy's vectorised loops may then round differently than on the copy a Ray actor receives)."""
+        return {r: UTView(d.ut_lat_deg[i].copy(), d.ut_lon_deg[i].copy(), d.ut_itrs_m[i].copy())
+                for regs, d in truths for i, r in enumerate(regs)}
+
+    def _tick(self, r: int, t: float, ut: UTView, inbox: list, u_index: int, *, update: bool = False,
               ssi: bool = False, measure: bool = False) -> TickInput:
         """What one agent of region r is told at time t: the UTs, the members and central, its inbox, and
         whether this is an update / SSI instant. Calls at a tick (update or SSI instants possible) measure
         the local sCSI; the extra same-tick rounds and event-time sub-rounds only deliver messages
-        (``measure`` False). ``view``: the region's (truth, row) of :meth:`EpisodeWorld.truths`."""
-        truth, i = view
-        return TickInput(t_s=t, ut=UTView(truth.ut_lat_deg[i], truth.ut_lon_deg[i], truth.ut_itrs_m[i]),
+        (``measure`` False). ``ut``: the region's UTs at the tick (:meth:`_views`)."""
+        return TickInput(t_s=t, ut=ut,
                          members=tuple(self.members[r]), central=self.central.get(r),
                          update=u_index if update else -1, update_index=u_index, ssi=ssi, inbox=tuple(inbox),
                          measure=measure)
@@ -404,9 +412,10 @@ class Episode:
                 w = time.perf_counter()
                 token = self.runtime.submit(prep["ticks"], prep["t"])
                 self.wall["agents"] += time.perf_counter() - w
-            w6 = time.perf_counter()
+            w6, c6 = time.perf_counter(), time.thread_time()
             self._evaluate(done)
             self.wall["evaluator"] += time.perf_counter() - w6
+            self.cpu["evaluator"] += time.thread_time() - c6
             self.ticks_done = n + 1
             if progress is not None:
                 progress(n, done["t"])
