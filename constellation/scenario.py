@@ -127,6 +127,23 @@ class Drops:
                 out[f.name] = v.take(batch=idx) if f.name in ("csi", "large_scale") else v[idx]
         return Drops(**out)
 
+    @staticmethod
+    def concat(parts: "list[Drops]") -> "Drops":
+        """Drops of several batches, one after the other along B (same S and K; optional fields present in
+        all parts or in none): ``concat([d.take(i) for i in range(d.batch)])`` equals ``d``."""
+        out = {}
+        for f in fields(Drops):
+            vals = [getattr(d, f.name) for d in parts]
+            if all(v is None for v in vals):
+                out[f.name] = None
+            elif f.name in ("csi", "large_scale"):
+                cls = type(vals[0])
+                out[f.name] = cls(**{g.name: np.concatenate([getattr(v, g.name) for v in vals])
+                                     for g in fields(cls)})
+            else:
+                out[f.name] = np.concatenate(vals)
+        return Drops(**out)
+
 
 class World:
     """A constellation plus the rules for drawing drops. ``constellation`` defaults to

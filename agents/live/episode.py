@@ -58,9 +58,13 @@ def check_schemes(config) -> tuple[list[str], dict[str, str]]:
 class Episode:
     """One live episode (build, then :meth:`run`)."""
 
-    def __init__(self, config, runtime, checked=None):
-        """``checked``: :func:`check_schemes` of ``config`` if the caller already ran it."""
+    def __init__(self, config, runtime, checked=None, batch_regions: bool = True):
+        """``checked``: :func:`check_schemes` of ``config`` if the caller already ran it. ``batch_regions``:
+        the world evolve, the truth channels and the evaluator in one batched call per tick over all regions
+        (per number of members); False: one call per region (the reference the batched path is tested
+        against)."""
         self.config = config
+        self.batch_regions = bool(batch_regions)
         self.runtime = runtime
         runtime.events.clear()
         runtime.host_events.clear()
@@ -110,6 +114,7 @@ class Episode:
         self.member_timeline: dict[int, list] = {}
         self.lane_fallback: dict[tuple, list] = {}            # (region, sat, scheme) -> [on the fallback, judged]
         self.wall = {"world": 0.0, "agents": 0.0, "bus": 0.0, "evaluator": 0.0, "control": 0.0}
+        self.cpu = {"world": 0.0, "evaluator": 0.0}     # the driver thread's CPU time (s) in the same sections
 
     # ------------------------------------------------------------------ roles
     def _latency(self, members, t: float, faults: bool = True) -> np.ndarray:
@@ -152,10 +157,10 @@ class Episode:
             self.events.append({"t_s": t, "type": "handover", "region": region, "from": old, "to": new})
         self.members[region] = list(new)
 
-    def _update_roles(self, region: int, t: float, truth) -> None:
-        """Re-selection (handover) and election at an update tick."""
+    def _update_roles(self, region: int, t: float, ut: UTView) -> None:
+        """Re-selection (handover) and election at an update tick (``ut``: the region's UTs at t)."""
         if region in self.members:
-            sets = self.world.select(region, t, truth.ut_itrs_m[0], truth.ut_lat_deg[0], truth.ut_lon_deg[0])
+            sets = self.world.select(region, t, ut.itrs_m, ut.lat_deg, ut.lon_deg)
             if sets.status[0] in ("ok", "unreachable", "partial"):
                 new = [int(x) for x in sets.members[0]]
                 if set(new) != set(self.members[region]):
@@ -234,48 +239,56 @@ class Episode:
         """Everything before the agents act at tick n: missed-update accounting, truth, roles (handover,
         election), fault injection, deliveries; returns the tick's inputs."""
         t = n * self.tick_s
-        w0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.thread_time()
         update = n % self.upd_ticks == 0
         ssi = n % self.ssi_ticks == 0
         u_index = n // self.upd_ticks
         if update and n > 0:
             self._account_missed(u_index - 1)
-        truths = {}
-        for reg in self.world.regions:
-            r = reg.index
-            members = self.members.get(r, self._initial[r])
-            tr = self.world.truth(r, t, members)
-            if update:
-                w1 = time.perf_counter()
-                self._update_roles(r, t, tr)
-                self.wall["control"] += time.perf_counter() - w1
-                if self.members[r] != members:
-                    tr = self.world.truth(r, t, self.members[r])
-            truths[r] = tr
+        before = {reg.index: list(self.members.get(reg.index, self._initial[reg.index])) for reg in self.world.regions}
+        truths = self.world.truths(t, before, batch=self.batch_regions)
+        if update:
+            views = self._views(truths)
+            w1 = time.perf_counter()
+            for r in before:
+                self._update_roles(r, t, views[r])
+            self.wall["control"] += time.perf_counter() - w1
+            if any(self.members[r] != before[r] for r in before):      # a handover: the truth of the new sets
+                truths = self.world.truths(t, {r: self.members[r] for r in before}, batch=self.batch_regions)
+        views = self._views(truths)
         if kill_tick is not None and n == kill_tick:
             self._chaos(t)
         w2 = time.perf_counter()
         self.wall["world"] += w2 - w0
+        self.cpu["world"] += time.thread_time() - c0
         inbox = self._deliveries(t)
         self.wall["bus"] += time.perf_counter() - w2
         ticks = {}
-        for r, tr in truths.items():
+        for r in sorted(views):
             for s in self.members[r]:
                 key = (r, s)
                 box = inbox.get(key, [])
                 # an agent with nothing to do at this tick (no update, SSI, message, due result) is not called
                 if not (update or ssi or box or self.wake.get(key, -math.inf) <= t + 1e-9):
                     continue
-                ticks[key] = self._tick(r, t, tr, box, u_index, update=update, ssi=ssi, measure=True)
-        return {"n": n, "t": t, "u_index": u_index, "truths": truths, "ticks": ticks}
+                ticks[key] = self._tick(r, t, views[r], box, u_index, update=update, ssi=ssi, measure=True)
+        return {"n": n, "t": t, "u_index": u_index, "truths": truths, "views": views, "ticks": ticks}
 
-    def _tick(self, r: int, t: float, truth, inbox: list, u_index: int, *, update: bool = False,
+    @staticmethod
+    def _views(truths) -> dict:
+        """Each region's UTs (:class:`UTView`) from the batched truth, as copies: every agent, in-process or in
+        another process, gets arrays of its own (a view into the batch starts at another memory alignment,
+        and numpy's vectorised loops may then round differently than on the copy a Ray actor receives)."""
+        return {r: UTView(d.ut_lat_deg[i].copy(), d.ut_lon_deg[i].copy(), d.ut_itrs_m[i].copy())
+                for regs, d in truths for i, r in enumerate(regs)}
+
+    def _tick(self, r: int, t: float, ut: UTView, inbox: list, u_index: int, *, update: bool = False,
               ssi: bool = False, measure: bool = False) -> TickInput:
         """What one agent of region r is told at time t: the UTs, the members and central, its inbox, and
         whether this is an update / SSI instant. Calls at a tick (update or SSI instants possible) measure
         the local sCSI; the extra same-tick rounds and event-time sub-rounds only deliver messages
-        (``measure`` False)."""
-        return TickInput(t_s=t, ut=UTView(truth.ut_lat_deg[0], truth.ut_lon_deg[0], truth.ut_itrs_m[0]),
+        (``measure`` False). ``ut``: the region's UTs at the tick (:meth:`_views`)."""
+        return TickInput(t_s=t, ut=ut,
                          members=tuple(self.members[r]), central=self.central.get(r),
                          update=u_index if update else -1, update_index=u_index, ssi=ssi, inbox=tuple(inbox),
                          measure=measure)
@@ -302,14 +315,14 @@ class Episode:
     def _finish(self, prep: dict, outs: dict) -> dict:
         """The agents' round-0 outputs of tick n on the bus, then further rounds for same-tick deliveries;
         returns what the evaluator needs for tick n (members and held precoders as of now)."""
-        t, truths, ticks = prep["t"], prep["truths"], prep["ticks"]
+        t, truths, views, ticks = prep["t"], prep["truths"], prep["views"], prep["ticks"]
         w5 = time.perf_counter()
         self._absorb(outs, t)
         for rnd in range(1, MAX_ROUNDS):
             more = self._deliveries(t + rnd * ROUND_S)
             if not more:
                 break
-            ticks = {k: self._tick(k[0], t, truths[k[0]], v, prep["u_index"]) for k, v in more.items()}
+            ticks = {k: self._tick(k[0], t, views[k[0]], v, prep["u_index"]) for k, v in more.items()}
             w4 = time.perf_counter()
             outs = self.runtime.step(ticks, t)
             self.wall["agents"] += time.perf_counter() - w4
@@ -336,7 +349,7 @@ class Episode:
         uses it at its next update). Deterministic: the order is that of simulated time alone. No cap on
         the number of event times: the wake times are a heap (stale entries skipped), the bus's events its
         own heap, and every sub-round is at least ROUND_S after the one before."""
-        t, truths = prep["t"], prep["truths"]
+        t, views = prep["t"], prep["views"]
         t_next = t + self.tick_s
         last = t_done
         count = 0
@@ -355,7 +368,7 @@ class Episode:
                 w, key = heapq.heappop(self._wakes)
                 if w > last + 1e-12 and self.wake.get(key) == w:
                     keys.add(key)
-            ticks = {key: self._tick(key[0], te, truths[key[0]], inbox.get(key, []), prep["u_index"])
+            ticks = {key: self._tick(key[0], te, views[key[0]], inbox.get(key, []), prep["u_index"])
                      for key in sorted(keys) if key[1] in self.members.get(key[0], ())}
             if ticks:
                 w1 = time.perf_counter()
@@ -399,10 +412,10 @@ class Episode:
                 w = time.perf_counter()
                 token = self.runtime.submit(prep["ticks"], prep["t"])
                 self.wall["agents"] += time.perf_counter() - w
-            w6 = time.perf_counter()
-            for r, tr in done["truths"].items():
-                self._evaluate(r, done, tr)
+            w6, c6 = time.perf_counter(), time.thread_time()
+            self._evaluate(done)
             self.wall["evaluator"] += time.perf_counter() - w6
+            self.cpu["evaluator"] += time.thread_time() - c6
             self.ticks_done = n + 1
             if progress is not None:
                 progress(n, done["t"])
@@ -427,20 +440,30 @@ class Episode:
                                  f"(members {self.members[0]})")
         self.runtime.kill((0, sat), t)
 
-    def _evaluate(self, r: int, done: dict, tr) -> None:
+    def _evaluate(self, done: dict) -> None:
+        """Tick n's sum rates: one batched evaluator call per group of regions of :meth:`EpisodeWorld.truths`
+        (channels drawn for the whole group at once); rows in region order."""
         n, t, ssi_age = done["n"], done["t"], done["ssi_age"]
-        members = done["members"][r]
         served = done["served"]
-        cap = [self.power_w / served.get(s, 1) for s in members]      # the equal split of each budget
-        rates, ages, updates, sources = self.evaluator.tick(tr.csi, self.world.channels(r, n, tr.csi, members),
-                                                            done["held"][r], t, power_cap_w=cap)
-        outage = bool(self._members_cut(r, t, members))
-        for i, s in enumerate(self.schemes):
-            self.rows.append({"tick": n, "t_s": t, "region": r, "scheme": s, "sum_rate_bps_hz": float(rates[i]),
-                              "precoder_age_s": ages[i], "sat_ids": list(members), "update": updates[i],
-                              "source": sources[i], "precoder_age_mean_s": float(np.mean(ages[i])),
-                              "ssi_age_max_s": float(max((ssi_age.get((r, m), 0.0) for m in members), default=0.0)),
-                              "member_link_down": outage})
+        out = {}
+        for regs, tr in done["truths"]:
+            ids = tr.sat_ids                                            # [G,S]: the members, slot order
+            cap = [[self.power_w / served.get(int(s), 1) for s in row] for row in ids]   # the equal split
+            h = self.world.channels_many(regs, n, tr.csi, ids)
+            res = self.evaluator.tick_many(tr.csi, h, [done["held"][r] for r in regs], t, power_cap_w=cap)
+            for g, r in enumerate(regs):
+                out[r] = tuple(x[g] for x in res)
+        for r in sorted(out):
+            rates, ages, updates, sources = out[r]
+            members = done["members"][r]
+            outage = bool(self._members_cut(r, t, members))
+            ssi_max = float(max((ssi_age.get((r, m), 0.0) for m in members), default=0.0))
+            for i, s in enumerate(self.schemes):
+                self.rows.append({"tick": n, "t_s": t, "region": r, "scheme": s,
+                                  "sum_rate_bps_hz": float(rates[i]), "precoder_age_s": ages[i],
+                                  "sat_ids": list(members), "update": updates[i], "source": sources[i],
+                                  "precoder_age_mean_s": float(np.mean(ages[i])), "ssi_age_max_s": ssi_max,
+                                  "member_link_down": outage})
 
     def _members_cut(self, r: int, t: float, members) -> bool:
         """An ISL fault touches the cooperating set at t: one of the members' own links (or a member)

@@ -127,6 +127,7 @@ class EpisodeWorld:
             self.constellation, [self.t0_s, self.t0_s + horizon], time_name="the episode (start_t_s + duration_s)")]
             if w]
         self.regions = [RegionState(i, d) for i, d in enumerate(place_regions(self.world, first, rc, seed, self.t0_s))]
+        self.all_drops = Drops.concat([r.drops for r in self.regions])     # every region's start, [R,...]
         self._state_t = None
         self._state = None
         self._snap_t = None
@@ -168,6 +169,24 @@ class EpisodeWorld:
         return self.world.evolve(d, t, speed_kmh=self.config.region.ut_speed_kmh, states=self.states(t),
                                  sat_ids=np.asarray(sat_ids)[None])
 
+    def truths(self, t: float, members: dict, batch: bool = True) -> list[tuple[list[int], Drops]]:
+        """The regions of ``members`` ({region: cooperating satellite ids [S_r]}) at episode time t, as
+        :meth:`truth` gives them, in groups ``(regions, Drops [G,S,K])``: one batched
+        :meth:`constellation.scenario.World.evolve` per number of members (every region has S unless
+        ``region.partial``), rows in the order of ``regions`` (ascending). ``batch=False``: one call per
+        region (the reference path, equal to the batched one to rounding)."""
+        groups: dict = {}
+        for r in sorted(members):
+            groups.setdefault(len(members[r]) if batch else r, []).append(r)
+        out = []
+        states = self.states(t)
+        for regs in groups.values():
+            d = self.all_drops if len(regs) == len(self.regions) else self.all_drops.take(np.asarray(regs))
+            ids = np.asarray([list(members[r]) for r in regs], np.int64)
+            out.append((regs, self.world.evolve(d, t, speed_kmh=self.config.region.ut_speed_kmh, states=states,
+                                                sat_ids=ids)))
+        return out
+
     def select(self, region: int, t: float, ut_itrs, ut_lat, ut_lon):
         """The cooperating set of ``region`` at episode time t by the run's rule (``region.selection``, the
         selector every command uses, :class:`network.selector.RegionSelector`, over the links the fabric
@@ -184,15 +203,20 @@ class EpisodeWorld:
         cooperating set permutes the channels, and a satellite keeps its links' draws whatever its slot.
         The keyed white normals go through :meth:`constellation.csi.StatisticalCSI.channels` (the same
         eq. (13) as ``sample_channels``)."""
+        return self.channels_many([region], tick, csi, np.asarray(sat_ids)[None])
+
+    def channels_many(self, regions, tick: int, csi, sat_ids) -> np.ndarray:
+        """:meth:`channels` of G regions in one call: ``regions`` [G], ``csi`` [G,S,K] (row i of region
+        ``regions[i]``), ``sat_ids`` [G,S]; H [G,S,K,N,M], each link drawn from the same keyed stream."""
         from constellation import keyed
 
         b, s, k, m, n = csi.shape
-        sats = np.asarray(sat_ids, np.int64).reshape(1, s, 1, 1)
-        uts = np.asarray(self.regions[region].drops.ut_ids[0], np.int64).reshape(1, 1, k, 1)
+        regs = np.asarray(regions, np.int64).reshape(b, 1, 1, 1)
+        sats = np.asarray(sat_ids, np.int64).reshape(b, s, 1, 1)
+        uts = np.asarray(self.all_drops.ut_ids[np.asarray(regions)], np.int64).reshape(b, 1, k, 1)
         key = keyed.seed_key(int(self.config.seed))
         idx = np.arange(n).reshape(1, 1, 1, n)
-        draw = lambda part: keyed.normal(key, STREAM_CHANNELS, np.int64(region), np.int64(tick), sats, uts, idx,
-                                         np.int64(part))
+        draw = lambda part: keyed.normal(key, STREAM_CHANNELS, regs, np.int64(tick), sats, uts, idx, np.int64(part))
         white = np.broadcast_to((draw(0) + 1j * draw(1)) / np.sqrt(2.0), (b, s, k, n))
         return csi.channels(white)
 

@@ -50,6 +50,22 @@ def test_ray_and_local_give_identical_summaries(ray_runtime):
     assert all(h["node_id"] is None for h in b.info["hosts"])               # in-process hosts: no node
 
 
+def test_ray_and_local_identical_at_20_regions(ray_runtime):
+    """20 regions (about 60 agents packed 20 per actor) on Ray and in-process: the same summary and rates."""
+    cfg = dict(duration_s=0.5, K=2, region={"count": 20, "min_spacing_km": 300.0},
+               schemes=["Sep-MMSE", "Cen-Opt-WM", "Dec-TFC-WM"], scheme_options={"Cen-Opt-WM": {"max_iter": 5}})
+    rt = RayRuntime(agents_per_actor=20, idle_actors_max=0, actor_num_cpus=0.25, max_restarts=0)
+    try:
+        a = run_episode(tiny(runtime="ray", **cfg), runtime=rt, progress=False)
+    finally:
+        rt.close()
+    b = run_episode(tiny(**cfg), progress=False)
+    assert a.steps["region"].nunique() == 20 and len(a.info["hosts"]) >= 3      # really spread over actors
+    assert _without_runtime(a.summary) == _without_runtime(b.summary)
+    assert (a.steps["sum_rate_bps_hz"].to_numpy() == b.steps["sum_rate_bps_hz"].to_numpy()).all()
+    assert a.events == b.events and len(a.messages) == len(b.messages) > 0
+
+
 def test_an_actor_back_on_another_node_logs_node_lost():
     """The runtime compares the node a rebuilt host reports with the one it ran on: another node -> a
     ``node_lost`` event naming both nodes and the agents (same node: a plain restart, no event)."""

@@ -21,17 +21,19 @@ def shared():
     rt = LocalRuntime()
     ep = Episode(cfg, rt)
     seen = []
-    tick, evaluate = ep.evaluator.tick, ep._evaluate
+    tick_many, channels_many = ep.evaluator.tick_many, ep.world.channels_many
+    group = []
+
+    def spy_channels(regs, tick, csi, ids):               # the regions of the evaluator call that follows
+        group[:] = [(int(r), [int(x) for x in row]) for r, row in zip(regs, ids)]
+        return channels_many(regs, tick, csi, ids)
 
     def spy(csi, h, held, t, power_cap_w=None):            # what the evaluator is given, region by region
-        seen[-1].extend([[dict(x) for x in held], list(power_cap_w)])
-        return tick(csi, h, held, t, power_cap_w=power_cap_w)
+        for (r, members), hs, cap in zip(group, held, power_cap_w):
+            seen.append([t, r, members, [dict(x) for x in hs], list(cap)])
+        return tick_many(csi, h, held, t, power_cap_w=power_cap_w)
 
-    def spy_evaluate(r, done, tr):
-        seen.append([done["t"], r, list(done["members"][r])])
-        return evaluate(r, done, tr)
-
-    ep.evaluator.tick, ep._evaluate = spy, spy_evaluate
+    ep.evaluator.tick_many, ep.world.channels_many = spy, spy_channels
     ep.run()
     return ep, rt, seen
 
