@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -102,12 +103,14 @@ def test_two_node_cluster_reads_the_shipped_file(campaign, tmp_path, monkeypatch
     try:
         cluster.add_node(num_cpus=1)
         cluster.add_node(num_cpus=1)
-        ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False)
+        # the workers import this test module (_evaluate_shipped): the repo root on their path
+        ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[3])}})
         o = run_sweep(cfg, tmp_path / "out", chunk_size=1, progress=False, evaluate=_evaluate_shipped)
     finally:
         ray.shutdown()
         cluster.shutdown()
-    assert (o.points_total, o.points_failed) == (2, 0)
+    assert (o.points_total, o.points_failed) == (2, 0), o.table["error"].dropna().unique().tolist()
     t = pd.read_parquet(o.results)
     got = t.sort_values(["power_dbw", "scheme"])["sum_rate_bps_hz"].to_numpy()
     want = pd.DataFrame(local).sort_values(["power_dbw", "scheme"])["sum_rate_bps_hz"].to_numpy()

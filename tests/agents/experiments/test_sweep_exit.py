@@ -74,7 +74,7 @@ def test_base_checked_before_ray(tmp_path):
         parse_sweep_config(_run_base(constellation={"walker": None, "tle": [str(garbage)]}))
     bad_pt = tmp_path / "best.pt"
     bad_pt.write_bytes(b"\x80\x04not a torch file")
-    with pytest.raises(BadInput, match=r"weights .*best\.pt.*not a loadable satcoop weights file"):
+    with pytest.raises(BadInput, match=r"weights.*best\.pt.*not a satcoop weights file"):
         parse_sweep_config(_run_base(scheme_options={"Cen-TFC-WM": {"weights": str(bad_pt)}}))
     with pytest.raises(BadInput, match=r"weights .*best\.pt"):
         parse_sweep_config({"kind": "compare", "seed": 0, "base": {**BASE, "weights": [str(bad_pt)]},

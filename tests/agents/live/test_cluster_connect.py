@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -32,10 +31,10 @@ power_dbw = [0.0]
 def _cli(*argv, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("SATCOOP_DEBUG", None)
-    t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "agents.cli", *argv], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=120)
-    return res, time.perf_counter() - t0
+    # the timeout is a hang guard (before the fix, `run --address 127.0.0.1:1` hung past 120 s), not a
+    # timing claim: the unreachable case never starts Ray (a TCP probe, < 1 s on an idle machine)
+    return subprocess.run([sys.executable, "-m", "agents.cli", *argv], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
 
 
 @pytest.mark.parametrize("address", ["auto", "127.0.0.1:6379", "head.example:10001", "[::1]:6379"])
@@ -66,10 +65,9 @@ def test_cli_one_line_exit_2_fast(tmp_path, argv, fragments):
         argv += ["--duration-s", "0.2", "--no-progress", "--out", str(tmp_path / "r")]
     else:
         argv += ["--no-progress", "--out", str(tmp_path / "w")]
-    res, took = _cli(*argv, cwd=tmp_path)
+    res = _cli(*argv, cwd=tmp_path)
     err = res.stderr.strip()
     assert res.returncode == 2, (res.returncode, err)
     assert err.count("\n") == 0 and "Traceback" not in err, err
     assert all(f in err for f in fragments), err
-    assert took < 30.0
     assert not (tmp_path / "w").exists()               # the sweep refused the address before any work
