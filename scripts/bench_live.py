@@ -60,7 +60,6 @@ def scale(regions_list, duration_s, schemes, packs):
             ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
             try:
                 rt = RayRuntime(agents_per_actor=pack, idle_actors_max=0, actor_num_cpus=0.01, max_restarts=0)
-                t0 = time.perf_counter()
                 res, total = episode(["runtime=ray", f"duration_s={duration_s}", f"region.count={regions}",
                                       f"schemes={json.dumps(schemes)}", "faults.model=none"], runtime=rt)
                 hosts = res.info["hosts"]

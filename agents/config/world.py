@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from .constellation import ConstellationSpec
 from .cooperation import CrossShellSpec, SelectionFields

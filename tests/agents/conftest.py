@@ -1,4 +1,5 @@
-"""Shared fixtures for the agents tests: a synthetic statistical-CSI generator.
+"""Shared fixtures for the agents tests: a synthetic statistical-CSI generator; ``local_ray``, a local Ray
+instance shared by the tests of a module (never a stranger's cluster).
 
 ``synthetic_csi`` draws a :class:`constellation.csi.StatisticalCSI` without the
 world model: UPA steering vectors at random angles (unit norm), random beta
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import ray
 
 from constellation.csi import StatisticalCSI
 
@@ -65,3 +67,11 @@ def make_csi():
     def _make(seed: int = 0, **kw) -> StatisticalCSI:
         return synthetic_csi(np.random.default_rng(seed), **kw)
     return _make
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    if not ray.is_initialized():
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()

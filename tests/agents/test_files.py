@@ -7,7 +7,6 @@ import os
 import pytest
 
 from agents import files
-from tests.agents.experiments.conftest import local_ray  # noqa: F401 - the fixture
 
 PRECIOUS = b"a colleague's file: must survive\n"
 

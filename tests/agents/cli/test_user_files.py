@@ -5,7 +5,6 @@ from the file."""
 from __future__ import annotations
 
 import os
-import pickle
 
 import pytest
 import torch

@@ -13,7 +13,6 @@ from agents.experiments.sweep import (MEASUREMENT_COLUMNS, SweepIncomplete, Swee
                                       expand_units, parse_sweep_config, run_sweep)
 from constellation.checks import BadInput
 
-import ray  # noqa: E402
 
 CFG = {"kind": "compare", "seed": 4, "replicates": 2, "base": {"S": 1, "K": 1, "drops": 1},
        "grid": {"power_dbw": [-5.0, 0.0, 5.0, 10.0]}}          # 8 units
