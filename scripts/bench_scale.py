@@ -166,7 +166,8 @@ def cluster(regions: int, duration_s: float, schemes, spacing_km: float, pack: i
     c.add_node(num_cpus=1)
     try:
         ray.init(address=c.address, log_to_driver=False, configure_logging=False)
-        rt = RayRuntime(agents_per_actor=pack, idle_actors_max=0, actor_num_cpus=0.05, max_restarts=0)
+        # 0.15 CPU per actor: together more than half a node, so Ray spreads them over both
+        rt = RayRuntime(agents_per_actor=pack, idle_actors_max=0, actor_num_cpus=0.15, max_restarts=0)
         rem, t_rem = _run(over[:1] + ["runtime=\"ray\""] + over[2:], runtime=rt)
         nodes = {h["node_id"] for h in rem.info["hosts"]}
         rt.close()

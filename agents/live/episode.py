@@ -14,6 +14,10 @@ One tick at episode time t = n tick_s (see "One episode, in simulated time" in A
 3. the evaluator computes every scheme's sum rate on the true channels of t with the precoders
    each satellite holds (:mod:`agents.live.evaluator`).
 
+The world evolve (true sCSI, UTs), the truth channels and the evaluator are one batched call per tick
+over all regions (:meth:`EpisodeWorld.truths`, ``channels_many``, ``Evaluator.tick_many``);
+``batch_regions=False`` runs them region by region (the reference path).
+
 Nothing depends on wall time: wall time is measured and logged beside the simulated timeline.
 """
 from __future__ import annotations

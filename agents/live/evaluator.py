@@ -5,8 +5,8 @@ the instantaneous channels H_{s,k} [S,K,N,M] (eq. (13), the same draw for every 
 scheme's sum rate is ``sum_{s,k} log2(1 + SINR_{s,k})`` with the precoders p_{s,k} and receive
 vectors b_{s,k} that satellite s actually holds at t (:func:`agents.precoding.rates.instantaneous_rates`:
 every other stream of every satellite interferes through the true channels). All schemes and all
-regions with the same number of satellites in one batched call (region x scheme is the batch dimension). A satellite holding nothing yet transmits nothing
-(p = 0, b = its UTs' LoS steering vector). A satellite serving several regions radiates in each at
+regions with the same number of satellites in one batched call (region x scheme is the batch
+dimension). A satellite holding nothing yet transmits nothing (p = 0, b = its UTs' LoS steering vector). A satellite serving several regions radiates in each at
 most its share of the budget (``power_cap_w``, :class:`agents.live.agent.SatelliteAgent`): precoders
 above it (computed before its share fell, when it joined another region) are scaled down to it, as
 its power amplifier would.
@@ -60,7 +60,8 @@ class Evaluator:
                     sources[g][i][j] = x.source
         if power_cap_w is not None:
             p = cap_power(p, np.asarray(power_cap_w, float)[:, None, :])
-        hh = torch.from_numpy(np.asarray(h)).unsqueeze(1).expand(g_num, c, *h.shape[1:]).reshape(g_num * c, *h.shape[1:])
+        lead = h.shape[1:]
+        hh = torch.from_numpy(np.asarray(h)).unsqueeze(1).expand(g_num, c, *lead).reshape(g_num * c, *lead)
         noise = np.broadcast_to(np.asarray(csi.noise_w)[:, None], (g_num, c, k)).reshape(g_num * c, k)
         rates = instantaneous_rates(hh, Precoders(p=torch.from_numpy(p.reshape(g_num * c, s_num, k, m)),
                                                   b=torch.from_numpy(b.reshape(g_num * c, s_num, k, n))),
