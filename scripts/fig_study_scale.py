@@ -6,8 +6,8 @@ colour per architecture, one line style per ISL rate.
     .venv/bin/python scripts/fig_study_scale.py [--sweep-dir /work/study-run/sweep] [--run]
 
 Sweep: runs/study_scale.toml (``satcoop sweep runs/study_scale.toml --out DIR``). Reads
-DIR/results.parquet; while the sweep is unfinished (no results.parquet yet) it reads the finished
-shards (DIR/shards/*.parquet) and prints how many units are still missing. Writes
+DIR/results.parquet; when the finished shards (DIR/shards/*.parquet) hold units it lacks (a sweep
+not finished yet, or grown piece by piece with ``--resume``) it reads the shards and says so. Writes
 docs/figures/study_scale.png and docs/figures/study_scale.csv (one row per scheme x grid point; one
 episode per point, so no intervals).
 """
@@ -31,18 +31,20 @@ RATES = {1e10: ("10 Gbit/s", "-"), 1e9: ("1 Gbit/s", "--"), 1e8: ("100 Mbit/s", 
 
 
 def read(sweep_dir: Path) -> pd.DataFrame:
-    """The sweep's ok rows: results.parquet, or the finished shards of an unfinished sweep."""
+    """The sweep's ok rows: results.parquet, or, if the finished shards hold units it lacks (an unfinished
+    sweep, or one grown piece by piece with --resume), every finished shard."""
     path = sweep_dir / "results.parquet"
-    if path.exists():
-        t = pd.read_parquet(path)
-    else:
-        shards = sorted((sweep_dir / "shards").glob("*.parquet"))
-        if not shards:
-            sys.exit(f"{sweep_dir}: no results.parquet and no shards yet")
-        t = pd.concat([pd.read_parquet(s) for s in shards], ignore_index=True)
-        t = t.drop_duplicates(["uid", "row"], keep="last")
-        print(f"partial: {t['uid'].nunique()} units from {len(shards)} shards (no results.parquet yet)",
-              file=sys.stderr)
+    t = pd.read_parquet(path) if path.exists() else None
+    shards = sorted((sweep_dir / "shards").glob("*.parquet"))
+    if shards:
+        s = pd.concat([pd.read_parquet(f) for f in shards], ignore_index=True)
+        s = s.drop_duplicates(["uid", "row"], keep="last")
+        if t is None or set(s["uid"]) - set(t["uid"]):
+            print(f"{s['uid'].nunique()} units from {len(shards)} finished shards"
+                  f"{'' if t is None else f' (results.parquet holds {t.uid.nunique()})'}", file=sys.stderr)
+            t = s
+    if t is None:
+        sys.exit(f"{sweep_dir}: no results.parquet and no shards yet")
     for _, r in t[t["status"] != "ok"].drop_duplicates("uid").iterrows():
         print(f"failed unit {r['uid']}: {r['error']}", file=sys.stderr)
     return t[t["status"] == "ok"].copy()
@@ -72,7 +74,7 @@ def main(argv=None):
                 for rate, (rlabel, ls) in RATES.items():
                     g = sub[(sub["scheme"] == s) & (sub["isl.rate_bps"] == rate)].sort_values("region.count")
                     if len(g):
-                        ax.plot(g["region.count"], g[metric], ls, marker="o", ms=3, color=color(s),
+                        ax.plot(g["region.count"], g[metric], linestyle=ls, marker="o", ms=3, color=color(s),
                                 label=f"{s}, {rlabel}")
             ax.set_xscale("log")
             ax.set_yscale(scale)               # log panels: a zero (no queueing at all) is not drawn
