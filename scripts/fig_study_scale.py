@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-
 from fig_common import color, parser, plt, scheme_order
 
 AXES = ["region.count", "isl.rate_bps", "faults.model", "isl.background_load"]
