@@ -28,10 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _timing import timed_best                                          # noqa: E402
 
-CITIES = (("Paris", 48.85, 2.35), ("New York", 40.71, -74.01), ("Tokyo", 35.68, 139.69),
-          ("Sydney", -33.87, 151.21), ("Sao Paulo", -23.55, -46.63), ("Cape Town", -33.92, 18.42),
-          ("Delhi", 28.61, 77.21), ("Nairobi", -1.29, 36.82), ("Los Angeles", 34.05, -118.24),
-          ("Singapore", 1.35, 103.82), ("Buenos Aires", -34.60, -58.38), ("Reykjavik", 64.15, -21.94))
+from bench_cooperation import CITIES                                  # noqa: E402 - the 12 centres of both benches
 
 
 def _episode(tle, lat, lon, selection, args):

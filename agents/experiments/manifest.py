@@ -26,6 +26,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.files import fsync_dir
+
 __all__ = ["MANIFEST", "Manifest", "read_manifest", "append_record", "create_manifest", "drop_torn_tail"]
 
 MANIFEST = "manifest.jsonl"
@@ -103,19 +105,6 @@ def read_manifest(out) -> Manifest:
     return m
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:                                               # pragma: no cover - not on every platform
-        return
-    try:
-        os.fsync(fd)
-    except OSError:                                               # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def _line(record: dict) -> bytes:
     return (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
 
@@ -138,7 +127,7 @@ def create_manifest(out, header: dict) -> None:
         _write_all(fd, _line(header))
     finally:
         os.close(fd)
-    _fsync_dir(out)
+    fsync_dir(out)
 
 
 def append_record(out, record: dict) -> None:
