@@ -79,10 +79,11 @@ class RegionSelector:
 
 def selector_for(constellation, fields, s: int, min_elevation_deg: float, *, cross_shell=None, topology=None,
                  link_config: LinkConfig | None = None) -> RegionSelector:
-    """The selector of a config: ``fields`` a :class:`agents.config.cooperation.SelectionFields`-like object
-    (``rule()``), ``cross_shell`` a :class:`network.topology.CrossShellConfig` or None, ``topology`` a built
+    """The selector of a config: ``fields`` a :class:`network.cooperation.SelectionRule`, or an object with
+    ``rule()`` returning one (:class:`agents.config.cooperation.SelectionFields`), ``cross_shell`` a :class:`network.topology.CrossShellConfig` or None, ``topology`` a built
     topology (default :func:`network.topology.for_constellation`, with the cross-shell links if given)."""
     from network.topology import for_constellation
     if topology is None:
         topology = for_constellation(constellation, cross_shell=cross_shell)
-    return RegionSelector(constellation, topology, fields.rule(), s, min_elevation_deg, link_config)
+    rule = fields if isinstance(fields, SelectionRule) else fields.rule()
+    return RegionSelector(constellation, topology, rule, s, min_elevation_deg, link_config)

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     p.add_argument("--samples", type=int, default=32, help="Monte Carlo samples of the rate per step (default 32)")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling, budgets, Monte Carlo (default 0)")
     p.add_argument("--data-seed", dest="data_seed", type=int, default=None,
-                   help="seed of the world drops (default agents.nets.dataset.DATA_SEED = 2026)")
+                   help="seed of the world drops (default agents.nets.DATA_SEED = 2026)")
     p.add_argument("--drops", type=int, default=10_000, help="drops in the data set, split 70/20/10 %% (default 10000)")
     p.add_argument("--hidden", type=int, default=64, help="hidden size d_h of the TEN layers (default 64)")
     p.add_argument("--features", type=int, default=64, help="TEN output features F (default 64)")

@@ -203,7 +203,7 @@ class RunConfig(_Strict):
     @field_validator("address")
     @classmethod
     def _address(cls, v):
-        from agents.live.cluster import address_problem
+        from .address import address_problem
         if v is not None and address_problem(v):
             raise ValueError(f"{address_problem(v)} (--address)")
         return v

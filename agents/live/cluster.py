@@ -26,6 +26,7 @@ import socket
 import sys
 import tempfile
 
+from agents.config.address import address_problem
 from constellation.checks import BadInput
 
 __all__ = ["PROBE_S", "address_problem", "check_address", "check_reachable", "connect", "cluster_line",
@@ -35,24 +36,6 @@ PROBE_S = 5.0              # seconds a TCP probe of HOST:PORT may take before it
 _AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
 _TOKEN_HINT = ("set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN_PATH to a copy of the head's token file "
                "(~/.ray/auth_token on the head unless RAY_AUTH_TOKEN_PATH was set there; docs/cluster.md)")
-
-
-def address_problem(address) -> str | None:
-    """What is wrong with a Ray address (None: fine). Allowed: ``auto`` or ``HOST:PORT``."""
-    if not isinstance(address, str) or not address.strip():
-        return "give auto or HOST:PORT of the Ray head (ray start --head prints it)"
-    a = address.strip()
-    if a.startswith("ray://"):
-        return ("Ray Client addresses (ray://) are not supported; give the head's GCS address HOST:PORT "
-                "(default port 6379) or auto")
-    if a == "auto":
-        return None
-    if "://" in a:
-        return "give HOST:PORT (no scheme), e.g. 10.0.0.5:6379, or auto"
-    host, sep, port = a.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        return "give auto or HOST:PORT of the Ray head (e.g. 10.0.0.5:6379; ray start --head prints it)"
-    return None
 
 
 def check_address(address, option: str = "--address") -> str | None:

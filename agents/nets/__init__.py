@@ -9,3 +9,5 @@ shipped weights in ``weights/``), :mod:`.ship` (copy a training run's weights in
 with its invocation and reference figures). Import the submodules directly; this package
 import stays light.
 """
+
+DATA_SEED = 2026        # the data seed of the shipped weights (:mod:`.dataset`; TrainConfig.data_seed's default)

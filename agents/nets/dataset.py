@@ -28,7 +28,7 @@ from agents.precoding.problem import PrecodingProblem
 
 __all__ = ["DATA_SEED", "POWERS_DBW", "SPLITS", "cache_dir", "DropSet", "drop_world", "load_drops"]
 
-from agents.config.train import DATA_SEED  # noqa: E402  (one home: the data seed of the shipped weights)
+from agents.nets import DATA_SEED  # noqa: E402  (one home: the data seed of the shipped weights)
 POWERS_DBW = (-10.0, -5.0, 0.0, 5.0, 10.0)
 SPLITS = {"train": (0, 7000), "val": (7000, 9000), "test": (9000, 10000)}
 FORMAT = 1                                      # bump when the stored fields change
@@ -86,13 +86,13 @@ def drop_world(s: int, k: int, selection: str = "connected"):
     latency bound over the default +Grid (:class:`network.selector.RegionSelector`, the rule of ``satcoop
     run`` / ``world`` / ``compare``). "nearest" is the rule the shipped weights were trained with (the S
     nearest; on the Walker default, which has no transit satellites, exactly ``rank_cooperating``)."""
-    from agents.config.cooperation import SelectionFields
     from constellation.scenario import World, WorldConfig
+    from network.cooperation import SelectionRule
     from network.selector import selector_for
 
     world = World(WorldConfig(S=s, K=k))
     if selection != "nearest":
-        world.selector = selector_for(world.constellation, SelectionFields(selection=selection), s,
+        world.selector = selector_for(world.constellation, SelectionRule(mode=selection), s,
                                       world.config.min_elevation_deg)
     return world
 

@@ -118,9 +118,9 @@ def build_world(spec: WorldSpec, s: int, k: int, selection: str = "connected"):
     else:
         world = World(WorldConfig(S=s, K=k), constellation=_catalog_constellation(spec.catalog_seed))
     if selection != "nearest":
-        from agents.config.cooperation import SelectionFields
+        from network.cooperation import SelectionRule
         from network.selector import selector_for
-        world.selector = selector_for(world.constellation, SelectionFields(selection=selection), s,
+        world.selector = selector_for(world.constellation, SelectionRule(mode=selection), s,
                                       world.config.min_elevation_deg)
     return world
 
