@@ -42,6 +42,19 @@ def progress_wanted(flag: bool) -> bool:
     return bool(flag) and sys.stderr.isatty()
 
 
+def progress_bars(flag: bool, desc: str, unit: str, **tqdm_options):
+    """A factory ``total -> tqdm bar`` on stderr when :func:`progress_wanted`, else None (no bars)."""
+    if not progress_wanted(flag):
+        return None
+    import sys
+
+    from tqdm import tqdm
+
+    def bar(total):
+        return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, **tqdm_options)
+    return bar
+
+
 # ---------------------------------------------------------------- constellation options
 
 CONSTELLATION_OPTIONS = {"tle": "--tle", "omm": "--omm", "shell": "--shell", "walker": "--walker",

@@ -94,13 +94,8 @@ def compare(args) -> dict:
     from agents.experiments.compare import run_compare
 
     config = config_from_args(args)
-    from .common import progress_wanted
-    progress = None
-    if progress_wanted(args.progress):
-        from tqdm import tqdm
-
-        def progress(total):
-            return tqdm(total=total, desc="compare", unit="batch", file=sys.stderr, dynamic_ncols=True)
+    from .common import progress_bars
+    progress = progress_bars(args.progress, "compare", "batch", dynamic_ncols=True)
     return run_compare(config, progress=progress).record()
 
 

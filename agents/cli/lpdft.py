@@ -56,13 +56,8 @@ def _run(args) -> int:
     if args.plot is not None:
         check_plot_path(args.plot)
 
-    from .common import progress_wanted
-    progress = None
-    if progress_wanted(not args.no_progress):
-        from tqdm import tqdm
-
-        def progress(total):
-            return tqdm(total=total, desc=f"lpdft {opt}", unit="run", file=sys.stderr, leave=False)
+    from .common import progress_bars
+    progress = progress_bars(not args.no_progress, f"lpdft {opt}", "run", leave=False)
 
     result = run_lpdft(config, progress=progress)
     if args.json:

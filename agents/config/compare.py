@@ -69,14 +69,11 @@ class CompareConfig(SelectionFields):
     def _weights_exist(cls, v, info):
         """Each file a readable satcoop net (refused pickles, truncated files, NaN weights... are one line),
         each for a learned scheme that runs (else it would be ignored silently)."""
-        import os
         if not v:
             return v
         from agents.nets.schemes import SCHEME_NAMES, check_weights, load_net
         schemes = info.data.get("schemes")
         for path in v:
-            if not os.path.isfile(path):
-                raise ValueError(f"no weights file {path!r} (give the best.pt written by satcoop train)")
             try:
                 check_weights(path, "weights")
             except ValueError as exc:

@@ -30,3 +30,26 @@ def test_plot_path_checks(tmp_path):
         ro.chmod(0o555)
         with pytest.raises(ValueError, match="cannot write there"):
             check_plot_path(str(ro / "f.png"))
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch):
+    """The one factory behind compare's and lpdft's bars: None off a terminal or with the flag off, else a
+    ``total -> bar`` callable whose bar counts to ``total`` on stderr."""
+    import io
+    import sys
+
+    from agents.cli.common import progress_bars
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress_bars(True, "x", "run") is None           # pytest's stderr is not a terminal
+    monkeypatch.setattr(sys, "stderr", Tty())
+    assert progress_bars(False, "x", "run") is None
+    make = progress_bars(True, "compare", "batch", leave=False)
+    bar = make(7)
+    bar.update(7)
+    bar.close()
+    assert bar.total == 7 and bar.n == 7
+    assert "compare:" in sys.stderr.getvalue() and "/7 " in sys.stderr.getvalue()
