@@ -27,6 +27,12 @@ class BadInput(ValueError):
     """
 
 
+class Unavailable(RuntimeError):
+    """Something satcoop needs from the machine is not there or did not answer in time (local Ray did
+    not start, e.g. under heavy load): neither the user's input nor a bug. The command line prints its
+    message as one line and exits with status 1, without calling it a bug."""
+
+
 def range_text(lo, hi, unit: str = "", lo_open: bool = False, fmt=lambda v: f"{v:g}") -> str:
     """The allowed range as words: ``in [lo, hi] unit``, ``>= lo``, ``> lo``, ``<= hi``, or ""."""
     u = f" {unit}" if unit else ""

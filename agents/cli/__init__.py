@@ -4,8 +4,9 @@ Each subcommand lives in its own module of this package and exposes
 ``register(subparsers)`` (adds its parser, sets ``func``); the module is
 imported only to build the parser, the heavy imports happen in ``func``.
 Bad input (:class:`constellation.checks.BadInput`) is one line naming the option, exit status 2;
-any other exception is an internal error: one line saying so, exit status 1. ``SATCOOP_DEBUG=1``
-shows the traceback instead.
+what the machine did not provide (:class:`constellation.checks.Unavailable`, e.g. local Ray did not
+start) is one line, exit status 1; any other exception is an internal error: one line saying so, exit
+status 1. ``SATCOOP_DEBUG=1`` shows the traceback instead.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from constellation.checks import BadInput
+    from constellation.checks import BadInput, Unavailable
 
     try:
         return int(args.func(args) or 0)
@@ -54,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         name = getattr(exc, "signal_name", "SIGINT")
         print(f"satcoop {args.command}: interrupted ({name}){': ' + detail if detail else ''}", file=sys.stderr)
         return getattr(exc, "exit_code", 130)
+    except Unavailable as exc:
+        if os.environ.get("SATCOOP_DEBUG"):
+            raise
+        print(f"satcoop {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - anything else is a bug, never dressed up as bad input
         if os.environ.get("SATCOOP_DEBUG"):
             raise

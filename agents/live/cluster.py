@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 from agents.config.address import address_problem
-from constellation.checks import BadInput
+from constellation.checks import BadInput, Unavailable
 
 __all__ = ["PROBE_S", "address_problem", "check_address", "check_reachable", "connect", "cluster_line",
            "route_ray_messages"]
@@ -134,6 +134,27 @@ def cluster_line(ray) -> str:
     return f"joined the Ray cluster at {gcs}: {len(nodes)} node(s), {cpus:g} CPUs"
 
 
+def _start_local(ray, num_cpus, kw) -> None:
+    """``ray.init`` of a local Ray; if it fails (its processes did not come up in time, e.g. on a machine
+    under heavy load) one :class:`Unavailable` line instead of Ray's traceback. What Ray printed on
+    the way is passed on when it started."""
+    err = None
+    with _quiet_auth_notice(), _captured_fd2() as captured:
+        try:
+            ray.init(address="local", num_cpus=num_cpus, **kw)
+        except Exception as exc:                      # noqa: BLE001 - any failure to start: one line
+            err = exc
+    if err is None:
+        if captured["value"]:
+            sys.stderr.write(captured["value"])
+        return
+    with contextlib.suppress(Exception):
+        ray.shutdown()
+    lines = [ln for ln in (str(err) or captured["value"]).strip().splitlines() if ln.strip()]
+    raise Unavailable(f"local Ray did not start ({type(err).__name__}: {lines[-1] if lines else 'no message'}); "
+                      "retry when the machine is less loaded (satcoop run can also run without Ray: --runtime local)") from None
+
+
 def connect(address: str | None = None, *, num_cpus: float | None = None, option: str = "--address",
             log=None) -> bool:
     """Start local Ray (``address`` None) or join the cluster at ``address`` (see module docstring).
@@ -149,8 +170,7 @@ def connect(address: str | None = None, *, num_cpus: float | None = None, option
         return False
     kw = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is None:
-        with _quiet_auth_notice():
-            ray.init(address="local", num_cpus=num_cpus, **kw)
+        _start_local(ray, num_cpus, kw)
         return True
     address = check_reachable(address, option)
     err = None

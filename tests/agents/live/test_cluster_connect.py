@@ -71,3 +71,42 @@ def test_cli_one_line_exit_2_fast(tmp_path, argv, fragments):
     assert err.count("\n") == 0 and "Traceback" not in err, err
     assert all(f in err for f in fragments), err
     assert not (tmp_path / "w").exists()               # the sweep refused the address before any work
+
+
+def _failing_ray(monkeypatch):
+    """Local ``ray.init`` failing the way it does on an overloaded machine: Ray's own noise on fd 2, then
+    an exception (the processes did not come up in time)."""
+    import ray
+
+    def init(*_a, **_k):
+        os.write(2, b"Traceback (most recent call last):\n  File ray/_private/node.py\nraylet died\n")
+        raise TimeoutError("Timed out after 30 seconds waiting for the node to start up")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+
+
+def test_local_ray_that_does_not_start_is_one_line(monkeypatch, capfd):
+    from agents.live.cluster import connect
+    from constellation.checks import Unavailable
+
+    _failing_ray(monkeypatch)
+    with pytest.raises(Unavailable) as info:
+        connect(None, num_cpus=1)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("local Ray did not start (TimeoutError: Timed out after 30 seconds")
+    assert "--runtime local" in msg
+    assert "Traceback" not in capfd.readouterr().err       # Ray's noise was captured, not shown
+
+
+def test_cli_local_ray_failure_exit_1_not_called_a_bug(monkeypatch, capsys):
+    from agents.cli import main
+
+    _failing_ray(monkeypatch)
+    monkeypatch.delenv("SATCOOP_DEBUG", raising=False)
+    rc = main(["run", "--runtime", "ray", "--duration-s", "1", "--json"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1
+    assert len(err) == 1 and err[0].startswith("satcoop run: error: local Ray did not start"), err
+    assert "bug" not in err[0] and "Traceback" not in err[0]
