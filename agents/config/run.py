@@ -115,7 +115,7 @@ class RayConfig(_Strict):
     actor_num_cpus: float = Field(0.25, gt=0.0, le=64.0)
     agents_per_actor: int = Field(1, ge=1)
     max_restarts: int = Field(3, ge=0)
-    idle_actors_max: int = Field(2, ge=0)
+    idle_actors_max: int = Field(3, ge=0)         # >= S: a handover of a whole set reuses its actors
 
 
 class ChaosConfig(_Strict):
