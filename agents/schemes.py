@@ -26,13 +26,12 @@ from __future__ import annotations
 from agents.nets.schemes import cen_tfc_wm, dec_tfc_wm, dec_tfc_wm_local
 from agents.precoding.baselines import sep_mmse_scheme, sep_mrt_scheme
 from agents.precoding.contract import ARCHITECTURES, Scheme
-from agents.precoding.ergodic import LIVE_STEPS, cen_opt_er
+from agents.precoding.ergodic import cen_opt_er
 from agents.precoding.problem import PrecodingProblem, Precoders
 from agents.precoding.wmmse import cen_opt_wm, sep_opt_wm
 from constellation.checks import BadInput
 
-__all__ = ["ARCHITECTURES", "CATALOG", "Scheme", "register", "get", "names", "architectures", "resolve", "check_options",
-           "live_options", "run"]
+__all__ = ["ARCHITECTURES", "CATALOG", "Scheme", "register", "get", "names", "architectures", "resolve", "check_options", "run"]
 
 CATALOG: dict[str, Scheme] = {}
 
@@ -105,19 +104,6 @@ def check_options(options: dict, field: str = "scheme_options") -> None:
             check_weights(opts["weights"], f"{field}.{name}.weights", name)
 
 
-def live_options(schemes, options: dict, warm_start: bool = True) -> dict[str, dict]:
-    """The options the live agents pass to each of ``schemes``: with ``warm_start`` a scheme's
-    ``warm_options`` (its per-update budget when each update continues from the lane's previous
-    solution), under the run's ``options`` (``scheme_options``, which win). Schemes without any: absent."""
-    out = {}
-    for name in schemes:
-        entry = get(name)
-        opts = {**((entry.warm_options or {}) if warm_start and entry.warm_start else {}), **(options.get(name) or {})}
-        if opts:
-            out[name] = opts
-    return out
-
-
 def run(name: str, problem: PrecodingProblem, **options) -> tuple[Precoders, dict]:
     """Run the registered scheme ``name``; returns (Precoders, history) with the contract keys checked."""
     return get(name)(problem, **options)
@@ -132,7 +118,7 @@ for _s in (
            warm_start=True),
     Scheme("Cen-Opt-ER", cen_opt_er, "centralized",
            "stochastic projected ascent on the ergodic sum rate (16), warm-started from Cen-Opt-WM", warm_start=True,
-           keyed=True, warm_options={"steps": LIVE_STEPS}),
+           keyed=True),
     Scheme("Cen-TFC-WM", cen_tfc_wm, "centralized",
            "learned: tensor-equivariant TFC net (TEN-FDA-CFR) + closed form (26)"),
     Scheme("Dec-TFC-WM", dec_tfc_wm, "decentralized",

@@ -140,13 +140,12 @@ def _episode(cfg, checked, out_dir, progress, runtime, stop) -> EpisodeResult:
     loop = sum(tick_walls)
     sim = ep.ticks_done * ep.tick_s
     loop_after_first = sum(tick_walls[1:])
-    opts = {k: dict(v) for k, v in ep.settings.scheme_options}      # what the agents passed (catalog budgets too)
     info = {
         "runtime": rt.name, "t0_s": ep.world.t0_s, "constellation": ep.world.provenance,
         "epoch": ep.world.constellation.epoch.isoformat(),
         "regions": [{"index": r.index, "center_lat_deg": r.center[0], "center_lon_deg": r.center[1]}
                     for r in ep.world.regions],
-        "schemes": [{"scheme": s, "architecture": ep.arch[s], "options": opts.get(s, {})} for s in ep.schemes],
+        "schemes": [{"scheme": s, "architecture": ep.arch[s]} for s in ep.schemes],
         "members": members_over_time(ep),
         "wall_setup_s": w_setup, "wall_loop_s": loop, "wall_first_tick_s": tick_walls[0] if tick_walls else 0.0,
         "wall_per_sim_s": loop_after_first / max(sim - ep.tick_s, 1e-12) if ep.ticks_done > 1 else loop / sim,

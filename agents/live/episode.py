@@ -22,7 +22,6 @@ Nothing depends on wall time: wall time is measured and logged beside the simula
 """
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import math
 import pickle
@@ -74,10 +73,7 @@ class Episode:
         runtime.events.clear()
         runtime.host_events.clear()
         self.schemes, self.arch = checked if checked is not None else check_schemes(config)
-        # the options every agent passes: the run's scheme_options over the catalog's warm-start budgets
-        live = catalog.live_options(self.schemes, config.scheme_options, config.warm_start)
-        self.settings = dataclasses.replace(AgentSettings.from_config(config), scheme_options=tuple(
-            sorted((k, tuple(sorted(v.items()))) for k, v in live.items())))
+        self.settings = AgentSettings.from_config(config)
         self.has_central = any(a == "centralized" for a in self.arch.values())
         self.world = EpisodeWorld(config)
         from network.bus import Bus

@@ -60,10 +60,7 @@ class Scheme:
     keyed: ``fn`` draws random numbers and takes ``keys=`` (one tuple of ints >= 0 per batch element,
     naming that problem's identity); its draws for a problem are a function of its key only, never of
     its bits or its batch. Callers pass (seed, drop) offline (``compare``) and (seed, region, update)
-    live (the agents);
-    warm_options: options the live agents pass when they warm-start the scheme (``warm_start``, the run's
-    ``warm_start = true``), from the first update on: a per-update budget, since each update continues
-    from the lane's previous solution (the run's ``scheme_options`` win; ``compare`` never uses them).
+    live (the agents).
     """
 
     name: str
@@ -73,7 +70,6 @@ class Scheme:
     local: Callable | None = None
     warm_start: bool = False
     keyed: bool = False
-    warm_options: dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -85,8 +81,6 @@ class Scheme:
                              f"got {self.architecture!r}")
         if self.local is not None and self.architecture != "decentralized":
             raise ValueError(f"Scheme {self.name!r}: only a decentralized scheme has an on-board entry (local)")
-        if self.warm_options and not self.warm_start:
-            raise ValueError(f"Scheme {self.name!r}: warm_options need warm_start (they apply to warm-started lanes)")
 
     def __call__(self, problem: PrecodingProblem, **options) -> tuple[Precoders, dict]:
         """Run the scheme; returns (Precoders, history) with the contract keys checked."""

@@ -52,18 +52,10 @@ from .problem import PrecodingProblem, Precoders
 from .rates import stream_terms
 from .wmmse import cen_opt_wm
 
-__all__ = ["cen_opt_er", "check_keys", "drop_normals", "sample_wsr", "er_step_flops", "LIVE_STEPS"]
+__all__ = ["cen_opt_er", "check_keys", "drop_normals", "sample_wsr", "er_step_flops"]
 
 _TRAIN, _VALID = 0, 1
 FLOOR = 0.05
-# The live lanes' budget per update (the catalog's ``warm_options``; ``compare`` keeps ``steps``): each update
-# continues the ascent from the lane's previous solution, so the climb accumulates across updates instead of
-# running up to 300 steps every update (118 on average in the default episode, ~10x Cen-Opt-WM's wall time).
-# Measured on the default episode (local, 60 s, Cen-Opt-WM + Cen-Opt-ER; paired per-tick gain over
-# Cen-Opt-WM, 95 % batch-means interval over six 10 s blocks): seed 0, 300 steps 11.34 [10.59, 12.10]
-# bit/s/Hz, 30 steps 10.99 [9.26, 12.72] (40: 11.05; 25: 8.76); seed 1, 300 steps 21.34 [18.01, 24.66],
-# 30 steps 20.35 [16.57, 24.13] (40: 20.86). docs/live.md has the cost.
-LIVE_STEPS = 30
 
 
 def check_keys(keys, batch: int, name: str = "cen_opt_er") -> list[tuple]:

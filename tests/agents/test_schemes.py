@@ -199,20 +199,3 @@ def test_drop_freezer_policy():
     for bad in ({"max_iter": 0, "tol": 1e-3}, {"max_iter": 2.5, "tol": 1e-3}, {"max_iter": 3, "tol": math.nan}):
         with pytest.raises(ValueError, match="max_iter|tol"):
             DropFreezer(2, **bad)
-
-
-def test_live_options_are_the_warm_start_budget_under_the_runs_options():
-    """Cen-Opt-ER's live budget (its warm_options) applies to warm-started lanes only; the run's
-    scheme_options win; a scheme without either gets nothing; warm_options without warm_start is refused."""
-    from agents.precoding.ergodic import LIVE_STEPS
-
-    assert CATALOG["Cen-Opt-ER"].warm_options == {"steps": LIVE_STEPS}
-    assert [n for n, s in CATALOG.items() if s.warm_options] == ["Cen-Opt-ER"]
-    both = ["Cen-Opt-WM", "Cen-Opt-ER"]
-    assert catalog.live_options(both, {}) == {"Cen-Opt-ER": {"steps": LIVE_STEPS}}
-    assert catalog.live_options(both, {}, warm_start=False) == {}
-    assert catalog.live_options(both, {"Cen-Opt-ER": {"steps": 300, "lr": 0.1}, "Cen-Opt-WM": {"max_iter": 5}}) == \
-        {"Cen-Opt-ER": {"steps": 300, "lr": 0.1}, "Cen-Opt-WM": {"max_iter": 5}}
-    assert catalog.live_options(["Cen-Opt-WM"], {}) == {}
-    with pytest.raises(ValueError, match="warm_options need warm_start"):
-        Scheme("x", lambda p: None, "centralized", warm_options={"steps": 1})

@@ -103,22 +103,3 @@ def test_cli_progress_only_on_a_terminal(monkeypatch):
     assert not progress_wanted(True)
     monkeypatch.setattr(sys, "stderr", Tty())
     assert progress_wanted(True) and not progress_wanted(False)
-
-
-def test_cen_opt_er_runs_its_live_budget_per_update_unless_the_run_says_otherwise():
-    """Warm-started live lanes pass the catalog's per-update budget (Cen-Opt-ER: LIVE_STEPS ascent steps, from
-    the first update on, continuing from the lane's previous solution); run.json records what was passed; the
-    run's scheme_options win, and without warm starts the full ascent runs every update."""
-    from agents.precoding.ergodic import LIVE_STEPS
-
-    common = dict(duration_s=2.0, schemes=["Cen-Opt-ER"], scheme_options={})
-    steps = lambda res: res.computes[res.computes["kind"] == "central"]["iterations"].to_numpy()
-    live = run_episode(tiny(**common), progress=False)
-    assert len(steps(live)) == 2 and (steps(live) <= LIVE_STEPS).all()
-    assert live.info["schemes"] == [{"scheme": "Cen-Opt-ER", "architecture": "centralized",
-                                     "options": {"steps": LIVE_STEPS}}]
-    mine = run_episode(tiny(**{**common, "scheme_options": {"Cen-Opt-ER": {"steps": 7, "eval_every": 7}}}),
-                       progress=False)
-    assert (steps(mine) == 7).all()
-    cold = run_episode(tiny(**common, warm_start=False), progress=False)
-    assert cold.info["schemes"][0]["options"] == {} and (steps(cold) > LIVE_STEPS).all()
