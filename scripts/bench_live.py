@@ -156,7 +156,7 @@ def side_by_side(baseline, duration_s, repeat, overhead):
         b = [r["realtime_factor"] for r in runs[(label, "this")]]
         same = all(x["schemes"] == runs[(label, "this")][0]["schemes"] for x in runs[(label, "this")])
         print(f"   {label:<13} baseline {np.mean(a):5.2f}  this {np.mean(b):5.2f}  ratio {np.mean(b) / np.mean(a):.2f}"
-              f"  (this run's summaries repeat: {same})")
+              + (f"  (identical summaries over the {repeat} repeats: {same})" if repeat > 1 else ""))
         lb, lt = runs[(label, "baseline")][0]["lanes_wall_s"], runs[(label, "this")][0]["lanes_wall_s"]
         print("     on-board wall s (baseline -> this): " + ", ".join(
             f"{k} {lb.get(k, 0):.1f}->{lt.get(k, 0):.1f}" for k in sorted(set(lb) | set(lt)) if max(lb.get(k, 0), lt.get(k, 0)) > 0.3))
@@ -166,6 +166,9 @@ def side_by_side(baseline, duration_s, repeat, overhead):
         print(f"     schemes whose summary differs from the baseline's: {moved or 'none'}"
               + "".join(f"; {k} sum rate {sb[k]['sum_rate_mean_bps_hz']:.2f} -> {st[k]['sum_rate_mean_bps_hz']:.2f}"
                         for k in moved if k in sb))
+    for name in ("baseline", "this"):
+        loc, ray_ = runs[("local", name)][0]["schemes"], runs[("ray", name)][0]["schemes"]
+        print(f"   {name:<8} local and ray per-scheme summaries identical: {loc == ray_}")
     if overhead:
         for name in ("baseline", "this"):
             loc, ray_ = runs[("local/Sep-MRT", name)], runs[("ray/Sep-MRT", name)]
