@@ -163,7 +163,9 @@ def side_by_side(baseline, duration_s, repeat, overhead):
         sb = {r["scheme"]: r for r in runs[(label, "baseline")][0]["schemes"]}
         st = {r["scheme"]: r for r in runs[(label, "this")][0]["schemes"]}
         moved = [k for k in st if sb.get(k) != st[k]]
+        dropped = [k for k in sb if k not in st]
         print(f"     schemes whose summary differs from the baseline's: {moved or 'none'}"
+              + (f"; not run here: {dropped}" if dropped else "")
               + "".join(f"; {k} sum rate {sb[k]['sum_rate_mean_bps_hz']:.2f} -> {st[k]['sum_rate_mean_bps_hz']:.2f}"
                         for k in moved if k in sb))
     for name in ("baseline", "this"):
@@ -194,8 +196,8 @@ def main():
     args = ap.parse_args()
     if args.one:
         return one(args.one, args.duration_s, args.one_schemes)
-    print(f"bench_live: {os.cpu_count()} CPUs, default episode ({args.duration_s:g} s simulated, every registered "
-          "scheme, Gilbert-Elliott faults)")
+    print(f"bench_live: {os.cpu_count()} CPUs, default episode ({args.duration_s:g} s simulated, the default scheme set, "
+          "Gilbert-Elliott faults)")
     if not args.skip_default:
         import ray
 
