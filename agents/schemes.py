@@ -67,14 +67,17 @@ def architectures() -> dict[str, str]:
 
 
 def resolve(schemes, field: str = "schemes") -> list[str]:
-    """``"all"`` -> every registered scheme; a list is checked against the catalog (:class:`BadInput`
-    naming ``field``, the bad value and the registered names)."""
+    """``"all"`` -> every registered scheme; ``"default"`` -> the default live set (every registered scheme
+    whose ``live_default`` is true); a list is checked against the catalog (:class:`BadInput` naming
+    ``field``, the bad value and the registered names)."""
     if schemes == "all":
         return list(CATALOG)
+    if schemes == "default":
+        return [n for n, s in CATALOG.items() if s.live_default]
     bad = [s for s in schemes if s not in CATALOG]
     if bad:
         raise BadInput(f"{field} = {bad[0]!r}: not a registered scheme; registered: {', '.join(CATALOG)} "
-                       f"(or \"all\")")
+                       f"(or \"all\", \"default\")")
     return list(schemes)
 
 
@@ -118,7 +121,7 @@ for _s in (
            warm_start=True),
     Scheme("Cen-Opt-ER", cen_opt_er, "centralized",
            "stochastic projected ascent on the ergodic sum rate (16), warm-started from Cen-Opt-WM", warm_start=True,
-           keyed=True),
+           keyed=True, live_default=False),     # ~10x Cen-Opt-WM's time per live update (docs/live.md)
     Scheme("Cen-TFC-WM", cen_tfc_wm, "centralized",
            "learned: tensor-equivariant TFC net (TEN-FDA-CFR) + closed form (26)"),
     Scheme("Dec-TFC-WM", dec_tfc_wm, "decentralized",

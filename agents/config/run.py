@@ -115,7 +115,7 @@ class RayConfig(_Strict):
     actor_num_cpus: float = Field(0.25, gt=0.0, le=64.0)
     agents_per_actor: int = Field(1, ge=1)
     max_restarts: int = Field(3, ge=0)
-    idle_actors_max: int = Field(2, ge=0)
+    idle_actors_max: int = Field(3, ge=0)         # >= S: a handover of a whole set reuses its actors
 
 
 class ChaosConfig(_Strict):
@@ -184,7 +184,7 @@ class RunConfig(_Strict):
     onboard_flops: float = Field(1e10, gt=0.0, allow_inf_nan=True)   # inf = instant compute
     warm_start: bool = True                           # iterative schemes start from the lane's last precoders
     ssi_propagate: bool = True                        # carry a peer's last SSI forward with its (exact) element set
-    schemes: Union[Literal["all"], list[str]] = "all"
+    schemes: Union[Literal["all", "default"], list[str]] = "default"   # "default": the catalog's live set
     runtime: Literal["ray", "local"] = "ray"
     address: str | None = None
     start_t_s: float | None = Field(None, ge=0.0, le=3.156e9)     # at most 100 years past the epoch
@@ -197,7 +197,7 @@ class RunConfig(_Strict):
     ray: RayConfig = Field(default_factory=RayConfig)
     chaos: ChaosConfig = Field(default_factory=ChaosConfig)
 
-    FIELD_HINTS: ClassVar[dict] = {"schemes": 'a list of registered scheme names (strings), or "all"',
+    FIELD_HINTS: ClassVar[dict] = {"schemes": 'a list of registered scheme names (strings), "all" or "default"',
                                    "*.target": 'a satellite index, a link [a, b], or "central"'}
 
     @field_validator("address")

@@ -60,7 +60,9 @@ class Scheme:
     keyed: ``fn`` draws random numbers and takes ``keys=`` (one tuple of ints >= 0 per batch element,
     naming that problem's identity); its draws for a problem are a function of its key only, never of
     its bits or its batch. Callers pass (seed, drop) offline (``compare``) and (seed, region, update)
-    live (the agents).
+    live (the agents);
+    live_default: the scheme is in the default live set (a run's ``schemes = "default"``); False: a live
+    episode runs it only when named (``compare`` runs every scheme).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Scheme:
     local: Callable | None = None
     warm_start: bool = False
     keyed: bool = False
+    live_default: bool = True
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:

@@ -45,6 +45,10 @@ def test_catalog_names_and_architectures():
     assert [n for n, s in CATALOG.items() if s.warm_start] == ["Sep-Opt-WM", "Cen-Opt-WM", "Cen-Opt-ER"]
     assert [n for n, s in CATALOG.items() if s.local is not None] == ["Dec-TFC-WM"]
     assert [n for n, s in CATALOG.items() if s.keyed] == ["Cen-Opt-ER"]
+    # the default live set leaves out Cen-Opt-ER only; "all" and lists name any registered scheme
+    assert [n for n, s in CATALOG.items() if not s.live_default] == ["Cen-Opt-ER"]
+    assert catalog.resolve("default") == [n for n in catalog.names() if n != "Cen-Opt-ER"]
+    assert catalog.resolve("all") == catalog.names() and catalog.resolve(["Cen-Opt-ER"]) == ["Cen-Opt-ER"]
     import inspect
     for n, s in CATALOG.items():
         assert s.warm_start == ("init" in inspect.signature(s.fn).parameters), n

@@ -14,7 +14,7 @@ from agents.config import (BadInput, CompareConfig, OverheadConfig, RunConfig, S
     (RunConfig, {"region": {"bogus": 1}}, {},
      "region.bogus = 1: unknown field; allowed here: allow_transit, center_lat_deg, center_lon_deg, centers, count, "
      "max_member_latency_s, min_elevation_deg, min_spacing_km, partial, radius_km, selection, ut_speed_kmh"),
-    (RunConfig, {"schemes": [1]}, {}, 'schemes = [1]: a list of registered scheme names (strings), or "all"'),
+    (RunConfig, {"schemes": [1]}, {}, 'schemes = [1]: a list of registered scheme names (strings), "all" or "default"'),
     (RunConfig, {"faults": {"scheduled": [{"start_s": 0, "end_s": 1, "target": "x"}]}}, {},
      "faults.scheduled.0.target = 'x': a satellite index, a link [a, b], or \"central\""),
     (CompareConfig, {"drops": 0}, {"prefix": "base."}, "base.drops = 0: Input should be greater than or equal to 1"),

@@ -19,7 +19,11 @@ def test_default_episode_is_the_issues():
     w = c.constellation.walker
     assert (w.total, w.planes, w.altitude_km, w.inclination_deg) == (1680, 28, 600.0, 53.0)
     assert (c.S, c.K, c.power_dbw, c.duration_s, c.tick_s) == (3, 12, 5.0, 60.0, 0.1)
-    assert (c.update_period_s, c.ssi_period_s, c.schemes, c.runtime) == (1.0, 1.0, "all", "ray")
+    assert (c.update_period_s, c.ssi_period_s, c.schemes, c.runtime) == (1.0, 1.0, "default", "ray")
+    # the default live set: every registered scheme but Cen-Opt-ER (its cost; "all" or a list names it)
+    from agents import schemes as catalog
+    assert catalog.resolve(c.schemes) == [n for n in catalog.names() if n != "Cen-Opt-ER"]
+    assert "Cen-Opt-ER" in catalog.resolve("all") and RunConfig.load(None, ["schemes=all"]).schemes == "all"
     assert c.faults.model == "gilbert-elliott" and c.faults.outage_prob > 0
     assert c.n_ticks == 600
 

@@ -103,3 +103,21 @@ def test_cli_progress_only_on_a_terminal(monkeypatch):
     assert not progress_wanted(True)
     monkeypatch.setattr(sys, "stderr", Tty())
     assert progress_wanted(True) and not progress_wanted(False)
+
+
+def test_the_default_episodes_handover_reuses_the_leaving_agents_hosts():
+    """The default episode hands its whole set of S = 3 over at 13 s: with the default ray.idle_actors_max
+    (3 >= S) the three hosts that empty are kept and reused, so no host (on Ray: an actor process importing
+    torch) is started after the first tick. The same placement code runs on both runtimes."""
+    from agents.config.run import RunConfig
+
+    cfg = RunConfig.load(None, ["runtime=local", "duration_s=14", 'schemes=["Sep-MRT"]'])
+    assert cfg.ray.idle_actors_max >= cfg.S
+    res = run_episode(cfg, progress=False)
+    assert [e["t_s"] for e in res.summary["events"] if e["type"] == "handover"] == [13.0]
+    stats = res.info["runtime_stats"]
+    assert (stats["hosts_created"], stats["hosts_reused"], stats["hosts_released"]) == (3, 3, 0)
+    # two idle hosts kept (the old default): the third joining agent needs a new host
+    old = run_episode(RunConfig.load(None, ["runtime=local", "duration_s=14", 'schemes=["Sep-MRT"]',
+                                           "ray.idle_actors_max=2"]), progress=False)
+    assert old.info["runtime_stats"]["hosts_created"] == 4
