@@ -66,8 +66,25 @@ def measure(regions: int, duration_s: float, schemes: list[str], spacing_km: flo
     rt = Timed(agents_per_actor=pack, batch_schemes=host_batch)
     ep = Episode(cfg, rt, batch_regions=batch)
     setup_wall, setup_cpu = time.perf_counter() - w0, time.process_time() - c0
+    from agents.live import compute
+    group, runs = compute._run_group, {}
+
+    def timed_group(g):                     # the CPU of each scheme call, its number and its requests
+        c = time.thread_time()
+        try:
+            return group(g)
+        finally:
+            r = runs.setdefault(g[0].scheme, [0.0, 0, 0])
+            r[0] += time.thread_time() - c
+            r[1] += 1
+            r[2] += len(g)
+
+    compute._run_group = timed_group
     w1, c1 = time.perf_counter(), time.process_time()
-    ep.run()
+    try:
+        ep.run()
+    finally:
+        compute._run_group = group
     wall, cpu = time.perf_counter() - w1, time.process_time() - c1
     sats = {s for m in ep.members.values() for s in m}
     roles = sum(len(m) for m in ep.members.values())
@@ -76,7 +93,7 @@ def measure(regions: int, duration_s: float, schemes: list[str], spacing_km: flo
     return {"regions": regions, "agents": len(sats), "roles": roles, "sim_s": sim, "setup_wall_s": setup_wall,
             "setup_cpu_s": setup_cpu, "wall_s": wall, "cpu_s": cpu, "driver": dict(ep.wall),
             "driver_cpu_s": ep.cpu["world"] + ep.cpu["evaluator"], "driver_cpu": dict(ep.cpu),
-            "agents_cpu_s": rt.agents_cpu_s, "subrounds_max": ep.subrounds_max, "agent_s_per_core_s": len(sats) * sim / cpu,
+            "agents_cpu_s": rt.agents_cpu_s, "runs": runs, "subrounds_max": ep.subrounds_max, "agent_s_per_core_s": len(sats) * sim / cpu,
             "rates": [r["sum_rate_bps_hz"] for r in ep.rows],
             "computes": [(c.region, c.sat, c.lane, c.kind, c.update, c.t_start_s, c.t_ready_s, c.flops, c.iterations)
                          for c in ep.computes]}
@@ -127,6 +144,7 @@ def host_batch(a):
           f"{a.duration_s:g} s simulated, schemes {', '.join(a.schemes)}; CPU time of the episode loop")
     print(f"{'regions':>7} {'agents':>6} {'batched CPU s':>13} {'per-agent CPU s':>15} {'agent-s/core-s':>22} "
           f"{'ratio':>6} {'agents CPU share':>16} {'max rel rate diff':>17} {'computes same':>13}")
+    measure(1, 0.2, a.schemes, a.spacing_km, pack=a.pack)      # warm-up (imports, the nets' first load): not shown
     for n in a.regions:
         b = measure(n, a.duration_s, a.schemes, a.spacing_km, pack=a.pack, host_batch=True)
         p = measure(n, a.duration_s, a.schemes, a.spacing_km, pack=a.pack, host_batch=False)
@@ -137,6 +155,10 @@ def host_batch(a):
               f"{b['agent_s_per_core_s']:>10.2f} vs {p['agent_s_per_core_s']:>8.2f} "
               f"{b['agent_s_per_core_s'] / p['agent_s_per_core_s']:>6.2f} "
               f"{share(b):>9.2f} / {share(p):<4.2f} {diff:>17.1e} {str(b['computes'] == p['computes']):>13}", flush=True)
+        for name in sorted(b["runs"]):
+            (cb, nb, rb), (cp, np_, _) = b["runs"][name], p["runs"][name]
+            print(f"        {name:<11} CPU s {cb:6.2f} in {nb:5d} calls ({rb / nb:5.1f} runs per call) vs {cp:6.2f} in "
+                  f"{np_:5d} calls: x{cp / max(cb, 1e-9):.2f}", flush=True)
 
 
 def _run(overrides, runtime=None):

@@ -18,7 +18,9 @@ positions and its links' large-scale draws keyed by (seed, satellite, UT)), send
 central roles). Agents never talk to each other: :meth:`RegionRole.step` takes what the bus
 delivered (:class:`agents.live.boundary.TickInput`) and returns what to send
 (:class:`agents.live.boundary.StepOutput`), :meth:`SatelliteAgent.step` does so for all its regions
-at once; the driver moves the messages on the bus.
+at once; the driver moves the messages on the bus. A step has two phases (``begin``: act up to the
+scheme runs the lanes ask for; ``finish``: charge them, take ready results, publish), so that a host
+holding several agents runs the requests of all of them batched per scheme (:mod:`agents.live.compute`).
 
 The peers as the agent believes them (for the decentralized lanes): each peer's last SSI carried
 forward to now by the motion of its element set (common knowledge; ``ssi_propagate``), or the SSI
