@@ -134,3 +134,69 @@ def test_one_agent_per_host_is_the_per_run_path():
     assert {s for s, n in bc if n > 1} == {"Sep-MMSE"} and max(n for _, n in bc) == 3
     pd.testing.assert_frame_equal(_exact(bat.steps), _exact(ref.steps), check_exact=True)
     assert bat.summary == ref.summary
+
+
+# ---------------------------------------------------------------------------- the runner itself
+def _problems(make_csi, n, seed=5, **shape):
+    from agents.precoding.problem import PrecodingProblem
+    csi = make_csi(seed, B=n, **shape)
+    full = PrecodingProblem.from_csi(csi, power_dbw=5.0)
+    return [full.take(batch=[i]) for i in range(n)]
+
+
+def _req(prob, scheme, lane=None, key=None, options=None, sats=(1, 2), seq=0):
+    from types import SimpleNamespace
+    return compute.ComputeRequest(lane=lane or SimpleNamespace(warm=None), kind="own", scheme=scheme, update=0,
+                                  t_s=0.0, seq=seq, problem=prob, options=dict(options or {}), key=key,
+                                  warm=lane, sats=sats)
+
+
+def test_a_lanes_second_run_starts_from_its_first(make_csi):
+    """Two runs of one lane at one time (its warm start read and written): the second waits for the first
+    (rounds) and starts from its result, as one after the other would; a third lane's run shares round 0."""
+    from types import SimpleNamespace
+    opts = {"max_iter": 60, "tol": 1e-6}
+    p = _problems(make_csi, 3, S=2, K=4, M=8, N=2)
+
+    def reqs():
+        a, b = SimpleNamespace(warm=None), SimpleNamespace(warm=None)
+        return [_req(p[0], "Cen-Opt-WM", a, options=opts), _req(p[1], "Cen-Opt-WM", b, options=opts),
+                _req(p[2], "Cen-Opt-WM", a, options=opts, seq=1)], a
+
+    bat, lane_a = reqs()
+    calls = []
+    group = compute._run_group
+    compute._run_group = lambda g: (calls.append(len(g)), group(g))[1]
+    try:
+        compute.run_requests(bat, batch=True)
+    finally:
+        compute._run_group = group
+    one, lane_o = reqs()
+    compute.run_requests(one, batch=False)
+    assert calls == [2, 1]                                         # round 0: both lanes' first; round 1: a's second
+    for x, y in zip(bat, one):
+        assert x.run.iterations == y.run.iterations and x.run.flops == y.run.flops
+        np.testing.assert_allclose(x.run.prec.p.numpy(), y.run.prec.p.numpy(), rtol=1e-12, atol=1e-15)
+    assert lane_a.warm[1] is bat[2].run.prec                       # the lane keeps its newest solution
+    cold = _req(p[2], "Cen-Opt-WM", options=opts)
+    compute.run_requests([cold])
+    assert cold.run.iterations != bat[2].run.iterations              # the warm start mattered
+
+
+def test_a_keyed_scheme_gets_each_drops_key(make_csi):
+    """Cen-Opt-ER batched: drop i draws from its own key, so it equals its lone run (to the ascent's round-off
+    sensitivity, as in tests/agents/test_schemes.py), with its own iterations and flops; another key differs."""
+    opts = {"max_iter": 20, "tol": 1e-5, "steps": 30, "samples_per_step": 4, "eval_samples": 16}
+    p = _problems(make_csi, 3, seed=8, S=2, K=3, M=8, N=2)
+    keys = [(0, r, 1) for r in range(3)]
+    bat = [_req(p[i], "Cen-Opt-ER", key=keys[i], options=opts) for i in range(3)]
+    compute.run_requests(bat, batch=True)
+    for i in (0, 2):
+        one = _req(p[i], "Cen-Opt-ER", key=keys[i], options=opts)
+        compute.run_requests([one], batch=False)
+        assert one.run.iterations == bat[i].run.iterations
+        assert one.run.flops == pytest.approx(bat[i].run.flops, rel=1e-12)
+        np.testing.assert_allclose(one.run.prec.p.numpy(), bat[i].run.prec.p.numpy(), rtol=1e-7, atol=1e-12)
+    other = _req(p[0], "Cen-Opt-ER", key=(1, 0, 1), options=opts)
+    compute.run_requests([other], batch=False)
+    assert np.abs(other.run.prec.p.numpy() - bat[0].run.prec.p.numpy()).max() > 1e-6 * np.abs(bat[0].run.prec.p.numpy()).max()
