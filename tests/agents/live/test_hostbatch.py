@@ -183,20 +183,32 @@ def test_a_lanes_second_run_starts_from_its_first(make_csi):
     assert cold.run.iterations != bat[2].run.iterations              # the warm start mattered
 
 
-def test_a_keyed_scheme_gets_each_drops_key(make_csi):
-    """Cen-Opt-ER batched: drop i draws from its own key, so it equals its lone run (to the ascent's round-off
-    sensitivity, as in tests/agents/test_schemes.py), with its own iterations and flops; another key differs."""
+def test_a_keyed_scheme_runs_alone_with_each_drops_key(make_csi):
+    """Cen-Opt-ER (keyed) is never batched (its ascent amplifies the batched kernels' round-off): each run is
+    its lone run bit for bit, drawn from its own key (another key gives other precoders). Batched by hand
+    (``_run_group``), drop i still draws from its key: its lone run to the ascent's round-off sensitivity."""
     opts = {"max_iter": 20, "tol": 1e-5, "steps": 30, "samples_per_step": 4, "eval_samples": 16}
     p = _problems(make_csi, 3, seed=8, S=2, K=3, M=8, N=2)
     keys = [(0, r, 1) for r in range(3)]
     bat = [_req(p[i], "Cen-Opt-ER", key=keys[i], options=opts) for i in range(3)]
-    compute.run_requests(bat, batch=True)
+    calls = []
+    group = compute._run_group
+    compute._run_group = lambda g: (calls.append(len(g)), group(g))[1]
+    try:
+        compute.run_requests(bat, batch=True)
+    finally:
+        compute._run_group = group
+    assert calls == [1, 1, 1]
+    by_hand = [_req(p[i], "Cen-Opt-ER", key=keys[i], options=opts) for i in range(3)]
+    compute._run_group(by_hand)
     for i in (0, 2):
         one = _req(p[i], "Cen-Opt-ER", key=keys[i], options=opts)
         compute.run_requests([one], batch=False)
-        assert one.run.iterations == bat[i].run.iterations
-        assert one.run.flops == pytest.approx(bat[i].run.flops, rel=1e-12)
-        np.testing.assert_allclose(one.run.prec.p.numpy(), bat[i].run.prec.p.numpy(), rtol=1e-7, atol=1e-12)
+        assert (one.run.prec.p == bat[i].run.prec.p).all() and one.run.flops == bat[i].run.flops
+        assert one.run.iterations == by_hand[i].run.iterations
+        assert one.run.flops == pytest.approx(by_hand[i].run.flops, rel=1e-12)
+        np.testing.assert_allclose(one.run.prec.p.numpy(), by_hand[i].run.prec.p.numpy(), rtol=1e-7, atol=1e-12)
     other = _req(p[0], "Cen-Opt-ER", key=(1, 0, 1), options=opts)
     compute.run_requests([other], batch=False)
-    assert np.abs(other.run.prec.p.numpy() - bat[0].run.prec.p.numpy()).max() > 1e-6 * np.abs(bat[0].run.prec.p.numpy()).max()
+    ref = bat[0].run.prec.p.numpy()
+    assert np.abs(other.run.prec.p.numpy() - ref).max() > 1e-6 * np.abs(ref).max()
