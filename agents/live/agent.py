@@ -52,7 +52,7 @@ from constellation.ephemeris import Constellation, axes_from_quaternion, axes_fr
 
 from agents import protocol
 from agents import schemes as catalog
-from agents.precoding.problem import PrecodingProblem, Precoders
+from agents.precoding.problem import PrecodingProblem
 
 from .boundary import StepOutput, TickInput
 from .compute import ComputeRequest, SchemeRun, run_requests

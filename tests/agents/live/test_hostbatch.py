@@ -171,7 +171,7 @@ def test_a_lanes_second_run_starts_from_its_first(make_csi):
         compute.run_requests(bat, batch=True)
     finally:
         compute._run_group = group
-    one, lane_o = reqs()
+    one, _ = reqs()
     compute.run_requests(one, batch=False)
     assert calls == [2, 1]                                         # round 0: both lanes' first; round 1: a's second
     for x, y in zip(bat, one):
