@@ -18,7 +18,9 @@ positions and its links' large-scale draws keyed by (seed, satellite, UT)), send
 central roles). Agents never talk to each other: :meth:`RegionRole.step` takes what the bus
 delivered (:class:`agents.live.boundary.TickInput`) and returns what to send
 (:class:`agents.live.boundary.StepOutput`), :meth:`SatelliteAgent.step` does so for all its regions
-at once; the driver moves the messages on the bus.
+at once; the driver moves the messages on the bus. A step has two phases (``begin``: act up to the
+scheme runs the lanes ask for; ``finish``: charge them, take ready results, publish), so that a host
+holding several agents runs the requests of all of them batched per scheme (:mod:`agents.live.compute`).
 
 The peers as the agent believes them (for the decentralized lanes): each peer's last SSI carried
 forward to now by the motion of its element set (common knowledge; ``ssi_propagate``), or the SSI
@@ -38,7 +40,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import time
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -51,9 +52,10 @@ from constellation.ephemeris import Constellation, axes_from_quaternion, axes_fr
 
 from agents import protocol
 from agents import schemes as catalog
-from agents.precoding.problem import PrecodingProblem, Precoders
+from agents.precoding.problem import PrecodingProblem
 
 from .boundary import StepOutput, TickInput
+from .compute import ComputeRequest, SchemeRun, run_requests
 from .lanes import Lane, make_lane
 from .messages import LiveBundle, LiveReport, LiveSSI
 
@@ -128,32 +130,6 @@ class AgentSpec:
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class SchemeRun:
-    """One scheme run on board: its precoders, counted flops, outer iterations, wall time (s)."""
-
-    prec: Precoders
-    flops: float
-    iterations: int
-    wall_s: float
-
-    @property
-    def p(self) -> np.ndarray:          # this satellite's slot [K,M] of a one-satellite run
-        return self.prec.p[0, 0].numpy()
-
-    @property
-    def b(self) -> np.ndarray:
-        return self.prec.b[0, 0].numpy()
-
-    @property
-    def p_all(self) -> np.ndarray:      # every slot [S,K,M] of a central's run
-        return self.prec.p[0].numpy()
-
-    @property
-    def b_all(self) -> np.ndarray:
-        return self.prec.b[0].numpy()
-
-
 @dataclass
 class _Observation:
     """The agent's own state at its last measuring tick (sCSI and problem measured on first use)."""
@@ -198,13 +174,23 @@ class SatelliteAgent:
             self._state_t, self._state = t_abs, (r[0, 0], v[0, 0], axes_from_state(r[0, 0], v[0, 0], omega[0]))
         return self._state
 
-    def step(self, ticks: dict) -> dict:
-        """{region: TickInput} -> {region: StepOutput, or None for a region it holds no role in}."""
-        return {r: (self.roles[r].step(ticks[r]) if r in self.roles else None) for r in sorted(ticks)}
+    def step(self, ticks: dict, batch: bool = True) -> dict:
+        """{region: TickInput} -> {region: StepOutput, or None for a region it holds no role in}; the runs its
+        regions ask for at this time batched per scheme (``batch``) or one by one."""
+        run_requests(self.begin(ticks), batch=batch)
+        return self.finish(ticks)
+
+    def begin(self, ticks: dict) -> list:
+        """Phase one of :meth:`step` (the host runs the returned requests, then calls :meth:`finish`)."""
+        return [req for r in sorted(ticks) if r in self.roles for req in self.roles[r].begin(ticks[r])]
+
+    def finish(self, ticks: dict) -> dict:
+        return {r: (self.roles[r].finish() if r in self.roles else None) for r in sorted(ticks)}
 
 
 class RegionRole:
-    """A satellite's part in one service region (see module docstring). ``step`` is the only entry point."""
+    """A satellite's part in one service region (see module docstring). ``step`` (or its two phases
+    ``begin`` / ``finish`` with the host running the requests in between) is the only entry point."""
 
     def __init__(self, spec: AgentSpec, satellite: SatelliteAgent | None = None):
         self.spec = spec
@@ -221,12 +207,18 @@ class RegionRole:
         self._large = None
         self._seq = 0
         self.state: _Observation | None = None
+        self._step: tuple | None = None        # (tick, output, each lane's output) between begin and finish
 
     # ------------------------------------------------------------------ the step
     def step(self, tick: TickInput) -> StepOutput:
+        """Act at ``tick.t_s`` on its own (its runs one by one): :meth:`begin`, the runs, :meth:`finish`."""
+        run_requests(self.begin(tick), batch=False)
+        return self.finish()
+
+    def begin(self, tick: TickInput) -> list:
         """Act at ``tick.t_s``: observe (at a tick), take the inbox, broadcast the SSI at an SSI instant, then
         let every lane apply its rules (a precoding update starts at ``tick.update``; the agent's first call
-        also computes), take its ready results and publish what it holds."""
+        also computes). Returns the runs the lanes asked for (:class:`agents.live.compute.ComputeRequest`)."""
         t = float(tick.t_s)
         out = StepOutput()
         first = self.state is None
@@ -239,10 +231,25 @@ class RegionRole:
             out.sends.extend(protocol.ssi_sends({self.sat: self.ssi(t)}, tick.members))
         run_update = tick.starts_update or first
         u = tick.update if tick.starts_update else tick.update_index
-        for lane in self.lanes.values():
-            lane.step(tick, run_update, u, out)
+        lane_outs = {name: StepOutput() for name in self.lanes}
+        asked = [req for name, lane in self.lanes.items() for req in lane.step(tick, run_update, u, lane_outs[name])]
+        self._step = (tick, out, lane_outs)
+        return asked
+
+    def finish(self) -> StepOutput:
+        """After the runs: every lane charges them, takes its ready results and publishes what it holds; the
+        output lists what each lane did at this time in lane order, as if the lanes had acted one by one."""
+        tick, out, lane_outs = self._step
+        self._step = None
+        for name, lane in self.lanes.items():
+            mine = lane_outs[name]
+            lane.finish(tick, mine)
+            out.sends.extend(mine.sends)
+            out.held.update(mine.held)
+            out.computes.extend(mine.computes)
+            out.events.extend(mine.events)
         out.peers = {m: ssi.t_meas_s for m, ssi in self.peers.items()}
-        out.wake_s = min((lane.wake_s(t, tick.central) for lane in self.lanes.values()), default=math.inf)
+        out.wake_s = min((lane.wake_s(float(tick.t_s), tick.central) for lane in self.lanes.values()), default=math.inf)
         return out
 
     def receive(self, msg, src: int) -> None:
@@ -312,27 +319,25 @@ class RegionRole:
                           sat=self.sat, t_meas_s=t, scheme=scheme, update=update)
 
     # ------------------------------------------------------------------ computing
-    def run_scheme(self, scheme: str, problem: PrecodingProblem, lane: Lane | None = None,
-                   sats: tuple = (), update: int = 0) -> SchemeRun:
-        """Run ``scheme`` from the catalog; with ``warm_start`` an iterative scheme starts from the lane's
-        last solution for the same satellites (the satellites move little between updates); a ``keyed``
-        scheme draws from (seed, region, update) (and the satellite, unless centralized)."""
+    def request(self, lane: Lane, kind: str, scheme: str, problem: PrecodingProblem, *, t: float, update: int,
+                warm: Lane | None = None, sats: tuple = (), key_update: int | None = None, others=None,
+                payload=None) -> ComputeRequest:
+        """A run of ``scheme`` from the catalog on ``problem``, on ``lane``'s processor (run by the host,
+        :mod:`agents.live.compute`). With ``warm_start`` an iterative scheme starts from ``warm``'s last
+        solution for the same satellites (the satellites move little between updates); a ``keyed`` scheme
+        draws from (seed, region, ``key_update`` (default ``update``)) (and the satellite, unless centralized)."""
         entry = catalog.get(scheme)
         opts = dict(self.options.get(scheme) or {})
+        key = None
         if entry.keyed and "keys" not in opts:
-            key = (int(self.spec.seed), self.region, max(int(update), 0))
-            opts["keys"] = [key if entry.architecture == "centralized" else key + (self.sat,)]
-        if lane is not None and self.settings.warm_start and entry.warm_start and lane.warm is not None \
-                and lane.warm[0] == sats and "init" not in opts:
-            opts["init"] = lane.warm[1]
-        t0 = time.perf_counter()
-        prec, hist = entry(problem, **opts)
-        wall = time.perf_counter() - t0
-        if lane is not None and entry.warm_start:
-            lane.warm = (sats, prec)
-        return SchemeRun(prec, float(hist["flops"].double().sum()), int(hist["iterations"].max()), wall)
+            key = (int(self.spec.seed), self.region, max(int(update if key_update is None else key_update), 0))
+            key = key if entry.architecture == "centralized" else key + (self.sat,)
+        return ComputeRequest(lane=lane, kind=kind, scheme=scheme, update=int(update), t_s=float(t),
+                              seq=self.next_seq(), problem=problem, options=opts, key=key, warm=warm,
+                              sats=tuple(sats), use_warm=self.settings.warm_start, others=others, payload=payload)
 
-    def central_compute(self, lane: Lane, reports: dict, tick: TickInput, update: int = 0) -> SchemeRun:
+    def central_compute(self, lane: Lane, reports: dict, tick: TickInput, update: int = 0,
+                        payload=None) -> ComputeRequest:
         """The central's computation of update ``update``'s precoders of every member from the ``reports``
         it holds (its own first; slot order = the reports' order), on the problem rebuilt from them."""
         from agents.precoding.rebuild import problem_from_reports
@@ -340,10 +345,12 @@ class RegionRole:
         ut = tick.ut
         prob = problem_from_reports(reports, ut.itrs_m, self.spec.channel, ut_lat_deg=ut.lat_deg,
                                     ut_lon_deg=ut.lon_deg, quantize=self.settings.quantize)
-        return self.run_scheme(lane.scheme, prob, lane, tuple(reports), update)
+        return self.request(lane, "central", lane.scheme, prob, t=tick.t_s, update=update, warm=lane,
+                            sats=tuple(reports), payload=payload)
 
-    def decentralized(self, lane: Lane, tick: TickInput) -> SchemeRun:
-        """This satellite's own precoders of a decentralized scheme, from its sCSI and its view of the peers:
+    def decentralized(self, lane: Lane, tick: TickInput, u: int) -> ComputeRequest:
+        """This satellite's own precoders of a decentralized scheme (update ``u``), from its sCSI and its
+        view of the peers:
         the scheme's on-board entry with an :class:`agents.nets.dec_tfc.OthersView`, else the problem it
         believes in (own row measured, the peers' rows from SSI geometry with median large-scale fading, each
         peer's budget from its SSI), keeping its own row."""
@@ -362,7 +369,8 @@ class RegionRole:
                 both = StatisticalCSI(**{f.name: (getattr(csi, f.name) if f.name == "noise_w" else np.concatenate(
                     [getattr(csi, f.name), getattr(peer, f.name)], axis=1)) for f in fields(StatisticalCSI)})
             prob = PrecodingProblem.from_csi(both, power_w=np.concatenate([[self.power_w], pw_o])[None])
-            return self.run_scheme(lane.scheme, prob, lane, (self.sat,) + tuple(ids), tick.update_index)
+            return self.request(lane, "own", lane.scheme, prob, t=t, update=u, warm=lane, sats=(self.sat,) + tuple(ids),
+                                key_update=tick.update_index)
         from agents.nets.dec_tfc import OthersView
         if ids:
             geo = link_geometry(r_o[None], ax_o[None], ut.itrs_m[None], ut.lat_deg[None], ut.lon_deg[None])
@@ -374,15 +382,8 @@ class RegionRole:
         view = OthersView(g=torch.from_numpy(g).to(local.dtype), d0=torch.from_numpy(d0).to(local.dtype),
                           power_w=torch.from_numpy(pw_o.reshape(1, len(ids))).to(torch.float64),
                           mask=torch.ones((1, len(ids)), dtype=torch.bool))
-        t0 = time.perf_counter()
-        out = entry.local(local, view)
-        wall = time.perf_counter() - t0
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise TypeError(f"{lane.scheme}: its on-board entry must return (Precoders, history)")
-        prec, hist = out
-        from agents.precoding.contract import check_history
-        check_history(lane.scheme, hist, local.shape[0])       # never charge 0 flops and call it counted
-        return SchemeRun(prec, float(hist["flops"].double().sum()), 0, wall)
+        return self.request(lane, "own", lane.scheme, local, t=t, update=u, sats=(self.sat,) + tuple(ids),
+                            others=view)
 
     # ------------------------------------------------------------------ the peers
     def _peer_state(self, m: int, t: float):

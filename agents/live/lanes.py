@@ -21,8 +21,13 @@ steps of the exchange (Table III of the multi-satellite paper; who sends what is
   last report held of a late member; a member never heard from is left out); ``on_ready`` hands
   each member its bundle.
 
-``step`` runs a lane's rules at one time, then takes the results that are ready (``on_ready``),
-then publishes the precoders in use if they changed.
+A lane acts at one time in two phases, so that the host can run the computations of all its agents
+together (:mod:`agents.live.compute`): ``step`` applies the lane's rules, and where a rule computes it
+*asks* (:meth:`Lane.ask`: a :class:`agents.live.compute.ComputeRequest`); the host runs what its lanes
+asked; ``finish`` charges each run on the lane's processor (``on_computed``: what the lane will hold
+once it is ready), takes the results that are ready (``on_ready``) and publishes the precoders in use
+if they changed. Nothing in a lane's rules reads a result of the same time before ``finish``: a result
+exists only ``flops / onboard_flops`` after it starts.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ from dataclasses import dataclass, field
 from agents import protocol
 
 from .boundary import AgentEvent, ComputeRecord, HeldPrecoders, StepOutput, TickInput
+from .compute import ComputeRequest
 from .messages import LiveBundle, LiveReport
 
 __all__ = ["ComputeQueue", "Lane", "SeparateLane", "DecentralizedLane", "MemberLane", "CentralLane", "make_lane"]
@@ -99,12 +105,23 @@ class Lane:
         self.warm: tuple | None = None         # (satellites, Precoders) of the lane's last solution
         self.version = 0
         self.last_out: tuple | None = None
+        self.asked: list[ComputeRequest] = []     # the computations asked at this time, run by the host
 
     # ---------------------------------------------------------------- the exchange
-    def step(self, tick: TickInput, run_update: bool, u: int, out: StepOutput) -> None:
+    def step(self, tick: TickInput, run_update: bool, u: int, out: StepOutput) -> list:
+        """The lane's rules at ``tick.t_s``; returns the computations they asked for (run by the host, then
+        :meth:`finish`)."""
+        self.asked = []
         if run_update:
             self.on_update(tick, u, out)
         self.on_tick(tick, out)
+        return self.asked
+
+    def finish(self, tick: TickInput, out: StepOutput) -> None:
+        """After the host ran what was asked: charge each run, take the ready results, publish."""
+        for req in self.asked:
+            self._charge(req, self.on_computed(req), out)
+        self.asked = []
         for kind, payload in self.queue.pop_ready(tick.t_s):
             self.on_ready(kind, payload, tick, out)
         self.publish(tick.t_s, tick.central, out)
@@ -114,6 +131,11 @@ class Lane:
 
     def on_tick(self, tick: TickInput, out: StepOutput) -> None:
         """Rules that apply at every call (a central checking its collection)."""
+
+    def on_computed(self, req: ComputeRequest):
+        """A run finished on the host: what the lane will hold once its result is ready."""
+        run = req.run
+        return Held(run.p, run.b, req.t_s, req.update, True, req.kind)
 
     def on_ready(self, kind: str, payload, tick: TickInput, out: StepOutput) -> None:
         """A computation's result became usable."""
@@ -146,19 +168,22 @@ class Lane:
         return self.queue.next_ready_s()
 
     # ---------------------------------------------------------------- computing
+    def ask(self, req: ComputeRequest) -> None:
+        """Ask the host for a run on this lane's processor (charged at :meth:`finish`)."""
+        self.asked.append(req)
+
     def compute_local(self, t: float, u: int, kind: str, scheme: str, out: StepOutput) -> None:
         """``scheme`` (a separate scheme) on this satellite's own S = 1 problem; kind "own" or "fallback"."""
         a = self.agent
-        res = a.run_scheme(scheme, a.problem(), self if kind == "own" else None, (a.sat,), u)
-        held = Held(res.p, res.b, t, u, True, kind)
-        self._charge(t, u, kind, scheme, res, held, out)
+        self.ask(a.request(self, kind, scheme, a.problem(), t=t, update=u, warm=self if kind == "own" else None,
+                           sats=(a.sat,)))
 
-    def _charge(self, t: float, u: int, kind: str, scheme: str, res, payload, out: StepOutput) -> None:
-        a = self.agent
+    def _charge(self, req: ComputeRequest, payload, out: StepOutput) -> None:
+        a, res, t = self.agent, req.run, req.t_s
         ready = self.queue.charge(t, res.flops, a.settings.onboard_flops)
-        self.queue.push(ready, a.next_seq(), kind, payload)
-        out.computes.append(ComputeRecord(a.region, a.sat, self.scheme, kind, scheme, u, t, ready, res.flops,
-                                          res.iterations, res.wall_s))
+        self.queue.push(ready, req.seq, req.kind, payload)
+        out.computes.append(ComputeRecord(a.region, a.sat, self.scheme, req.kind, req.scheme, req.update, t, ready,
+                                          res.flops, res.iterations, res.wall_s))
 
 
 class SeparateLane(Lane):
@@ -172,8 +197,7 @@ class DecentralizedLane(Lane):
     architecture = "decentralized"
 
     def on_update(self, tick, u, out):
-        res = self.agent.decentralized(self, tick)
-        self._charge(tick.t_s, u, "own", self.scheme, res, Held(res.p, res.b, tick.t_s, u, True, "own"), out)
+        self.ask(self.agent.decentralized(self, tick, u))
 
 
 class MemberLane(Lane):
@@ -204,6 +228,9 @@ class MemberLane(Lane):
     def on_bundle(self, bundle):
         if self.bundle is None or bundle.update >= self.bundle.update:
             self.bundle = Held(bundle.p, bundle.b, bundle.t_csi_s, bundle.update, bundle.complete, "bundle")
+
+    def on_computed(self, req):
+        return self.central.on_computed(req) if req.kind == "central" else super().on_computed(req)
 
     def on_ready(self, kind, payload, tick, out):
         if kind == "central":
@@ -280,7 +307,8 @@ class CentralLane:
         return math.inf if self.collect is None else self.collect["t0"] + self.agent.settings.report_timeout_s
 
     def compute(self, tick: TickInput, out: StepOutput) -> None:
-        """All precoders of the update being collected, from the reports held (``on_timeout`` when incomplete)."""
+        """Ask for all precoders of the update being collected, from the reports held (``on_timeout`` when
+        incomplete)."""
         a = self.agent
         col = self.collect
         u = col["update"]
@@ -296,12 +324,8 @@ class CentralLane:
             if rep.update != u:
                 complete = False
             reps[m] = rep
-        res = a.central_compute(self.member, reps, tick, u)
         t_csi = min(r.t_meas_s for r in reps.values())
-        bundles = {s: LiveBundle(p=res.p_all[i], b=res.b_all[i], bits_per_real=a.settings.bits_per_real, sat=s,
-                                 scheme=self.scheme, update=u, t_csi_s=t_csi, complete=complete)
-                   for i, s in enumerate(reps)}
-        self.member._charge(tick.t_s, u, "central", self.scheme, res, bundles, out)
+        self.member.ask(a.central_compute(self.member, reps, tick, u, payload=(tuple(reps), t_csi, complete)))
         if not complete:
             self.on_timeout(tick, u, out)
         self.collect = None
@@ -311,6 +335,14 @@ class CentralLane:
                    if m != self.agent.sat and (m not in self.reports or self.reports[m].update != u)]
         out.events.append(AgentEvent(tick.t_s, "timeout", self.scheme, self.agent.sat, u,
                                      f"computed without fresh reports of {missing}", self.agent.region))
+
+    def on_computed(self, req: ComputeRequest) -> dict:
+        """The bundles of a finished central run: member -> its slot of the precoders."""
+        a, run = self.agent, req.run
+        sats, t_csi, complete = req.payload
+        return {s: LiveBundle(p=run.p_all[i], b=run.b_all[i], bits_per_real=a.settings.bits_per_real, sat=s,
+                              scheme=self.scheme, update=req.update, t_csi_s=t_csi, complete=complete)
+                for i, s in enumerate(sats)}
 
     def on_ready(self, bundles: dict, tick: TickInput, out: StepOutput) -> None:
         me = self.agent.sat

@@ -16,6 +16,12 @@ the next step finds its agents missing, rebuilds each from its spec (its orbit; 
 with the next broadcasts), logs a ``restart`` event and steps it again. :meth:`kill` injects that
 failure (``ray.kill(actor, no_restart=False)``; locally, the agent's state is dropped).
 
+Scheme batching: a host steps its agents in two phases (:meth:`AgentHost.step`): every role acts up to
+the computations it asks for, the host runs them (with ``batch_schemes``, the default: one batched call
+per scheme and problem shape over all its agents and regions, :mod:`agents.live.compute`; without:
+one call per run, the reference path), then every role charges its runs and publishes. The numbers
+are those of the per-run path (each run keeps its own flops, iterations, keys and warm start).
+
 Both runtimes set torch to one thread per host (and the driver's local runtime likewise), so
 the same seed gives the same numbers on either.
 """
@@ -29,6 +35,7 @@ import time
 import torch
 
 from .agent import AgentSpec, SatelliteAgent
+from .compute import run_requests
 
 KILL_DETAIL = "chaos: the agent's host killed (Ray actor killed / in-process state dropped)"
 RESTART_DETAIL = "agent state lost with its host; rebuilt from its orbit, peers' SSI arrive with the next broadcast"
@@ -59,11 +66,13 @@ def pss_mb() -> float:
 
 class AgentHost:
     """Holds one :class:`SatelliteAgent` per satellite and steps them (a Ray actor in the ray runtime).
-    The driver's keys are roles ``(region, sat)``: every role of a satellite lives in its one agent."""
+    The driver's keys are roles ``(region, sat)``: every role of a satellite lives in its one agent.
+    ``batch_schemes``: run the computations its agents ask for at one time batched per scheme."""
 
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, batch_schemes: bool = True):
         torch.set_num_threads(int(threads))
         self.agents: dict = {}
+        self.batch_schemes = bool(batch_schemes)
 
     def add(self, key, spec: AgentSpec) -> dict:
         """Add the role ``key`` = (region, sat) to the satellite's agent (built on its first role); returns
@@ -94,15 +103,18 @@ class AgentHost:
         return gone
 
     def step(self, ticks: dict) -> dict:
-        """{(region, sat): tick input} -> {(region, sat): output, or None if this host does not hold that role};
-        one call per satellite agent with all its regions."""
+        """{(region, sat): tick input} -> {(region, sat): output, or None if this host does not hold that role}.
+        Two phases over all its satellite agents: each acts up to the runs it asks for, the host runs them
+        (:func:`agents.live.compute.run_requests`, batched per scheme with ``batch_schemes``), each finishes."""
         by_sat: dict = {}
         for r, s in ticks:
             by_sat.setdefault(s, {})[r] = ticks[(r, s)]
+        held = {s: self.agents.get(s) for s in sorted(by_sat)}
+        asked = [req for s, agent in held.items() if agent is not None for req in agent.begin(by_sat[s])]
+        run_requests(asked, batch=self.batch_schemes)
         out = {}
-        for s in sorted(by_sat):
-            agent = self.agents.get(s)
-            got = agent.step(by_sat[s]) if agent is not None else dict.fromkeys(by_sat[s])
+        for s, agent in held.items():
+            got = agent.finish(by_sat[s]) if agent is not None else dict.fromkeys(by_sat[s])
             out.update({(r, s): o for r, o in got.items()})
         return out
 
@@ -120,8 +132,9 @@ class Runtime:
 
     name = "base"
 
-    def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2):
+    def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2, batch_schemes: bool = True):
         self.capacity = int(agents_per_actor)
+        self.batch_schemes = bool(batch_schemes)
         self.idle_max = int(idle_actors_max)
         self.hosts: dict[int, object] = {}
         self.load: dict[int, set] = {}
@@ -285,13 +298,13 @@ class LocalRuntime(Runtime):
 
     name = "local"
 
-    def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2, **_):
-        super().__init__(agents_per_actor, idle_actors_max)
+    def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2, batch_schemes: bool = True, **_):
+        super().__init__(agents_per_actor, idle_actors_max, batch_schemes)
         self._threads = torch.get_num_threads()
         torch.set_num_threads(1)
 
     def _new_host(self):
-        return _LocalHost()
+        return _LocalHost(self.batch_schemes)
 
     def _call(self, host, method, *args):
         return getattr(host, method)(*args)
@@ -316,8 +329,9 @@ class LocalRuntime(Runtime):
 
 
 class _LocalHost(AgentHost):
-    def __init__(self):
+    def __init__(self, batch_schemes: bool = True):
         self.agents = {}
+        self.batch_schemes = bool(batch_schemes)
 
     @staticmethod
     def node() -> dict:                     # in the driver's process: not a Ray actor, whatever Ray does here
@@ -330,10 +344,11 @@ class RayRuntime(Runtime):
     name = "ray"
 
     def __init__(self, agents_per_actor: int = 1, idle_actors_max: int = 2, actor_num_cpus: float = 0.25,
-                 max_restarts: int = 3, address: str | None = None, num_cpus: float | None = None):
+                 max_restarts: int = 3, address: str | None = None, num_cpus: float | None = None,
+                 batch_schemes: bool = True):
         import ray
 
-        super().__init__(agents_per_actor, idle_actors_max)
+        super().__init__(agents_per_actor, idle_actors_max, batch_schemes)
         self.ray = ray
         self._owns = False
         from .cluster import connect
@@ -351,7 +366,7 @@ class RayRuntime(Runtime):
             raise BadInput(f"ray.actor_num_cpus = {self.actor_num_cpus:g}: {len(self.hosts) + 1} actors would need "
                              f"{need:g} CPUs but the Ray cluster has {have:g} (actors beyond it would wait forever); "
                              "lower ray.actor_num_cpus or pack agents with ray.agents_per_actor")
-        return self.actor_cls.remote(1)
+        return self.actor_cls.remote(1, self.batch_schemes)
 
     def _add_calls(self, calls):
         nodes = self.ray.get([self.hosts[hid].add.remote(key, spec) for hid, key, spec in calls])

@@ -59,7 +59,9 @@ def test_ray_and_local_identical_at_20_regions(ray_runtime):
         a = run_episode(tiny(runtime="ray", **cfg), runtime=rt, progress=False)
     finally:
         rt.close()
-    b = run_episode(tiny(**cfg), progress=False)
+    loc = LocalRuntime(agents_per_actor=20)               # the same packing: the same scheme batches
+    b = run_episode(tiny(**cfg), runtime=loc, progress=False)
+    loc.close()
     assert a.steps["region"].nunique() == 20 and len(a.info["hosts"]) >= 3      # really spread over actors
     assert _without_runtime(a.summary) == _without_runtime(b.summary)
     assert (a.steps["sum_rate_bps_hz"].to_numpy() == b.steps["sum_rate_bps_hz"].to_numpy()).all()
