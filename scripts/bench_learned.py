@@ -10,8 +10,9 @@ Prints the three tables the learned-precoder issue asks for, all from
 2. without retraining: K in {6, 18, 24, 30} at S = 3 and S in {2, 4} at K = 12: each net's share of
    Cen-Opt-WM at -10, 0, 10 dBW;
 3. inference time per drop, same machine, same batch, same run, one torch thread each (best of
-   ``--repeats`` rounds of one call of each scheme, interleaved, on one batch of ``--batch`` drops;
-   ``--clock cpu``: the thread's CPU time), Cen-Opt-WM / Cen-TFC-WM, and Dec-TFC-WM per
+   ``--repeats`` rounds of one call of each scheme, interleaved, on one batch of ``--batch`` drops,
+   each call on a fresh problem: nothing memoised by an earlier call; ``--clock cpu``: the thread's
+   CPU time), Cen-Opt-WM / Cen-TFC-WM, Cen-TFC-WM's reference path (:mod:`agents.nets.fast`), and Dec-TFC-WM per
    satellite (its on-board entry for one satellite, all others known), with the flops each
    scheme reports (what the live simulation charges);
 4. the evaluation protocol across worlds (``--only worlds``), on held-out drops of ``--seed``: per
@@ -32,6 +33,7 @@ Wall times depend on the machine's load; the ratios are measured side by side.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -111,32 +113,47 @@ def _thread_seconds(fn) -> float:
 
 def timing_table(args) -> list[dict]:
     from agents.nets.dec_tfc import OthersView
+    from agents.nets.schemes import load_net, resolve_weights
     from agents.precoding.problem import PrecodingProblem
     from agents import schemes as catalog
     from constellation.scenario import World, WorldConfig
 
-    run_scheme = catalog.run
     torch.set_num_threads(1)
     clock = _thread_seconds if args.clock == "cpu" else (lambda fn: best_of(fn, 1))
     csi = World(WorldConfig(S=3, K=12)).draw_drops(args.batch, args.seed).csi
     weights = {"weights": args.weights} if args.weights else {}
     local = catalog.get("Dec-TFC-WM").local
+    cen_net = load_net(resolve_weights("cen", args.weights or None))
+    ref = "Cen-TFC-WM ref"
+
+    def run_scheme(name, problem, **options):
+        if name != ref:
+            return catalog.run(name, problem, **options)
+        cen_net.fast = False                   # the reference path (agents.nets.fast module docstring)
+        try:
+            return catalog.run("Cen-TFC-WM", problem, **options)
+        finally:
+            cen_net.fast = True
+
     print(f"\n3. inference time per drop (ms, {'thread CPU' if args.clock == 'cpu' else 'wall'} time), batch of "
-          f"{args.batch} drops, best of {args.repeats} interleaved rounds, 1 thread; "
-          f"flops per drop (Dec-TFC-WM: per satellite)")
-    print("P_s dBW  Cen-Opt-WM  Cen-TFC-WM   ratio  Dec-TFC-WM(all S)  Dec per sat (on-board)   "
+          f"{args.batch} drops (S=3, K=12), best of {args.repeats} interleaved rounds, 1 torch thread for every "
+          f"scheme, a fresh problem per call; flops per drop (Dec-TFC-WM: per satellite)")
+    print("P_s dBW  Cen-Opt-WM (iters)  Cen-TFC-WM   ratio  ref path  ratio  Dec-TFC-WM(all S)  Dec per sat   "
           "Mflop Cen-Opt-WM / Cen-TFC-WM / Dec per sat")
     out = []
     for p in POWERS:
         prob = PrecodingProblem.from_csi(csi, power_dbw=p)
-        opts = {n: (weights if n in NETS else {}) for n in ("Cen-Opt-WM", *NETS)}
+        opts = {n: (weights if n in NETS or n == ref else {}) for n in ("Cen-Opt-WM", *NETS, ref)}
         hist = {n: run_scheme(n, prob, **opts[n])[1] for n in opts}            # warm-up, and the flops
         # interleaved (one call of each scheme per round, best round each): a load change on a shared
-        # machine hits every scheme alike
+        # machine hits every scheme alike. Each timed call gets a fresh problem (the same tensors, no
+        # QR / R_ut memoised by an earlier call: the live simulation builds one per decision), made
+        # outside the timed region.
         t = {n: float("inf") for n in opts}
         for _ in range(args.repeats):
             for n in opts:
-                t[n] = min(t[n], clock(lambda n=n: run_scheme(n, prob, **opts[n])) / args.batch * 1e3)
+                fresh = dataclasses.replace(prob)
+                t[n] = min(t[n], clock(lambda n=n, fresh=fresh: run_scheme(n, fresh, **opts[n])) / args.batch * 1e3)
         own = prob.take(sats=[0])
         view = OthersView.from_problem(prob, 0)
         loc_opts = {"weights": args.weights} if args.weights else {}
@@ -144,12 +161,15 @@ def timing_table(args) -> list[dict]:
         t_loc = min(clock(lambda: local(own, view, **loc_opts)) for _ in range(args.repeats)) / args.batch * 1e3
         fl = {n: float(hist[n]["flops"].double().mean()) / 1e6 for n in opts}
         fl_loc = fl["Dec-TFC-WM"] / 3
+        iters = float(hist["Cen-Opt-WM"]["iterations"].double().mean())
         row = {"power_dbw": p, **{f"{n} ms": t[n] for n in opts}, "Dec-TFC-WM on-board ms per satellite": t_loc,
                "ratio Cen-Opt-WM / Cen-TFC-WM": t["Cen-Opt-WM"] / t["Cen-TFC-WM"],
-               **{f"{n} Mflop": fl[n] for n in opts}, "Dec-TFC-WM Mflop per satellite": fl_loc}
+               "ratio Cen-Opt-WM / Cen-TFC-WM ref": t["Cen-Opt-WM"] / t[ref], "Cen-Opt-WM mean iterations": iters,
+               **{f"{n} Mflop": fl[n] for n in opts if n != ref}, "Dec-TFC-WM Mflop per satellite": fl_loc}
         out.append(row)
-        print(f"{p:7.0f} {t['Cen-Opt-WM']:11.3f} {t['Cen-TFC-WM']:11.3f} {row['ratio Cen-Opt-WM / Cen-TFC-WM']:7.1f}"
-              f" {t['Dec-TFC-WM']:18.3f} {t_loc:23.3f}   {fl['Cen-Opt-WM']:10.1f} / {fl['Cen-TFC-WM']:.2f} / {fl_loc:.2f}")
+        print(f"{p:7.0f} {t['Cen-Opt-WM']:11.3f} ({iters:4.1f}) {t['Cen-TFC-WM']:11.3f} "
+              f"{row['ratio Cen-Opt-WM / Cen-TFC-WM']:7.1f} {t[ref]:9.3f} {row['ratio Cen-Opt-WM / Cen-TFC-WM ref']:6.1f}"
+              f" {t['Dec-TFC-WM']:18.3f} {t_loc:12.3f}   {fl['Cen-Opt-WM']:10.1f} / {fl['Cen-TFC-WM']:.2f} / {fl_loc:.2f}")
     return out
 
 

@@ -27,6 +27,7 @@ training and every other case take the reference path. What differs from it:
 from __future__ import annotations
 
 import math
+import threading
 
 import torch
 
@@ -75,6 +76,19 @@ def _prepared(net) -> dict:
     return prep
 
 
+_local = threading.local()
+
+
+def _workspace(shape: tuple[int, ...]) -> torch.Tensor:
+    """A float64 buffer of ``shape`` reused by this thread's calls (the input rows, the largest
+    temporary: a fresh one per call costs a page fault per 4 KiB on first touch)."""
+    buf = getattr(_local, "rows", None)
+    if buf is None or tuple(buf.shape) != shape:
+        buf = torch.empty(shape, dtype=torch.float64)
+        _local.rows = buf
+    return buf
+
+
 def _rows(problem: PrecodingProblem, cfg, fit) -> torch.Tensor:
     """The input rows [B,S,K,D] (D = :func:`input_width`), float64, written in place: the small block of
     :func:`.features.link_features` (same order) and the lags > 0 of M g g^H (order of
@@ -83,7 +97,7 @@ def _rows(problem: PrecodingProblem, cfg, fit) -> torch.Tensor:
     nx, ny = cfg.sat_upa
     ds = 8 + 2 * n * n
     cos_g, ex, ey = fit
-    x = torch.empty(bsz, s, k, input_width(m, n, cfg.sat_upa), dtype=torch.float64)
+    x = _workspace((bsz, s, k, input_width(m, n, cfg.sat_upa)))
     x[..., 0:2] = cos_g
     x[..., 2:4] = direction_cosines(problem.d0, cfg.ut_upa, cfg.spacing_wl)
     noise, power, beta_f = _scalar_slots(problem, cfg.inputs)
@@ -156,10 +170,10 @@ def _recover(problem: PrecodingProblem, c: torch.Tensor, receiver: str) -> tuple
     y = torch.linalg.solve(a, torch.diag_embed(coef))                    # Y', p_s = G Y'
     gy = gram @ y                                                       # Gram Y'
     pw = (torch.view_as_real(y) * torch.view_as_real(gy)).sum((-3, -2, -1))   # tr(Y'^H Gram Y') = ||p_s||^2
-    scale = torch.sqrt(problem.power_w / pw.clamp_min(tiny))            # onto the budget exactly
-    p = (y.mT @ g) * scale.to(cdt)[..., None, None]                     # [B,S,K,M]
+    scale = torch.sqrt(problem.power_w / pw.clamp_min(tiny)).to(cdt)[..., None, None]   # onto the budget exactly
+    p = (y * scale).mT @ g                                              # [B,S,K,M]
     if receiver == "mmse":
-        gain = gy.mH * scale.to(cdt)[..., None, None]                  # p_{s,m}^H g_{s,k}, [B,S,K(m),K(k)]
+        gain = gy.mH * scale                                            # p_{s,m}^H g_{s,k}, [B,S,K(m),K(k)]
         b_out = _mmse_receivers(problem, gain, d_bar)
     else:
         b_out = bvec

@@ -136,8 +136,10 @@ def upa_fit(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol
         axes.append(_powers(z, size))
     ex, ey = axes
     ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
-    err = (ex * (ph / math.sqrt(nx * ny)))[..., :, None] * ey[..., None, :] - a.reshape(*a.shape[:-1], nx, ny)
-    worst = (err.real.square() + err.imag.square()).amax()
+    err = (ex * (ph / math.sqrt(nx * ny)))[..., :, None] * ey[..., None, :]
+    err.sub_(a.reshape(*a.shape[:-1], nx, ny))
+    re, im = err.real, err.imag
+    worst = torch.mul(re, re).addcmul_(im, im).amax()                  # max |err|^2 (in place: no M-wide temporaries)
     return (u, ex, ey) if bool(worst <= (rtol / math.sqrt(nx * ny)) ** 2) else None
 
 
