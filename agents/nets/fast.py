@@ -183,9 +183,10 @@ def _recover(problem: PrecodingProblem, c: torch.Tensor, receiver: str) -> tuple
 def _mmse_receivers(problem: PrecodingProblem, gain: torch.Tensor, d_bar: torch.Tensor) -> torch.Tensor:
     """:func:`agents.precoding.wmmse.update_receivers` with each UT's C_k factored once."""
     n = problem.shape[4]
-    recv = (gain.real.square() + gain.imag.square()).sum(-2)           # sum_m |p_{t,m}^H g_{t,k}|^2, [B,T,K]
-    cov = torch.einsum("btk,btknl->bknl", recv.to(problem.dtype), problem.r_ut)
-    cov.diagonal(dim1=-2, dim2=-1).add_(problem.noise_w.to(problem.dtype)[..., None])
+    gr, gi = gain.real, gain.imag
+    recv = torch.mul(gr, gr).addcmul_(gi, gi).sum(-2)                 # sum_m |p_{t,m}^H g_{t,k}|^2, [B,T,K]
+    cov = torch.view_as_complex((torch.view_as_real(problem.r_ut) * recv[..., None, None, None]).sum(1))   # [B,K,N,N]
+    cov.diagonal(dim1=-2, dim2=-1).add_(problem.noise_w[..., None])
     lu, piv = torch.linalg.lu_factor(cov)                                # [B,K,N,N]
     b = torch.linalg.lu_solve(lu, piv, d_bar.permute(0, 2, 3, 1))        # [B,K,N,S]
     b = b.permute(0, 3, 1, 2)                                            # [B,S,K,N]

@@ -131,9 +131,9 @@ def upa_fit(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol
         if sm is None:
             axes.append(torch.ones(*a.shape[:-1], 1, dtype=a.dtype))
             continue
-        mag = sm.abs()
-        z = torch.where(mag > 0, sm / mag.clamp_min(1e-300), torch.ones_like(sm))   # exp(-2j pi d u), angle(0) = 0
-        axes.append(_powers(z, size))
+        # exp(-2j pi d u); a zero sum (never for a UPA response, |sum| = 1 - 1/size) gives z = 0, refused below
+        # unless a = 0, which every z reconstructs
+        axes.append(_powers(sm / sm.abs().clamp_min(1e-300), size))
     ex, ey = axes
     ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
     err = (ex * (ph / math.sqrt(nx * ny)))[..., :, None] * ey[..., None, :]
