@@ -141,9 +141,13 @@ def timing_table(args) -> list[dict]:
     print("P_s dBW  Cen-Opt-WM (iters)  Cen-TFC-WM   ratio  ref path  ratio  Dec-TFC-WM(all S)  Dec per sat   "
           "Mflop Cen-Opt-WM / Cen-TFC-WM / Dec per sat")
     out = []
+    opts = {n: (weights if n in NETS or n == ref else {}) for n in ("Cen-Opt-WM", *NETS, ref)}
+    warm = PrecodingProblem.from_csi(csi, power_dbw=POWERS[0])
+    for _ in range(3):                         # a warm-up before the first power (allocator, caches, lazy init)
+        for n in opts:
+            run_scheme(n, dataclasses.replace(warm), **opts[n])
     for p in POWERS:
         prob = PrecodingProblem.from_csi(csi, power_dbw=p)
-        opts = {n: (weights if n in NETS or n == ref else {}) for n in ("Cen-Opt-WM", *NETS, ref)}
         hist = {n: run_scheme(n, prob, **opts[n])[1] for n in opts}            # warm-up, and the flops
         # interleaved (one call of each scheme per round, best round each): a load change on a shared
         # machine hits every scheme alike. Each timed call gets a fresh problem (the same tensors, no

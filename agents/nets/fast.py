@@ -55,24 +55,22 @@ def fast_applies(net, problem: PrecodingProblem) -> bool:
 
 
 def _prepared(net) -> dict:
-    """Per-net constants (cached while every parameter is the same tensor at the same version, storage, dtype):
-    the input weights in the fused row order, folded per lag, zero lag in the bias."""
-    params = tuple(net.parameters())
-    key = tuple((id(p), p._version, p.data_ptr(), p.dtype) for p in params)
-    hit = getattr(net, "_fast_cache", None)
-    if hit is not None and hit[0] == key:
-        return hit[1]
+    """Per-net constants: the input weights in the fused row order, folded per lag, zero lag in the
+    bias (cached while the input weight and bias are the same tensors at the same version, storage, dtype)."""
+    inp = net.ten.inp
+    key = tuple((t._version, t.data_ptr(), t.dtype) for t in (inp.weight, inp.bias))
+    hit = getattr(net, "_fast_cache", None)           # holds the tensors: an id is never recycled under it
+    if hit is not None and hit[0] is inp.weight and hit[1] is inp.bias and hit[2] == key:
+        return hit[3]
     from .features import upa_lags
     c = net.config
-    w = net.ten.inp.weight.detach()
+    w = inp.weight.detach()
     ds = 8 + 2 * c.n * c.n
     feat_map = upa_lags(*c.sat_upa)[0]
-    n_lags = lag_count(c.sat_upa)
-    w_lag = net.ten._lag_weights(w[:, ds:], n_lags, feat_map)          # [H, 2 (L//2 + 1)], zero lag first
+    w_lag = net.ten._lag_weights(w[:, ds:], lag_count(c.sat_upa), feat_map)   # [H, 2 (L//2 + 1)], zero lag first
     w_in = torch.cat([w[:, :ds], w_lag[:, 2:]], 1).contiguous()         # Re of the zero lag is 1, Im 0
-    b_in = net.ten.inp.bias.detach() + w_lag[:, 0]
-    prep = {"w_in": w_in, "b_in": b_in}
-    net._fast_cache = (key, prep)
+    prep = {"w_in": w_in, "b_in": inp.bias.detach() + w_lag[:, 0]}
+    net._fast_cache = (inp.weight, inp.bias, key, prep)
     return prep
 
 

@@ -113,3 +113,17 @@ def test_upa_fit_phasors_are_the_exponentials_of_the_cosines(world_problem):
     u1, ex1, ey1 = upa_fit(row[None], (1, 4))
     assert torch.allclose(u1, torch.tensor([[0.0, 0.3]], dtype=torch.float64), atol=1e-14)
     assert torch.equal(ex1, torch.ones(1, 1, dtype=torch.complex128))
+
+
+def test_prepared_input_weights_follow_the_weights(world_problem, small_config):
+    """The fused input weights are rebuilt when the weights change in place (an optimizer step,
+    load_state_dict): the fast path then still equals the reference path."""
+    net = random_net(small_config("cen")).double()
+    prob = world_problem(3, 5)
+    with torch.no_grad():
+        net(prob)
+        net.ten.inp.weight.mul_(1.5)
+        net.ten.inp.bias.add_(0.1)
+        (ref, _), _ = _run(net, prob, False)
+        (got, _), used = _run(net, prob, True)
+    assert used and (got.p - ref.p).abs().max() <= 1e-12 * ref.p.abs().max()
