@@ -25,7 +25,7 @@ Prints the three tables the learned-precoder issue asks for, all from
    (d) S = 4, K = 12 and S = 3, K = 30 on the Walker default; (e) ``--tle FILE`` if given.
 
     .venv/bin/python scripts/bench_learned.py [--weights runs/train-cen/best.pt runs/train-dec/best.pt]
-                                              [--drops 40] [--seed 1] [--only main gen time worlds] [--json out.json]
+                                              [--drops 40] [--seed 1] [--only main gen time profile worlds] [--json out.json]
                                               [--world-drops 12] [--catalog-seed 4242] [--tle FILE]
 
 Wall times depend on the machine's load; the ratios are measured side by side.
@@ -177,6 +177,91 @@ def timing_table(args) -> list[dict]:
     return out
 
 
+def profile_table(args) -> list[dict]:
+    """Where Cen-TFC-WM's time goes (S=3, K=12, ``--batch`` drops, -10 dBW, 1 thread): each stage of
+    the reference path and of the fast path (:mod:`agents.nets.fast`) called in sequence on a fresh
+    problem, best of ``--repeats`` rounds per stage (thread CPU time); "rest of the call" = one
+    whole scheme call minus its stages (checks, weights lookup, history, Python)."""
+    import torch.nn.functional as F
+
+    from agents import schemes as catalog
+    from agents.nets import fast
+    from agents.nets.cfr import cfr
+    from agents.nets.features import link_features, upa_cosines, upa_fit
+    from agents.nets.schemes import load_net, resolve_weights
+    from agents.precoding.problem import PrecodingProblem
+    from constellation.scenario import World, WorldConfig
+
+    torch.set_num_threads(1)
+    net = load_net(resolve_weights("cen", args.weights or None))
+    cfg = net.config
+    csi = World(WorldConfig(S=3, K=12)).draw_drops(args.batch, args.seed).csi
+    base = PrecodingProblem.from_csi(csi, power_dbw=-10.0)
+    opts = {"weights": args.weights} if args.weights else {}
+
+    def ten_layers(h, lead=None):
+        for mde, ln in zip(net.ten.mde, net.ten.ln):
+            h = (fast._mde(mde, h, lead).relu_() if lead else torch.relu(mde(h)))
+            h = F.layer_norm(h, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
+        return h
+
+    def reference(prob, mark):
+        cos = upa_cosines(prob.g, cfg.sat_upa, cfg.spacing_wl); mark("UPA check, direction cosines")
+        prob.r_ut; mark("R_ut (14)")
+        x = link_features(prob, cfg.sat_upa, cfg.ut_upa, cfg.spacing_wl, dtype=torch.float64, lags=True,
+                          g_cosines=cos, inputs=cfg.inputs); mark("input features")
+        h = net.ten.embed(x); mark("input Linear")
+        h = ten_layers(h); mark("3 MDE layers + LN")
+        c = net.fda(net.ten.out(h)); mark("TEN output + FDA")
+        prob.steering_qr; mark("QR of the steering vectors")
+        cfr(prob, c, receiver=cfg.receiver); mark("CFR: recovery (26), budget, MMSE receivers (23)")
+
+    def fast_path(prob, mark):
+        fit = upa_fit(prob.g, cfg.sat_upa, cfg.spacing_wl); mark("UPA check, direction cosines")
+        prob.r_ut; mark("R_ut (14)")
+        b, s, k = prob.shape[:3]
+        prep = fast._prepared(net)
+        x = fast._rows(prob, cfg, fit); mark("input features")
+        h = torch.addmm(prep["b_in"], x.view(b * s * k, -1), prep["w_in"].T); mark("input Linear")
+        h = ten_layers(h, (b, s, k)); mark("3 MDE layers + LN")
+        c = net.fda(net.ten.out(h)).view(b, s, k, -1); mark("TEN output + FDA")
+        mark("QR of the steering vectors")
+        fast._recover(prob, c, cfg.receiver); mark("CFR: recovery (26), budget, MMSE receivers (23)")
+
+    best = {}
+    with torch.no_grad():
+        for _ in range(args.repeats):
+            for name, fn, use_fast in (("reference", reference, False), ("fast", fast_path, True)):
+                stamps = [time.thread_time()]
+
+                def mark(stage, name=name, stamps=stamps):
+                    now = time.thread_time()
+                    key = (name, stage)
+                    best[key] = min(best.get(key, float("inf")), now - stamps[0])
+                    stamps[0] = now
+                fn(dataclasses.replace(base), mark)
+                net.fast = use_fast
+                try:
+                    fresh = dataclasses.replace(base)
+                    t = _thread_seconds(lambda fresh=fresh: catalog.run("Cen-TFC-WM", fresh, **opts))
+                finally:
+                    net.fast = True
+                best[(name, "whole call")] = min(best.get((name, "whole call"), float("inf")), t)
+    stages = list(dict.fromkeys(st for (_, st) in best if st != "whole call"))
+    print(f"\nprofile of one Cen-TFC-WM call at -10 dBW, S=3, K=12, batch of {args.batch} drops, 1 thread, "
+          f"thread CPU time, best of {args.repeats} per stage (ms per batch)")
+    print(f"{'stage':52s} {'reference':>10s} {'fast':>8s}")
+    out = []
+    for st in stages + ["rest of the call", "whole call"]:
+        if st == "rest of the call":
+            row = {n: best[(n, "whole call")] - sum(best[(n, x)] for x in stages) for n in ("reference", "fast")}
+        else:
+            row = {n: best[(n, st)] for n in ("reference", "fast")}
+        out.append({"stage": st, **{f"{n} ms": v * 1e3 for n, v in row.items()}})
+        print(f"{st:52s} {row['reference'] * 1e3:10.3f} {row['fast'] * 1e3:8.3f}")
+    return out
+
+
 def paired_share(x, y) -> tuple[float, float, float]:
     """Share r = mean(x) / mean(y) of paired per-drop rates and its 95% interval: the residuals
     d_i = x_i - r y_i have mean 0 at the true ratio; se(r) = sd(d) / (sqrt(n) mean(y)), Student t."""
@@ -254,8 +339,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=40, help="drops per timed call (default 40)")
     ap.add_argument("--repeats", type=int, default=7, help="timed calls per scheme (best of; default 7)")
     ap.add_argument("--no-er", dest="no_er", action="store_true", help="leave Cen-Opt-ER out of table 1 (it is slow)")
-    ap.add_argument("--only", choices=("main", "gen", "time", "worlds"), nargs="*", default=None,
-                    help="tables to run (default all)")
+    ap.add_argument("--only", choices=("main", "gen", "time", "profile", "worlds"), nargs="*", default=None,
+                    help="tables to run (default all but profile)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="timing clock of table 3: wall (default) or cpu = this thread's CPU time (a loaded machine)")
     ap.add_argument("--world-drops", dest="world_drops", type=int, default=12, help="drops per world of table 4 (default 12)")
@@ -272,6 +357,8 @@ def main(argv=None) -> int:
         record["generalisation"] = generalisation_table(args)
     if "time" in only:
         record["timing"] = timing_table(args)
+    if "profile" in only:
+        record["profile"] = profile_table(args)
     if "worlds" in only:
         record["worlds"] = worlds_table(args)
     if args.json:

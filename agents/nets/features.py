@@ -86,14 +86,10 @@ def _lag_one_sums(a: torch.Tensor, upa: tuple[int, int]) -> list[torch.Tensor | 
     nx, ny = upa
     if a.shape[-1] != nx * ny:
         raise ValueError(f"direction_cosines: vector length {a.shape[-1]} != nx*ny = {nx}*{ny}")
+    sx = torch.linalg.vecdot(a[..., :-ny], a[..., ny:]) if nx > 1 else None   # sum conj(a_{i,j}) a_{i+1,j}
     g = a.reshape(*a.shape[:-1], nx, ny)
-    out = []
-    for axis, size in ((-2, nx), (-1, ny)):
-        if size < 2:
-            out.append(None)
-            continue
-        out.append((g.narrow(axis, 1, size - 1) * g.narrow(axis, 0, size - 1).conj()).sum((-2, -1)))
-    return out
+    sy = torch.linalg.vecdot(g[..., :-1], g[..., 1:]).sum(-1) if ny > 1 else None
+    return [sx, sy]
 
 
 def _cosines_of(sums: list[torch.Tensor | None], shape, dtype, spacing_wl: float) -> torch.Tensor:
@@ -136,10 +132,9 @@ def upa_fit(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol
         axes.append(_powers(sm / sm.abs().clamp_min(1e-300), size))
     ex, ey = axes
     ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
-    err = (ex * (ph / math.sqrt(nx * ny)))[..., :, None] * ey[..., None, :]
-    err.sub_(a.reshape(*a.shape[:-1], nx, ny))
-    re, im = err.real, err.imag
-    worst = torch.mul(re, re).addcmul_(im, im).amax()                  # max |err|^2 (in place: no M-wide temporaries)
+    err = torch.addcmul(a.reshape(*a.shape[:-1], nx, ny), (ex * (ph / -math.sqrt(nx * ny)))[..., :, None],
+                        ey[..., None, :])                              # a - reconstruction
+    worst = (err.real.square() + err.imag.square()).amax()             # max |err|^2 (strided in-place ops are slower)
     return (u, ex, ey) if bool(worst <= (rtol / math.sqrt(nx * ny)) ** 2) else None
 
 
