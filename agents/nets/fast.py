@@ -27,7 +27,6 @@ training and every other case take the reference path. What differs from it:
 from __future__ import annotations
 
 import math
-import threading
 
 import torch
 
@@ -35,6 +34,7 @@ from agents.precoding.problem import PrecodingProblem, Precoders
 
 from .cfr import _CLAMP, _SOFTPLUS_ONE, _unit
 from .features import _db, _scalar_slots, direction_cosines, lag_count
+from .workspace import buffer
 
 __all__ = ["fast_applies", "cen_forward", "input_width"]
 
@@ -74,19 +74,6 @@ def _prepared(net) -> dict:
     return prep
 
 
-_local = threading.local()
-
-
-def _workspace(shape: tuple[int, ...]) -> torch.Tensor:
-    """A float64 buffer of ``shape`` reused by this thread's calls (the input rows, the largest
-    temporary: a fresh one per call costs a page fault per 4 KiB on first touch)."""
-    buf = getattr(_local, "rows", None)
-    if buf is None or tuple(buf.shape) != shape:
-        buf = torch.empty(shape, dtype=torch.float64)
-        _local.rows = buf
-    return buf
-
-
 def _rows(problem: PrecodingProblem, cfg, fit) -> torch.Tensor:
     """The input rows [B,S,K,D] (D = :func:`input_width`), float64, written in place: the small block of
     :func:`.features.link_features` (same order) and the lags > 0 of M g g^H (order of
@@ -95,7 +82,7 @@ def _rows(problem: PrecodingProblem, cfg, fit) -> torch.Tensor:
     nx, ny = cfg.sat_upa
     ds = 8 + 2 * n * n
     cos_g, ex, ey = fit
-    x = _workspace((bsz, s, k, input_width(m, n, cfg.sat_upa)))
+    x = buffer("fast.rows", (bsz, s, k, input_width(m, n, cfg.sat_upa)), torch.float64)
     x[..., 0:2] = cos_g
     x[..., 2:4] = direction_cosines(problem.d0, cfg.ut_upa, cfg.spacing_wl)
     noise, power, beta_f = _scalar_slots(problem, cfg.inputs)
@@ -121,7 +108,7 @@ def _mde(mde, h: torch.Tensor, lead: tuple[int, int, int]) -> torch.Tensor:
     l0, l_s, l_k, l_sk = mde.lin
     h4 = h.view(bsz, s, k, -1)
     m_k = h4.mean(-2)                                                   # [B,S,H]
-    y = torch.addmm(l0.bias, h, l0.weight.T).view(bsz, s, k, -1)
+    y = torch.addmm(l0.bias, h, l0.weight.T, out=buffer("fast.mde", h.shape, h.dtype)).view(bsz, s, k, -1)
     y_k = torch.nn.functional.linear(m_k, l_k.weight) + torch.nn.functional.linear(m_k.mean(-2), l_sk.weight)[:, None]
     y += torch.nn.functional.linear(h4.mean(-3), l_s.weight)[:, None]
     y += y_k[:, :, None]
@@ -141,7 +128,8 @@ def cen_forward(net, problem: PrecodingProblem, fit) -> tuple[Precoders, dict]:
     for mde, ln in zip(ten.mde, ten.ln):
         h = _mde(mde, h, lead).relu_()
         h = torch.nn.functional.layer_norm(h, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
-    c = net.fda(ten.out(h)).view(bsz, s, k, -1)
+    t = torch.addmm(ten.out.bias, h, ten.out.weight.T, out=buffer("fast.ten_out", (h.shape[0], ten.d_out), h.dtype))
+    c = net.fda(t).view(bsz, s, k, -1)
     return _recover(problem, c, cfg.receiver)
 
 

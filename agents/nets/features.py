@@ -59,6 +59,8 @@ from functools import lru_cache
 
 import torch
 
+from .workspace import buffer
+
 __all__ = ["direction_cosines", "upa_fit", "upa_cosines", "is_upa", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0",
            "NOISE_DB0", "SNR_DB0", "INPUTS"]
 
@@ -132,9 +134,13 @@ def upa_fit(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol
         axes.append(_powers(sm / sm.abs().clamp_min(1e-300), size))
     ex, ey = axes
     ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
-    err = torch.addcmul(a.reshape(*a.shape[:-1], nx, ny), (ex * (ph / -math.sqrt(nx * ny)))[..., :, None],
-                        ey[..., None, :])                              # a - reconstruction
-    worst = (err.real.square() + err.imag.square()).amax()             # max |err|^2 (strided in-place ops are slower)
+    shape = (*a.shape[:-1], nx, ny)
+    scratch = not (torch.is_grad_enabled() and a.requires_grad)       # reused buffers (workspace) outside autograd
+    err = torch.addcmul(a.reshape(shape), (ex * (ph / -math.sqrt(nx * ny)))[..., :, None], ey[..., None, :],
+                        out=buffer("upa_fit.err", shape, a.dtype) if scratch else None)    # a - reconstruction
+    re, im = err.real, err.imag
+    sq = torch.mul(re, re, out=buffer("upa_fit.sq", shape, re.dtype) if scratch else None)
+    worst = sq.addcmul_(im, im).amax()                                  # max |err|^2
     return (u, ex, ey) if bool(worst <= (rtol / math.sqrt(nx * ny)) ** 2) else None
 
 
