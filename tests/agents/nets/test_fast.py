@@ -127,3 +127,27 @@ def test_prepared_input_weights_follow_the_weights(world_problem, small_config):
         (ref, _), _ = _run(net, prob, False)
         (got, _), used = _run(net, prob, True)
     assert used and (got.p - ref.p).abs().max() <= 1e-12 * ref.p.abs().max()
+
+
+def test_scratch_buffers_are_per_thread(world_problem):
+    """Two threads running the fast path at once (their own scratch buffers) get the single-thread results."""
+    import threading
+
+    net = random_net(NetConfig(arch="cen", d_hidden=16, features=16, layers=2, heads=2)).double()
+    probs = [world_problem(3, 5, power_dbw=p) for p in (-10.0, 10.0)]
+    with torch.no_grad():
+        want = [net(p)[0].p for p in probs]
+    got = [None, None]
+
+    def work(i):
+        with torch.no_grad():
+            for _ in range(20):
+                got[i] = net(probs[i])[0].p
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for g, w in zip(got, want):
+        assert torch.equal(g, w)
