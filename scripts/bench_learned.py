@@ -206,27 +206,42 @@ def profile_table(args) -> list[dict]:
         return h
 
     def reference(prob, mark):
-        cos = upa_cosines(prob.g, cfg.sat_upa, cfg.spacing_wl); mark("UPA check, direction cosines")
-        prob.r_ut; mark("R_ut (14)")
+        cos = upa_cosines(prob.g, cfg.sat_upa, cfg.spacing_wl)
+        mark("UPA check, direction cosines")
+        _ = prob.r_ut
+        mark("R_ut (14)")
         x = link_features(prob, cfg.sat_upa, cfg.ut_upa, cfg.spacing_wl, dtype=torch.float64, lags=True,
-                          g_cosines=cos, inputs=cfg.inputs); mark("input features")
-        h = net.ten.embed(x); mark("input Linear")
-        h = ten_layers(h); mark("3 MDE layers + LN")
-        c = net.fda(net.ten.out(h)); mark("TEN output + FDA")
-        prob.steering_qr; mark("QR of the steering vectors")
-        cfr(prob, c, receiver=cfg.receiver); mark("CFR: recovery (26), budget, MMSE receivers (23)")
+                          g_cosines=cos, inputs=cfg.inputs)
+        mark("input features")
+        h = net.ten.embed(x)
+        mark("input Linear")
+        h = ten_layers(h)
+        mark("3 MDE layers + LN")
+        c = net.fda(net.ten.out(h))
+        mark("TEN output + FDA")
+        _ = prob.steering_qr
+        mark("QR of the steering vectors")
+        cfr(prob, c, receiver=cfg.receiver)
+        mark("CFR: recovery (26), budget, MMSE receivers (23)")
 
     def fast_path(prob, mark):
-        fit = upa_fit(prob.g, cfg.sat_upa, cfg.spacing_wl); mark("UPA check, direction cosines")
-        prob.r_ut; mark("R_ut (14)")
+        fit = upa_fit(prob.g, cfg.sat_upa, cfg.spacing_wl)
+        mark("UPA check, direction cosines")
+        _ = prob.r_ut
+        mark("R_ut (14)")
         b, s, k = prob.shape[:3]
         prep = fast._prepared(net)
-        x = fast._rows(prob, cfg, fit); mark("input features")
-        h = torch.addmm(prep["b_in"], x.view(b * s * k, -1), prep["w_in"].T); mark("input Linear")
-        h = ten_layers(h, (b, s, k)); mark("3 MDE layers + LN")
-        c = net.fda(net.ten.out(h)).view(b, s, k, -1); mark("TEN output + FDA")
+        x = fast._rows(prob, cfg, fit)
+        mark("input features")
+        h = torch.addmm(prep["b_in"], x.view(b * s * k, -1), prep["w_in"].T)
+        mark("input Linear")
+        h = ten_layers(h, (b, s, k))
+        mark("3 MDE layers + LN")
+        c = net.fda(net.ten.out(h)).view(b, s, k, -1)
+        mark("TEN output + FDA")
         mark("QR of the steering vectors")
-        fast._recover(prob, c, cfg.receiver); mark("CFR: recovery (26), budget, MMSE receivers (23)")
+        fast._recover(prob, c, cfg.receiver)
+        mark("CFR: recovery (26), budget, MMSE receivers (23)")
 
     best = {}
     with torch.no_grad():

@@ -26,17 +26,15 @@ training and every other case take the reference path. What differs from it:
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
-from agents.precoding.problem import PrecodingProblem, Precoders
+from agents.precoding.problem import Precoders, PrecodingProblem
 
 from .cfr import _CLAMP, _SOFTPLUS_ONE, _unit
 from .features import _db, _scalar_slots, direction_cosines, lag_count
 from .workspace import buffer
 
-__all__ = ["fast_applies", "cen_forward", "input_width"]
+__all__ = ["cen_forward", "fast_applies", "input_width"]
 
 _JITTER = 1e-12        # as agents.precoding.power.apply_regularised_inverse
 
@@ -103,8 +101,10 @@ def _rows(problem: PrecodingProblem, cfg, fit) -> torch.Tensor:
 
 
 def _mde(mde, h: torch.Tensor, lead: tuple[int, int, int]) -> torch.Tensor:
-    """:class:`.layers.MDE` over (S, K) of h [B*S*K, H] (patterns (), (S,), (K,), (S, K))."""
+    """:class:`.layers.MDE` over (S, K) of h [B*S*K, H] (patterns (), (S,), (K,), (S, K), in that order)."""
     bsz, s, k = lead
+    if mde.patterns != [(), (-3,), (-2,), (-3, -2)]:
+        raise ValueError(f"fast MDE: expected the (S, K) patterns of CenTFC, got {mde.patterns}")
     l0, l_s, l_k, l_sk = mde.lin
     h4 = h.view(bsz, s, k, -1)
     m_k = h4.mean(-2)                                                   # [B,S,H]
@@ -119,7 +119,7 @@ def cen_forward(net, problem: PrecodingProblem, fit) -> tuple[Precoders, dict]:
     """Cen-TFC-WM at inference, as ``cfr(problem, net.outputs(problem), receiver=net.config.receiver)``
     (module docstring). ``fit``: :func:`.features.upa_fit` of g (not None)."""
     cfg = net.config
-    bsz, s, k, m, n = problem.shape
+    bsz, s, k = problem.shape[:3]
     lead = (bsz, s, k)
     prep = _prepared(net)
     ten = net.ten
@@ -135,7 +135,7 @@ def cen_forward(net, problem: PrecodingProblem, fit) -> tuple[Precoders, dict]:
 
 def _recover(problem: PrecodingProblem, c: torch.Tensor, receiver: str) -> tuple[Precoders, dict]:
     """:func:`.cfr.cfr` in the K x K Gram form (module docstring)."""
-    bsz, s, k, m, n = problem.shape
+    _, _, k, m, n = problem.shape
     cdt = problem.dtype
     w = torch.nn.functional.softplus(c[..., 0] + _SOFTPLUS_ONE)
     u = torch.complex(1.0 + c[..., 1], c[..., 2])
@@ -168,7 +168,6 @@ def _recover(problem: PrecodingProblem, c: torch.Tensor, receiver: str) -> tuple
 
 def _mmse_receivers(problem: PrecodingProblem, gain: torch.Tensor, d_bar: torch.Tensor) -> torch.Tensor:
     """:func:`agents.precoding.wmmse.update_receivers` with each UT's C_k factored once."""
-    n = problem.shape[4]
     gr, gi = gain.real, gain.imag
     recv = torch.mul(gr, gr).addcmul_(gi, gi).sum(-2)                 # sum_m |p_{t,m}^H g_{t,k}|^2, [B,T,K]
     cov = torch.view_as_complex((torch.view_as_real(problem.r_ut) * recv[..., None, None, None]).sum(1))   # [B,K,N,N]

@@ -90,8 +90,8 @@ def test_fast_recovery_equals_cfr_for_large_outputs(world_problem):
             prob = world_problem(s, k, batch=3, power_dbw=p_dbw)
             c = torch.randn(*prob.shape[:3], 13, dtype=torch.float64, generator=gen)
             for receiver in ("mmse", "predicted"):
-                ref, vr = cfr(prob, c, receiver=receiver)
-                got, vg = fast._recover(prob, c, receiver)
+                ref, _ = cfr(prob, c, receiver=receiver)
+                got, _ = fast._recover(prob, c, receiver)
                 assert (got.p - ref.p).abs().max() <= 1e-12 * ref.p.abs().max()
                 assert (got.b - ref.b).abs().max() <= 1e-12
 
@@ -110,7 +110,7 @@ def test_upa_fit_phasors_are_the_exponentials_of_the_cosines(world_problem):
     bad[0, 0, 0, 5] *= -1
     assert upa_fit(bad, (8, 8)) is None
     row = torch.exp(-1j * math.pi * 0.3 * torch.arange(4, dtype=torch.float64)) / 2
-    u1, ex1, ey1 = upa_fit(row[None], (1, 4))
+    u1, ex1, _ = upa_fit(row[None], (1, 4))
     assert torch.allclose(u1, torch.tensor([[0.0, 0.3]], dtype=torch.float64), atol=1e-14)
     assert torch.equal(ex1, torch.ones(1, 1, dtype=torch.complex128))
 
