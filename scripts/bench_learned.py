@@ -10,8 +10,9 @@ Prints the three tables the learned-precoder issue asks for, all from
 2. without retraining: K in {6, 18, 24, 30} at S = 3 and S in {2, 4} at K = 12: each net's share of
    Cen-Opt-WM at -10, 0, 10 dBW;
 3. inference time per drop, same machine, same batch, same run, one torch thread each (best of
-   ``--repeats`` rounds of one call of each scheme, interleaved, on one batch of ``--batch`` drops;
-   ``--clock cpu``: the thread's CPU time), Cen-Opt-WM / Cen-TFC-WM, and Dec-TFC-WM per
+   ``--repeats`` rounds of one call of each scheme, interleaved, on one batch of ``--batch`` drops,
+   each call on a fresh problem: nothing memoised by an earlier call; ``--clock cpu``: the thread's
+   CPU time), Cen-Opt-WM / Cen-TFC-WM, Cen-TFC-WM's reference path (:mod:`agents.nets.fast`), and Dec-TFC-WM per
    satellite (its on-board entry for one satellite, all others known), with the flops each
    scheme reports (what the live simulation charges);
 4. the evaluation protocol across worlds (``--only worlds``), on held-out drops of ``--seed``: per
@@ -24,7 +25,7 @@ Prints the three tables the learned-precoder issue asks for, all from
    (d) S = 4, K = 12 and S = 3, K = 30 on the Walker default; (e) ``--tle FILE`` if given.
 
     .venv/bin/python scripts/bench_learned.py [--weights runs/train-cen/best.pt runs/train-dec/best.pt]
-                                              [--drops 40] [--seed 1] [--only main gen time worlds] [--json out.json]
+                                              [--drops 40] [--seed 1] [--only main gen time profile worlds] [--json out.json]
                                               [--world-drops 12] [--catalog-seed 4242] [--tle FILE]
 
 Wall times depend on the machine's load; the ratios are measured side by side.
@@ -32,6 +33,7 @@ Wall times depend on the machine's load; the ratios are measured side by side.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -111,32 +113,51 @@ def _thread_seconds(fn) -> float:
 
 def timing_table(args) -> list[dict]:
     from agents.nets.dec_tfc import OthersView
+    from agents.nets.schemes import load_net, resolve_weights
     from agents.precoding.problem import PrecodingProblem
     from agents import schemes as catalog
     from constellation.scenario import World, WorldConfig
 
-    run_scheme = catalog.run
     torch.set_num_threads(1)
     clock = _thread_seconds if args.clock == "cpu" else (lambda fn: best_of(fn, 1))
     csi = World(WorldConfig(S=3, K=12)).draw_drops(args.batch, args.seed).csi
     weights = {"weights": args.weights} if args.weights else {}
     local = catalog.get("Dec-TFC-WM").local
+    cen_net = load_net(resolve_weights("cen", args.weights or None))
+    ref = "Cen-TFC-WM ref"
+
+    def run_scheme(name, problem, **options):
+        if name != ref:
+            return catalog.run(name, problem, **options)
+        cen_net.fast = False                   # the reference path (agents.nets.fast module docstring)
+        try:
+            return catalog.run("Cen-TFC-WM", problem, **options)
+        finally:
+            cen_net.fast = True
+
     print(f"\n3. inference time per drop (ms, {'thread CPU' if args.clock == 'cpu' else 'wall'} time), batch of "
-          f"{args.batch} drops, best of {args.repeats} interleaved rounds, 1 thread; "
-          f"flops per drop (Dec-TFC-WM: per satellite)")
-    print("P_s dBW  Cen-Opt-WM  Cen-TFC-WM   ratio  Dec-TFC-WM(all S)  Dec per sat (on-board)   "
+          f"{args.batch} drops (S=3, K=12), best of {args.repeats} interleaved rounds, 1 torch thread for every "
+          f"scheme, a fresh problem per call; flops per drop (Dec-TFC-WM: per satellite)")
+    print("P_s dBW  Cen-Opt-WM (iters)  Cen-TFC-WM   ratio  ref path  ratio  Dec-TFC-WM(all S)  Dec per sat   "
           "Mflop Cen-Opt-WM / Cen-TFC-WM / Dec per sat")
     out = []
+    opts = {n: (weights if n in NETS or n == ref else {}) for n in ("Cen-Opt-WM", *NETS, ref)}
+    warm = PrecodingProblem.from_csi(csi, power_dbw=POWERS[0])
+    for _ in range(3):                         # a warm-up before the first power (allocator, caches, lazy init)
+        for n in opts:
+            run_scheme(n, dataclasses.replace(warm), **opts[n])
     for p in POWERS:
         prob = PrecodingProblem.from_csi(csi, power_dbw=p)
-        opts = {n: (weights if n in NETS else {}) for n in ("Cen-Opt-WM", *NETS)}
         hist = {n: run_scheme(n, prob, **opts[n])[1] for n in opts}            # warm-up, and the flops
         # interleaved (one call of each scheme per round, best round each): a load change on a shared
-        # machine hits every scheme alike
+        # machine hits every scheme alike. Each timed call gets a fresh problem (the same tensors, no
+        # QR / R_ut memoised by an earlier call: the live simulation builds one per decision), made
+        # outside the timed region.
         t = {n: float("inf") for n in opts}
         for _ in range(args.repeats):
             for n in opts:
-                t[n] = min(t[n], clock(lambda n=n: run_scheme(n, prob, **opts[n])) / args.batch * 1e3)
+                fresh = dataclasses.replace(prob)
+                t[n] = min(t[n], clock(lambda n=n, fresh=fresh: run_scheme(n, fresh, **opts[n])) / args.batch * 1e3)
         own = prob.take(sats=[0])
         view = OthersView.from_problem(prob, 0)
         loc_opts = {"weights": args.weights} if args.weights else {}
@@ -144,12 +165,116 @@ def timing_table(args) -> list[dict]:
         t_loc = min(clock(lambda: local(own, view, **loc_opts)) for _ in range(args.repeats)) / args.batch * 1e3
         fl = {n: float(hist[n]["flops"].double().mean()) / 1e6 for n in opts}
         fl_loc = fl["Dec-TFC-WM"] / 3
+        iters = float(hist["Cen-Opt-WM"]["iterations"].double().mean())
         row = {"power_dbw": p, **{f"{n} ms": t[n] for n in opts}, "Dec-TFC-WM on-board ms per satellite": t_loc,
                "ratio Cen-Opt-WM / Cen-TFC-WM": t["Cen-Opt-WM"] / t["Cen-TFC-WM"],
-               **{f"{n} Mflop": fl[n] for n in opts}, "Dec-TFC-WM Mflop per satellite": fl_loc}
+               "ratio Cen-Opt-WM / Cen-TFC-WM ref": t["Cen-Opt-WM"] / t[ref], "Cen-Opt-WM mean iterations": iters,
+               **{f"{n} Mflop": fl[n] for n in opts if n != ref}, "Dec-TFC-WM Mflop per satellite": fl_loc}
         out.append(row)
-        print(f"{p:7.0f} {t['Cen-Opt-WM']:11.3f} {t['Cen-TFC-WM']:11.3f} {row['ratio Cen-Opt-WM / Cen-TFC-WM']:7.1f}"
-              f" {t['Dec-TFC-WM']:18.3f} {t_loc:23.3f}   {fl['Cen-Opt-WM']:10.1f} / {fl['Cen-TFC-WM']:.2f} / {fl_loc:.2f}")
+        print(f"{p:7.0f} {t['Cen-Opt-WM']:11.3f} ({iters:4.1f}) {t['Cen-TFC-WM']:11.3f} "
+              f"{row['ratio Cen-Opt-WM / Cen-TFC-WM']:7.1f} {t[ref]:9.3f} {row['ratio Cen-Opt-WM / Cen-TFC-WM ref']:6.1f}"
+              f" {t['Dec-TFC-WM']:18.3f} {t_loc:12.3f}   {fl['Cen-Opt-WM']:10.1f} / {fl['Cen-TFC-WM']:.2f} / {fl_loc:.2f}")
+    return out
+
+
+def profile_table(args) -> list[dict]:
+    """Where Cen-TFC-WM's time goes (S=3, K=12, ``--batch`` drops, -10 dBW, 1 thread): each stage of
+    the reference path and of the fast path (:mod:`agents.nets.fast`) called in sequence on a fresh
+    problem, best of ``--repeats`` rounds per stage (thread CPU time); "rest of the call" = one
+    whole scheme call minus its stages (checks, weights lookup, history, Python)."""
+    import torch.nn.functional as F
+
+    from agents import schemes as catalog
+    from agents.nets import fast
+    from agents.nets.cfr import cfr
+    from agents.nets.features import link_features, upa_cosines, upa_fit
+    from agents.nets.schemes import load_net, resolve_weights
+    from agents.precoding.problem import PrecodingProblem
+    from constellation.scenario import World, WorldConfig
+
+    torch.set_num_threads(1)
+    net = load_net(resolve_weights("cen", args.weights or None))
+    cfg = net.config
+    csi = World(WorldConfig(S=3, K=12)).draw_drops(args.batch, args.seed).csi
+    base = PrecodingProblem.from_csi(csi, power_dbw=-10.0)
+    opts = {"weights": args.weights} if args.weights else {}
+
+    def ten_layers(h, lead=None):
+        for mde, ln in zip(net.ten.mde, net.ten.ln):
+            h = (fast._mde(mde, h, lead).relu_() if lead else torch.relu(mde(h)))
+            h = F.layer_norm(h, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
+        return h
+
+    def reference(prob, mark):
+        cos = upa_cosines(prob.g, cfg.sat_upa, cfg.spacing_wl)
+        mark("UPA check, direction cosines")
+        _ = prob.r_ut
+        mark("R_ut (14)")
+        x = link_features(prob, cfg.sat_upa, cfg.ut_upa, cfg.spacing_wl, dtype=torch.float64, lags=True,
+                          g_cosines=cos, inputs=cfg.inputs)
+        mark("input features")
+        h = net.ten.embed(x)
+        mark("input Linear")
+        h = ten_layers(h)
+        mark("3 MDE layers + LN")
+        c = net.fda(net.ten.out(h))
+        mark("TEN output + FDA")
+        _ = prob.steering_qr
+        mark("QR of the steering vectors")
+        cfr(prob, c, receiver=cfg.receiver)
+        mark("CFR: recovery (26), budget, MMSE receivers (23)")
+
+    def fast_path(prob, mark):
+        fit = upa_fit(prob.g, cfg.sat_upa, cfg.spacing_wl)
+        mark("UPA check, direction cosines")
+        _ = prob.r_ut
+        mark("R_ut (14)")
+        b, s, k = prob.shape[:3]
+        prep = fast._prepared(net)
+        x = fast._rows(prob, cfg, fit)
+        mark("input features")
+        h = torch.addmm(prep["b_in"], x.view(b * s * k, -1), prep["w_in"].T)
+        mark("input Linear")
+        h = ten_layers(h, (b, s, k))
+        mark("3 MDE layers + LN")
+        c = net.fda(net.ten.out(h)).view(b, s, k, -1)
+        mark("TEN output + FDA")
+        mark("QR of the steering vectors")
+        fast._recover(prob, c, cfg.receiver)
+        mark("CFR: recovery (26), budget, MMSE receivers (23)")
+
+    best = {}
+    with torch.no_grad():
+        for _ in range(args.repeats):
+            for name, fn, use_fast in (("reference", reference, False), ("fast", fast_path, True)):
+                prob = dataclasses.replace(base)      # a fresh problem (its checks run here, untimed)
+                stamps = [time.thread_time()]
+
+                def mark(stage, name=name, stamps=stamps):
+                    now = time.thread_time()
+                    key = (name, stage)
+                    best[key] = min(best.get(key, float("inf")), now - stamps[0])
+                    stamps[0] = now
+                fn(prob, mark)
+                net.fast = use_fast
+                try:
+                    fresh = dataclasses.replace(base)
+                    t = _thread_seconds(lambda fresh=fresh: catalog.run("Cen-TFC-WM", fresh, **opts))
+                finally:
+                    net.fast = True
+                best[(name, "whole call")] = min(best.get((name, "whole call"), float("inf")), t)
+    stages = list(dict.fromkeys(st for (_, st) in best if st != "whole call"))
+    print(f"\nprofile of one Cen-TFC-WM call at -10 dBW, S=3, K=12, batch of {args.batch} drops, 1 thread, "
+          f"thread CPU time, best of {args.repeats} per stage (ms per batch)")
+    print(f"{'stage':52s} {'reference':>10s} {'fast':>8s}")
+    out = []
+    for st in stages + ["rest of the call", "whole call"]:
+        if st == "rest of the call":
+            row = {n: best[(n, "whole call")] - sum(best[(n, x)] for x in stages) for n in ("reference", "fast")}
+        else:
+            row = {n: best[(n, st)] for n in ("reference", "fast")}
+        out.append({"stage": st, **{f"{n} ms": v * 1e3 for n, v in row.items()}})
+        print(f"{st:52s} {row['reference'] * 1e3:10.3f} {row['fast'] * 1e3:8.3f}")
     return out
 
 
@@ -230,8 +355,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=40, help="drops per timed call (default 40)")
     ap.add_argument("--repeats", type=int, default=7, help="timed calls per scheme (best of; default 7)")
     ap.add_argument("--no-er", dest="no_er", action="store_true", help="leave Cen-Opt-ER out of table 1 (it is slow)")
-    ap.add_argument("--only", choices=("main", "gen", "time", "worlds"), nargs="*", default=None,
-                    help="tables to run (default all)")
+    ap.add_argument("--only", choices=("main", "gen", "time", "profile", "worlds"), nargs="*", default=None,
+                    help="tables to run (default all but profile)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="timing clock of table 3: wall (default) or cpu = this thread's CPU time (a loaded machine)")
     ap.add_argument("--world-drops", dest="world_drops", type=int, default=12, help="drops per world of table 4 (default 12)")
@@ -248,6 +373,8 @@ def main(argv=None) -> int:
         record["generalisation"] = generalisation_table(args)
     if "time" in only:
         record["timing"] = timing_table(args)
+    if "profile" in only:
+        record["profile"] = profile_table(args)
     if "worlds" in only:
         record["worlds"] = worlds_table(args)
     if args.json:

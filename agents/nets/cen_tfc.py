@@ -20,8 +20,9 @@ from torch import nn
 
 from agents.precoding.problem import PrecodingProblem, Precoders
 
+from . import fast
 from .cfr import cfr, cfr_flops, g_out
-from .features import INPUTS, d_cen, lag_inputs, link_features, upa_cosines
+from .features import INPUTS, d_cen, lag_inputs, link_features, upa_cosines, upa_fit
 from .layers import FDA, TEN
 
 __all__ = ["NetConfig", "CenTFC"]
@@ -92,7 +93,9 @@ class CenTFC(nn.Module):
         self.ten = TEN(d_cen(c.m, c.n), c.d_hidden, c.features, c.layers, dims=(-3, -2))
         self.fda = FDA(c.features, g_out(c.n), dropout=c.dropout)
         self.use_lags = True          # exact lag form of the g g^H block when g are UPA responses (features.is_upa)
+        self.fast = True              # inference by :mod:`.fast` where it applies (same outputs, fewer operations)
         self.last_used_lags = False
+        self.last_used_fast = False
 
     def _check(self, problem: PrecodingProblem):
         m, n = problem.shape[3:]
@@ -112,6 +115,15 @@ class CenTFC(nn.Module):
         return self.fda(self.ten(x))
 
     def forward(self, problem: PrecodingProblem) -> tuple[Precoders, dict]:
+        self.last_used_fast = False
+        if self.fast and self.use_lags and fast.fast_applies(self, problem):
+            self._check(problem)
+            c = self.config
+            fit = upa_fit(problem.g, c.sat_upa, c.spacing_wl)
+            self.last_used_lags = fit is not None
+            if fit is not None:
+                self.last_used_fast = True
+                return fast.cen_forward(self, problem, fit)
         return cfr(problem, self.outputs(problem), receiver=self.config.receiver)
 
     def flops(self, s: int, k: int, lags: bool | None = None) -> int:

@@ -59,7 +59,9 @@ from functools import lru_cache
 
 import torch
 
-__all__ = ["direction_cosines", "upa_cosines", "is_upa", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0",
+from .workspace import buffer
+
+__all__ = ["direction_cosines", "upa_fit", "upa_cosines", "is_upa", "link_features", "ssi_features", "d_cen", "d_oth", "BETA_DB0",
            "NOISE_DB0", "SNR_DB0", "INPUTS"]
 
 BETA_DB0 = -130.0      # dB, centre of the beta normalisation (world drops span about -145 .. -110 dB)
@@ -80,23 +82,66 @@ def _db(x: torch.Tensor) -> torch.Tensor:
     return 10.0 * torch.log10(x.clamp_min(1e-300))
 
 
-def direction_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5) -> torch.Tensor:
-    """(u_x, u_y) [..., 2] of unit-norm UPA responses ``a [..., nx*ny]`` (index i*ny + j, phase
-    -2 pi d (i u_x + j u_y), :func:`constellation.antenna.upa_steering`); 0 along a 1-element axis."""
+def _lag_one_sums(a: torch.Tensor, upa: tuple[int, int]) -> list[torch.Tensor | None]:
+    """Per axis of ``a [..., nx*ny]``: sum of a_{i+1,j} conj(a_{i,j}) (x) and of a_{i,j+1} conj(a_{i,j}) (y),
+    complex [...]; None along a 1-element axis. For a UPA response their phase is -2 pi d u."""
     nx, ny = upa
     if a.shape[-1] != nx * ny:
         raise ValueError(f"direction_cosines: vector length {a.shape[-1]} != nx*ny = {nx}*{ny}")
+    sx = torch.linalg.vecdot(a[..., :-ny], a[..., ny:]) if nx > 1 else None   # sum conj(a_{i,j}) a_{i+1,j}
     g = a.reshape(*a.shape[:-1], nx, ny)
-    out = []
-    for axis, size in ((-2, nx), (-1, ny)):
-        if size < 2:
-            out.append(torch.zeros(a.shape[:-1], dtype=a.real.dtype))
+    sy = torch.linalg.vecdot(g[..., :-1], g[..., 1:]).sum(-1) if ny > 1 else None
+    return [sx, sy]
+
+
+def _cosines_of(sums: list[torch.Tensor | None], shape, dtype, spacing_wl: float) -> torch.Tensor:
+    return torch.stack([torch.zeros(shape, dtype=dtype) if sm is None else -torch.angle(sm) / (2.0 * math.pi * spacing_wl)
+                        for sm in sums], -1)
+
+
+def direction_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5) -> torch.Tensor:
+    """(u_x, u_y) [..., 2] of unit-norm UPA responses ``a [..., nx*ny]`` (index i*ny + j, phase
+    -2 pi d (i u_x + j u_y), :func:`constellation.antenna.upa_steering`); 0 along a 1-element axis."""
+    return _cosines_of(_lag_one_sums(a, upa), a.shape[:-1], a.real.dtype, spacing_wl)
+
+
+def _powers(z: torch.Tensor, n: int) -> torch.Tensor:
+    """[1, z, z^2, .., z^(n-1)] along a new last axis (complex)."""
+    zs = z[..., None].expand(*z.shape, n).clone()
+    zs[..., 0] = 1.0
+    return torch.cumprod(zs, -1)
+
+
+def upa_fit(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5):
+    """(direction cosines [..., 2], ex [..., nx], ey [..., ny]) if every vector of ``a [..., nx*ny]`` is a
+    UPA response (up to a common phase), else None: ``a`` is reconstructed as
+    ``a_0/|a_0| ex_i ey_j / sqrt(M)`` within ``rtol``, with the unit phasors
+    ``ex_i = exp(-2j pi d u_x i)``, ``ey_j = exp(-2j pi d u_y j)`` taken as powers of the phase of the
+    lag-one sums (:func:`direction_cosines`; the same numbers as the exponentials of the cosines,
+    to rounding, without trigonometric functions)."""
+    nx, ny = upa
+    sums = _lag_one_sums(a, upa)
+    u = _cosines_of(sums, a.shape[:-1], a.real.dtype, spacing_wl)
+    if a.numel() == 0:
+        return u, None, None
+    axes = []
+    for sm, size in zip(sums, upa):
+        if sm is None:
+            axes.append(torch.ones(*a.shape[:-1], 1, dtype=a.dtype))
             continue
-        hi = g.narrow(axis, 1, size - 1)
-        lo = g.narrow(axis, 0, size - 1)
-        psi = torch.angle((hi * lo.conj()).sum((-2, -1)))
-        out.append(-psi / (2.0 * math.pi * spacing_wl))
-    return torch.stack(out, -1)
+        # exp(-2j pi d u); a zero sum (never for a UPA response, |sum| = 1 - 1/size) gives z = 0, refused below
+        # unless a = 0, which every z reconstructs
+        axes.append(_powers(sm / sm.abs().clamp_min(1e-300), size))
+    ex, ey = axes
+    ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
+    shape = (*a.shape[:-1], nx, ny)
+    scratch = not (torch.is_grad_enabled() and a.requires_grad)       # reused buffers (workspace) outside autograd
+    err = torch.addcmul(a.reshape(shape), (ex * (ph / -math.sqrt(nx * ny)))[..., :, None], ey[..., None, :],
+                        out=buffer("upa_fit.err", shape, a.dtype) if scratch else None)    # a - reconstruction
+    re, im = err.real, err.imag
+    sq = torch.mul(re, re, out=buffer("upa_fit.sq", shape, re.dtype) if scratch else None)
+    worst = sq.addcmul_(im, im).amax()                                  # max |err|^2
+    return (u, ex, ey) if bool(worst <= (rtol / math.sqrt(nx * ny)) ** 2) else None
 
 
 def _complex(dtype: torch.dtype) -> torch.dtype:
@@ -141,19 +186,10 @@ def lag_inputs(upa: tuple[int, int]) -> int:
 
 def upa_cosines(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5):
     """Direction cosines [..., 2] of ``a [..., nx*ny]`` if every vector is a UPA response (up to a
-    common phase): reconstructed from its direction cosines within ``rtol``; else None.
+    common phase): reconstructed from its direction cosines within ``rtol`` (:func:`upa_fit`); else None.
     The net's lag-form input (:func:`upa_lags`) is exact exactly when this is not None."""
-    nx, ny = upa
-    u = direction_cosines(a, upa, spacing_wl).to(a.real.dtype)
-    if a.numel() == 0:
-        return u
-    ax = torch.exp(-2j * math.pi * spacing_wl * u[..., 0, None] * torch.arange(nx, dtype=a.real.dtype))
-    ay = torch.exp(-2j * math.pi * spacing_wl * u[..., 1, None] * torch.arange(ny, dtype=a.real.dtype))
-    ph = a[..., :1] / a[..., :1].abs().clamp_min(1e-300)
-    ax = ax.to(a.dtype) * (ph / math.sqrt(nx * ny))            # common phase and norm on the nx-wide factor
-    err = ax[..., :, None] * ay.to(a.dtype)[..., None, :] - a.reshape(*a.shape[:-1], nx, ny)
-    worst = (err.real.square() + err.imag.square()).amax()
-    return u if bool(worst <= (rtol / math.sqrt(nx * ny)) ** 2) else None
+    fit = upa_fit(a, upa, spacing_wl, rtol)
+    return None if fit is None else fit[0]
 
 
 def is_upa(a: torch.Tensor, upa: tuple[int, int], spacing_wl: float = 0.5, rtol: float = 1e-5) -> bool:

@@ -174,15 +174,16 @@ class TEN(nn.Module):
         """Input weights summed per lag and folded onto the lags >= 0 (:func:`fold_lag_weights`),
         [d_hidden, 2 (L//2 + 1)]. Outside autograd (inference) they are cached and
         reused while the weight tensor is the same object at the same version (in-place
-        updates: optimizer steps, ``load_state_dict``) and the feature map is the same object."""
+        updates: optimizer steps, ``load_state_dict``), storage and dtype, and the feature map is the same object."""
         summed = lambda: fold_lag_weights(
             w_big.new_zeros((w_big.shape[0], 2 * n_lags)).index_add(1, feat_map, w_big))
         w = self.inp.weight
         if torch.is_grad_enabled() or w.is_inference():     # inference tensors keep no version counter
             return summed()
         cached = getattr(self, "_lag_cache", None)
-        if cached is None or cached[0] is not w or cached[1] != w._version or cached[2] is not feat_map:
-            cached = (w, w._version, feat_map, summed())
+        key = (w._version, w.data_ptr(), w.dtype)           # .double() / .float() swap the data in place
+        if cached is None or cached[0] is not w or cached[1] != key or cached[2] is not feat_map:
+            cached = (w, key, feat_map, summed())
             self._lag_cache = cached
         return cached[3]
 
