@@ -1,7 +1,7 @@
 """Centralized vs decentralized cooperation as the number of service regions grows and the ISL rate
-falls (issue 18 item 5): missed-update share, precoder age, sum rate, busiest-link utilisation and
-mean queueing delay vs the number of regions; one column per (outage model, background load), one
-colour per architecture, one line style per ISL rate.
+falls (issue 18 item 5): missed-update share, precoder age, sum rate, busiest-link utilisation, mean
+and longest queueing delay vs the number of regions; one column per (outage model, background load),
+one colour per architecture, one line style per ISL rate.
 
     .venv/bin/python scripts/fig_study_scale.py [--sweep-dir /work/study-run/sweep] [--run]
 
@@ -24,7 +24,8 @@ METRICS = [("missed_update_share", "missed-update share", "linear"),
            ("precoder_age_mean_s", "precoder age (s)", "linear"),
            ("sum_rate_mean_bps_hz", "sum rate per region (bit/s/Hz)", "linear"),
            ("isl_util_max", "busiest-link utilisation\n(own messages, share of rate)", "log"),
-           ("isl_queue_mean_s", "mean queueing delay\nper message (s)", "log")]
+           ("isl_queue_mean_s", "mean queueing delay\nper message (s)", "log"),
+           ("isl_queue_max_s", "longest queueing delay\nof a message (s)", "log")]
 RATES = {1e10: ("10 Gbit/s", "-"), 1e9: ("1 Gbit/s", "--"), 1e8: ("100 Mbit/s", "-."), 1e7: ("10 Mbit/s", ":"),
          1e6: ("1 Mbit/s", (0, (1, 1, 4, 1)))}
 
@@ -57,12 +58,12 @@ def main(argv=None):
         from agents.experiments.sweep import load_sweep_config, run_sweep
         run_sweep(load_sweep_config(args.config), sweep_dir, resume=(sweep_dir / "manifest.jsonl").exists())
     t = read(sweep_dir)
-    cols = ["scheme", *AXES] + [m for m, _, _ in METRICS] + ["isl_util_mean", "isl_queue_max_s",
-                                                               "fallback_share", "isl_bits_per_s"]
+    cols = ["scheme", *AXES] + [m for m, _, _ in METRICS] + ["isl_util_mean", "fallback_share", "isl_bits_per_s"]
     df = t[[c for c in cols if c in t.columns]].sort_values(["scheme", *AXES]).reset_index(drop=True)
     conds = sorted(df[["faults.model", "isl.background_load"]].drop_duplicates().itertuples(index=False),
                    key=lambda c: (c[0] != "none", c[1]))
     schemes = scheme_order(df["scheme"].unique())
+    counts = sorted(df["region.count"].unique())
     fig, axes = plt.subplots(len(METRICS), len(conds), figsize=(4.2 * len(conds), 2.6 * len(METRICS)),
                              sharex=True, sharey="row", squeeze=False)
     for j, (model, bg) in enumerate(conds):
@@ -76,6 +77,8 @@ def main(argv=None):
                         ax.plot(g["region.count"], g[metric], linestyle=ls, marker="o", ms=3, color=color(s),
                                 label=f"{s}, {rlabel}")
             ax.set_xscale("log")
+            ax.set_xticks(counts, [str(c) for c in counts])   # the measured counts, no log minor ticks
+            ax.set_xticks([], minor=True)
             ax.set_yscale(scale)               # log panels: a zero (no queueing at all) is not drawn
             if j == 0:
                 ax.set_ylabel(ylabel, fontsize=8)
