@@ -111,8 +111,9 @@ def _run(args) -> int:
         kinds[e["type"]] = kinds.get(e["type"], 0) + 1
     rtf = info["realtime_factor"]
     print(f"events: {', '.join(f'{k} {v}' for k, v in sorted(kinds.items())) or 'none'}; "
-          f"wall {info['wall_loop_s']:.1f} s (+{info['wall_setup_s']:.1f} s start-up), "
-          f"real-time factor {'n/a' if rtf is None else format(rtf, '.2f')}")
+          f"wall {info['wall_loop_s']:.1f} s (+{info['wall_setup_s']:.1f} s start-up; first tick "
+          f"{info['wall_first_tick_s']:.1f} s), real-time factor after the first tick "
+          f"{'n/a' if rtf is None else format(rtf, '.2f')}")
     print(f"run folder: {out}")
     if args.view:
         print(f"episode page: {page}")

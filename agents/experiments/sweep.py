@@ -225,12 +225,18 @@ def _validated_value(validated: dict, name: str, written):
 
 
 def _resolved_base(config: SweepConfig) -> dict:
-    """``base`` with what "every registered scheme" means today written out (compare points), so a
-    unit records the schemes it ran and a resume after the registry changed is refused."""
+    """``base`` with what "every registered scheme" (compare points) or the run's ``"default"`` / ``"all"``
+    live set (run points) means today written out, so a unit records the schemes it ran and a resume
+    after the registry or the default live set changed is refused."""
     base = copy.deepcopy(config.base)
-    if config.kind == "compare" and base.get("schemes") is None and "schemes" not in config.grid:
+    if "schemes" in config.grid:
+        return base
+    if config.kind == "compare" and base.get("schemes") is None:
         from agents.schemes import names
         base["schemes"] = names()
+    elif config.kind == "run" and (base.get("schemes") is None or isinstance(base.get("schemes"), str)):
+        from agents.schemes import resolve          # "default" / "all" written out: a resume after either
+        base["schemes"] = resolve(base.get("schemes") or "default")   # set changed is refused
     return base
 
 

@@ -295,3 +295,19 @@ def test_extending_a_finished_sweep_computes_only_the_new_units(local_ray, tmp_p
     pd.testing.assert_frame_equal(old.drop(columns=["point"]), before.drop(columns=["point"]), check_exact=True)
     fresh = run_sweep(bigger, tmp_path / "fresh", progress=False, evaluate=evaluate)
     pd.testing.assert_frame_equal(t, _table(fresh), check_exact=True)
+
+
+def test_run_sweep_key_writes_out_the_default_live_set():
+    """A run sweep that names no schemes (or "default" / "all") is keyed by the scheme list that means today,
+    so a resume after the default live set changed (e.g. Cen-Opt-ER left it) is refused, not mixed."""
+    from agents.experiments.sweep import campaign_key
+    from agents.schemes import resolve
+
+    def key(base):
+        return campaign_key(parse_sweep_config({"kind": "run", "seed": 3, "base": {"duration_s": 0.4, **base},
+                                                "grid": {"power_dbw": [0.0]}}))
+
+    implicit = key({})
+    assert implicit == key({"schemes": "default"}) == key({"schemes": resolve("default")})
+    assert key({"schemes": "all"}) == key({"schemes": resolve("all")}) != implicit
+    assert "Cen-Opt-ER" in resolve("all") and "Cen-Opt-ER" not in resolve("default")
