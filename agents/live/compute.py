@@ -150,7 +150,8 @@ def _run_group(group: list) -> None:
         opts["init"] = _concat([r._init for r in drops], Precoders)
     t0 = time.perf_counter()
     if head.others is not None:
-        out = entry.local(prob, _concat([r.others for r in drops], type(head.others)))
+        local_opts = {k: v for k, v in opts.items() if k not in ("keys", "init")}   # e.g. the run's weights
+        out = entry.local(prob, _concat([r.others for r in drops], type(head.others)), **local_opts)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise TypeError(f"{head.scheme}: its on-board entry must return (Precoders, history)")
         prec, hist = out

@@ -84,3 +84,25 @@ def test_decentralized_view_uses_the_peers_ssi_power(monkeypatch):
     run_episode(tiny(duration_s=1.1, K=6, schemes=["Dec-TFC-WM"]), progress=False)
     after = [(own, pw) for own, pw in seen[3:]]          # the first update runs before any SSI arrived
     assert after and all(pw.numel() == 2 and torch.allclose(pw, torch.full_like(pw, 2.0 * own)) for own, pw in after)
+
+
+def test_the_runs_dec_weights_reach_the_on_board_entry():
+    """``scheme_options.Dec-TFC-WM.weights`` is what the satellites run: the shipped file named explicitly
+    gives the default episode's rates exactly, another net (the v3 stage-1 checkpoint) different ones."""
+    from pathlib import Path
+
+    from agents.nets.schemes import resolve_weights
+
+    root = Path(__file__).resolve().parents[3]
+
+    def rates(weights=None):
+        opts = {"Cen-Opt-WM": {"max_iter": 30}}
+        if weights is not None:
+            opts["Dec-TFC-WM"] = {"weights": str(weights)}
+        res = run_episode(tiny(duration_s=0.3, K=6, schemes=["Dec-TFC-WM"], scheme_options=opts), progress=False)
+        return res.steps.loc[res.steps.scheme == "Dec-TFC-WM", "sum_rate_bps_hz"].to_numpy()
+
+    default = rates()
+    assert (rates(resolve_weights("dec", None)) == default).all()
+    other = rates(root / "runs/training/v3-dec/best.pt")
+    assert other.shape == default.shape and abs(other - default).max() > 1e-6
