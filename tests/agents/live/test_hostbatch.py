@@ -100,6 +100,19 @@ def timeouts():
     return _run(cfg, True), _run(cfg, False)
 
 
+
+def _batched_group_sizes(requests) -> list:
+    """Run ``requests`` batched; the size of each group the host ran in one call, in order."""
+    calls = []
+    group = compute._run_group
+    compute._run_group = lambda g: (calls.append(len(g)), group(g))[1]
+    try:
+        compute.run_requests(requests, batch=True)
+    finally:
+        compute._run_group = group
+    return calls
+
+
 def test_batched_host_equals_the_per_run_path(pair):
     (bat, _), (ref, _) = pair
     assert bat.steps["region"].nunique() == 10 and set(bat.steps["scheme"]) == set(SCHEMES)
@@ -164,13 +177,7 @@ def test_a_lanes_second_run_starts_from_its_first(make_csi):
                 _req(p[2], "Cen-Opt-WM", a, options=opts, seq=1)], a
 
     bat, lane_a = reqs()
-    calls = []
-    group = compute._run_group
-    compute._run_group = lambda g: (calls.append(len(g)), group(g))[1]
-    try:
-        compute.run_requests(bat, batch=True)
-    finally:
-        compute._run_group = group
+    calls = _batched_group_sizes(bat)
     one, _ = reqs()
     compute.run_requests(one, batch=False)
     assert calls == [2, 1]                                         # round 0: both lanes' first; round 1: a's second
@@ -191,13 +198,7 @@ def test_a_keyed_scheme_runs_alone_with_each_drops_key(make_csi):
     p = _problems(make_csi, 3, seed=8, S=2, K=3, M=8, N=2)
     keys = [(0, r, 1) for r in range(3)]
     bat = [_req(p[i], "Cen-Opt-ER", key=keys[i], options=opts) for i in range(3)]
-    calls = []
-    group = compute._run_group
-    compute._run_group = lambda g: (calls.append(len(g)), group(g))[1]
-    try:
-        compute.run_requests(bat, batch=True)
-    finally:
-        compute._run_group = group
+    calls = _batched_group_sizes(bat)
     assert calls == [1, 1, 1]
     by_hand = [_req(p[i], "Cen-Opt-ER", key=keys[i], options=opts) for i in range(3)]
     compute._run_group(by_hand)
