@@ -85,7 +85,7 @@ class HeldPrecoders:
 
 
 COMPUTE_COLUMNS = ("region", "sat", "lane", "kind", "scheme", "update", "t_start_s", "t_ready_s", "flops",
-                   "iterations", "wall_s", "flops_source")
+                   "iterations", "wall_s", "flops_source", "at_iter_limit")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,9 @@ class ComputeRecord:
     """One on-board computation: on satellite ``sat`` of ``region``, for scheme lane ``lane``, of kind
     "own" / "fallback" / "central", running scheme ``scheme`` for update ``update``; started at
     ``t_start_s``, result usable from ``t_ready_s`` = start + flops / onboard_flops (s); ``flops`` as
-    counted by the scheme, its outer ``iterations``, the real ``wall_s`` it took here, ``flops_source``."""
+    counted by the scheme, its outer ``iterations``, the real ``wall_s`` it took here, ``flops_source``;
+    ``at_iter_limit``: stopped at the scheme's iteration limit without meeting its tolerance (None for a
+    scheme that reports no convergence)."""
 
     region: int
     sat: int
@@ -107,6 +109,7 @@ class ComputeRecord:
     iterations: int
     wall_s: float
     flops_source: str = "counted"
+    at_iter_limit: bool | None = None
 
     def row(self) -> dict:
         return {c: getattr(self, c) for c in COMPUTE_COLUMNS}

@@ -42,12 +42,14 @@ __all__ = ["ComputeRequest", "SchemeRun", "run_requests", "concat_problems"]
 
 @dataclass(frozen=True)
 class SchemeRun:
-    """One scheme run on board: its precoders, counted flops, outer iterations, wall time (s)."""
+    """One scheme run on board: its precoders, counted flops, outer iterations, wall time (s), and whether it
+    stopped at its iteration limit without meeting its tolerance (None: the scheme reports no convergence)."""
 
     prec: Precoders
     flops: float
     iterations: int
     wall_s: float
+    at_limit: bool | None = None
 
     @property
     def p(self):          # this satellite's slot [K,M] of a one-satellite run (numpy)
@@ -160,11 +162,12 @@ def _run_group(group: list) -> None:
         prec, hist = entry(prob, **opts)
     wall = (time.perf_counter() - t0) / len(group)
     flops = hist["flops"].double()
+    conv = hist["converged"].reshape(n, -1) if "converged" in hist else None     # per drop (per satellite)
     for r in group:
         i = slot[(id(r.problem), id(r.others), id(r._init), r.key)]
         mine = prec if len(group) == 1 else Precoders(p=prec.p[i:i + 1].clone(), b=prec.b[i:i + 1].clone())
         its = 0 if head.others is not None else int(hist["iterations"][i])
-        r.run = SchemeRun(mine, float(flops[i]), its, wall)
+        r.run = SchemeRun(mine, float(flops[i]), its, wall, None if conv is None else not bool(conv[i].all()))
         if r.warm is not None and entry.warm_start:
             r.warm.warm = (r.sats, mine)
 

@@ -183,7 +183,7 @@ class Lane:
         ready = self.queue.charge(t, res.flops, a.settings.onboard_flops)
         self.queue.push(ready, req.seq, req.kind, payload)
         out.computes.append(ComputeRecord(a.region, a.sat, self.scheme, req.kind, req.scheme, req.update, t, ready,
-                                          res.flops, res.iterations, res.wall_s))
+                                          res.flops, res.iterations, res.wall_s, at_iter_limit=res.at_limit))
 
 
 class SeparateLane(Lane):

@@ -3,12 +3,15 @@
 ``summary.json`` (also ``satcoop run --json``)::
 
     {"schemes": [{"scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
-                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s"}],
+                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s",
+                  "iter_limit_share"}],
      "events": [...], "config": {...}, "constellation": {...}, "warnings": [...], "complete": bool,
      "simulated_s": float}
 
 ``fallback_share`` and ``warnings`` (a centralized lane on the fallback for more than half its updates,
 with the cause; element sets propagated far from their epochs): :mod:`agents.live.coop_report`.
+``iter_limit_share``: share of the lane's own runs that stopped at the scheme's iteration limit without
+meeting its tolerance (``computes.parquet`` ``at_iter_limit`` per run; null for a scheme without iterations).
 ``complete`` is false when the episode was cut short (SIGINT / SIGTERM): every figure is then over the
 ``simulated_s`` seconds reached, and the run folder keeps its ``PARTIAL`` marker.
 
@@ -48,7 +51,8 @@ import pandas as pd
 from .coop_report import constellation_label, fallback_share, fallback_warnings
 
 SUMMARY_FIELDS = ("scheme", "sum_rate_mean_bps_hz", "precoder_age_mean_s", "missed_update_share",
-                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s")
+                  "fallback_share", "isl_payload_bits_per_update", "isl_link_bits_per_update", "isl_bits_per_s",
+                  "iter_limit_share")
 
 
 def messages_frame(bus, meta: dict) -> pd.DataFrame:
@@ -60,6 +64,14 @@ def messages_frame(bus, meta: dict) -> pd.DataFrame:
     df["lost"] = df["status"] == "lost"
     return df.rename(columns={"kind": "type", "t_send_s": "sent_s", "t_end_s": "end_s"}).assign(
         delivered_s=lambda d: np.where(d["status"] == "delivered", d["end_s"], np.nan))
+
+
+def iter_limit_share(episode, name: str) -> float | None:
+    """Share of the lane's own runs of ``name`` (not its fallbacks) that stopped at the scheme's iteration
+    limit without meeting its tolerance; None for a scheme that reports no convergence (or never ran)."""
+    flags = [c.at_iter_limit for c in episode.computes if c.lane == name and c.scheme == name
+             and c.at_iter_limit is not None]
+    return float(np.mean(flags)) if flags else None
 
 
 def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
@@ -85,6 +97,7 @@ def summarize(episode, steps: pd.DataFrame, messages: pd.DataFrame) -> dict:
             "isl_payload_bits_per_update": float(mm["payload_bits"].sum() / n_updates),
             "isl_link_bits_per_update": float(mm["link_bits"].sum() / n_updates),
             "isl_bits_per_s": float(mm["link_bits"].sum() / duration),
+            "iter_limit_share": iter_limit_share(episode, name),
         })
     # undefined figures (e.g. no update period completed: no missed share) are null, never NaN (valid JSON)
     warnings = list(getattr(episode.world, "warnings", [])) + fallback_warnings(episode, messages, rows)
