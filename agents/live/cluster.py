@@ -134,23 +134,31 @@ def cluster_line(ray) -> str:
     return f"joined the Ray cluster at {gcs}: {len(nodes)} node(s), {cpus:g} CPUs"
 
 
+def _init_captured(ray, **kw):
+    """``ray.init(**kw)`` with Ray's fd-2 output captured: (the exception or None, what Ray printed). A failed
+    start is shut down again, so a later attempt begins clean."""
+    err = None
+    with _quiet_auth_notice(), _captured_fd2() as captured:
+        try:
+            ray.init(**kw)
+        except Exception as exc:                      # noqa: BLE001 - the callers classify it, one line
+            err = exc
+    if err is not None:
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+    return err, captured["value"]
+
+
 def _start_local(ray, num_cpus, kw) -> None:
     """``ray.init`` of a local Ray; if it fails (its processes did not come up in time, e.g. on a machine
     under heavy load) one :class:`Unavailable` line instead of Ray's traceback. What Ray printed on
     the way is passed on when it started."""
-    err = None
-    with _quiet_auth_notice(), _captured_fd2() as captured:
-        try:
-            ray.init(address="local", num_cpus=num_cpus, **kw)
-        except Exception as exc:                      # noqa: BLE001 - any failure to start: one line
-            err = exc
+    err, text = _init_captured(ray, address="local", num_cpus=num_cpus, **kw)
     if err is None:
-        if captured["value"]:
-            sys.stderr.write(captured["value"])
+        if text:
+            sys.stderr.write(text)
         return
-    with contextlib.suppress(Exception):
-        ray.shutdown()
-    lines = [ln for ln in (str(err) or captured["value"]).strip().splitlines() if ln.strip()]
+    lines = [ln for ln in (str(err) or text).strip().splitlines() if ln.strip()]
     raise Unavailable(f"local Ray did not start ({type(err).__name__}: {lines[-1] if lines else 'no message'}); "
                       "retry when the machine is less loaded (satcoop run can also run without Ray: --runtime local)") from None
 
@@ -173,16 +181,9 @@ def connect(address: str | None = None, *, num_cpus: float | None = None, option
         _start_local(ray, num_cpus, kw)
         return True
     address = check_reachable(address, option)
-    err = None
-    with _quiet_auth_notice(), _captured_fd2() as captured:
-        try:
-            ray.init(address=address, **kw)
-        except Exception as exc:                      # noqa: BLE001 - classified below, one line
-            err = exc
+    err, printed = _init_captured(ray, address=address, **kw)
     if err is not None:
-        with contextlib.suppress(Exception):
-            ray.shutdown()
-        text = f"{captured['value']}\n{type(err).__name__}: {err}"
+        text = f"{printed}\n{type(err).__name__}: {err}"
         if "InvalidAuthToken" in text or "Unauthenticated" in text or "AuthenticationError" in text \
                 or "authentication token" in text.lower():
             raise BadInput(f"{option} = {address}: the cluster refused this driver (token authentication); "

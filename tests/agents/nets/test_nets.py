@@ -15,6 +15,17 @@ def _close(a, b, rtol=2e-4):
     return (a - b).abs().max() <= rtol * b.abs().max()
 
 
+def _full_and_lag_outputs(net, prob):
+    """The net's precoders from the full 2M^2 input block and from the lag features (``use_lags``), in that order;
+    the net is left on the lag path."""
+    with torch.no_grad():
+        net.use_lags = False
+        full, _ = net(prob)
+        net.use_lags = True
+        lag, _ = net(prob)
+    return full, lag
+
+
 def _cen_equivariance(net, world_problem):
     prob = world_problem(3, 5)
     ps, pk = [2, 0, 1], [3, 1, 4, 0, 2]
@@ -176,11 +187,8 @@ def test_lag_form_of_the_steering_block_is_exact(world_problem, small_config, ar
     assert cos is not None
     assert torch.allclose(_lag_feats(prob.g, (8, 8), 64.0, torch.float64, cosines=cos)[..., fm],
                           _outer_feats(prob.g, 64.0, torch.float64), atol=1e-12)
+    full, lag = _full_and_lag_outputs(net, prob)
     with torch.no_grad():
-        net.use_lags = False
-        full, _ = net(prob)
-        net.use_lags = True
-        lag, _ = net(prob)
         assert net.last_used_lags
         assert _close(lag.p, full.p, 1e-10) and _close(lag.b, full.b, 1e-10)
         bent = world_problem(3, 5)
@@ -332,11 +340,7 @@ def test_shipped_nets_fast_input_path_equals_the_full_block_to_1e_12(world_probl
     net = load_net(shipped_weights(arch))
     for p in (-10.0, 0.0):
         prob = world_problem(3, 12, batch=4, power_dbw=p)
-        with torch.no_grad():
-            net.use_lags = False
-            full, _ = net(prob)
-            net.use_lags = True
-            fast, _ = net(prob)
+        full, fast = _full_and_lag_outputs(net, prob)
         assert net.last_used_lags
         assert (fast.p - full.p).abs().max() <= 1e-12 * full.p.abs().max()
         assert (fast.b - full.b).abs().max() <= 1e-12                      # unit vectors
